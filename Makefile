@@ -1,0 +1,58 @@
+# Pitboss: `make run` serves the backoffice with demo data; `make test` runs the whole suite.
+# Both need PostgreSQL and Redis (defaults: 127.0.0.1:5432 and 127.0.0.1:6379; see README for overrides).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint bench venv services db chromium clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt 2> $(VENV)/pip.log || { cat $(VENV)/pip.log; exit 1; }
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+.env:
+	@echo "# Local settings for make run (not committed). See README for every variable." > .env
+	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@echo "created .env with a new SECRET_KEY"
+
+services: $(STAMP) .env
+	@$(PY) manage.py check_services
+
+db: services
+	@$(PY) manage.py ensure_database
+	@$(PY) manage.py migrate --no-input
+	@$(PY) manage.py install_schedule
+	@$(PY) manage.py collectstatic --no-input --verbosity 0
+
+run: db
+	@$(PY) manage.py seed_demo
+	@$(PY) manage.py demo_access
+	@$(PY) manage.py serve
+
+# Debian's chromium for the browser test (never a downloaded browser build).
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null) \
+	  || { echo "could not install chromium (apt-get): the browser test needs $(CHROMIUM)"; exit 1; }; }
+
+test: $(STAMP) chromium
+	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py check_services
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""One error shape for every API error: ``{"code", "message", "fields", "request_id"}``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from apps.core import context
+from apps.core.errors import ApplicationError
+
+log = structlog.get_logger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "fields": fields or {}, "request_id": context.current_request_id()}
+
+
+def _first_code(detail: Any, default: str) -> str:
+    codes = detail if isinstance(detail, str) else None
+    if isinstance(detail, exceptions.ErrorDetail):
+        codes = detail.code
+    return str(codes) if codes else default
+
+
+def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        return Response(
+            error_body("invalid", "The request has invalid fields.", _plain(fields)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.APIException):
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            request = ctx.get("request")
+            view = ctx.get("view")
+            auth_header = view.get_authenticate_header(request) if view is not None and request is not None else None
+            if auth_header:
+                headers["WWW-Authenticate"] = auth_header
+            else:
+                exc.status_code = status.HTTP_403_FORBIDDEN
+        code = _first_code(exc.detail, exc.default_code)
+        return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
+
+    log.exception("api_unhandled_exception", exc_info=exc)
+    return Response(
+        error_body("server_error", "An unexpected error occurred. Quote the request id to support."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """ErrorDetail lists and dicts as plain JSON (messages only)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+# Django-level handlers for paths under /api/ that never reach a DRF view (unknown routes, crashes).
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", "An unexpected error occurred. Quote the request id to support."), status=500
+    )

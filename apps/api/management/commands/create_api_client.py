@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.api.scopes import ALL_SCOPES
+from apps.api.services import api_client_create
+from apps.audit.services import SystemActor
+from apps.core.errors import ApplicationError
+
+
+class Command(BaseCommand):
+    help = "Create a platform API client and print its key once (it is stored only as a hash)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--scopes", nargs="+", default=[], metavar="SCOPE", help=f"from: {' '.join(ALL_SCOPES)}")
+        parser.add_argument("--all-scopes", action="store_true")
+        parser.add_argument("--allowed-networks", nargs="*", default=[], metavar="CIDR")
+        parser.add_argument("--throttle-rate", default="", help="e.g. 6000/min (default: API_DEFAULT_THROTTLE_RATE)")
+        parser.add_argument("--key-only", action="store_true", help="print only the key (for scripts)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scopes = list(ALL_SCOPES) if options["all_scopes"] else options["scopes"]
+        try:
+            client, key = api_client_create(
+                actor=SystemActor("manage.py create_api_client"),
+                name=options["name"],
+                scopes=scopes,
+                allowed_networks=options["allowed_networks"],
+                throttle_rate=options["throttle_rate"],
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"{exc.code}: {exc.message} {exc.fields or ''}".strip()) from exc
+        if options["key_only"]:
+            self.stdout.write(key)
+            return
+        self.stdout.write(f"client: {client.name} (prefix {client.prefix})")
+        self.stdout.write(f"scopes: {' '.join(client.scopes) or '(none)'}")
+        self.stdout.write(f"key: {key}")
+        self.stdout.write("The key is shown only now. Send it as: Authorization: Api-Key <key>")

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from rest_framework.throttling import SimpleRateThrottle
+
+from apps.api.authentication import cache_key
+from apps.api.models import ApiClient
+from apps.api.scopes import ALL_SCOPES
+from apps.audit.services import AuditActor, audit_log
+from apps.core.errors import Conflict, ValidationFailed
+
+
+def api_client_clean(
+    *, name: str, scopes: Iterable[str], allowed_networks: Iterable[str], throttle_rate: str
+) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    name = name.strip()
+    if not name or len(name) > 50:
+        errors["name"] = ["A name of 1 to 50 characters is required."]
+    scope_list = sorted(set(scopes))
+    unknown = [s for s in scope_list if s not in ALL_SCOPES]
+    if unknown:
+        errors["scopes"] = [f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(ALL_SCOPES)}."]
+    networks: list[str] = []
+    for raw in allowed_networks:
+        try:
+            networks.append(str(ipaddress.ip_network(raw.strip(), strict=False)))
+        except ValueError:
+            errors.setdefault("allowed_networks", []).append(f"{raw!r} is not a CIDR network.")
+    if throttle_rate:
+        try:
+            num, _period = SimpleRateThrottle().parse_rate(throttle_rate)
+            if not num or num < 1:
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            errors["throttle_rate"] = ["Use <number>/<sec|min|hour|day>, e.g. 6000/min."]
+    if errors:
+        raise ValidationFailed("The API client is not valid.", fields=errors)
+    return {"name": name, "scopes": scope_list, "allowed_networks": networks, "throttle_rate": throttle_rate}
+
+
+def _forget(client: ApiClient) -> None:
+    prefix = client.prefix
+    transaction.on_commit(lambda: cache.delete(cache_key(prefix)))
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    actor: AuditActor | None,
+    name: str,
+    scopes: Iterable[str],
+    allowed_networks: Iterable[str] = (),
+    throttle_rate: str = "",
+    expiry_date: datetime | None = None,
+) -> tuple[ApiClient, str]:
+    """Create a client and return it with its key. The key is not stored and cannot be shown again."""
+    fields = api_client_clean(name=name, scopes=scopes, allowed_networks=allowed_networks, throttle_rate=throttle_rate)
+    client = ApiClient(expiry_date=expiry_date, **fields)
+    key = ApiClient.objects.assign_key(client)
+    client.save()
+    audit_log(actor=actor, action="api_client.created", target=client, data={**fields, "expiry_date": expiry_date})
+    return client, key
+
+
+@transaction.atomic
+def api_client_update(
+    *,
+    actor: AuditActor | None,
+    client: ApiClient,
+    name: str,
+    scopes: Iterable[str],
+    allowed_networks: Iterable[str],
+    throttle_rate: str,
+    expiry_date: datetime | None,
+) -> ApiClient:
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    fields = api_client_clean(name=name, scopes=scopes, allowed_networks=allowed_networks, throttle_rate=throttle_rate)
+    fields["expiry_date"] = expiry_date
+    old = {k: getattr(client, k) for k in fields}
+    changed = {k: {"old": old[k], "new": v} for k, v in fields.items() if old[k] != v}
+    if not changed:
+        return client
+    for k, v in fields.items():
+        setattr(client, k, v)
+    client.save(update_fields=list(fields))
+    audit_log(actor=actor, action="api_client.updated", target=client, data=changed)
+    _forget(client)
+    return client
+
+
+@transaction.atomic
+def api_client_revoke(*, actor: AuditActor | None, client: ApiClient, reason: str = "") -> ApiClient:
+    """Revoke a key for good. Every worker refuses it from its next request (the cache entry is deleted)."""
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if client.revoked:
+        raise Conflict("This API client is already revoked.", code="already_revoked")
+    client.revoked = True
+    client.save(update_fields=["revoked"])
+    audit_log(actor=actor, action="api_client.revoked", target=client, data={"reason": reason})
+    _forget(client)
+    return client

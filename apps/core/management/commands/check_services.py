@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import psycopg
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Check that PostgreSQL and Redis are reachable; say which is not and how to point at another."
+    requires_system_checks: list[str] = []
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems = []
+        db = settings.DATABASES["default"]
+        where = f"{db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}"
+        try:
+            psycopg.connect(
+                dbname="postgres",
+                host=db.get("HOST") or None,
+                port=db.get("PORT") or None,
+                user=db.get("USER") or None,
+                password=db.get("PASSWORD") or None,
+                connect_timeout=3,
+            ).close()
+        except psycopg.Error as exc:
+            problems.append(
+                f"PostgreSQL is not reachable at {where} ({str(exc).strip().splitlines()[0]}).\n"
+                "  Start it, or point at one: DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/pitboss"
+            )
+        for variable, url in (("REDIS_URL", settings.REDIS_URL), ("CELERY_BROKER_URL", settings.CELERY_BROKER_URL)):
+            if not url.startswith(("redis://", "rediss://", "unix://")):
+                continue
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+            except redis.RedisError as exc:
+                problems.append(
+                    f"Redis is not reachable at {url} ({exc}).\n"
+                    f"  Start it, or point at one: {variable}=redis://HOST:6379/0"
+                )
+        if problems:
+            for problem in problems:
+                self.stderr.write(problem)
+            sys.exit(1)
+        self.stdout.write(f"PostgreSQL ({where}) and Redis reachable")

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from apps.audit.services import AuditActor, audit_log
+from apps.core.errors import ValidationFailed
+from backoffice.schedule import SCHEDULE, ScheduledTask
+
+
+def _crontab(entry: ScheduledTask) -> CrontabSchedule:
+    parts = entry.crontab.split()
+    if len(parts) != 5:
+        raise ValidationFailed(f"{entry.name}: crontab needs 5 fields, got {entry.crontab!r}")
+    minute, hour, day_of_month, month_of_year, day_of_week = parts
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+        timezone="UTC",
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_install(*, actor: AuditActor | None, reset: bool = False) -> dict[str, list[str]]:
+    """Install the beat schedule declared in ``backoffice/schedule.py``; idempotent.
+
+    Missing entries are created. An existing entry keeps staff's changes to its timing and enabled flag
+    unless ``reset``; its task name, queue and arguments always follow the code.
+    """
+    import json
+
+    outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
+    for entry in SCHEDULE:
+        crontab = _crontab(entry)
+        task = PeriodicTask.objects.filter(name=entry.name).first()
+        wanted = {"task": entry.task, "queue": entry.queue, "kwargs": json.dumps(entry.kwargs, sort_keys=True)}
+        if task is None:
+            PeriodicTask.objects.create(name=entry.name, crontab=crontab, description=entry.description, **wanted)
+            outcome["created"].append(entry.name)
+            continue
+        if reset:
+            wanted.update({"crontab": crontab, "enabled": True})  # type: ignore[dict-item]
+        changed = {k: v for k, v in wanted.items() if getattr(task, k) != v}
+        if changed:
+            for k, v in changed.items():
+                setattr(task, k, v)
+            task.save()
+            outcome["updated"].append(entry.name)
+        else:
+            outcome["unchanged"].append(entry.name)
+    if outcome["created"] or outcome["updated"]:
+        audit_log(
+            actor=actor,
+            action="schedule.installed",
+            data={"created": outcome["created"], "updated": outcome["updated"], "reset": reset},
+        )
+    return outcome

@@ -1,0 +1,56 @@
+"""The task base class every Pitboss task uses, and the core housekeeping tasks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Task, shared_task
+from celery.result import AsyncResult
+from celery.utils import uuid
+from django.db import transaction
+
+from apps.core import context
+
+
+class AfterCommitTask(Task):  # type: ignore[misc]
+    """Enqueues only after the surrounding database transaction commits.
+
+    Inside ``transaction.atomic()`` a task sent with ``delay``/``apply_async`` is handed to the broker by
+    ``transaction.on_commit``: a task never runs against rows its sender later rolled back, and never runs
+    before they are visible. Outside a transaction it is sent at once. The task id is chosen up front, so the
+    caller still gets an ``AsyncResult`` it can follow.
+
+    While it runs, the task id is the "request id" of any audit event or log line it writes.
+    """
+
+    abstract = True
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> AsyncResult:
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            return super().apply_async(args, kwargs, **options)
+        task_id = options.setdefault("task_id", uuid())
+        transaction.on_commit(lambda: super(AfterCommitTask, self).apply_async(args, kwargs, **options))
+        return self.AsyncResult(task_id)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        task_id = getattr(self.request, "id", None)
+        with context.bound(request_id=f"task:{task_id}" if task_id else None):
+            return super().__call__(*args, **kwargs)
+
+
+@shared_task(name="apps.core.tasks.ping")
+def ping(value: str = "pong") -> str:
+    """A harmless task for health checks and tests: proves a worker is consuming the queue."""
+    return value
+
+
+@shared_task(name="apps.core.tasks.purge_task_results")
+def purge_task_results(days: int = 30) -> int:
+    from django.utils import timezone
+    from django_celery_results.models import TaskResult
+
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = TaskResult.objects.filter(date_done__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,75 @@
+"""Liveness, readiness and metrics: outside staff login, for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_prometheus.exports import ExportToDjangoView
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and serving. Checks nothing else, on purpose."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    from django_redis import get_redis_connection
+
+    get_redis_connection("default").ping()
+
+
+def _check_broker() -> None:
+    from backoffice.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _check_database,
+    "redis": _check_cache,
+    "broker": _check_broker,
+}
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to take traffic: PostgreSQL, the Redis cache and the Celery broker all answer. 503 otherwise."""
+    results: dict[str, dict[str, object]] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # any failure of a dependency means "not ready"; say which and why
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        else:
+            results[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
+    ready = all(r["ok"] for r in results.values())
+    return JsonResponse({"status": "ready" if ready else "not_ready", "checks": results}, status=200 if ready else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics; with ``METRICS_TOKEN`` set, only for ``Authorization: Bearer <token>``."""
+    token = settings.METRICS_TOKEN
+    if token:
+        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not constant_time_compare(supplied, token):
+            return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
+    return ExportToDjangoView(request)  # type: ignore[no-any-return]

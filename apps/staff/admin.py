@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from unfold.admin import ModelAdmin
+from unfold.decorators import action
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from apps.core.errors import ApplicationError
+from apps.staff import services
+from apps.staff.models import StaffUser
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(BaseGroupAdmin, ModelAdmin):  # type: ignore[misc]
+    """Roles are defined by migrations; here they can be read, not edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StaffChangeForm(UserChangeForm):  # type: ignore[misc]
+    class Meta(UserChangeForm.Meta):
+        model = StaffUser
+        fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "groups")
+
+
+class StaffCreationForm(UserCreationForm):  # type: ignore[misc]
+    class Meta(UserCreationForm.Meta):
+        model = StaffUser
+        fields = ("username", "email", "first_name", "last_name")
+
+
+@admin.register(StaffUser)
+class StaffUserAdmin(BaseUserAdmin, ModelAdmin):  # type: ignore[misc]
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ("username", "email", "full_name", "roles", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("username",)
+    filter_horizontal = ("groups",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Access", {"fields": ("is_active", "is_staff", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("username", "email", "first_name", "last_name", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    actions = ["reset_second_factor"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StaffUser]:
+        # roles are shown in the list: fetch them in one query, not one per row
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="name")
+    def full_name(self, obj: StaffUser) -> str:
+        return obj.get_full_name()
+
+    @admin.display(description="roles")
+    def roles(self, obj: StaffUser) -> str:
+        return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
+
+    def save_model(self, request: HttpRequest, obj: StaffUser, form: forms.ModelForm, change: bool) -> None:
+        services.staff_save(actor=request.user, user=obj, created=not change, changed=form.changed_data)  # type: ignore[arg-type]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        groups = form.cleaned_data.pop("groups", None)
+        super().save_related(request, form, formsets, change)
+        if groups is not None:
+            services.staff_set_roles(actor=request.user, user=form.instance, roles=[g.name for g in groups])  # type: ignore[arg-type]
+
+    @action(description="Reset second factor (lost phone): the member must enrol again")
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:
+        for user in queryset:
+            try:
+                services.staff_reset_second_factor(
+                    actor=request.user,  # type: ignore[arg-type]
+                    user=user,
+                    reason=f"reset from the admin by {request.user}",
+                )
+            except ApplicationError as exc:
+                messages.error(request, f"{user}: {exc.message}")
+        messages.success(request, "Second factors reset; the staff members will enrol at their next login.")

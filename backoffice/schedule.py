@@ -1,0 +1,37 @@
+"""The beat schedule, declared in code and installed into django-celery-beat by ``manage.py install_schedule``.
+
+Staff may pause or retime an entry in the admin; ``install_schedule`` leaves a changed schedule alone unless run
+with ``--reset`` (it always (re)creates missing entries and fixes the task name and queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    name: str
+    task: str
+    crontab: str  # "minute hour day_of_month month_of_year day_of_week"
+    queue: str = "default"
+    kwargs: dict[str, object] = field(default_factory=dict)
+    description: str = ""
+
+
+SCHEDULE: tuple[ScheduledTask, ...] = (
+    ScheduledTask(
+        name="Verify the audit trail's hash chain",
+        task="apps.audit.tasks.audit_verify_chain",
+        crontab="15 2 * * *",
+        queue="compliance",
+        description="Walks the audit chain nightly; a broken chain is logged as an error with the first bad row.",
+    ),
+    ScheduledTask(
+        name="Purge Celery task results older than 30 days",
+        task="apps.core.tasks.purge_task_results",
+        crontab="30 3 * * *",
+        kwargs={"days": 30},
+        description="Keeps the django-celery-results table bounded.",
+    ),
+)

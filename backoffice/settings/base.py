@@ -1,0 +1,330 @@
+"""Pitboss settings shared by every environment. Values come from environment variables (or ``.env``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from backoffice.settings.env import BASE_DIR, read, read_database, read_networks, read_url
+
+# CORE ----------------------------------------------------------------------------------------------------
+SECRET_KEY = read("SECRET_KEY")
+DEBUG = read("DEBUG", "bool", default=False)
+ALLOWED_HOSTS = read("ALLOWED_HOSTS", "list", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = read("CSRF_TRUSTED_ORIGINS", "list", default=[])
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# APPS ----------------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    # unfold must come before django.contrib.admin to provide its templates
+    "unfold",
+    "unfold.contrib.filters",
+    "apps.staff.apps.StaffAdminConfig",  # django.contrib.admin with our 2FA site as the default site
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "guardian",
+    "pgtrigger",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "django_celery_beat",
+    "django_celery_results",
+    "django_prometheus",
+    "csp",
+    # ours
+    "apps.core",
+    "apps.staff",
+    "apps.audit",
+    "apps.api",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.staff.middleware.StaffNetworkAllowListMiddleware",
+    "apps.staff.middleware.StaffEnrolmentMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+            ],
+        },
+    },
+]
+
+# DATABASE ------------------------------------------------------------------------------------------------
+# Django's native psycopg 3 pool: a new connection per request costs 8-10x a pooled one on this machine.
+DATABASES = {"default": read_database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pitboss")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": read("DATABASE_POOL_MIN", "int", default=1),
+    "max_size": read("DATABASE_POOL_MAX", "int", default=10),
+    "timeout": read("DATABASE_POOL_TIMEOUT", "int", default=10),
+}
+
+# REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
+REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+CACHE_KEY_PREFIX = read("CACHE_KEY_PREFIX", default="pitboss")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "TIMEOUT": 300,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 2,
+            "SOCKET_TIMEOUT": 2,
+        },
+    }
+}
+
+# AUTH AND STAFF SECURITY -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "staff.StaffUser"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out users before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# Idle staff sessions expire after 30 minutes: every request pushes the expiry forward.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_AGE = read("STAFF_SESSION_IDLE_SECONDS", "int", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Lockout: 5 failed logins (password or one-time code) within 15 minutes lock the username and the address.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = read("STAFF_LOGIN_FAILURE_LIMIT", "int", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=read("STAFF_LOGIN_LOCKOUT_MINUTES", "int", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+
+# Client addresses: X-Forwarded-For is trusted only for this many proxies in front of us (0 = none).
+TRUSTED_PROXY_COUNT = read("TRUSTED_PROXY_COUNT", "int", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+
+# Optional allow-list of networks staff may reach the admin from (comma-separated CIDRs; empty = anywhere).
+STAFF_ALLOWED_NETWORKS = read_networks("STAFF_ALLOWED_NETWORKS")
+STAFF_ADMIN_PATH_PREFIX = "/admin/"
+OTP_TOTP_ISSUER = read("OTP_TOTP_ISSUER", default="Pitboss")
+STAFF_BACKUP_CODE_COUNT = 10
+
+# Security headers
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # the admin theme (Alpine.js, Tailwind) needs inline styles and Alpine's expression evaluator
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": []}
+
+# ADMIN THEME ---------------------------------------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Pitboss backoffice",
+    "SITE_HEADER": "Pitboss",
+    "SITE_SYMBOL": "casino",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+}
+
+# API -----------------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ApiClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+API_DEFAULT_THROTTLE_RATE = read("API_DEFAULT_THROTTLE_RATE", default="6000/min")
+# How long a verified key is trusted from the cache before the database is asked again. Revoking a key
+# also deletes its cache entry at once; this bound covers changes made behind the service's back.
+API_KEY_CACHE_SECONDS = read("API_KEY_CACHE_SECONDS", "int", default=10)
+API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pitboss platform API",
+    "DESCRIPTION": (
+        "The API the game platform calls. Authenticate with `Authorization: Api-Key <key>`. "
+        "Every error has the shape `{code, message, fields, request_id}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# DEMO ----------------------------------------------------------------------------------------------------
+# seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.
+DEMO_TOOLS = read("DEMO_TOOLS", "bool", default=True)
+
+# METRICS -------------------------------------------------------------------------------------------------
+METRICS_TOKEN = read("METRICS_TOKEN", default="")
+
+# CELERY --------------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = read_url("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1", ("redis", "rediss", "amqp"))
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = read("CELERY_TASK_SOFT_TIME_LIMIT", "int", default=300)
+CELERY_TASK_TIME_LIMIT = read("CELERY_TASK_TIME_LIMIT", "int", default=360)
+# acks_late: a task not acknowledged within the visibility timeout is redelivered, so it must exceed the
+# longest time limit (reports get their own longer limits per task).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": read("CELERY_VISIBILITY_TIMEOUT", "int", default=3600)}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES_NAMES = ("default", "compliance", "reports")
+CELERY_TASK_ROUTES = {
+    "apps.compliance.*": {"queue": "compliance"},
+    "apps.audit.tasks.*": {"queue": "compliance"},
+    "apps.reports.*": {"queue": "reports"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# STATIC --------------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# LOGGING: JSON lines with request_id / task_id (django-structlog) ----------------------------------------
+LOG_LEVEL = read("LOG_LEVEL", default="INFO")
+LOG_FORMAT = read("LOG_FORMAT", default="json")  # json | console
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.processors.JSONRenderer(),
+            "foreign_pre_chain": [
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.TimeStamper(fmt="iso"),
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+            ],
+        },
+        "console": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.dev.ConsoleRenderer(colors=False),
+            "foreign_pre_chain": [
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.TimeStamper(fmt="iso"),
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+            ],
+        },
+    },
+    "handlers": {"default": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["default"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django_structlog": {"level": LOG_LEVEL},
+        "axes": {"level": "WARNING"},
+    },
+}
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.filter_by_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.processors.UnicodeDecoder(),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
+DJANGO_STRUCTLOG_CELERY_ENABLED = True

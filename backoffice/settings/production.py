@@ -1,0 +1,18 @@
+"""Production settings: HTTPS only, secrets required, nothing defaulted that could be wrong in production."""
+
+from __future__ import annotations
+
+from backoffice.settings.base import *  # noqa: F403
+from backoffice.settings.env import read
+
+DEBUG = False
+ALLOWED_HOSTS = read("ALLOWED_HOSTS", "list")  # required: no default in production
+SECURE_SSL_REDIRECT = read("SECURE_SSL_REDIRECT", "bool", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = read("SECURE_HSTS_SECONDS", "int", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+DEMO_TOOLS = False
