@@ -28,6 +28,12 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="Walks the audit chain nightly; a broken chain is logged as an error with the first bad row.",
     ),
     ScheduledTask(
+        name="Delete expired staff sessions",
+        task="apps.core.tasks.clear_expired_sessions",
+        crontab="*/30 * * * *",
+        description="Staff sessions expire after 30 idle minutes; this removes their rows.",
+    ),
+    ScheduledTask(
         name="Purge Celery task results older than 30 days",
         task="apps.core.tasks.purge_task_results",
         crontab="30 3 * * *",

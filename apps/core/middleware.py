@@ -20,8 +20,9 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = context.new_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request_id = context.new_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         request.META["HTTP_X_REQUEST_ID"] = request_id
+        request.__dict__.pop("headers", None)  # drop a cached copy of the headers that lacks the new id
         request.request_id = request_id  # type: ignore[attr-defined]
         with context.bound(request_id=request_id, client_ip=client_ip(request)):
             response = self.get_response(request)

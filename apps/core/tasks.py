@@ -54,3 +54,11 @@ def purge_task_results(days: int = 30) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = TaskResult.objects.filter(date_done__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="apps.core.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> None:
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()

@@ -36,5 +36,6 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
         if request.method == "POST" and request.user.is_authenticated and not was_authenticated:
             from apps.staff.services import staff_logged_in
 
-            staff_logged_in(user=request.user, verified=request.user.is_verified())
+            # django-otp's login hook sets otp_device on the user when the code was verified
+            staff_logged_in(user=request.user, verified=getattr(request.user, "otp_device", None) is not None)
         return response

@@ -24,7 +24,7 @@ USE_TZ = True
 # APPS ----------------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
     # unfold must come before django.contrib.admin to provide its templates
-    "unfold",
+    "unfold.apps.BasicAppConfig",  # not the default config: it would replace our 2FA admin site
     "unfold.contrib.filters",
     "apps.staff.apps.StaffAdminConfig",  # django.contrib.admin with our 2FA site as the default site
     "django.contrib.auth",
@@ -138,7 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 
 # Idle staff sessions expire after 30 minutes: every request pushes the expiry forward.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Database sessions: expiry is checked against the row on every load (a cache hit would skip that check).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = read("STAFF_SESSION_IDLE_SECONDS", "int", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from apps.api.models import ApiClient
+from apps.api.scopes import ALL_SCOPES
+from apps.api.services import api_client_create
+from apps.audit.services import SystemActor
+from apps.staff import roles
+from apps.staff.models import StaffUser
+from tests.factories import StaffUserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Each test starts with this worker's cache keys (throttles, lockouts, API keys) gone.
+
+    ``delete_pattern`` honours the per-worker key prefix; ``cache.clear()`` would flush every worker's keys.
+    """
+    cache.delete_pattern("*")
+    yield
+    cache.delete_pattern("*")
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):06d}"
+
+
+def _persona(*role_names: str) -> Callable[..., StaffUser]:
+    def make(db: Any) -> StaffUser:
+        return StaffUserFactory(roles=list(role_names))
+
+    return make
+
+
+admin_user = pytest.fixture(_persona(roles.ADMINISTRATOR), name="admin_user")
+kyc_officer = pytest.fixture(_persona(roles.KYC_OFFICER), name="kyc_officer")
+aml_analyst = pytest.fixture(_persona(roles.AML_ANALYST), name="aml_analyst")
+mlro = pytest.fixture(_persona(roles.MLRO), name="mlro")
+support_agent = pytest.fixture(_persona(roles.SUPPORT_AGENT), name="support_agent")
+crm_manager = pytest.fixture(_persona(roles.CRM_MANAGER), name="crm_manager")
+finance_officer = pytest.fixture(_persona(roles.FINANCE_OFFICER), name="finance_officer")
+outsider = pytest.fixture(_persona(), name="outsider")  # staff, no role
+
+
+def verified_client(user: StaffUser) -> Client:
+    """A browser session that has passed password and OTP (without spending a TOTP code)."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def staff_client() -> Callable[[StaffUser], Client]:
+    return verified_client
+
+
+@dataclass
+class PlatformClient:
+    model: ApiClient
+    key: str
+
+    def api(self, **headers: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.key}", **headers)
+        return client
+
+
+def make_platform_client(**kwargs: Any) -> PlatformClient:
+    kwargs.setdefault("name", "Test platform")
+    kwargs.setdefault("scopes", ALL_SCOPES)
+    model, key = api_client_create(actor=SystemActor("tests"), **kwargs)
+    return PlatformClient(model=model, key=key)
+
+
+@pytest.fixture
+def platform_client(db: Any) -> PlatformClient:
+    return make_platform_client()
