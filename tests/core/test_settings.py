@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from backoffice.settings.env import read, read_database, read_networks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_missing_variable_is_named(monkeypatch):
+    monkeypatch.delenv("PITBOSS_NOT_SET", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="PITBOSS_NOT_SET: this environment variable is required"):
+        read("PITBOSS_NOT_SET")
+
+
+def test_a_malformed_integer_is_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOL_MAX", "ten")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_POOL_MAX: malformed value 'ten'"):
+        read("DATABASE_POOL_MAX", "int")
+
+
+def test_a_malformed_network_list_is_named(monkeypatch):
+    monkeypatch.setenv("STAFF_ALLOWED_NETWORKS", "10.0.0.0/8, not-a-network")
+    with pytest.raises(ImproperlyConfigured, match="STAFF_ALLOWED_NETWORKS: 'not-a-network'"):
+        read_networks("STAFF_ALLOWED_NETWORKS")
+
+
+def test_a_non_postgres_database_url_is_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/pitboss")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL: expected a postgres"):
+        read_database("DATABASE_URL", "postgres://x@y/z")
+
+
+def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.delenv("PITBOSS_SECRET", raising=False)
+    monkeypatch.setenv("PITBOSS_SECRET_FILE", str(secret))
+    assert read("PITBOSS_SECRET") == "from-a-file"
+
+
+def _start(env_overrides: dict[str, str], drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({"DJANGO_SETTINGS_MODULE": "backoffice.settings.base", "PITBOSS_IGNORE_DOTENV": "1", **env_overrides})
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_start_up_fails_naming_a_missing_secret_key():
+    result = _start({}, drop=("SECRET_KEY",))
+    assert result.returncode != 0
+    assert "SECRET_KEY: this environment variable is required" in result.stderr
+
+
+def test_start_up_fails_naming_a_malformed_variable():
+    result = _start({"SECRET_KEY": "x" * 50, "TRUSTED_PROXY_COUNT": "two"})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT: malformed value 'two'" in result.stderr
+
+
+def test_production_requires_allowed_hosts():
+    result = _start(
+        {"SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "backoffice.settings.production"}, drop=("ALLOWED_HOSTS",)
+    )
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS: this environment variable is required" in result.stderr
