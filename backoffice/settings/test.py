@@ -9,12 +9,13 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# Each pytest-xdist worker gets its own key space, so throttles and lockouts of one never leak into another.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"pitboss-test-{_worker}")
 
 from backoffice.settings.base import *  # noqa: E402,F403
-from backoffice.settings.base import DATABASES  # noqa: E402
+from backoffice.settings.base import CACHES, DATABASES  # noqa: E402
+
+# Each pytest-xdist worker gets its own key space, so throttles and lockouts of one never leak into another.
+# (Set here, not through os.environ: the controller process would pass its value on to the workers.)
+CACHES["default"]["KEY_PREFIX"] = f"pitboss-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 # Argon2 is deliberately slow; tests that do not test hashing should not pay for it on every user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
