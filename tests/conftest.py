@@ -27,9 +27,21 @@ def _clean_cache() -> Iterator[None]:
 
     ``delete_pattern`` honours the per-worker key prefix; ``cache.clear()`` would flush every worker's keys.
     """
+    from apps.api import authentication
+
     cache.delete_pattern("*")
+    authentication._local.clear()
     yield
     cache.delete_pattern("*")
+    authentication._local.clear()
+
+
+@pytest.fixture
+def role_groups(transactional_db: Any) -> None:
+    """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
+    from django.apps import apps as django_apps
+
+    roles.grant_role_permissions(django_apps, roles.FOUNDATION_PERMISSIONS)
 
 
 def current_code(device: TOTPDevice) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
-from apps.api.authentication import cache_key
+from apps.api.authentication import cache_key, forget_locally
 from apps.api.models import ApiClient
 from apps.api.scopes import ALL_SCOPES
 from apps.audit.services import AuditActor, audit_log
@@ -46,9 +46,15 @@ def api_client_clean(
 
 def _forget(client: ApiClient) -> None:
     """Drop the cached key now and again after commit (a request racing the commit may re-cache the old row)."""
-    key = cache_key(client.prefix)
+    key, prefix = cache_key(client.prefix), client.prefix
     cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    forget_locally(prefix)
+
+    def after_commit() -> None:
+        cache.delete(key)
+        forget_locally(prefix)
+
+    transaction.on_commit(after_commit)
 
 
 @transaction.atomic

@@ -215,6 +215,8 @@ API_DEFAULT_THROTTLE_RATE = read("API_DEFAULT_THROTTLE_RATE", default="6000/min"
 # How long a verified key is trusted from the cache before the database is asked again. Revoking a key
 # also deletes its cache entry at once; this bound covers changes made behind the service's back.
 API_KEY_CACHE_SECONDS = read("API_KEY_CACHE_SECONDS", "int", default=10)
+# ...and in each process for this long: the bound on how long another worker accepts a just-revoked key.
+API_KEY_LOCAL_CACHE_SECONDS = read("API_KEY_LOCAL_CACHE_SECONDS", "int", default=2)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pitboss platform API",

@@ -75,6 +75,20 @@ def test_a_revoked_key_stops_working_at_once_even_when_cached(platform_client):
     assert event.target_id == platform_client.model.prefix and event.data == {"reason": "leaked"}
 
 
+def test_another_worker_refuses_a_revoked_key_once_its_local_copy_expires(platform_client):
+    from apps.api import authentication
+
+    api = platform_client.api()
+    assert api.get("/api/v1/client/").status_code == 200
+    other_workers_copy = dict(authentication._local)  # what a second gunicorn worker holds in its memory
+    api_client_revoke(actor=SystemActor("tests"), client=platform_client.model, reason="leaked")
+    authentication._local.update(other_workers_copy)
+    assert api.get("/api/v1/client/").status_code == 200  # inside the documented window (2 s)
+    deadline, entry = authentication._local[platform_client.model.prefix]
+    authentication._local[platform_client.model.prefix] = (deadline - 2.5, entry)  # the window has passed
+    assert_error(api.get("/api/v1/client/"), 401, "invalid_api_key")
+
+
 def test_an_expired_key_is_401():
     from datetime import timedelta
 
