@@ -16,11 +16,10 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
+    from django.db import connection
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
     from bench import api_auth, audit_chain
-
-    from django.db import connection
 
     connection.settings_dict["TEST"]["NAME"] = "test_pitboss_bench"
     setup_test_environment()  # the test client's host, in-memory e-mail: as in the test suite

@@ -20,10 +20,12 @@ from bench.timing import fmt, per_call
 
 
 def run() -> None:
-    cache.delete_pattern("*")
+    cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis
     for i in range(200):  # a realistic table: many clients, one prefix lookup
         api_client_create(actor=SystemActor("bench"), name=f"bench-{i}", scopes=["players:read"])
-    client, key = api_client_create(actor=SystemActor("bench"), name="bench", scopes=ALL_SCOPES, throttle_rate="1000000/min")
+    client, key = api_client_create(
+        actor=SystemActor("bench"), name="bench", scopes=ALL_SCOPES, throttle_rate="1000000/min"
+    )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert api.get("/api/v1/client/").status_code == 200
@@ -54,5 +56,7 @@ def run() -> None:
     ]
     for label, seconds in rows:
         print(f"  {label:<46} {fmt(seconds)}   {seconds / request:6.3f}x of a request")
-    print(f"  in-process verification is {library / cached:.0f}x, a Redis hit {library / redis_hit:.1f}x cheaper "
-          "than asking the database each time")
+    print(
+        f"  in-process verification is {library / cached:.0f}x, a Redis hit {library / redis_hit:.1f}x cheaper "
+        "than asking the database each time"
+    )

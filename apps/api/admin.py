@@ -82,7 +82,9 @@ class ApiClientAdmin(ModelAdmin):  # type: ignore[misc]
         client, key = services.api_client_create(actor=request.user, **fields)  # type: ignore[arg-type]
         obj.pk, obj.prefix, obj.hashed_key, obj.created = client.pk, client.prefix, client.hashed_key, client.created
         obj._state.adding = False
-        messages.warning(request, format_html("API key for {} (shown once, copy it now): <code>{}</code>", obj.name, key))
+        messages.warning(
+            request, format_html("API key for {} (shown once, copy it now): <code>{}</code>", obj.name, key)
+        )
 
     @action(description="Revoke selected keys (cannot be undone)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:

@@ -45,8 +45,9 @@ def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, exceptions.APIException):
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
             request = ctx.get("request")
             view = ctx.get("view")

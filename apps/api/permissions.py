@@ -16,7 +16,7 @@ def required_scopes_for(view: Any, method: str) -> frozenset[str]:
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} must declare required_scopes")
     if isinstance(declared, dict):
-        return frozenset(declared.get(method, declared.get("*", ())))
+        return frozenset(declared.get(method) or declared.get("*") or ())
     return frozenset(declared)
 
 

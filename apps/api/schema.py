@@ -25,7 +25,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = serializers.DictField(help_text="Per-field messages for invalid input.")
+    fields = serializers.DictField(help_text="Per-field messages for invalid input.")  # type: ignore[assignment]
     request_id = serializers.CharField(help_text="Quote this to support; also in the X-Request-ID header.")
 
 

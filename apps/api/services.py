@@ -15,7 +15,6 @@ from apps.api.scopes import ALL_SCOPES
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, ValidationFailed
 
-
 # What DRF's throttles parse: a count, "/", and a period whose first letter is s, m, h or d.
 RATE = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
 

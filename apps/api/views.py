@@ -32,7 +32,8 @@ class ClientView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        client: ClientIdentity = request.auth
+        client = request.auth
+        assert isinstance(client, ClientIdentity)  # HasScopes let only API clients through
         return Response(
             {
                 "name": client.name,

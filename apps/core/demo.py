@@ -54,7 +54,10 @@ def demo_access(*, actor: AuditActor | None) -> DemoAccess:
     password = generate_password()
     if user is None:
         user, password, _device = staff_create(
-            actor=actor, username=DEMO_ADMIN, email=f"{DEMO_ADMIN}@staff.invalid", roles=[ADMINISTRATOR],
+            actor=actor,
+            username=DEMO_ADMIN,
+            email=f"{DEMO_ADMIN}@staff.invalid",
+            roles=[ADMINISTRATOR],
             password=password,
         )
     else:

@@ -62,9 +62,7 @@ class StaffUserAdmin(BaseUserAdmin, ModelAdmin):  # type: ignore[misc]
         ("Access", {"fields": ("is_active", "is_staff", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"fields": ("username", "email", "first_name", "last_name", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"fields": ("username", "email", "first_name", "last_name", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")
     actions = ["reset_second_factor"]
 

@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from unfold.forms import AuthenticationForm as UnfoldAuthenticationForm
 
 from apps.staff import otp
-from unfold.forms import AuthenticationForm as UnfoldAuthenticationForm
 
 
 class StaffLoginForm(UnfoldAuthenticationForm):  # type: ignore[misc]
@@ -71,4 +71,3 @@ class EnrolmentForm(forms.Form):
         max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
-

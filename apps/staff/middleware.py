@@ -18,9 +18,12 @@ class StaffNetworkAllowListMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         networks = settings.STAFF_ALLOWED_NETWORKS
-        if networks and request.path.startswith(settings.STAFF_ADMIN_PATH_PREFIX):
-            if not ip_in_networks(client_ip(request), networks):
-                return HttpResponseForbidden("The backoffice is not reachable from this network.")
+        if (
+            networks
+            and request.path.startswith(settings.STAFF_ADMIN_PATH_PREFIX)
+            and not ip_in_networks(client_ip(request), networks)
+        ):
+            return HttpResponseForbidden("The backoffice is not reachable from this network.")
         return self.get_response(request)
 
 

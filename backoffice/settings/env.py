@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -42,10 +43,9 @@ def read(name: str, cast: Callable[..., Any] | str = "str", default: Any = _MISS
         if default is _MISSING:
             raise ImproperlyConfigured(f"{name}: this environment variable is required and is not set")
         return default
-    reader = getattr(env, cast) if isinstance(cast, str) else None
     try:
-        if reader is not None:
-            return reader(name)
+        if isinstance(cast, str):
+            return getattr(env, cast)(name)
         return cast(os.environ[name])
     except ImproperlyConfigured as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from exc

@@ -10,8 +10,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from backoffice.settings.base import *  # noqa: E402,F403
-from backoffice.settings.base import CACHES, DATABASES  # noqa: E402
+from backoffice.settings.base import *  # noqa: F403
+from backoffice.settings.base import CACHES, DATABASES
 
 # Each pytest-xdist worker gets its own key space, so throttles and lockouts of one never leak into another.
 # (Set here, not through os.environ: the controller process would pass its value on to the workers.)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

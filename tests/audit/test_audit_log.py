@@ -74,7 +74,7 @@ def _tamper(sql: str, params: list[object]) -> None:
 def test_audit_verify_reports_the_first_altered_row():
     events = [audit_log(actor=None, action=f"test.n{i}") for i in range(5)]
     call_command("audit_verify")  # intact
-    _tamper("UPDATE audit_event SET data = '{\"amount\": \"1000000\"}' WHERE id = %s", [events[2].pk])
+    _tamper('UPDATE audit_event SET data = \'{"amount": "1000000"}\' WHERE id = %s', [events[2].pk])
     with pytest.raises(CommandError, match=f"BROKEN at event #{events[2].pk}: its content"):
         call_command("audit_verify")
 

@@ -4,7 +4,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
 from rest_framework.test import APIClient
 
 from apps.api.models import ApiClient
@@ -60,7 +59,11 @@ def test_the_audit_list_filters_by_target_and_date(staff_client, admin_user, mlr
     window = {"occurred_at_from_0": "2001-01-01", "occurred_at_from_1": "00:00", "occurred_at_to_0": "2001-01-02"}
     miss = client.get(AUDIT_LIST, {**window, "occurred_at_to_1": "00:00"})
     assert miss.status_code == 200 and "test.target" not in miss.content.decode()
-    window = {"occurred_at_from_0": "2001-01-01", "occurred_at_from_1": "00:00", "occurred_at_to_0": "2099-01-02"}  # far future
+    window = {
+        "occurred_at_from_0": "2001-01-01",
+        "occurred_at_from_1": "00:00",
+        "occurred_at_to_0": "2099-01-02",
+    }  # far future
     hit = client.get(AUDIT_LIST, {**window, "occurred_at_to_1": "00:00"})
     assert hit.status_code == 200 and "test.target" in hit.content.decode()
 
@@ -145,6 +148,8 @@ def test_staff_without_the_permission_cannot_manage_staff(staff_client, mlro):
     client = staff_client(mlro)
     assert client.get("/admin/staff/staffuser/").status_code == 403
     before = StaffUser.objects.count()
-    response = client.post("/admin/staff/staffuser/add/", {"username": "x", "password1": "p" * 20, "password2": "p" * 20})
+    response = client.post(
+        "/admin/staff/staffuser/add/", {"username": "x", "password1": "p" * 20, "password2": "p" * 20}
+    )
     assert response.status_code == 403
     assert StaffUser.objects.count() == before

@@ -9,41 +9,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor_type', models.CharField(choices=[('staff', 'Staff member'), ('api_client', 'API client'), ('player', 'Player'), ('system', 'System')], max_length=16)),
-                ('actor_id', models.CharField(blank=True, max_length=64)),
-                ('actor_name', models.CharField(max_length=150)),
-                ('action', models.CharField(help_text='Dotted action code, e.g. player.blocked', max_length=100)),
-                ('target_type', models.CharField(blank=True, help_text='app_label.model', max_length=100)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('target_label', models.CharField(blank=True, max_length=255)),
-                ('data', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('request_id', models.CharField(blank=True, max_length=128)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('row_hash', models.CharField(max_length=64, unique=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff member"),
+                            ("api_client", "API client"),
+                            ("player", "Player"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("actor_id", models.CharField(blank=True, max_length=64)),
+                ("actor_name", models.CharField(max_length=150)),
+                ("action", models.CharField(help_text="Dotted action code, e.g. player.blocked", max_length=100)),
+                ("target_type", models.CharField(blank=True, help_text="app_label.model", max_length=100)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("target_label", models.CharField(blank=True, max_length=255)),
+                (
+                    "data",
+                    models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=128)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("row_hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'db_table': 'audit_event',
-                'ordering': ('-id',),
-                'indexes': [models.Index(fields=['action', '-id'], name='audit_action_idx'), models.Index(fields=['actor_type', 'actor_id', '-id'], name='audit_actor_idx'), models.Index(fields=['target_type', 'target_id', '-id'], name='audit_target_idx'), django.contrib.postgres.indexes.BrinIndex(fields=['occurred_at'], name='audit_occurred_brin')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "db_table": "audit_event",
+                "ordering": ("-id",),
+                "indexes": [
+                    models.Index(fields=["action", "-id"], name="audit_action_idx"),
+                    models.Index(fields=["actor_type", "actor_id", "-id"], name="audit_actor_idx"),
+                    models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx"),
+                    django.contrib.postgres.indexes.BrinIndex(fields=["occurred_at"], name="audit_occurred_brin"),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='auditevent',
-            trigger=pgtrigger.compiler.Trigger(name='audit_event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='18a21f45da8a2db6cf935bf40d93c87de32ef4f3', operation='UPDATE OR DELETE', pgid='pgtrigger_audit_event_append_only_27797', table='audit_event', when='BEFORE')),
+            model_name="auditevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="audit_event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="18a21f45da8a2db6cf935bf40d93c87de32ef4f3",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_audit_event_append_only_27797",
+                    table="audit_event",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

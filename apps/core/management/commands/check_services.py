@@ -8,6 +8,8 @@ import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.core.pg import server_address, server_connect
+
 
 class Command(BaseCommand):
     help = "Check that PostgreSQL and Redis are reachable; say which is not and how to point at another."
@@ -15,17 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = []
-        db = settings.DATABASES["default"]
-        where = f"{db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}"
+        where = server_address()
         try:
-            psycopg.connect(
-                dbname="postgres",
-                host=db.get("HOST") or None,
-                port=db.get("PORT") or None,
-                user=db.get("USER") or None,
-                password=db.get("PASSWORD") or None,
-                connect_timeout=3,
-            ).close()
+            server_connect().close()
         except psycopg.Error as exc:
             problems.append(
                 f"PostgreSQL is not reachable at {where} ({str(exc).strip().splitlines()[0]}).\n"

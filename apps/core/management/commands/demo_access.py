@@ -20,8 +20,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  password:    {access.password}")
         self.stdout.write(f"  TOTP secret: {access.totp_secret}")
         self.stdout.write(f"  otpauth URI: {access.otpauth_uri}")
-        self.stdout.write("  (add the secret to an authenticator app, or: .venv/bin/python manage.py totp_code "
-                          f"{access.username})")
+        self.stdout.write(
+            f"  (add the secret to an authenticator app, or: .venv/bin/python manage.py totp_code {access.username})"
+        )
         self.stdout.write("Demo platform API key (all scopes):")
         self.stdout.write(f"  curl -H 'Authorization: Api-Key {access.api_key}' http://127.0.0.1:8000/api/v1/client/")
         self.stdout.write("API docs: http://127.0.0.1:8000/api/docs/")
