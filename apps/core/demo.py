@@ -30,11 +30,15 @@ class DemoAccess:
 
 
 def seed_demo(*, actor: AuditActor | None) -> list[str]:
-    """One demo staff member per role (they enrol their own device at first login). Idempotent."""
+    """One demo staff member per role but Administrator (``demo_access`` makes that one). Idempotent.
+
+    They have no usable password and no device: an administrator sets a password in the admin, and the member
+    enrols an authenticator at first login.
+    """
     created = []
     for role in ROLES:
         username = "demo-" + role.lower().replace(" ", "-")
-        if username == DEMO_ADMIN or StaffUser.objects.filter(username=username).exists():
+        if role == ADMINISTRATOR or StaffUser.objects.filter(username=username).exists():
             continue
         staff_create(
             actor=actor,

@@ -331,3 +331,5 @@ structlog.configure(
     cache_logger_on_first_use=True,
 )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Our RequestIdMiddleware has already validated (or replaced) X-Request-ID: logs use the same id.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True

@@ -1,0 +1,35 @@
+# Pitboss web image. The Celery worker and beat run from the same image with another command:
+#   docker run IMAGE celery -A backoffice worker -Q default,compliance,reports
+#   docker run IMAGE celery -A backoffice beat
+# Docker does not run on the development machines; this file is kept conventional (see docs/DEPLOYMENT.md).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=backoffice.settings.production
+
+WORKDIR /app
+RUN useradd --system --uid 10001 --home /app pitboss
+
+# Runtime requirements only: everything above the development marker in requirements.txt.
+COPY requirements.txt /tmp/requirements.txt
+RUN sed '/^# --- development/,$d' /tmp/requirements.txt > /tmp/runtime.txt \
+    && pip install --no-deps -r /tmp/runtime.txt \
+    && pip check \
+    && rm /tmp/requirements.txt /tmp/runtime.txt
+
+COPY --chown=pitboss:pitboss manage.py ./
+COPY --chown=pitboss:pitboss backoffice ./backoffice
+COPY --chown=pitboss:pitboss apps ./apps
+COPY --chown=pitboss:pitboss templates ./templates
+COPY --chown=pitboss:pitboss static ./static
+
+# collectstatic needs settings to import; these values exist only for this build step.
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DEMO_TOOLS=0 python manage.py collectstatic --no-input --verbosity 0 \
+    && chown -R pitboss:pitboss /app/var
+
+USER pitboss
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["gunicorn", "backoffice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
