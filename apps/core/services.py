@@ -1,11 +1,27 @@
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import models, transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import ValidationFailed
 from backoffice.schedule import SCHEDULE, ScheduledTask
+
+
+@transaction.atomic
+def config_save(*, actor: AuditActor | None, obj: models.Model, changed: list[str], created: bool) -> models.Model:
+    """Save a configuration object edited in the admin (beat schedule, ...) and audit the changed fields."""
+    obj.save()
+    values = {name: getattr(obj, name, None) for name in changed}
+    values = {k: (str(v) if isinstance(v, models.Model) else v) for k, v in values.items()}
+    meta = obj._meta
+    audit_log(
+        actor=actor,
+        action=f"{meta.app_label}.{meta.model_name}.{'created' if created else 'changed'}",
+        target=obj,
+        data=values,
+    )
+    return obj
 
 
 def _crontab(entry: ScheduledTask) -> CrontabSchedule:

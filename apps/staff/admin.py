@@ -7,8 +7,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -86,6 +87,14 @@ class StaffUserAdmin(BaseUserAdmin, ModelAdmin):  # type: ignore[misc]
         super().save_related(request, form, formsets, change)
         if groups is not None:
             services.staff_set_roles(actor=request.user, user=form.instance, roles=[g.name for g in groups])  # type: ignore[arg-type]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Django's view saves the new hash itself; the audit event joins it in one transaction.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                services.staff_password_changed(actor=request.user, user=StaffUser.objects.get(pk=id))  # type: ignore[arg-type]
+        return response
 
     @action(description="Reset second factor (lost phone): the member must enrol again")
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:

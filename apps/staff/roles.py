@@ -40,10 +40,9 @@ FOUNDATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "django_celery_beat.view_crontabschedule",
         "django_celery_beat.view_intervalschedule",
         "django_celery_results.view_taskresult",
+        # devices are read-only here: resetting a lost second factor is the audited staff action
         "otp_totp.view_totpdevice",
-        "otp_totp.delete_totpdevice",
         "otp_static.view_staticdevice",
-        "otp_static.delete_staticdevice",
     ),
 }
 

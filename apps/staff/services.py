@@ -157,5 +157,13 @@ def staff_enrolment_confirm(*, request: HttpRequest, user: StaffUser, token: str
     return codes
 
 
+def staff_password_changed(*, actor: AuditActor | None, user: StaffUser) -> None:
+    """Record a password change made by Django's password forms (they save the hash themselves).
+
+    Callers wrap the form's save and this call in one transaction.
+    """
+    audit_log(actor=actor, action="staff.password_changed", target=user, data={"by_self": actor == user})
+
+
 def staff_logged_in(*, user: StaffUser, verified: bool) -> None:
     audit_log(actor=user, action="staff.logged_in", target=user, data={"otp_verified": verified})

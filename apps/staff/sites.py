@@ -30,6 +30,17 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
             path("enrol/", views.enrol, {"site": self}, name="staff_enrol"),
         ]
 
+    def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        from django.db import transaction
+
+        from apps.staff.services import staff_password_changed
+
+        with transaction.atomic():
+            response = super().password_change(request, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                staff_password_changed(actor=request.user, user=request.user)  # type: ignore[arg-type]
+        return response
+
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         was_authenticated = request.user.is_authenticated
         response = super().login(request, extra_context)

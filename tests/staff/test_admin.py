@@ -153,3 +153,52 @@ def test_staff_without_the_permission_cannot_manage_staff(staff_client, mlro):
     )
     assert response.status_code == 403
     assert StaffUser.objects.count() == before
+
+
+def test_changing_a_members_password_in_the_admin_is_audited(staff_client, admin_user, mlro):
+    response = staff_client(admin_user).post(
+        f"/admin/staff/staffuser/{mlro.pk}/password/",
+        {"password1": "a brand new pass phrase 77", "password2": "a brand new pass phrase 77"},
+    )
+    assert response.status_code == 302
+    mlro.refresh_from_db()
+    assert mlro.check_password("a brand new pass phrase 77")
+    event = AuditEvent.objects.get(action="staff.password_changed")
+    assert event.target_id == str(mlro.pk) and event.data == {"by_self": False}
+    assert "brand new" not in str(event.data)
+
+
+def test_changing_ones_own_password_is_audited(staff_client, mlro):
+    from tests.factories import PASSWORD
+
+    response = staff_client(mlro).post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "my own new pass phrase 88",
+            "new_password2": "my own new pass phrase 88",
+        },
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.get(action="staff.password_changed").data == {"by_self": True}
+
+
+def test_pausing_a_beat_entry_in_the_admin_is_audited(staff_client, admin_user):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("install_schedule")
+    task = PeriodicTask.objects.get(task="apps.audit.tasks.audit_verify_chain")
+    client = staff_client(admin_user)
+    page = client.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, (list, dict))}
+    data.update({"enabled": "", "crontab": task.crontab_id, "regtask": task.task, "task": task.task})
+    data.update({"kwargs": task.kwargs, "args": task.args, "queue": task.queue, "headers": "{}"})
+    response = client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    task.refresh_from_db()
+    assert task.enabled is False
+    event = AuditEvent.objects.get(action="django_celery_beat.periodictask.changed")
+    assert event.data["enabled"] is False and event.actor_name == admin_user.username
