@@ -50,8 +50,8 @@ class BigTableAdminMixin:
     list_per_page = 50
 
 
-class ReadOnlyAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
-    """Ledger, audit and case-event admins: rows are shown, never added, changed or deleted here."""
+class ReadOnlyAdminMixin:
+    """Rows are shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -61,3 +61,7 @@ class ReadOnlyAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
+    """Ledger, audit and case-event admins: big, read-only tables."""

@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from apps.core.admin_tools import ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
 from apps.staff import services
 from apps.staff.models import StaffUser
@@ -22,17 +23,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(BaseGroupAdmin, ModelAdmin):  # type: ignore[misc]
+class RoleAdmin(ReadOnlyAdminMixin, BaseGroupAdmin, ModelAdmin):  # type: ignore[misc]
     """Roles are defined by migrations; here they can be read, not edited."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class StaffChangeForm(UserChangeForm):  # type: ignore[misc]

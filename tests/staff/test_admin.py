@@ -202,3 +202,14 @@ def test_pausing_a_beat_entry_in_the_admin_is_audited(staff_client, admin_user):
     assert task.enabled is False
     event = AuditEvent.objects.get(action="django_celery_beat.periodictask.changed")
     assert event.data["enabled"] is False and event.actor_name == admin_user.username
+
+
+def test_roles_can_be_read_but_not_edited_in_the_admin(staff_client, admin_user):
+    from django.contrib.auth.models import Group
+
+    client = staff_client(admin_user)
+    assert client.get("/admin/auth/group/").status_code == 200
+    assert client.get("/admin/auth/group/add/").status_code == 403
+    mlro_group = Group.objects.get(name="MLRO")
+    assert client.post(f"/admin/auth/group/{mlro_group.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Group.objects.filter(name="MLRO").exists()
