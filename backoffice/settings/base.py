@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "apps.staff",
     "apps.audit",
     "apps.api",
+    "apps.geo",
+    "apps.players",
+    "simple_history",
+    "django.contrib.postgres",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -234,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
 }
+
+# PLAYERS -------------------------------------------------------------------------------------------------
+# Key of the identity hashes (same person across accounts). Set once per installation: changing it orphans
+# every stored hash. Defaults to SECRET_KEY for development only; production.py requires it.
+IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
 
 # DEMO ----------------------------------------------------------------------------------------------------
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.

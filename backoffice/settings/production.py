@@ -16,3 +16,4 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 DEMO_TOOLS = False
+IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY")  # required: see base.py

@@ -1,0 +1,131 @@
+"""Jurisdictions and their rule packs, as data with effective dates (DESIGN.md §4), and IP overrides.
+
+Every change to this configuration bumps ``GeoConfigVersion`` in the same transaction: eligibility reads the
+version in the same query as the player and reloads its in-process copy of the rules when it moved, so an edit
+takes effect on the next check on every worker, and no check ever runs on stale rules.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from apps.geo.choices import OverrideAction, SelfExclusionRegister
+
+
+class Jurisdiction(models.Model):
+    """A market: a country (``GB``) or a region of one (``CA-ON``, ``US-NJ``). Residence in a region without its
+    own jurisdiction falls back to the country's."""
+
+    code = models.CharField(max_length=6, unique=True, help_text="ISO 3166-1 alpha-2, or ISO 3166-2 for a region")
+    name = models.CharField(max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def country(self) -> str:
+        return self.code.split("-", 1)[0]
+
+
+class RulePack(models.Model):
+    """The rules of one jurisdiction from ``effective_from`` until the next pack takes over."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="rule_packs")
+    effective_from = models.DateTimeField(default=timezone.now)
+    # market status
+    licensed = models.BooleanField(default=False, help_text="The operator holds a licence for this market.")
+    registration_blocked = models.BooleanField(default=False)
+    visiting_blocked = models.BooleanField(default=False, help_text="No login or play from this market's IPs.")
+    high_risk = models.BooleanField(default=False, help_text="AML: a high-risk country.")
+    require_presence = models.BooleanField(
+        default=False, help_text="Play only from inside the market (IP country must match residence)."
+    )
+    # players
+    min_age = models.PositiveSmallIntegerField(default=18, validators=[MinValueValidator(18)])
+    allowed_currencies = ArrayField(models.CharField(max_length=3), default=list, blank=True)
+    verify_identity_before_deposit = models.BooleanField(default=True)
+    cdd_threshold = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("2000.00"))
+    cdd_currency = models.CharField(max_length=3, default="EUR")
+    # protection
+    self_exclusion_register = models.CharField(max_length=16, choices=SelfExclusionRegister.choices, blank=True)
+    self_exclusion_terms = ArrayField(
+        models.CharField(max_length=12), default=list, blank=True, help_text="e.g. 6m, 1y, 5y, permanent"
+    )
+    timeout_min_hours = models.PositiveIntegerField(null=True, blank=True)
+    timeout_max_hours = models.PositiveIntegerField(null=True, blank=True)
+    limit_increase_cooling_off_hours = models.PositiveIntegerField(default=24)
+    deposit_caps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[{"period": "month", "amount": "1000.00", "currency": "EUR", "net": false, "max_age": null}]',
+    )
+    stake_caps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[{"game_category": "slots", "max_stake": "5.00", "currency": "GBP", "min_age": 25}]',
+    )
+    min_spin_seconds = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    reality_check_minutes = models.PositiveIntegerField(null=True, blank=True)
+    session_break_after_minutes = models.PositiveIntegerField(null=True, blank=True)
+    session_break_minutes = models.PositiveIntegerField(null=True, blank=True)
+    bonus_wagering_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("jurisdiction__code", "-effective_from")
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "effective_from"], name="geo_rulepack_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(timeout_min_hours__isnull=True)
+                | models.Q(timeout_max_hours__isnull=True)
+                | models.Q(timeout_min_hours__lte=models.F("timeout_max_hours")),
+                name="geo_rulepack_timeout_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction.code} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class IpOverride(models.Model):
+    """A staff-managed network that overrides the IP-to-country lookup (test offices, known VPN exits)."""
+
+    network = models.CharField(max_length=49, unique=True, help_text="CIDR, e.g. 203.0.113.0/24")
+    action = models.CharField(max_length=8, choices=OverrideAction.choices)
+    country = models.CharField(max_length=2, blank=True, help_text="For 'treat as a country'")
+    reason = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "IP override"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action="block", country="") | models.Q(action="country") & ~models.Q(country=""),
+                name="geo_ipoverride_country_iff_country_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} ({self.get_action_display()})"
+
+
+class GeoConfigVersion(models.Model):
+    """One row: bumped in the same transaction as any change to jurisdictions, rule packs or IP overrides."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="geo_config_version_single_row")]

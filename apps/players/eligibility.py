@@ -1,0 +1,262 @@
+"""Eligibility: may this player do this, here, now? The one function every action calls.
+
+Hot path. ``can_for_external_id`` answers with ONE indexed query: the player's facts and the geo configuration
+version come back in the same row (later apps add their facts as extra columns of that row, see
+``register_fact``). Jurisdiction rules come from an in-process snapshot that is reloaded when the version read
+with the player moves, so an edit to a rule pack or IP override takes effect on the next check on every worker
+and nothing is ever decided on stale data: there is no cache of answers at all.
+
+Extension: an app adds a check with ``register_check(fn)`` (from its AppConfig.ready) and, if the check needs
+data about the player, a column with ``register_fact(name, sql)`` (a correlated subquery on ``p``, the player
+row). Checks append reason codes and restrictions to the result; they never raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.geo import config as geo_config
+from apps.geo.decision import PLAY, WITHDRAWAL, GeoDecision, decide
+from apps.players.choices import Action, PlayerStatus
+
+ACTIONS = frozenset(Action.values)
+PLAY_ACTIONS = frozenset({Action.LOGIN, Action.GAME_LAUNCH, Action.BET, Action.DEPOSIT, Action.BONUS})
+CAPABILITY_BLOCKS = {
+    Action.DEPOSIT: ("blocked_deposit", "blocked_for_deposit"),
+    Action.BET: ("blocked_bet", "blocked_for_bet"),
+    Action.GAME_LAUNCH: ("blocked_bet", "blocked_for_bet"),
+    Action.WITHDRAW: ("blocked_withdrawal", "blocked_for_withdrawal"),
+    Action.BONUS: ("blocked_bonus", "blocked_for_bonus"),
+    Action.MARKETING: ("blocked_marketing", "blocked_for_marketing"),
+}
+
+_BASE_FACTS = (
+    ("id", "p.id"),
+    ("external_id", "p.external_id"),
+    ("status", "p.status"),
+    ("blocked_deposit", "p.blocked_deposit"),
+    ("blocked_bet", "p.blocked_bet"),
+    ("blocked_withdrawal", "p.blocked_withdrawal"),
+    ("blocked_bonus", "p.blocked_bonus"),
+    ("blocked_marketing", "p.blocked_marketing"),
+    ("date_of_birth", "p.date_of_birth"),
+    ("country", "p.country"),
+    ("region", "p.region"),
+    ("currency", "p.currency"),
+    ("marketing_consent", "(p.marketing_email OR p.marketing_sms OR p.marketing_phone OR p.marketing_post)"),
+    ("geo_version", "(SELECT version FROM geo_geoconfigversion WHERE id = 1)"),
+)
+_extra_facts: list[tuple[str, str]] = []
+
+
+@dataclass
+class Eligibility:
+    action: str
+    reasons: list[str] = field(default_factory=list)
+    restrictions: dict[str, Any] = field(default_factory=dict)
+    jurisdiction: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    def deny(self, code: str) -> None:
+        if code not in self.reasons:
+            self.reasons.append(code)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "action": self.action,
+            "reasons": list(self.reasons),
+            "restrictions": self.restrictions,
+            "jurisdiction": self.jurisdiction,
+        }
+
+
+@dataclass
+class CheckContext:
+    facts: dict[str, Any]
+    action: str
+    ip: str | None
+    amount: Decimal | None
+    game_category: str | None
+    now: datetime
+    snap: geo_config.GeoSnapshot
+    geo: GeoDecision
+    age: int
+    result: Eligibility
+
+
+Check = Callable[[CheckContext], None]
+_checks: list[Check] = []
+
+
+def register_check(check: Check) -> Check:
+    if check not in _checks:
+        _checks.append(check)
+    return check
+
+
+def register_fact(name: str, sql: str) -> None:
+    """Add a column to the eligibility query: ``sql`` is an expression over the player row aliased ``p``."""
+    if all(existing != name for existing, _ in (*_BASE_FACTS, *_extra_facts)):
+        _extra_facts.append((name, sql))
+
+
+def _query() -> str:
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in (*_BASE_FACTS, *_extra_facts))
+    return f"SELECT {columns} FROM players_player p WHERE p.{{key}} = %s"  # noqa: S608  (no user input)
+
+
+def facts_for(*, external_id: str | None = None, player_id: int | None = None) -> dict[str, Any] | None:
+    key, value = ("external_id", external_id) if external_id is not None else ("id", player_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_query().format(key=key), [value])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        names = [c.name for c in cursor.description]
+    return dict(zip(names, row, strict=True))
+
+
+def can_for_external_id(
+    external_id: str,
+    action: str,
+    *,
+    ip: str | None = None,
+    amount: Decimal | None = None,
+    game_category: str | None = None,
+    now: datetime | None = None,
+) -> Eligibility | None:
+    """``can()`` for the API: one query. None if there is no such player."""
+    facts = facts_for(external_id=external_id)
+    if facts is None:
+        return None
+    return evaluate(facts, action, ip=ip, amount=amount, game_category=game_category, now=now)
+
+
+def can(
+    player: Any,
+    action: str,
+    *,
+    ip: str | None = None,
+    amount: Decimal | None = None,
+    game_category: str | None = None,
+    now: datetime | None = None,
+) -> Eligibility:
+    """May ``player`` (a Player or its id) do ``action`` now? Reads the player's current row: never stale."""
+    facts = facts_for(player_id=player if isinstance(player, int) else player.pk)
+    if facts is None:
+        raise LookupError("no such player")
+    return evaluate(facts, action, ip=ip, amount=amount, game_category=game_category, now=now)
+
+
+def evaluate(
+    facts: dict[str, Any],
+    action: str,
+    *,
+    ip: str | None = None,
+    amount: Decimal | None = None,
+    game_category: str | None = None,
+    now: datetime | None = None,
+) -> Eligibility:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    now = now or timezone.now()
+    snap = geo_config.snapshot(facts["geo_version"])
+    purpose = WITHDRAWAL if action == Action.WITHDRAW else PLAY
+    use_ip = ip if action != Action.MARKETING else None
+    geo = decide(snap, country=facts["country"], region=facts["region"], ip=use_ip, at=now, purpose=purpose)
+    dob: date = facts["date_of_birth"]
+    ctx = CheckContext(
+        facts=facts,
+        action=action,
+        ip=ip,
+        amount=amount,
+        game_category=game_category,
+        now=now,
+        snap=snap,
+        geo=geo,
+        age=geo_config.age_on(dob, now.date()),
+        result=Eligibility(action=action, jurisdiction=geo.jurisdiction),
+    )
+    for check in _checks:
+        check(ctx)
+    return ctx.result
+
+
+# --- the checks of this issue; later apps register theirs -------------------------------------------------
+
+
+@register_check
+def check_account_status(ctx: CheckContext) -> None:
+    status = ctx.facts["status"]
+    if status != PlayerStatus.ACTIVE:
+        ctx.result.deny(f"account_{status}")
+
+
+@register_check
+def check_capability_blocks(ctx: CheckContext) -> None:
+    block = CAPABILITY_BLOCKS.get(ctx.action)  # type: ignore[call-overload]
+    if block and ctx.facts[block[0]]:
+        ctx.result.deny(block[1])
+
+
+@register_check
+def check_age(ctx: CheckContext) -> None:
+    rules = ctx.geo.rules
+    min_age = rules.min_age if rules is not None else 18
+    if ctx.age < min_age and ctx.action != Action.WITHDRAW:
+        ctx.result.deny("underage")
+
+
+@register_check
+def check_geo(ctx: CheckContext) -> None:
+    for code in ctx.geo.reasons:
+        ctx.result.deny(code)
+    rules = ctx.geo.rules
+    if (
+        rules is not None
+        and ctx.action in (Action.DEPOSIT, Action.BET)
+        and rules.allowed_currencies
+        and ctx.facts["currency"] not in rules.allowed_currencies
+    ):
+        ctx.result.deny("currency_not_allowed")
+
+
+@register_check
+def check_marketing_consent(ctx: CheckContext) -> None:
+    if ctx.action == Action.MARKETING and not ctx.facts["marketing_consent"]:
+        ctx.result.deny("no_marketing_consent")
+
+
+@register_check
+def check_stakes_and_restrictions(ctx: CheckContext) -> None:
+    rules = ctx.geo.rules
+    if rules is None or ctx.action not in (Action.LOGIN, Action.GAME_LAUNCH, Action.BET):
+        return
+    caps = rules.max_stakes_for_age(ctx.age)
+    restrictions = ctx.result.restrictions
+    if caps:
+        restrictions["max_stake"] = {
+            category: {"amount": str(cap.max_stake), "currency": cap.currency} for category, cap in sorted(caps.items())
+        }
+    if rules.min_spin_seconds is not None:
+        restrictions["min_spin_seconds"] = str(rules.min_spin_seconds)
+    if rules.reality_check_minutes:
+        restrictions["reality_check_minutes"] = rules.reality_check_minutes
+    if rules.session_break_after_minutes and rules.session_break_minutes:
+        restrictions["session_break_minutes"] = rules.session_break_minutes
+        restrictions["session_break_after_minutes"] = rules.session_break_after_minutes
+    if ctx.action == Action.BET and ctx.amount is not None and ctx.game_category:
+        cap = caps.get(ctx.game_category)
+        if cap is not None and cap.currency == ctx.facts["currency"] and ctx.amount > cap.max_stake:
+            ctx.result.deny("stake_limit_exceeded")

@@ -1,0 +1,129 @@
+"""Players: the platform's customers. Personal data, status and capability blocks, identity keys, notes,
+tags and logins. Closing an account keeps every row (AML retention: at least five years)."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from apps.players.choices import PlayerStatus, VipTier
+
+
+class Player(models.Model):
+    external_id = models.CharField(max_length=64, unique=True, help_text="The platform's id for the player")
+    username = models.CharField(max_length=64)
+    email = models.EmailField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123")
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, help_text="Residence, ISO 3166-1 alpha-2")
+    region = models.CharField(max_length=6, blank=True, help_text="ISO 3166-2 (US states, Canadian provinces)")
+    currency = models.CharField(max_length=3, help_text="ISO 4217")
+    language = models.CharField(max_length=8, default="en")
+    registration_ip = models.GenericIPAddressField(null=True, blank=True)
+    registration_ip_country = models.CharField(max_length=2, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    last_login_ip = models.GenericIPAddressField(null=True, blank=True)
+    vip_tier = models.CharField(max_length=10, choices=VipTier.choices, blank=True)
+    affiliate_tag = models.CharField(max_length=64, blank=True)
+    marketing_email = models.BooleanField(default=False)
+    marketing_email_at = models.DateTimeField(null=True, blank=True)
+    marketing_sms = models.BooleanField(default=False)
+    marketing_sms_at = models.DateTimeField(null=True, blank=True)
+    marketing_phone = models.BooleanField(default=False)
+    marketing_phone_at = models.DateTimeField(null=True, blank=True)
+    marketing_post = models.BooleanField(default=False)
+    marketing_post_at = models.DateTimeField(null=True, blank=True)
+    terms_version = models.CharField(max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    # status and capability blocks: changed only by services, with a reason and an audit event
+    status = models.CharField(max_length=10, choices=PlayerStatus.choices, default=PlayerStatus.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    blocked_deposit = models.BooleanField(default=False)
+    blocked_bet = models.BooleanField(default=False)
+    blocked_withdrawal = models.BooleanField(default=False)
+    blocked_bonus = models.BooleanField(default=False)
+    blocked_marketing = models.BooleanField(default=False)
+    # identity keys (keyed hashes, see identity.py): the same person across accounts
+    identity_fingerprint = models.CharField(max_length=64, editable=False)
+    email_hash = models.CharField(max_length=64, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="players")
+
+    class Meta:
+        ordering = ("-id",)
+        indexes = [
+            models.Index(fields=["identity_fingerprint"], name="player_identity_idx"),
+            models.Index(fields=["email_hash"], name="player_email_hash_idx"),
+            models.Index(fields=["phone_hash"], name="player_phone_hash_idx"),
+            models.Index(fields=["status", "-id"], name="player_status_idx"),
+            models.Index(fields=["country", "-id"], name="player_country_idx"),
+            # the admin's search compiles icontains to UPPER(col) LIKE '%x%': trigram indexes on UPPER(col)
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="player_email_trgm"),
+            GinIndex(OpClass(Upper("username"), name="gin_trgm_ops"), name="player_username_trgm"),
+            GinIndex(OpClass(Upper("first_name"), name="gin_trgm_ops"), name="player_first_name_trgm"),
+            GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="player_last_name_trgm"),
+            GinIndex(OpClass(Upper("external_id"), name="gin_trgm_ops"), name="player_external_id_trgm"),
+            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="player_phone_trgm"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=PlayerStatus.values), name="player_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="player_phone_e164"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.external_id})"
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=40, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlayerNote(models.Model):
+    """Staff notes: never exposed to the platform."""
+
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey("staff.StaffUser", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["player", "-created_at"], name="player_note_idx")]
+
+
+class PlayerLogin(models.Model):
+    """Every login the platform reports, allowed or not. Append-only in the database: this table, not the audit
+    trail, is the record of platform logins (they are too many to serialise through the audit chain)."""
+
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="logins")
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip_country = models.CharField(max_length=2, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    device_id = models.CharField(max_length=128, blank=True)
+    allowed = models.BooleanField()
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ("-at",)
+        indexes = [
+            models.Index(fields=["player", "-at"], name="player_login_idx"),
+            models.Index(fields=["device_id"], name="player_login_device_idx"),
+            models.Index(fields=["ip"], name="player_login_ip_idx"),
+        ]
+        triggers = [pgtrigger.Protect(name="player_login_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]

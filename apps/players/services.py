@@ -1,0 +1,220 @@
+"""Player writes. Every change: guards, the change, an audit event, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.audit.services import AuditActor, audit_log
+from apps.core.errors import Conflict, ValidationFailed
+from apps.geo import config as geo_config
+from apps.geo.decision import REGISTRATION, decide
+from apps.geo.iplookup import lookup
+from apps.players import identity, validation
+from apps.players.choices import Capability, PlayerStatus
+from apps.players.eligibility import Eligibility, can
+from apps.players.models import Player, PlayerLogin, PlayerNote, Tag
+
+MARKETING_CHANNELS = ("email", "sms", "phone", "post")
+# What the platform may change through PATCH; the rest (name, date of birth, residence, currency) is staff's.
+PLATFORM_EDITABLE = (
+    "username",
+    "email",
+    "phone",
+    "address_line",
+    "city",
+    "postal_code",
+    "language",
+    "affiliate_tag",
+    "terms_version",
+    *(f"marketing_{c}" for c in MARKETING_CHANNELS),
+)
+STAFF_EDITABLE = (*PLATFORM_EDITABLE, "first_name", "last_name", "date_of_birth", "region", "vip_tier")
+STATUS_ACTIONS = {
+    PlayerStatus.ACTIVE: "player.reactivated",
+    PlayerStatus.SUSPENDED: "player.suspended",
+    PlayerStatus.BLOCKED: "player.blocked",
+    PlayerStatus.CLOSED: "player.closed",
+}
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+    return reason
+
+
+def _set_identity_keys(player: Player) -> None:
+    player.identity_fingerprint = identity.fingerprint(player.first_name, player.last_name, player.date_of_birth)
+    player.email_hash = identity.email_hash(player.email)
+    player.phone_hash = identity.phone_hash(player.phone)
+
+
+def _duplicate_check(*, external_id: str | None, email: str | None, exclude: int | None = None) -> None:
+    others = Player.objects.exclude(pk=exclude) if exclude else Player.objects.all()
+    if external_id is not None and others.filter(external_id=external_id).exists():
+        raise Conflict("A player with this external_id exists.", code="external_id_taken",
+                       fields={"external_id": ["Taken."]})
+    if email is not None and others.filter(email__iexact=email).exists():
+        raise Conflict("A player with this e-mail exists.", code="email_taken", fields={"email": ["Taken."]})
+
+
+@transaction.atomic
+def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str | None = None) -> Player:
+    """Register a player the platform has signed up. ``data`` is validated input (see the API serializer).
+
+    Refused (400 ``registration_refused``, nothing written) when the residence's jurisdiction is unlicensed or
+    closed to registrations, the IP is blocked, the player is under the jurisdiction's minimum age, or the
+    currency is not allowed there. 409 on a taken external_id or e-mail.
+    """
+    now = timezone.now()
+    snap = geo_config.snapshot()
+    decision = decide(snap, country=data["country"], region=data.get("region", ""), ip=ip, at=now, purpose=REGISTRATION)
+    fields: dict[str, list[str]] = {}
+    for explanation in decision.explanation:
+        code = explanation.split(":", 1)[0]
+        if code in decision.reasons:
+            fields.setdefault("ip" if code.startswith("ip_") else "country", []).append(explanation)
+    rules = decision.rules
+    if rules is not None:
+        age = geo_config.age_on(data["date_of_birth"], now.date())
+        if age < rules.min_age:
+            fields.setdefault("date_of_birth", []).append(f"underage: the minimum age in {rules.jurisdiction} is {rules.min_age}")
+        if rules.allowed_currencies and data["currency"] not in rules.allowed_currencies:
+            allowed = ", ".join(rules.allowed_currencies)
+            fields.setdefault("currency", []).append(f"currency_not_allowed: {rules.jurisdiction} allows {allowed}")
+    if fields:
+        reasons = sorted({m.split(":", 1)[0] for messages in fields.values() for m in messages})
+        raise ValidationFailed(f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields)
+    _duplicate_check(external_id=data["external_id"], email=data["email"])
+    player = Player(**data)
+    player.created_at = now
+    player.registration_ip = ip
+    player.registration_ip_country = (lookup(ip, snap).country or "") if ip else ""
+    if player.terms_version:
+        player.terms_accepted_at = now
+    for channel in MARKETING_CHANNELS:
+        if getattr(player, f"marketing_{channel}"):
+            setattr(player, f"marketing_{channel}_at", now)
+    _set_identity_keys(player)
+    try:
+        with transaction.atomic():
+            player.save()
+    except IntegrityError as exc:  # a concurrent registration won the race for the same key
+        raise Conflict("A player with this external_id or e-mail exists.", code="player_exists") from exc
+    audit_log(actor=actor, action="player.registered", target=player,
+              data={"country": player.country, "region": player.region, "currency": player.currency})
+    return player
+
+
+@transaction.atomic
+def player_update(*, actor: AuditActor | None, player: Player, changes: dict[str, Any], staff: bool = False) -> Player:
+    """Change profile fields; records consent and terms timestamps; keeps identity keys in step."""
+    allowed = STAFF_EDITABLE if staff else PLATFORM_EDITABLE
+    refused = sorted(set(changes) - set(allowed))
+    if refused:
+        raise ValidationFailed("These fields cannot be changed here.", code="field_read_only",
+                               fields={f: ["Read-only."] for f in refused})
+    player = Player.objects.select_for_update().get(pk=player.pk)
+    if "email" in changes and changes["email"].lower() != player.email.lower():
+        _duplicate_check(external_id=None, email=changes["email"], exclude=player.pk)
+    now = timezone.now()
+    diff: dict[str, dict[str, Any]] = {}
+    for name, value in changes.items():
+        old = getattr(player, name)
+        if old == value:
+            continue
+        diff[name] = {"old": old, "new": value}
+        setattr(player, name, value)
+        if name.startswith("marketing_"):
+            setattr(player, f"{name}_at", now)
+        if name == "terms_version":
+            player.terms_accepted_at = now
+    if not diff:
+        return player
+    _set_identity_keys(player)
+    player.save()
+    audit_log(actor=actor, action="player.updated", target=player, data=diff)
+    return player
+
+
+@transaction.atomic
+def player_set_status(*, actor: AuditActor | None, player: Player, status: str, reason: str) -> Player:
+    reason = _require_reason(reason)
+    if status not in PlayerStatus.values:
+        raise ValidationFailed(f"Unknown status {status!r}.", fields={"status": ["Unknown status."]})
+    player = Player.objects.select_for_update().get(pk=player.pk)
+    if player.status == status:
+        raise Conflict(f"The account is already {status}.", code="status_unchanged")
+    old = player.status
+    player.status, player.status_reason = status, reason
+    player.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_log(actor=actor, action=STATUS_ACTIONS[PlayerStatus(status)], target=player,
+              data={"old": old, "new": status, "reason": reason})
+    return player
+
+
+@transaction.atomic
+def player_set_block(
+    *, actor: AuditActor | None, player: Player, capability: str, blocked: bool, reason: str
+) -> Player:
+    reason = _require_reason(reason)
+    if capability not in Capability.values:
+        raise ValidationFailed(f"Unknown capability {capability!r}.", fields={"capability": ["Unknown."]})
+    player = Player.objects.select_for_update().get(pk=player.pk)
+    field = f"blocked_{capability}"
+    if getattr(player, field) == blocked:
+        raise Conflict("Nothing to change.", code="block_unchanged")
+    setattr(player, field, blocked)
+    player.save(update_fields=[field, "updated_at"])
+    audit_log(actor=actor, action=f"player.{'blocked' if blocked else 'unblocked'}_for_{capability}",
+              target=player, data={"capability": capability, "blocked": blocked, "reason": reason})
+    return player
+
+
+@transaction.atomic
+def player_note_add(*, actor: Any, player: Player, text: str) -> PlayerNote:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("A note needs text.", fields={"text": ["Required."]})
+    note = PlayerNote.objects.create(player=player, author=actor, text=text)
+    audit_log(actor=actor, action="player.note_added", target=player, data={"note_id": note.pk, "length": len(text)})
+    return note
+
+
+@transaction.atomic
+def player_tags_set(*, actor: AuditActor | None, player: Player, tags: Iterable[str]) -> Player:
+    from django.utils.text import slugify
+
+    names = sorted({slugify(t)[:40] for t in tags if slugify(t)})
+    before = sorted(player.tags.values_list("name", flat=True))
+    if names == before:
+        return player
+    player.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+    audit_log(actor=actor, action="player.tags_changed", target=player, data={"old": before, "new": names})
+    return player
+
+
+@transaction.atomic
+def player_login_record(
+    *, player: Player, ip: str | None, user_agent: str = "", device_id: str = ""
+) -> tuple[PlayerLogin, Eligibility]:
+    """Record a login the platform reports and answer whether it may proceed (login eligibility)."""
+    result = can(player, "login", ip=ip)
+    country = (lookup(ip, geo_config.snapshot()).country or "") if ip else ""
+    login = PlayerLogin.objects.create(
+        player=player, ip=ip, ip_country=country, user_agent=user_agent[:400], device_id=device_id[:128],
+        allowed=result.allowed, reasons=result.reasons,
+    )
+    if result.allowed:
+        Player.objects.filter(pk=player.pk).update(last_login_at=login.at, last_login_ip=ip)
+    return login, result
+
+
+def player_viewed(*, actor: AuditActor, player: Player) -> None:
+    """Staff access to personal data is logged."""
+    audit_log(actor=actor, action="player.viewed", target=player)
