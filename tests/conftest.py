@@ -102,3 +102,10 @@ def make_platform_client(**kwargs: Any) -> PlatformClient:
 @pytest.fixture
 def platform_client(db: Any) -> PlatformClient:
     return make_platform_client()
+
+
+@pytest.fixture
+def player(db: Any) -> Any:
+    from tests.factories import PlayerFactory
+
+    return PlayerFactory()

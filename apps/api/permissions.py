@@ -16,7 +16,11 @@ def required_scopes_for(view: Any, method: str) -> frozenset[str]:
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} must declare required_scopes")
     if isinstance(declared, dict):
-        return frozenset(declared.get(method) or declared.get("*") or ())
+        if method in declared or "*" in declared:
+            return frozenset(declared.get(method) or declared.get("*") or ())
+        if method not in ("OPTIONS", "HEAD") and hasattr(view, method.lower()):
+            raise ImproperlyConfigured(f"{type(view).__name__}.required_scopes does not cover {method}")
+        return frozenset()  # no handler for this method: the view answers 405
     return frozenset(declared)
 
 

@@ -89,7 +89,10 @@ def _check_ip(decision: GeoDecision, snap: GeoSnapshot, *, ip: str, country: str
     decision.note(f"{ip} -> {found.country}{via}")
     ip_code = snap.jurisdiction_code(found.country)
     ip_rules = snap.rules_for(ip_code, at) if ip_code else None
-    if ip_rules is not None and ip_rules.visiting_blocked:
+    # An IP resolves to a country, not a state: a New Jersey resident on a US address is not refused because
+    # the rest of the US is blocked. Placing the device inside the state is the platform's geo-fencing.
+    licensed_region_at_home = found.country == country and decision.jurisdiction not in (None, ip_code)
+    if ip_rules is not None and ip_rules.visiting_blocked and not licensed_region_at_home:
         decision.deny("ip_country_blocked", f"{found.country} ({ip_code}) is blocked for login and play")
     rules = decision.rules
     if rules is not None and rules.require_presence and found.country != country:

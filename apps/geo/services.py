@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
 
 from apps.audit.services import AuditActor, audit_log
-from apps.geo.models import GeoConfigVersion
 
 
 def geo_config_bump() -> None:
-    """Move the configuration version: every worker reloads its rules on its next check."""
-    updated = GeoConfigVersion.objects.filter(id=1).update(version=F("version") + 1)
-    if not updated:
-        GeoConfigVersion.objects.create(id=1, version=2)
+    """Move the configuration version: every worker reloads its rules on its next check.
+
+    The new number comes from a sequence (never reused, even when this transaction rolls back).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE geo_geoconfigversion SET version = nextval('geo_config_version_seq') WHERE id = 1")
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO geo_geoconfigversion (id, version) VALUES (1, nextval('geo_config_version_seq'))")
 
 
 def _value(v: Any) -> Any:

@@ -38,3 +38,28 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     def device(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
         if create and extracted is not False:
             TOTPDevice.objects.create(user=self, name="Authenticator app", confirmed=True)
+
+
+class PlayerFactory(factory.django.DjangoModelFactory):
+    """A GB player of 30 by default; identity keys computed as the service would."""
+
+    class Meta:
+        model = "players.Player"
+
+    external_id = factory.Sequence(lambda n: f"P{n:07d}")
+    username = factory.Sequence(lambda n: f"player{n}")
+    email = factory.Sequence(lambda n: f"player{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.LazyFunction(lambda: __import__("datetime").date(1996, 5, 17))
+    country = "GB"
+    currency = "GBP"
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        from apps.players.services import _set_identity_keys
+
+        player = model_class(*args, **kwargs)
+        _set_identity_keys(player)
+        player.save()
+        return player

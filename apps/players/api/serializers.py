@@ -1,0 +1,184 @@
+"""Input serializers only validate; output is a plain dict (``player_dict``): cheap on hot paths."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.geo.choices import GameCategory
+from apps.players import validation
+from apps.players.choices import Action
+from apps.players.models import Player
+
+
+class CountryField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data)).upper()
+        if not validation.country_ok(value):
+            raise serializers.ValidationError("Unknown country: use an ISO 3166-1 alpha-2 code (e.g. GB).")
+        return value
+
+
+class CurrencyField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data)).upper()
+        if not validation.currency_ok(value):
+            raise serializers.ValidationError("Unknown currency: use an ISO 4217 code (e.g. EUR).")
+        return value
+
+
+class PhoneField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data)).strip()
+        if not value:
+            return ""
+        normalised = validation.e164(value)
+        if normalised is None:
+            raise serializers.ValidationError("Not a valid international phone number (E.164, e.g. +447700900123).")
+        return normalised
+
+
+class IpField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data)).strip()
+        if not validation.ip_ok(value):
+            raise serializers.ValidationError("Not an IPv4 or IPv6 address.")
+        return value
+
+
+def _validate_birth_date(value: date) -> date:
+    today = timezone.now().date()
+    if value > today:
+        raise serializers.ValidationError("The date of birth is in the future.")
+    if value.year < 1900:
+        raise serializers.ValidationError("The date of birth is impossibly early.")
+    return value
+
+
+class PlayerRegisterInput(serializers.Serializer):
+    external_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="The platform's id")
+    username = serializers.CharField(max_length=64)
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField(validators=[_validate_birth_date])
+    phone = PhoneField(required=False, allow_blank=True, default="")
+    address_line = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country = CountryField(help_text="Residence, ISO 3166-1 alpha-2")
+    region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    currency = CurrencyField()
+    language = serializers.RegexField(r"^[a-z]{2}(-[A-Za-z]{2})?$", required=False, default="en")
+    affiliate_tag = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    terms_version = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    marketing_email = serializers.BooleanField(required=False, default=False)
+    marketing_sms = serializers.BooleanField(required=False, default=False)
+    marketing_phone = serializers.BooleanField(required=False, default=False)
+    marketing_post = serializers.BooleanField(required=False, default=False)
+    registration_ip = IpField(required=False, help_text="The player's IP at sign-up (not the platform's)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        region = (attrs.get("region") or "").upper()
+        if region and not validation.region_ok(region, attrs["country"]):
+            raise serializers.ValidationError({"region": ["Unknown region for this country (ISO 3166-2, e.g. CA-ON)."]})
+        attrs["region"] = region
+        attrs["email"] = attrs["email"].strip()
+        return attrs
+
+
+class PlayerPatchInput(serializers.Serializer):
+    username = serializers.CharField(max_length=64, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    phone = PhoneField(required=False, allow_blank=True)
+    address_line = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    language = serializers.RegexField(r"^[a-z]{2}(-[A-Za-z]{2})?$", required=False)
+    affiliate_tag = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    terms_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    marketing_email = serializers.BooleanField(required=False)
+    marketing_sms = serializers.BooleanField(required=False)
+    marketing_phone = serializers.BooleanField(required=False)
+    marketing_post = serializers.BooleanField(required=False)
+
+
+class EligibilityQuery(serializers.Serializer):
+    action = serializers.ChoiceField(choices=Action.choices)
+    ip = IpField(required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    game_category = serializers.ChoiceField(choices=GameCategory.choices, required=False)
+
+
+class LoginInput(serializers.Serializer):
+    ip = IpField()
+    user_agent = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
+    device_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+
+
+class GeoCheckQuery(serializers.Serializer):
+    country = CountryField(required=False)
+    region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    ip = IpField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("country") and not attrs.get("ip"):
+            raise serializers.ValidationError({"country": ["Give a country, an ip, or both."]})
+        region = (attrs.get("region") or "").upper()
+        if region and (not attrs.get("country") or not validation.region_ok(region, attrs["country"])):
+            raise serializers.ValidationError({"region": ["Unknown region for this country."]})
+        attrs["region"] = region
+        return attrs
+
+
+PLAYER_FIELDS = (
+    "external_id", "username", "email", "first_name", "last_name", "date_of_birth", "phone", "address_line",
+    "city", "postal_code", "country", "region", "currency", "language", "registration_ip",
+    "registration_ip_country", "created_at", "updated_at", "last_login_at", "last_login_ip", "vip_tier",
+    "affiliate_tag", "marketing_email", "marketing_email_at", "marketing_sms", "marketing_sms_at",
+    "marketing_phone", "marketing_phone_at", "marketing_post", "marketing_post_at", "terms_version",
+    "terms_accepted_at", "status", "blocked_deposit", "blocked_bet", "blocked_withdrawal", "blocked_bonus",
+    "blocked_marketing",
+)  # fmt: skip
+
+
+def player_dict(player: Player) -> dict[str, Any]:
+    """What the platform sees of a player: never staff notes, reasons or identity hashes."""
+    out: dict[str, Any] = {}
+    for name in PLAYER_FIELDS:
+        value = getattr(player, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+class PlayerOutput(serializers.Serializer):
+    """For the schema only (responses are built by ``player_dict``)."""
+
+    external_id = serializers.CharField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    country = serializers.CharField()
+    region = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class EligibilityOutput(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    action = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    restrictions = serializers.DictField()
+    jurisdiction = serializers.CharField(allow_null=True)

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.schema import error_responses
+from apps.api.scopes import Scope
+from apps.core.errors import NotFound, ValidationFailed
+from apps.geo import config as geo_config
+from apps.geo.choices import GameCategory
+from apps.geo.decision import PLAY, REGISTRATION, decide
+from apps.players import services, validation
+from apps.players.api import serializers as s
+from apps.players.eligibility import ACTIONS, can_for_external_id
+from apps.players.selectors import player_get
+
+NOT_FOUND = {404: ("player_not_found",)}
+
+
+class PlayerListView(APIView):
+    required_scopes = {"POST": frozenset({Scope.PLAYERS_WRITE})}
+
+    @extend_schema(
+        operation_id="players_register",
+        summary="Register a player",
+        request=s.PlayerRegisterInput,
+        responses={
+            201: s.PlayerOutput,
+            **error_responses({400: ("invalid", "registration_refused"), 409: ("external_id_taken", "email_taken")}),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PlayerRegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        ip = fields.pop("registration_ip", None)
+        player = services.player_register(actor=request.auth, data=fields, ip=ip)
+        return Response(s.player_dict(player), status=status.HTTP_201_CREATED)
+
+
+class PlayerDetailView(APIView):
+    required_scopes = {"GET": frozenset({Scope.PLAYERS_READ}), "PATCH": frozenset({Scope.PLAYERS_WRITE})}
+
+    @extend_schema(operation_id="players_retrieve", summary="A player", responses={200: s.PlayerOutput,
+                   **error_responses(NOT_FOUND)})  # fmt: skip
+    def get(self, request: Request, external_id: str) -> Response:
+        return Response(s.player_dict(player_get(external_id=external_id)))
+
+    @extend_schema(
+        operation_id="players_update",
+        summary="Change a player's contact details, consents or accepted terms",
+        request=s.PlayerPatchInput,
+        responses={200: s.PlayerOutput, **error_responses({**NOT_FOUND, 400: ("invalid", "field_read_only"),
+                                                          409: ("email_taken",)})},  # fmt: skip
+    )
+    def patch(self, request: Request, external_id: str) -> Response:
+        player = player_get(external_id=external_id)
+        unknown = sorted(set(request.data) - set(s.PlayerPatchInput().fields)) if isinstance(request.data, dict) else []
+        if unknown:
+            raise ValidationFailed("These fields cannot be changed through the API.", code="field_read_only",
+                                   fields={f: ["Read-only or unknown."] for f in unknown})  # fmt: skip
+        data = s.PlayerPatchInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        player = services.player_update(actor=request.auth, player=player, changes=dict(data.validated_data))
+        return Response(s.player_dict(player))
+
+
+def _eligibility_params(query: Any) -> dict[str, Any]:
+    """Hand-rolled validation: this is the hottest endpoint, and a serializer costs as much as the query."""
+    errors: dict[str, list[str]] = {}
+    action = query.get("action", "")
+    if action not in ACTIONS:
+        errors["action"] = [f"Required, one of: {', '.join(sorted(ACTIONS))}."]
+    ip = query.get("ip") or None
+    if ip is not None and not validation.ip_ok(ip):
+        errors["ip"] = ["Not an IPv4 or IPv6 address."]
+    amount = None
+    if query.get("amount"):
+        try:
+            amount = Decimal(query["amount"])
+            if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["amount"] = ["A non-negative decimal with at most 2 decimal places, e.g. 2.50."]
+    category = query.get("game_category") or None
+    if category is not None and category not in GameCategory.values:
+        errors["game_category"] = [f"One of: {', '.join(GameCategory.values)}."]
+    if errors:
+        raise ValidationFailed("The request has invalid fields.", fields=errors)
+    return {"action": action, "ip": ip, "amount": amount, "game_category": category}
+
+
+class EligibilityView(APIView):
+    required_scopes = frozenset({Scope.PLAYERS_READ})
+
+    @extend_schema(
+        operation_id="players_eligibility",
+        summary="May this player do this, here, now?",
+        parameters=[s.EligibilityQuery],
+        responses={200: s.EligibilityOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
+        description="Reason codes: account_suspended, account_blocked, account_closed, blocked_for_deposit, "
+        "blocked_for_bet, blocked_for_withdrawal, blocked_for_bonus, blocked_for_marketing, underage, "
+        "jurisdiction_blocked, ip_blocked, ip_country_blocked, ip_country_mismatch, ip_country_unknown, "
+        "currency_not_allowed, no_marketing_consent, stake_limit_exceeded. Restrictions: max_stake per game "
+        "category, min_spin_seconds, reality_check_minutes, session_break_minutes (after session_break_after_minutes).",
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        params = _eligibility_params(request.query_params)
+        result = can_for_external_id(external_id, **params)
+        if result is None:
+            raise NotFound("No player with this external_id.", code="player_not_found")
+        return Response(result.as_dict())
+
+
+class LoginView(APIView):
+    required_scopes = frozenset({Scope.PLAYERS_WRITE})
+
+    @extend_schema(
+        operation_id="players_login",
+        summary="Record a login and answer whether it may proceed",
+        request=s.LoginInput,
+        responses={201: s.EligibilityOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        player = player_get(external_id=external_id)
+        data = s.LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        login, result = services.player_login_record(player=player, **data.validated_data)
+        return Response({"login_id": login.pk, **result.as_dict()}, status=status.HTTP_201_CREATED)
+
+
+class GeoCheckView(APIView):
+    required_scopes = frozenset({Scope.PLAYERS_READ})
+
+    @extend_schema(
+        operation_id="geo_check",
+        summary="Pre-registration check of a residence and/or an IP",
+        parameters=[
+            OpenApiParameter("country", str, description="Residence, ISO 3166-1 alpha-2"),
+            OpenApiParameter("region", str, description="ISO 3166-2 (US states, Canadian provinces)"),
+            OpenApiParameter("ip", str, description="The player's IP"),
+        ],
+        responses={200: None, **error_responses({400: ("invalid",)})},
+    )
+    def get(self, request: Request) -> Response:
+        data = s.GeoCheckQuery(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        q = data.validated_data
+        snap = geo_config.snapshot()
+        now = timezone.now()
+        country = q.get("country") or ""
+        if not country:  # IP only: judge the IP as if the player lived where it is
+            from apps.geo.iplookup import lookup
+
+            country = lookup(q["ip"], snap).country or ""
+        registration = decide(snap, country=country, region=q["region"], ip=q.get("ip"), at=now, purpose=REGISTRATION)
+        play = decide(snap, country=country, region=q["region"], ip=q.get("ip"), at=now, purpose=PLAY)
+        rules = registration.rules
+        return Response(
+            {
+                "registration": registration.as_dict(),
+                "play": play.as_dict(),
+                "min_age": rules.min_age if rules else None,
+                "allowed_currencies": list(rules.allowed_currencies) if rules else [],
+            }
+        )
