@@ -19,7 +19,7 @@ class Player(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
-    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123")
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447911123456")
     address_line = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)

@@ -43,7 +43,7 @@ class PhoneField(serializers.CharField):
             return ""
         normalised = validation.e164(value)
         if normalised is None:
-            raise serializers.ValidationError("Not a valid international phone number (E.164, e.g. +447700900123).")
+            raise serializers.ValidationError("Not a valid international phone number (E.164, e.g. +447911123456).")
         return normalised
 
 

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('first_name', models.CharField(max_length=100)),
                 ('last_name', models.CharField(max_length=100)),
                 ('date_of_birth', models.DateField()),
-                ('phone', models.CharField(blank=True, help_text='E.164, e.g. +447700900123', max_length=16)),
+                ('phone', models.CharField(blank=True, help_text='E.164, e.g. +447911123456', max_length=16)),
                 ('address_line', models.CharField(blank=True, max_length=200)),
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('postal_code', models.CharField(blank=True, max_length=20)),
