@@ -41,7 +41,10 @@ def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
     from django.apps import apps as django_apps
 
+    from apps.players.roles import PLAYER_PERMISSIONS
+
     roles.grant_role_permissions(django_apps, roles.FOUNDATION_PERMISSIONS)
+    roles.grant_role_permissions(django_apps, PLAYER_PERMISSIONS)
 
 
 def current_code(device: TOTPDevice) -> str:

@@ -60,6 +60,13 @@ class ClientIdentity:
         return not self.allowed_networks or ip_in_networks(ip, self.allowed_networks)
 
 
+def client_of(request: Any) -> ClientIdentity:
+    """The authenticated API client of a request that passed ``HasScopes``."""
+    client = request.auth
+    assert isinstance(client, ClientIdentity)
+    return client
+
+
 def cache_key(prefix: str) -> str:
     return f"apikey:v1:{prefix}"
 

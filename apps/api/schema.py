@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -37,7 +38,7 @@ COMMON_ERRORS: dict[int, tuple[str, ...]] = {
 }
 
 
-def error_responses(extra: dict[int, tuple[str, ...]] | None = None) -> dict[int, OpenApiResponse]:
+def error_responses(extra: Mapping[int, tuple[str, ...]] | None = None) -> dict[int, OpenApiResponse]:
     """``@extend_schema(responses={200: ..., **error_responses({404: ("player_not_found",)})})``."""
     merged: dict[int, tuple[str, ...]] = {**COMMON_ERRORS}
     for status_code, codes in (extra or {}).items():

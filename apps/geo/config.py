@@ -102,9 +102,9 @@ class GeoSnapshot:
             return None
         best: Override | None = None
         for override in self.overrides:
-            if address.version == override.network.version and address in override.network:
-                if best is None or override.network.prefixlen > best.network.prefixlen:
-                    best = override  # the most specific network wins
+            inside = address.version == override.network.version and address in override.network
+            if inside and (best is None or override.network.prefixlen > best.network.prefixlen):
+                best = override  # the most specific network wins
         return best
 
 

@@ -96,4 +96,6 @@ def _check_ip(decision: GeoDecision, snap: GeoSnapshot, *, ip: str, country: str
         decision.deny("ip_country_blocked", f"{found.country} ({ip_code}) is blocked for login and play")
     rules = decision.rules
     if rules is not None and rules.require_presence and found.country != country:
-        decision.deny("ip_country_mismatch", f"{decision.jurisdiction} requires play from {country}, IP is in {found.country}")
+        decision.deny(
+            "ip_country_mismatch", f"{decision.jurisdiction} requires play from {country}, IP is in {found.country}"
+        )

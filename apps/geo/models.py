@@ -96,6 +96,11 @@ class RulePack(models.Model):
     def __str__(self) -> str:
         return f"{self.jurisdiction.code} from {self.effective_from:%Y-%m-%d %H:%M}"
 
+    def clean(self) -> None:
+        from apps.geo.validation import validate_rule_pack
+
+        validate_rule_pack(self)
+
 
 class IpOverride(models.Model):
     """A staff-managed network that overrides the IP-to-country lookup (test offices, known VPN exits)."""
@@ -120,6 +125,11 @@ class IpOverride(models.Model):
     def __str__(self) -> str:
         return f"{self.network} ({self.get_action_display()})"
 
+    def clean(self) -> None:
+        from apps.geo.validation import validate_ip_override
+
+        validate_ip_override(self)
+
 
 class GeoConfigVersion(models.Model):
     """One row: bumped in the same transaction as any change to jurisdictions, rule packs or IP overrides."""
@@ -129,3 +139,6 @@ class GeoConfigVersion(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="geo_config_version_single_row")]
+
+    def __str__(self) -> str:
+        return f"geo configuration v{self.version}"

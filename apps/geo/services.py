@@ -17,7 +17,9 @@ def geo_config_bump() -> None:
     with connection.cursor() as cursor:
         cursor.execute("UPDATE geo_geoconfigversion SET version = nextval('geo_config_version_seq') WHERE id = 1")
         if cursor.rowcount == 0:
-            cursor.execute("INSERT INTO geo_geoconfigversion (id, version) VALUES (1, nextval('geo_config_version_seq'))")
+            cursor.execute(
+                "INSERT INTO geo_geoconfigversion (id, version) VALUES (1, nextval('geo_config_version_seq'))"
+            )
 
 
 def _value(v: Any) -> Any:

@@ -3,6 +3,8 @@ tags and logins. Closing an account keeps every row (AML retention: at least fiv
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -57,10 +59,15 @@ class Player(models.Model):
     identity_fingerprint = models.CharField(max_length=64, editable=False)
     email_hash = models.CharField(max_length=64, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False)
-    tags = models.ManyToManyField("Tag", blank=True, related_name="players")
+    tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField("Tag", blank=True, related_name="players")
 
     class Meta:
         ordering = ("-id",)
+        permissions = [
+            ("change_player_status", "Can suspend, block, close or reactivate a player"),
+            ("change_player_blocks", "Can block or unblock a player's capabilities"),
+            ("change_player_tags", "Can change a player's tags"),
+        ]
         indexes = [
             models.Index(fields=["identity_fingerprint"], name="player_identity_idx"),
             models.Index(fields=["email_hash"], name="player_email_hash_idx"),
@@ -105,6 +112,9 @@ class PlayerNote(models.Model):
         ordering = ("-created_at",)
         indexes = [models.Index(fields=["player", "-created_at"], name="player_note_idx")]
 
+    def __str__(self) -> str:
+        return f"note #{self.pk} on {self.player_id}"
+
 
 class PlayerLogin(models.Model):
     """Every login the platform reports, allowed or not. Append-only in the database: this table, not the audit
@@ -127,3 +137,6 @@ class PlayerLogin(models.Model):
             models.Index(fields=["ip"], name="player_login_ip_idx"),
         ]
         triggers = [pgtrigger.Protect(name="player_login_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"login of {self.player_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -13,7 +13,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.geo import config as geo_config
 from apps.geo.decision import REGISTRATION, decide
 from apps.geo.iplookup import lookup
-from apps.players import identity, validation
+from apps.players import identity
 from apps.players.choices import Capability, PlayerStatus
 from apps.players.eligibility import Eligibility, can
 from apps.players.models import Player, PlayerLogin, PlayerNote, Tag
@@ -57,8 +57,9 @@ def _set_identity_keys(player: Player) -> None:
 def _duplicate_check(*, external_id: str | None, email: str | None, exclude: int | None = None) -> None:
     others = Player.objects.exclude(pk=exclude) if exclude else Player.objects.all()
     if external_id is not None and others.filter(external_id=external_id).exists():
-        raise Conflict("A player with this external_id exists.", code="external_id_taken",
-                       fields={"external_id": ["Taken."]})
+        raise Conflict(
+            "A player with this external_id exists.", code="external_id_taken", fields={"external_id": ["Taken."]}
+        )
     if email is not None and others.filter(email__iexact=email).exists():
         raise Conflict("A player with this e-mail exists.", code="email_taken", fields={"email": ["Taken."]})
 
@@ -83,13 +84,17 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
     if rules is not None:
         age = geo_config.age_on(data["date_of_birth"], now.date())
         if age < rules.min_age:
-            fields.setdefault("date_of_birth", []).append(f"underage: the minimum age in {rules.jurisdiction} is {rules.min_age}")
+            fields.setdefault("date_of_birth", []).append(
+                f"underage: the minimum age in {rules.jurisdiction} is {rules.min_age}"
+            )
         if rules.allowed_currencies and data["currency"] not in rules.allowed_currencies:
             allowed = ", ".join(rules.allowed_currencies)
             fields.setdefault("currency", []).append(f"currency_not_allowed: {rules.jurisdiction} allows {allowed}")
     if fields:
         reasons = sorted({m.split(":", 1)[0] for messages in fields.values() for m in messages})
-        raise ValidationFailed(f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields)
+        raise ValidationFailed(
+            f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
+        )
     _duplicate_check(external_id=data["external_id"], email=data["email"])
     player = Player(**data)
     player.created_at = now
@@ -106,8 +111,12 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
             player.save()
     except IntegrityError as exc:  # a concurrent registration won the race for the same key
         raise Conflict("A player with this external_id or e-mail exists.", code="player_exists") from exc
-    audit_log(actor=actor, action="player.registered", target=player,
-              data={"country": player.country, "region": player.region, "currency": player.currency})
+    audit_log(
+        actor=actor,
+        action="player.registered",
+        target=player,
+        data={"country": player.country, "region": player.region, "currency": player.currency},
+    )
     return player
 
 
@@ -117,8 +126,9 @@ def player_update(*, actor: AuditActor | None, player: Player, changes: dict[str
     allowed = STAFF_EDITABLE if staff else PLATFORM_EDITABLE
     refused = sorted(set(changes) - set(allowed))
     if refused:
-        raise ValidationFailed("These fields cannot be changed here.", code="field_read_only",
-                               fields={f: ["Read-only."] for f in refused})
+        raise ValidationFailed(
+            "These fields cannot be changed here.", code="field_read_only", fields={f: ["Read-only."] for f in refused}
+        )
     player = Player.objects.select_for_update().get(pk=player.pk)
     if "email" in changes and changes["email"].lower() != player.email.lower():
         _duplicate_check(external_id=None, email=changes["email"], exclude=player.pk)
@@ -153,8 +163,12 @@ def player_set_status(*, actor: AuditActor | None, player: Player, status: str, 
     old = player.status
     player.status, player.status_reason = status, reason
     player.save(update_fields=["status", "status_reason", "updated_at"])
-    audit_log(actor=actor, action=STATUS_ACTIONS[PlayerStatus(status)], target=player,
-              data={"old": old, "new": status, "reason": reason})
+    audit_log(
+        actor=actor,
+        action=STATUS_ACTIONS[PlayerStatus(status)],
+        target=player,
+        data={"old": old, "new": status, "reason": reason},
+    )
     return player
 
 
@@ -171,8 +185,12 @@ def player_set_block(
         raise Conflict("Nothing to change.", code="block_unchanged")
     setattr(player, field, blocked)
     player.save(update_fields=[field, "updated_at"])
-    audit_log(actor=actor, action=f"player.{'blocked' if blocked else 'unblocked'}_for_{capability}",
-              target=player, data={"capability": capability, "blocked": blocked, "reason": reason})
+    audit_log(
+        actor=actor,
+        action=f"player.{'blocked' if blocked else 'unblocked'}_for_{capability}",
+        target=player,
+        data={"capability": capability, "blocked": blocked, "reason": reason},
+    )
     return player
 
 
@@ -207,8 +225,13 @@ def player_login_record(
     result = can(player, "login", ip=ip)
     country = (lookup(ip, geo_config.snapshot()).country or "") if ip else ""
     login = PlayerLogin.objects.create(
-        player=player, ip=ip, ip_country=country, user_agent=user_agent[:400], device_id=device_id[:128],
-        allowed=result.allowed, reasons=result.reasons,
+        player=player,
+        ip=ip,
+        ip_country=country,
+        user_agent=user_agent[:400],
+        device_id=device_id[:128],
+        allowed=result.allowed,
+        reasons=result.reasons,
     )
     if result.allowed:
         Player.objects.filter(pk=player.pk).update(last_login_at=login.at, last_login_ip=ip)

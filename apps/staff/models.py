@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -21,3 +23,10 @@ class StaffUser(AbstractUser):
 
     def audit_identity(self) -> tuple[str, str, str]:
         return ("staff", str(self.pk), self.username)
+
+
+def staff_of(request: Any) -> StaffUser:
+    """The signed-in staff member of an admin request (the admin site has already required one)."""
+    user = request.user
+    assert isinstance(user, StaffUser)
+    return user

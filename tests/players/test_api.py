@@ -96,8 +96,9 @@ def test_registering_needs_players_write():
 def test_get_and_patch_a_player(platform_client, player):
     api = platform_client.api()
     assert api.get(f"/api/v1/players/{player.external_id}/").json()["email"] == player.email
-    response = api.patch(f"/api/v1/players/{player.external_id}/", {"phone": "+447911123457", "marketing_sms": True},
-                         format="json")  # fmt: skip
+    response = api.patch(
+        f"/api/v1/players/{player.external_id}/", {"phone": "+447911123457", "marketing_sms": True}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["phone"] == "+447911123457" and response.json()["marketing_sms_at"]
     event = AuditEvent.objects.get(action="player.updated")
@@ -105,8 +106,9 @@ def test_get_and_patch_a_player(platform_client, player):
 
 
 def test_patch_refuses_staff_only_fields(platform_client, player):
-    response = platform_client.api().patch(f"/api/v1/players/{player.external_id}/", {"date_of_birth": "2000-01-01",
-                                           "status": "active"}, format="json")  # fmt: skip
+    response = platform_client.api().patch(
+        f"/api/v1/players/{player.external_id}/", {"date_of_birth": "2000-01-01", "status": "active"}, format="json"
+    )
     assert response.status_code == 400 and response.json()["code"] == "field_read_only"
     assert set(response.json()["fields"]) == {"date_of_birth", "status"}
 
@@ -118,8 +120,9 @@ def test_an_unknown_player_is_404(platform_client):
 
 
 def test_eligibility_endpoint(platform_client, player):
-    response = platform_client.api().get(f"/api/v1/players/{player.external_id}/eligibility/",
-                                         {"action": "bet", "ip": "8.8.8.8"})  # fmt: skip
+    response = platform_client.api().get(
+        f"/api/v1/players/{player.external_id}/eligibility/", {"action": "bet", "ip": "8.8.8.8"}
+    )
     assert response.status_code == 200
     assert response.json() == {
         "allowed": False,
@@ -132,31 +135,44 @@ def test_eligibility_endpoint(platform_client, player):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({}, "action"), ({"action": "fly"}, "action"), ({"action": "bet", "ip": "1.2.3"}, "ip"),
-     ({"action": "bet", "amount": "-1"}, "amount"), ({"action": "bet", "amount": "1.234"}, "amount"),
-     ({"action": "bet", "amount": "NaN"}, "amount"), ({"action": "bet", "game_category": "darts"}, "game_category")],
-)  # fmt: skip
+    [
+        ({}, "action"),
+        ({"action": "fly"}, "action"),
+        ({"action": "bet", "ip": "1.2.3"}, "ip"),
+        ({"action": "bet", "amount": "-1"}, "amount"),
+        ({"action": "bet", "amount": "1.234"}, "amount"),
+        ({"action": "bet", "amount": "NaN"}, "amount"),
+        ({"action": "bet", "game_category": "darts"}, "game_category"),
+    ],
+)
 def test_eligibility_bad_input_is_400(platform_client, player, params, field):
     response = platform_client.api().get(f"/api/v1/players/{player.external_id}/eligibility/", params)
     assert response.status_code == 400 and field in response.json()["fields"]
 
 
 def test_recording_a_login(platform_client, player):
-    response = platform_client.api().post(f"/api/v1/players/{player.external_id}/logins/",
-                                          {"ip": "81.2.69.160", "user_agent": "UA", "device_id": "dev-1"},
-                                          format="json")  # fmt: skip
+    response = platform_client.api().post(
+        f"/api/v1/players/{player.external_id}/logins/",
+        {"ip": "81.2.69.160", "user_agent": "UA", "device_id": "dev-1"},
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json()["allowed"] is True
     login = PlayerLogin.objects.get(player=player)
     assert (login.ip_country, login.device_id, login.allowed) == ("GB", "dev-1", True)
     player.refresh_from_db()
     assert player.last_login_ip == "81.2.69.160"
-    refused = platform_client.api().post(f"/api/v1/players/{player.external_id}/logins/", {"ip": "8.8.8.8"},
-                                         format="json")  # fmt: skip
+    refused = platform_client.api().post(
+        f"/api/v1/players/{player.external_id}/logins/", {"ip": "8.8.8.8"}, format="json"
+    )
     assert refused.json()["reasons"] == ["ip_country_blocked"]
     assert PlayerLogin.objects.filter(player=player, allowed=False).count() == 1
-    assert platform_client.api().post(f"/api/v1/players/{player.external_id}/logins/", {"ip": "x"},
-                                      format="json").status_code == 400  # fmt: skip
+    assert (
+        platform_client.api()
+        .post(f"/api/v1/players/{player.external_id}/logins/", {"ip": "x"}, format="json")
+        .status_code
+        == 400
+    )
 
 
 def test_login_records_are_append_only(player):

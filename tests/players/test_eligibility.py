@@ -30,8 +30,10 @@ def test_an_adult_gb_player_may_do_everything(player):
         assert can(player, action, ip=GB_IP).allowed, action
 
 
-@pytest.mark.parametrize(("status", "code"), [("suspended", "account_suspended"), ("blocked", "account_blocked"),
-                                              ("closed", "account_closed")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [("suspended", "account_suspended"), ("blocked", "account_blocked"), ("closed", "account_closed")],
+)
 def test_a_non_active_account_is_refused_everything(player, status, code):
     player_set_status(actor=STAFF, player=player, status=status, reason="test")
     for action in ("login", "deposit", "bet", "withdraw", "marketing"):
@@ -59,8 +61,12 @@ def test_each_capability_block_refuses_its_action_only(capability, action, code)
 def test_underage_for_the_jurisdiction():
     teen = PlayerFactory(date_of_birth=date.today().replace(year=date.today().year - 17))
     assert "underage" in reasons(teen, "login")
-    ontario_18 = PlayerFactory(country="CA", region="CA-ON", currency="CAD",
-                               date_of_birth=date.today().replace(year=date.today().year - 18, day=1))  # fmt: skip
+    ontario_18 = PlayerFactory(
+        country="CA",
+        region="CA-ON",
+        currency="CAD",
+        date_of_birth=date.today().replace(year=date.today().year - 18, day=1),
+    )
     assert "underage" in reasons(ontario_18, "login")  # Ontario: 19
 
 
@@ -91,12 +97,17 @@ def test_ip_country_mismatch_where_presence_is_required():
 
 
 def test_the_ip_override_list_blocks_a_vpn_exit_and_relocates_a_test_office(player):
-    geo_config_save(actor=STAFF, obj=IpOverride(network="81.2.69.0/24", action="block", reason="VPN exit"),
-                    created=True, changed=[])  # fmt: skip
+    geo_config_save(
+        actor=STAFF, obj=IpOverride(network="81.2.69.0/24", action="block", reason="VPN exit"), created=True, changed=[]
+    )
     assert reasons(player, "login", ip=GB_IP) == ["ip_blocked"]
     assert can(player, "withdraw", ip="81.2.69.1").reasons == ["ip_blocked"]
-    geo_config_save(actor=STAFF, obj=IpOverride(network="8.8.8.0/24", action="country", country="GB",
-                                                 reason="test office"), created=True, changed=[])  # fmt: skip
+    geo_config_save(
+        actor=STAFF,
+        obj=IpOverride(network="8.8.8.0/24", action="country", country="GB", reason="test office"),
+        created=True,
+        changed=[],
+    )
     assert can(player, "login", ip=US_IP).allowed
 
 
@@ -134,8 +145,12 @@ def test_de_and_nl_restrictions():
 def test_several_reasons_are_all_reported():
     p = PlayerFactory(country="FR", currency="EUR", date_of_birth=date.today().replace(year=date.today().year - 16))
     player_set_block(actor=STAFF, player=p, capability="bet", blocked=True, reason="test")
-    assert set(reasons(p, "bet", ip=US_IP)) == {"blocked_for_bet", "underage", "jurisdiction_blocked",
-                                                 "ip_country_blocked"}  # fmt: skip
+    assert set(reasons(p, "bet", ip=US_IP)) == {
+        "blocked_for_bet",
+        "underage",
+        "jurisdiction_blocked",
+        "ip_country_blocked",
+    }
 
 
 def test_an_edited_rule_pack_takes_effect_on_the_next_check(player):

@@ -55,13 +55,12 @@ class IpField(serializers.CharField):
         return value
 
 
-def _validate_birth_date(value: date) -> date:
+def _validate_birth_date(value: date) -> None:
     today = timezone.now().date()
     if value > today:
         raise serializers.ValidationError("The date of birth is in the future.")
     if value.year < 1900:
         raise serializers.ValidationError("The date of birth is impossibly early.")
-    return value
 
 
 class PlayerRegisterInput(serializers.Serializer):
@@ -141,14 +140,45 @@ class GeoCheckQuery(serializers.Serializer):
 
 
 PLAYER_FIELDS = (
-    "external_id", "username", "email", "first_name", "last_name", "date_of_birth", "phone", "address_line",
-    "city", "postal_code", "country", "region", "currency", "language", "registration_ip",
-    "registration_ip_country", "created_at", "updated_at", "last_login_at", "last_login_ip", "vip_tier",
-    "affiliate_tag", "marketing_email", "marketing_email_at", "marketing_sms", "marketing_sms_at",
-    "marketing_phone", "marketing_phone_at", "marketing_post", "marketing_post_at", "terms_version",
-    "terms_accepted_at", "status", "blocked_deposit", "blocked_bet", "blocked_withdrawal", "blocked_bonus",
+    "external_id",
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "address_line",
+    "city",
+    "postal_code",
+    "country",
+    "region",
+    "currency",
+    "language",
+    "registration_ip",
+    "registration_ip_country",
+    "created_at",
+    "updated_at",
+    "last_login_at",
+    "last_login_ip",
+    "vip_tier",
+    "affiliate_tag",
+    "marketing_email",
+    "marketing_email_at",
+    "marketing_sms",
+    "marketing_sms_at",
+    "marketing_phone",
+    "marketing_phone_at",
+    "marketing_post",
+    "marketing_post_at",
+    "terms_version",
+    "terms_accepted_at",
+    "status",
+    "blocked_deposit",
+    "blocked_bet",
+    "blocked_withdrawal",
+    "blocked_bonus",
     "blocked_marketing",
-)  # fmt: skip
+)
 
 
 def player_dict(player: Player) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.authentication import client_of
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
 from apps.core.errors import NotFound, ValidationFailed
@@ -41,15 +42,18 @@ class PlayerListView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         ip = fields.pop("registration_ip", None)
-        player = services.player_register(actor=request.auth, data=fields, ip=ip)
+        player = services.player_register(actor=client_of(request), data=fields, ip=ip)
         return Response(s.player_dict(player), status=status.HTTP_201_CREATED)
 
 
 class PlayerDetailView(APIView):
     required_scopes = {"GET": frozenset({Scope.PLAYERS_READ}), "PATCH": frozenset({Scope.PLAYERS_WRITE})}
 
-    @extend_schema(operation_id="players_retrieve", summary="A player", responses={200: s.PlayerOutput,
-                   **error_responses(NOT_FOUND)})  # fmt: skip
+    @extend_schema(
+        operation_id="players_retrieve",
+        summary="A player",
+        responses={200: s.PlayerOutput, **error_responses(NOT_FOUND)},
+    )
     def get(self, request: Request, external_id: str) -> Response:
         return Response(s.player_dict(player_get(external_id=external_id)))
 
@@ -57,18 +61,23 @@ class PlayerDetailView(APIView):
         operation_id="players_update",
         summary="Change a player's contact details, consents or accepted terms",
         request=s.PlayerPatchInput,
-        responses={200: s.PlayerOutput, **error_responses({**NOT_FOUND, 400: ("invalid", "field_read_only"),
-                                                          409: ("email_taken",)})},  # fmt: skip
+        responses={
+            200: s.PlayerOutput,
+            **error_responses({**NOT_FOUND, 400: ("invalid", "field_read_only"), 409: ("email_taken",)}),
+        },
     )
     def patch(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id)
         unknown = sorted(set(request.data) - set(s.PlayerPatchInput().fields)) if isinstance(request.data, dict) else []
         if unknown:
-            raise ValidationFailed("These fields cannot be changed through the API.", code="field_read_only",
-                                   fields={f: ["Read-only or unknown."] for f in unknown})  # fmt: skip
+            raise ValidationFailed(
+                "These fields cannot be changed through the API.",
+                code="field_read_only",
+                fields={f: ["Read-only or unknown."] for f in unknown},
+            )
         data = s.PlayerPatchInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        player = services.player_update(actor=request.auth, player=player, changes=dict(data.validated_data))
+        player = services.player_update(actor=client_of(request), player=player, changes=dict(data.validated_data))
         return Response(s.player_dict(player))
 
 

@@ -12,7 +12,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -22,157 +21,253 @@ class Migration(migrations.Migration):
     operations = [
         TrigramExtension(),
         migrations.CreateModel(
-            name='Player',
+            name="Player",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(help_text="The platform's id for the player", max_length=64, unique=True)),
-                ('username', models.CharField(max_length=64)),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('phone', models.CharField(blank=True, help_text='E.164, e.g. +447911123456', max_length=16)),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(help_text='Residence, ISO 3166-1 alpha-2', max_length=2)),
-                ('region', models.CharField(blank=True, help_text='ISO 3166-2 (US states, Canadian provinces)', max_length=6)),
-                ('currency', models.CharField(help_text='ISO 4217', max_length=3)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('registration_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('registration_ip_country', models.CharField(blank=True, max_length=2)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_login_at', models.DateTimeField(blank=True, null=True)),
-                ('last_login_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('vip_tier', models.CharField(blank=True, choices=[('', '—'), ('bronze', 'Bronze'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], max_length=10)),
-                ('affiliate_tag', models.CharField(blank=True, max_length=64)),
-                ('marketing_email', models.BooleanField(default=False)),
-                ('marketing_email_at', models.DateTimeField(blank=True, null=True)),
-                ('marketing_sms', models.BooleanField(default=False)),
-                ('marketing_sms_at', models.DateTimeField(blank=True, null=True)),
-                ('marketing_phone', models.BooleanField(default=False)),
-                ('marketing_phone_at', models.DateTimeField(blank=True, null=True)),
-                ('marketing_post', models.BooleanField(default=False)),
-                ('marketing_post_at', models.DateTimeField(blank=True, null=True)),
-                ('terms_version', models.CharField(blank=True, max_length=20)),
-                ('terms_accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('blocked', 'Blocked'), ('closed', 'Closed')], default='active', max_length=10)),
-                ('status_reason', models.CharField(blank=True, max_length=500)),
-                ('blocked_deposit', models.BooleanField(default=False)),
-                ('blocked_bet', models.BooleanField(default=False)),
-                ('blocked_withdrawal', models.BooleanField(default=False)),
-                ('blocked_bonus', models.BooleanField(default=False)),
-                ('blocked_marketing', models.BooleanField(default=False)),
-                ('identity_fingerprint', models.CharField(editable=False, max_length=64)),
-                ('email_hash', models.CharField(editable=False, max_length=64)),
-                ('phone_hash', models.CharField(blank=True, editable=False, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "external_id",
+                    models.CharField(help_text="The platform's id for the player", max_length=64, unique=True),
+                ),
+                ("username", models.CharField(max_length=64)),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                ("phone", models.CharField(blank=True, help_text="E.164, e.g. +447911123456", max_length=16)),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(help_text="Residence, ISO 3166-1 alpha-2", max_length=2)),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text="ISO 3166-2 (US states, Canadian provinces)", max_length=6),
+                ),
+                ("currency", models.CharField(help_text="ISO 4217", max_length=3)),
+                ("language", models.CharField(default="en", max_length=8)),
+                ("registration_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("registration_ip_country", models.CharField(blank=True, max_length=2)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("last_login_at", models.DateTimeField(blank=True, null=True)),
+                ("last_login_ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "vip_tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("bronze", "Bronze"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("affiliate_tag", models.CharField(blank=True, max_length=64)),
+                ("marketing_email", models.BooleanField(default=False)),
+                ("marketing_email_at", models.DateTimeField(blank=True, null=True)),
+                ("marketing_sms", models.BooleanField(default=False)),
+                ("marketing_sms_at", models.DateTimeField(blank=True, null=True)),
+                ("marketing_phone", models.BooleanField(default=False)),
+                ("marketing_phone_at", models.DateTimeField(blank=True, null=True)),
+                ("marketing_post", models.BooleanField(default=False)),
+                ("marketing_post_at", models.DateTimeField(blank=True, null=True)),
+                ("terms_version", models.CharField(blank=True, max_length=20)),
+                ("terms_accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("blocked", "Blocked"),
+                            ("closed", "Closed"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("status_reason", models.CharField(blank=True, max_length=500)),
+                ("blocked_deposit", models.BooleanField(default=False)),
+                ("blocked_bet", models.BooleanField(default=False)),
+                ("blocked_withdrawal", models.BooleanField(default=False)),
+                ("blocked_bonus", models.BooleanField(default=False)),
+                ("blocked_marketing", models.BooleanField(default=False)),
+                ("identity_fingerprint", models.CharField(editable=False, max_length=64)),
+                ("email_hash", models.CharField(editable=False, max_length=64)),
+                ("phone_hash", models.CharField(blank=True, editable=False, max_length=64)),
             ],
             options={
-                'ordering': ('-id',),
+                "ordering": ("-id",),
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=40, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=40, unique=True)),
             ],
         ),
         migrations.CreateModel(
-            name='PlayerNote',
+            name="PlayerNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notes', to='players.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="notes", to="players.player"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
+                "ordering": ("-created_at",),
             },
         ),
         migrations.AddField(
-            model_name='player',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='players', to='players.tag'),
+            model_name="player",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="players", to="players.tag"),
         ),
         migrations.CreateModel(
-            name='PlayerLogin',
+            name="PlayerLogin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('ip_country', models.CharField(blank=True, max_length=2)),
-                ('user_agent', models.CharField(blank=True, max_length=400)),
-                ('device_id', models.CharField(blank=True, max_length=128)),
-                ('allowed', models.BooleanField()),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='logins', to='players.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("ip_country", models.CharField(blank=True, max_length=2)),
+                ("user_agent", models.CharField(blank=True, max_length=400)),
+                ("device_id", models.CharField(blank=True, max_length=128)),
+                ("allowed", models.BooleanField()),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="logins", to="players.player"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-at',),
-                'indexes': [models.Index(fields=['player', '-at'], name='player_login_idx'), models.Index(fields=['device_id'], name='player_login_device_idx'), models.Index(fields=['ip'], name='player_login_ip_idx')],
+                "ordering": ("-at",),
+                "indexes": [
+                    models.Index(fields=["player", "-at"], name="player_login_idx"),
+                    models.Index(fields=["device_id"], name="player_login_device_idx"),
+                    models.Index(fields=["ip"], name="player_login_ip_idx"),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='playerlogin',
-            trigger=pgtrigger.compiler.Trigger(name='player_login_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='0dfe23e5e34da273b2a437adb77c6c3a423b2bbc', operation='UPDATE OR DELETE', pgid='pgtrigger_player_login_append_only_c5679', table='players_playerlogin', when='BEFORE')),
+            model_name="playerlogin",
+            trigger=pgtrigger.compiler.Trigger(
+                name="player_login_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="0dfe23e5e34da273b2a437adb77c6c3a423b2bbc",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_player_login_append_only_c5679",
+                    table="players_playerlogin",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='playernote',
-            index=models.Index(fields=['player', '-created_at'], name='player_note_idx'),
+            model_name="playernote",
+            index=models.Index(fields=["player", "-created_at"], name="player_note_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=models.Index(fields=['identity_fingerprint'], name='player_identity_idx'),
+            model_name="player",
+            index=models.Index(fields=["identity_fingerprint"], name="player_identity_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=models.Index(fields=['email_hash'], name='player_email_hash_idx'),
+            model_name="player",
+            index=models.Index(fields=["email_hash"], name="player_email_hash_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=models.Index(fields=['phone_hash'], name='player_phone_hash_idx'),
+            model_name="player",
+            index=models.Index(fields=["phone_hash"], name="player_phone_hash_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=models.Index(fields=['status', '-id'], name='player_status_idx'),
+            model_name="player",
+            index=models.Index(fields=["status", "-id"], name="player_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=models.Index(fields=['country', '-id'], name='player_country_idx'),
+            model_name="player",
+            index=models.Index(fields=["country", "-id"], name="player_country_idx"),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('email'), name='gin_trgm_ops'), name='player_email_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("email"), name="gin_trgm_ops"
+                ),
+                name="player_email_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('username'), name='gin_trgm_ops'), name='player_username_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("username"), name="gin_trgm_ops"
+                ),
+                name="player_username_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('first_name'), name='gin_trgm_ops'), name='player_first_name_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("first_name"), name="gin_trgm_ops"
+                ),
+                name="player_first_name_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('last_name'), name='gin_trgm_ops'), name='player_last_name_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("last_name"), name="gin_trgm_ops"
+                ),
+                name="player_last_name_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('external_id'), name='gin_trgm_ops'), name='player_external_id_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("external_id"), name="gin_trgm_ops"
+                ),
+                name="player_external_id_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='player',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('phone'), name='gin_trgm_ops'), name='player_phone_trgm'),
+            model_name="player",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("phone"), name="gin_trgm_ops"
+                ),
+                name="player_phone_trgm",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='player',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'suspended', 'blocked', 'closed'])), name='player_status_valid'),
+            model_name="player",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "suspended", "blocked", "closed"])),
+                name="player_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='player',
-            constraint=models.CheckConstraint(condition=models.Q(('phone', ''), ('phone__regex', '^\\+[1-9][0-9]{6,14}$'), _connector='OR'), name='player_phone_e164'),
+            model_name="player",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phone", ""), ("phone__regex", "^\\+[1-9][0-9]{6,14}$"), _connector="OR"),
+                name="player_phone_e164",
+            ),
         ),
     ]

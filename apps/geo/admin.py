@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+
+from apps.geo.models import IpOverride, Jurisdiction, RulePack
+from apps.geo.services import geo_config_delete, geo_config_save
+
+
+class GeoConfigAdminMixin:
+    """Saves and deletes go through the versioning, auditing services: edits take effect on the next check."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        geo_config_save(actor=request.user, obj=obj, created=not change, changed=list(form.changed_data))  # type: ignore[arg-type]
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        geo_config_delete(actor=request.user, obj=obj)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            geo_config_delete(actor=request.user, obj=obj)  # type: ignore[arg-type]
+
+
+class RulePackInline(TabularInline):  # type: ignore[misc]
+    model = RulePack
+    fields = ("effective_from", "licensed", "registration_blocked", "visiting_blocked", "min_age")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ignore[misc]
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    inlines = [RulePackInline]
+
+
+@admin.register(RulePack)
+class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ignore[misc]
+    list_display = (
+        "jurisdiction",
+        "effective_from",
+        "licensed",
+        "registration_blocked",
+        "visiting_blocked",
+        "min_age",
+        "self_exclusion_register",
+    )
+    list_filter = ("licensed", "visiting_blocked")
+    list_select_related = ("jurisdiction",)
+    ordering = ("jurisdiction__code", "-effective_from")
+    fieldsets = (
+        (None, {"fields": ("jurisdiction", "effective_from")}),
+        (
+            "Market",
+            {"fields": ("licensed", "registration_blocked", "visiting_blocked", "high_risk", "require_presence")},
+        ),
+        (
+            "Players",
+            {
+                "fields": (
+                    "min_age",
+                    "allowed_currencies",
+                    "verify_identity_before_deposit",
+                    "cdd_threshold",
+                    "cdd_currency",
+                )
+            },
+        ),
+        (
+            "Protection",
+            {
+                "fields": (
+                    "self_exclusion_register",
+                    "self_exclusion_terms",
+                    "timeout_min_hours",
+                    "timeout_max_hours",
+                    "limit_increase_cooling_off_hours",
+                    "deposit_caps",
+                )
+            },
+        ),
+        (
+            "Play",
+            {
+                "fields": (
+                    "stake_caps",
+                    "min_spin_seconds",
+                    "reality_check_minutes",
+                    "session_break_after_minutes",
+                    "session_break_minutes",
+                    "bonus_wagering_cap",
+                )
+            },
+        ),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # history matters: supersede a pack with a newer one instead
+
+
+@admin.register(IpOverride)
+class IpOverrideAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ignore[misc]
+    list_display = ("network", "action", "country", "reason", "active", "created_at")
+    list_filter = ("action", "active")
+    search_fields = ("network", "reason")

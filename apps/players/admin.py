@@ -1,0 +1,189 @@
+"""The player 360 page and a changelist that stays fast with millions of players."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import TextFilter
+
+from apps.audit.selectors import audit_events_for
+from apps.core.admin_tools import BigTableAdminMixin
+from apps.core.errors import ApplicationError
+from apps.geo.models import Jurisdiction
+from apps.players import services
+from apps.players.choices import PlayerStatus
+from apps.players.forms import BlockForm, NoteForm, StatusForm, TagsForm
+from apps.players.models import Player
+from apps.players.selectors import players_same_person
+from apps.staff.models import staff_of
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(PlayerStatus.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Player]) -> QuerySet[Player]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """Choices from the (small) jurisdictions table, not a DISTINCT over millions of players."""
+
+    title = "country of residence"
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = sorted({j.split("-", 1)[0] for j in Jurisdiction.objects.values_list("code", flat=True)})
+        return [(c, c) for c in codes]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Player]) -> QuerySet[Player]:
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
+class SamePersonFilter(TextFilter):  # type: ignore[misc]
+    """Duplicate-person search: accounts sharing the identity fingerprint, e-mail or phone of a player."""
+
+    title = "same person as (external id)"
+    parameter_name = "same_person_as"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Player]) -> QuerySet[Player]:
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        player = Player.objects.filter(external_id=value).first()
+        if player is None:
+            return queryset.none()
+        return queryset.filter(pk__in=players_same_person(player).values("pk"))
+
+
+@admin.register(Player)
+class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
+    list_display = ("external_id", "full_name", "email", "country", "currency", "status", "created_at")
+    list_display_links = ("external_id", "full_name")
+    list_filter = (StatusFilter, CountryFilter, SamePersonFilter)
+    list_filter_submit = True
+    search_fields = ("external_id", "email", "username", "phone", "first_name", "last_name")
+    search_help_text = "External id, e-mail, username, phone or name (any part)."
+    ordering = ("-id",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # players are registered by the platform, through the API
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # AML retention: accounts are closed, never deleted
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj: Player) -> str:
+        return f"{obj.first_name} {obj.last_name}"
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/status/", view(self.status_view), name="players_player_status"),
+            path("<int:pk>/block/", view(self.block_view), name="players_player_block"),
+            path("<int:pk>/note/", view(self.note_view), name="players_player_note"),
+            path("<int:pk>/tags/", view(self.tags_view), name="players_player_tags"),
+            *super().get_urls(),
+        ]
+
+    # --- the 360 page replaces the change form --------------------------------------------------------
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        player = get_object_or_404(Player, pk=object_id)
+        if not self.has_view_permission(request, player):
+            raise PermissionDenied
+        services.player_viewed(actor=staff_of(request), player=player)  # type: ignore[arg-type]
+        user = request.user
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(player),
+            "player": player,
+            "same_person": list(players_same_person(player)[:20]),
+            "logins": list(player.logins.all()[:20]),
+            "notes": list(player.notes.select_related("author")[:50]),
+            "tags": sorted(player.tags.values_list("name", flat=True)),
+            "history": list(audit_events_for(player)[:50]),
+            "blocks": [
+                (c, getattr(player, f"blocked_{c}")) for c in ("deposit", "bet", "withdrawal", "bonus", "marketing")
+            ],
+            "status_form": StatusForm(initial={"status": player.status}),
+            "block_form": BlockForm(),
+            "note_form": NoteForm(),
+            "tags_form": TagsForm(initial={"tags": ", ".join(sorted(player.tags.values_list("name", flat=True)))}),
+            "can_status": user.has_perm("players.change_player_status"),
+            "can_block": user.has_perm("players.change_player_blocks"),
+            "can_note": user.has_perm("players.add_playernote"),
+            "can_tag": user.has_perm("players.change_player_tags"),
+        }
+        return TemplateResponse(request, "admin/players/player/player_360.html", context)
+
+    def _action(
+        self, request: HttpRequest, pk: int, perm: str, form_class: type[forms.Form], call: Any
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:players_player_change", args=[pk]))
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        player = get_object_or_404(Player, pk=pk)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        else:
+            try:
+                call(player, form.cleaned_data)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Saved.")
+        return HttpResponseRedirect(reverse("admin:players_player_change", args=[pk]))
+
+    def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._action(
+            request,
+            pk,
+            "players.change_player_status",
+            StatusForm,
+            lambda p, d: services.player_set_status(actor=staff_of(request), player=p, **d),
+        )
+
+    def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._action(
+            request,
+            pk,
+            "players.change_player_blocks",
+            BlockForm,
+            lambda p, d: services.player_set_block(actor=staff_of(request), player=p, **d),
+        )
+
+    def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._action(
+            request,
+            pk,
+            "players.add_playernote",
+            NoteForm,
+            lambda p, d: services.player_note_add(actor=staff_of(request), player=p, text=d["text"]),
+        )
+
+    def tags_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._action(
+            request,
+            pk,
+            "players.change_player_tags",
+            TagsForm,
+            lambda p, d: services.player_tags_set(actor=staff_of(request), player=p, tags=d["tags"].split(",")),
+        )

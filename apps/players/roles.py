@@ -1,0 +1,34 @@
+"""What each role may do with players and the geo configuration (granted by players/0003_roles)."""
+
+READ = ("players.view_player", "players.view_playerlogin", "players.view_playernote")
+PLAYER_PERMISSIONS = {
+    "Support Agent": (*READ, "players.add_playernote"),
+    "KYC Officer": (*READ, "players.add_playernote"),
+    "AML Analyst": (*READ, "players.add_playernote", "players.change_player_blocks", "players.change_player_tags"),
+    "MLRO": (
+        *READ,
+        "players.add_playernote",
+        "players.change_player_blocks",
+        "players.change_player_status",
+        "players.change_player_tags",
+    ),
+    "CRM Manager": ("players.view_player", "players.change_player_tags"),
+    "Finance Officer": (*READ, "players.change_player_blocks"),
+    "Administrator": (
+        *READ,
+        "players.add_playernote",
+        "players.change_player_blocks",
+        "players.change_player_status",
+        "players.change_player_tags",
+        "geo.view_jurisdiction",
+        "geo.add_jurisdiction",
+        "geo.change_jurisdiction",
+        "geo.view_rulepack",
+        "geo.add_rulepack",
+        "geo.change_rulepack",
+        "geo.view_ipoverride",
+        "geo.add_ipoverride",
+        "geo.change_ipoverride",
+        "geo.delete_ipoverride",
+    ),
+}
