@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from apps.audit.services import SystemActor
 from apps.core.demo import demo_access
@@ -12,6 +13,8 @@ class Command(BaseCommand):
     help = "Print credentials for the demo administrator and a demo API key (new password and key each run)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_TOOLS:
+            raise CommandError("DEMO_TOOLS is off (production): no demo credentials here.")
         access = demo_access(actor=SystemActor("manage.py demo_access"))
         bar = "=" * 78
         self.stdout.write(bar)
