@@ -52,6 +52,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
+	@command -v wrk > /dev/null || { echo "installing Debian's wrk for the HTTP benchmark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null) || echo "could not install wrk: the HTTP benchmark will be skipped"; }
 	DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) -m bench
 
 clean:

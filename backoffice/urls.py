@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -19,6 +20,9 @@ urlpatterns = [
     # Anything else under /api/ is a JSON 404, never Django's HTML page.
     re_path(r"^api/", json_not_found),
 ]
+
+if settings.BENCH_FLOOR_ENDPOINT:
+    urlpatterns.insert(0, path("bench/floor", core_views.bench_floor))
 
 handler500 = "backoffice.errors.server_error"
 handler404 = "backoffice.errors.not_found"

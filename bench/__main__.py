@@ -1,7 +1,10 @@
-"""``make bench``: run every benchmark against a throw-away test database and print ratios.
+"""``make bench``: run the benchmarks against their own database and print ratios.
 
 The machine is shared and noisy: each benchmark measures its baseline in the same run and reports ratios;
 absolute times are printed for context only. Results go to docs/PERFORMANCE.md by hand, with the date.
+
+The database ``pitboss_bench`` (``BENCH_DATABASE``) is kept between runs so the million players are seeded
+once (``BENCH_PLAYERS``, default 1,000,000). ``python -m bench NAME ...`` runs some benchmarks only.
 """
 
 from __future__ import annotations
@@ -10,28 +13,29 @@ import os
 import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
+BENCHMARKS = ("api_auth", "audit_chain", "eligibility", "admin_changelist")
 
 
 def main(argv: list[str]) -> int:
     import django
 
+    database = os.environ.get("BENCH_DATABASE", "pitboss_bench")
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment
 
-    from bench import api_auth, audit_chain
-
-    connection.settings_dict["TEST"]["NAME"] = "test_pitboss_bench"
-    setup_test_environment()  # the test client's host, in-memory e-mail: as in the test suite
-    selected = set(argv) or {"api_auth", "audit_chain"}
-    old = setup_databases(verbosity=0, interactive=False, keepdb=False)
-    try:
-        if "api_auth" in selected:
-            api_auth.run()
-        if "audit_chain" in selected:
-            audit_chain.run()
-    finally:
-        teardown_databases(old, verbosity=0)
+    call_command("ensure_database", verbosity=0)
+    call_command("migrate", verbosity=0, interactive=False)
+    setup_test_environment()  # the test client's host, as in the test suite
+    selected = [b for b in BENCHMARKS if not argv or b in argv]
+    unknown = sorted(set(argv) - set(BENCHMARKS))
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        return 2
+    for name in selected:
+        module = __import__(f"bench.{name}", fromlist=["run"])
+        module.run()
     return 0
 
 

@@ -21,6 +21,7 @@ from bench.timing import fmt, per_call
 
 def run() -> None:
     cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis
+    ApiClient.objects.filter(name__startswith="bench").delete()  # from an earlier run
     for i in range(200):  # a realistic table: many clients, one prefix lookup
         api_client_create(actor=SystemActor("bench"), name=f"bench-{i}", scopes=["players:read"])
     client, key = api_client_create(

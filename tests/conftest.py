@@ -27,10 +27,11 @@ def _clean_cache() -> Iterator[None]:
 
     ``delete_pattern`` honours the per-worker key prefix; ``cache.clear()`` would flush every worker's keys.
     """
-    from apps.api import authentication
+    from apps.api import authentication, throttling
 
     cache.delete_pattern("*")
     authentication._local.clear()
+    throttling.reset_local_counts()
     yield
     cache.delete_pattern("*")
     authentication._local.clear()

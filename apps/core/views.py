@@ -63,6 +63,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ready" if ready else "not_ready", "checks": results}, status=200 if ready else 503)
 
 
+def bench_floor(request: HttpRequest) -> JsonResponse:
+    """The benchmark's floor: framework + one database round trip (``SELECT 1``), constant JSON.
+
+    Routed only when ``BENCH_FLOOR_ENDPOINT`` is on (``make bench`` starts gunicorn with it).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return JsonResponse({"allowed": True, "reasons": [], "restrictions": {}})
+
+
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -249,6 +249,9 @@ IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.
 DEMO_TOOLS = read("DEMO_TOOLS", "bool", default=True)
 
+# Only for `make bench`: routes /bench/floor, the SELECT-1 baseline view.
+BENCH_FLOOR_ENDPOINT = read("BENCH_FLOOR_ENDPOINT", "bool", default=False)
+
 # METRICS -------------------------------------------------------------------------------------------------
 METRICS_TOKEN = read("METRICS_TOKEN", default="")
 

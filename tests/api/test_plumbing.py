@@ -139,6 +139,32 @@ def test_throttles_are_per_client():
     assert other.api().get("/api/v1/client/").status_code == 200
 
 
+@time_machine.travel("2026-11-22 10:00:10", tick=False)
+def test_the_count_is_shared_by_every_worker_through_redis():
+    from apps.api.throttling import reset_local_counts
+
+    api = make_platform_client(throttle_rate="3/min").api()
+    assert api.get("/api/v1/client/").status_code == 200
+    assert api.get("/api/v1/client/").status_code == 200
+    reset_local_counts()  # what a second gunicorn worker starts from
+    assert api.get("/api/v1/client/").status_code == 200
+    assert api.get("/api/v1/client/").status_code == 429
+
+
+@time_machine.travel("2026-11-22 10:00:10", tick=False)
+def test_high_rates_sync_to_redis_in_batches_yet_still_refuse():
+    from apps.api import throttling
+
+    client = make_platform_client(throttle_rate="1000/min")
+    api = client.api()
+    for _ in range(25):
+        assert api.get("/api/v1/client/").status_code == 200
+    window = throttling._windows[client.model.prefix]
+    assert window.known_total in (21, 11) and window.unsynced < throttling.SYNC_EVERY
+    window.known_total = 1000  # as if the other workers had used up the rate
+    assert_error(api.get("/api/v1/client/"), 429, "throttled")
+
+
 def test_400_has_field_errors(platform_client):
     body = assert_error(
         platform_client.api().post("/api/v1/test/echo/", {"amount": "12.345", "currency": "EURO"}, format="json"),
