@@ -20,6 +20,7 @@ venv: $(STAMP)
 .env:
 	@echo "# Local settings for make run (not committed). See README for every variable." > .env
 	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@echo "IDENTITY_HASH_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
 	@echo "created .env with a new SECRET_KEY"
 
 services: $(STAMP) .env
@@ -32,7 +33,7 @@ db: services
 	@$(PY) manage.py collectstatic --no-input --verbosity 0
 
 run: db
-	@$(PY) manage.py seed_demo
+	@$(PY) manage.py seed_demo --players 3000
 	@$(PY) manage.py demo_access
 	@$(PY) manage.py serve
 

@@ -346,3 +346,4 @@ structlog.configure(
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # Our RequestIdMiddleware has already validated (or replaced) X-Request-ID: logs use the same id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # apps.core.logging binds the address resolved per TRUSTED_PROXY_COUNT

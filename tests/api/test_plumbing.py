@@ -256,3 +256,17 @@ def test_redis_cache_is_used_for_keys_not_a_local_dict(platform_client):
 
     platform_client.api().get("/api/v1/client/")
     assert cache.get(cache_key(platform_client.model.prefix))["name"] == "Test platform"
+
+
+def test_a_forged_forwarded_for_does_not_pass_the_client_allow_list():
+    client = make_platform_client(allowed_networks=["203.0.113.0/24"])
+    api = client.api(REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="203.0.113.77")
+    assert_error(api.get("/api/v1/client/"), 403, "ip_not_allowed")
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    client = make_platform_client(allowed_networks=["203.0.113.0/24"])
+    api = client.api(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.77, 10.0.0.2")
+    assert api.get("/api/v1/client/").status_code == 200

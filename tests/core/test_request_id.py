@@ -27,3 +27,9 @@ def test_a_callers_request_id_is_kept(caplog):
 def test_an_oversized_request_id_is_replaced():
     response = Client().get("/healthz", HTTP_X_REQUEST_ID="x" * 200)
     assert response["X-Request-ID"] != "x" * 200
+
+
+def test_the_log_line_carries_the_client_address(caplog):
+    caplog.set_level(logging.INFO, logger="django_structlog")
+    Client(REMOTE_ADDR="203.0.113.9").get("/healthz")
+    assert _finished_events(caplog)[0]["ip"] == "203.0.113.9"
