@@ -55,7 +55,7 @@ def _start_gunicorn(port: int) -> subprocess.Popen[bytes]:
         "API_DEFAULT_THROTTLE_RATE": "100000000/min",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(  # noqa: S603  (our venv's gunicorn, fixed argv)
+    process = subprocess.Popen(
         [str(gunicorn), "backoffice.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=ROOT,
         env=env,
@@ -65,7 +65,7 @@ def _start_gunicorn(port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except OSError:
             time.sleep(0.3)
@@ -74,11 +74,24 @@ def _start_gunicorn(port: int) -> subprocess.Popen[bytes]:
 
 
 def _wrk(port: int, path: str, players: int, key: str, delay_ms: float = 0) -> dict[str, float]:
-    env = {**os.environ, "BENCH_KEY": key, "BENCH_PLAYERS": str(players), "BENCH_PATH": path,
-           "BENCH_DELAY_MS": f"{delay_ms:.3f}"}  # fmt: skip
-    out = subprocess.run(  # noqa: S603
-        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", "-s", str(LUA),
-         f"http://127.0.0.1:{port}"],  # fmt: skip
+    env = {
+        **os.environ,
+        "BENCH_KEY": key,
+        "BENCH_PLAYERS": str(players),
+        "BENCH_PATH": path,
+        "BENCH_DELAY_MS": f"{delay_ms:.3f}",
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{DURATION}",
+            "--latency",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -130,12 +143,21 @@ def run() -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
-    print(f"\n== eligibility over HTTP: {players:,} players, gunicorn 2 workers, wrk -t{THREADS} -c{CONNECTIONS} "
-          f"-d{DURATION} ==")  # fmt: skip
-    for label, r in (("floor: SELECT 1 view (baseline)", floor), ("eligibility, peak", peak),
-                     ("eligibility, ~80% of peak", at80)):  # fmt: skip
-        print(f"  {label:<34} {r['rps']:8.0f} req/s  {r['rps'] / floor['rps']:5.2f}x floor   "
-              f"p50 {r.get('p50', 0):6.2f} ms  p99 {r.get('p99', 0):6.2f} ms  non-2xx {r['errors']:.0f}")  # fmt: skip
+    print(
+        f"\n== eligibility over HTTP: {players:,} players, gunicorn 2 workers, wrk -t{THREADS} -c{CONNECTIONS} "
+        f"-d{DURATION} =="
+    )
+    for label, r in (
+        ("floor: SELECT 1 view (baseline)", floor),
+        ("eligibility, peak", peak),
+        ("eligibility, ~80% of peak", at80),
+    ):
+        print(
+            f"  {label:<34} {r['rps']:8.0f} req/s  {r['rps'] / floor['rps']:5.2f}x floor   "
+            f"p50 {r.get('p50', 0):6.2f} ms  p99 {r.get('p99', 0):6.2f} ms  non-2xx {r['errors']:.0f}"
+        )
     ratio = peak["rps"] / floor["rps"]
-    print(f"  goal: >= 0.50x floor (stretch 0.75x): {ratio:.2f}x; p99 at ~80% of peak <= 25 ms: "
-          f"{at80.get('p99', 0):.2f} ms at {at80['rps'] / peak['rps']:.0%} of peak")  # fmt: skip
+    print(
+        f"  goal: >= 0.50x floor (stretch 0.75x): {ratio:.2f}x; p99 at ~80% of peak <= 25 ms: "
+        f"{at80.get('p99', 0):.2f} ms at {at80['rps'] / peak['rps']:.0%} of peak"
+    )

@@ -6,7 +6,7 @@ import os
 import time
 
 from apps.audit.services import SystemActor
-from apps.players.demo import demo_player_count, seed_players
+from apps.players.demo import demo_player_count, seed_players, vacuum_players
 
 
 def ensure_players() -> int:
@@ -16,5 +16,6 @@ def ensure_players() -> int:
         print(f"seeding {wanted - have:,} players (once; kept in the bench database)...", flush=True)
         started = time.perf_counter()
         seed_players(wanted, actor=SystemActor("bench"))
+        vacuum_players()
         print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
     return wanted

@@ -109,22 +109,30 @@ def register_fact(name: str, sql: str) -> None:
     """Add a column to the eligibility query: ``sql`` is an expression over the player row aliased ``p``."""
     if all(existing != name for existing, _ in (*_BASE_FACTS, *_extra_facts)):
         _extra_facts.append((name, sql))
+        _compiled.clear()
 
 
-def _query() -> str:
-    columns = ", ".join(f"{sql} AS {name}" for name, sql in (*_BASE_FACTS, *_extra_facts))
-    return f"SELECT {columns} FROM players_player p WHERE p.{{key}} = %s"  # noqa: S608  (no user input)
+_compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _query(key: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL and its column names, built once per key (and again after ``register_fact``)."""
+    compiled = _compiled.get(key)
+    if compiled is None:
+        facts = (*_BASE_FACTS, *_extra_facts)
+        columns = ", ".join(f"{sql} AS {name}" for name, sql in facts)
+        sql = f"SELECT {columns} FROM players_player p WHERE p.{key} = %s"  # noqa: S608  (no user input)
+        compiled = _compiled[key] = (sql, tuple(name for name, _ in facts))
+    return compiled
 
 
 def facts_for(*, external_id: str | None = None, player_id: int | None = None) -> dict[str, Any] | None:
     key, value = ("external_id", external_id) if external_id is not None else ("id", player_id)
+    sql, names = _query(key)
     with connection.cursor() as cursor:
-        cursor.execute(_query().format(key=key), [value])
+        cursor.execute(sql, [value])
         row = cursor.fetchone()
-        if row is None:
-            return None
-        names = [c.name for c in cursor.description]
-    return dict(zip(names, row, strict=True))
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def can_for_external_id(

@@ -15,7 +15,7 @@ from apps.players.choices import PlayerStatus, VipTier
 
 
 class Player(models.Model):
-    external_id = models.CharField(max_length=64, unique=True, help_text="The platform's id for the player")
+    external_id = models.CharField(max_length=64, help_text="The platform's id for the player (unique)")
     username = models.CharField(max_length=64)
     email = models.EmailField(max_length=254, unique=True)
     first_name = models.CharField(max_length=100)
@@ -83,6 +83,29 @@ class Player(models.Model):
             GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="player_phone_trgm"),
         ]
         constraints = [
+            # The eligibility check reads the player by external_id: the unique index carries every column it
+            # needs, so the check is an index-only scan (no heap visit) once the pages are all-visible.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                include=[
+                    "id",
+                    "status",
+                    "blocked_deposit",
+                    "blocked_bet",
+                    "blocked_withdrawal",
+                    "blocked_bonus",
+                    "blocked_marketing",
+                    "date_of_birth",
+                    "country",
+                    "region",
+                    "currency",
+                    "marketing_email",
+                    "marketing_sms",
+                    "marketing_phone",
+                    "marketing_post",
+                ],
+                name="player_external_id_eligibility",
+            ),
             models.CheckConstraint(condition=models.Q(status__in=PlayerStatus.values), name="player_status_valid"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="player_phone_e164"

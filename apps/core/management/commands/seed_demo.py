@@ -23,8 +23,10 @@ class Command(BaseCommand):
         actor = SystemActor("manage.py seed_demo")
         for line in seed_demo(actor=actor):
             self.stdout.write(line)
-        from apps.players.demo import seed_players
+        from apps.players.demo import seed_players, vacuum_players
 
         added = seed_players(options["players"], actor=actor)
+        if added:
+            vacuum_players()
         self.stdout.write(f"players: {added} added (demo players now at least {options['players']})")
         self.stdout.write(self.style.SUCCESS("demo data in place"))
