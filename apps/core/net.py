@@ -21,7 +21,7 @@ def client_ip(request: HttpRequest) -> str | None:
     """
     cached = getattr(request, "_pitboss_client_ip", _UNSET)
     if cached is not _UNSET:
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[return-value]
     if not settings.AXES_IPWARE_PROXY_COUNT:
         ip = request.META.get("REMOTE_ADDR") or None
     else:
