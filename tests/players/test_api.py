@@ -195,3 +195,40 @@ def test_geo_check(platform_client):
     assert api.get("/api/v1/geo/check/", {"ip": "81.2.69.160"}).json()["play"]["allowed"] is True
     assert api.get("/api/v1/geo/check/", {}).status_code == 400
     assert api.get("/api/v1/geo/check/", {"country": "ZZ"}).status_code == 400
+
+
+def test_every_player_endpoint_is_in_the_schema_with_its_error_codes(platform_client):
+    import yaml
+    from rest_framework.test import APIClient
+
+    schema = yaml.safe_load(APIClient().get("/api/schema/").content)
+    paths = schema["paths"]
+    assert {
+        "/api/v1/players/",
+        "/api/v1/players/{external_id}/",
+        "/api/v1/players/{external_id}/eligibility/",
+        "/api/v1/players/{external_id}/logins/",
+        "/api/v1/geo/check/",
+    } <= set(paths)
+    assert "registration_refused" in paths["/api/v1/players/"]["post"]["responses"]["400"]["description"]
+    eligibility = paths["/api/v1/players/{external_id}/eligibility/"]["get"]
+    assert "player_not_found" in eligibility["responses"]["404"]["description"]
+    assert "ip_country_mismatch" in eligibility["description"]
+    assert {p["name"] for p in eligibility["parameters"]} >= {"action", "ip", "amount", "game_category"}
+
+
+def test_a_market_closed_to_registrations_refuses_them_but_serves_its_players(platform_client):
+    from apps.audit.services import SystemActor
+    from apps.geo.models import RulePack
+    from apps.geo.services import geo_config_save
+    from apps.players.eligibility import can
+
+    existing = PlayerFactory(country="MT", currency="EUR")
+    pack = RulePack.objects.get(jurisdiction__code="MT")
+    pack.registration_blocked = True
+    geo_config_save(actor=SystemActor("tests"), obj=pack, created=False, changed=["registration_blocked"])
+    response = platform_client.api().post(
+        "/api/v1/players/", {**VALID, "country": "MT", "currency": "EUR"}, format="json"
+    )
+    assert response.status_code == 400 and "registration_blocked" in response.json()["message"]
+    assert can(existing, "login").allowed
