@@ -42,10 +42,10 @@ def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
     from django.apps import apps as django_apps
 
-    from apps.players.roles import PLAYER_PERMISSIONS
+    from apps.players.roles import PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS
 
-    roles.grant_role_permissions(django_apps, roles.FOUNDATION_PERMISSIONS)
-    roles.grant_role_permissions(django_apps, PLAYER_PERMISSIONS)
+    for permission_set in (roles.FOUNDATION_PERMISSIONS, PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS):
+        roles.grant_role_permissions(django_apps, permission_set)
 
 
 def current_code(device: TOTPDevice) -> str:

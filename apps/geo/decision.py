@@ -18,16 +18,19 @@ class GeoDecision:
     jurisdiction: str | None
     rules: Rules | None
     ip: IpLookup | None = None
-    reasons: list[str] = field(default_factory=list)
+    denials: list[tuple[str, str]] = field(default_factory=list)  # (reason code, why)
     explanation: list[str] = field(default_factory=list)
 
     @property
+    def reasons(self) -> list[str]:
+        return list(dict.fromkeys(code for code, _ in self.denials))
+
+    @property
     def allowed(self) -> bool:
-        return not self.reasons
+        return not self.denials
 
     def deny(self, code: str, why: str) -> None:
-        if code not in self.reasons:
-            self.reasons.append(code)
+        self.denials.append((code, why))
         self.explanation.append(f"{code}: {why}")
 
     def note(self, why: str) -> None:

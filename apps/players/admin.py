@@ -20,11 +20,13 @@ from apps.core.admin_tools import BigTableAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo.models import Jurisdiction
 from apps.players import services
-from apps.players.choices import PlayerStatus
-from apps.players.forms import BlockForm, NoteForm, StatusForm, TagsForm
+from apps.players.choices import Capability, PlayerStatus
+from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Player
 from apps.players.selectors import players_same_person
 from apps.staff.models import staff_of
+
+PROFILE_FIELDS = [name for name in ProfileForm.base_fields if name != "reason"]
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -95,6 +97,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             path("<int:pk>/block/", view(self.block_view), name="players_player_block"),
             path("<int:pk>/note/", view(self.note_view), name="players_player_note"),
             path("<int:pk>/tags/", view(self.tags_view), name="players_player_tags"),
+            path("<int:pk>/profile/", view(self.profile_view), name="players_player_profile"),
             *super().get_urls(),
         ]
 
@@ -117,12 +120,12 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "notes": list(player.notes.select_related("author")[:50]),
             "tags": sorted(player.tags.values_list("name", flat=True)),
             "history": list(audit_events_for(player)[:50]),
-            "blocks": [
-                (c, getattr(player, f"blocked_{c}")) for c in ("deposit", "bet", "withdrawal", "bonus", "marketing")
-            ],
+            "blocks": [(c, getattr(player, f"blocked_{c}")) for c in Capability.values],
             "status_form": StatusForm(initial={"status": player.status}),
             "block_form": BlockForm(),
             "note_form": NoteForm(),
+            "profile_form": ProfileForm(initial={f: getattr(player, f) for f in PROFILE_FIELDS}),
+            "can_edit": user.has_perm("players.change_player"),
             "tags_form": TagsForm(initial={"tags": ", ".join(sorted(player.tags.values_list("name", flat=True)))}),
             "can_status": user.has_perm("players.change_player_status"),
             "can_block": user.has_perm("players.change_player_blocks"),
@@ -187,3 +190,11 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             TagsForm,
             lambda p, d: services.player_tags_set(actor=staff_of(request), player=p, tags=d["tags"].split(",")),
         )
+
+    def profile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def save(player: Player, data: dict[str, Any]) -> None:
+            reason = data.pop("reason")
+            changes = {k: v for k, v in data.items() if getattr(player, k) != v}
+            services.player_update(actor=staff_of(request), player=player, changes=changes, staff=True, reason=reason)
+
+        return self._action(request, pk, "players.change_player", ProfileForm, save)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from apps.players.choices import Capability, PlayerStatus
+from apps.players.choices import Capability, PlayerStatus, VipTier
 
 INPUT = {"class": "border rounded px-2 py-1 w-full"}
 
@@ -31,3 +33,34 @@ class TagsForm(forms.Form):
         help_text="Comma-separated, e.g. vip, high-roller",
         widget=forms.TextInput(attrs={"placeholder": "comma-separated tags", **INPUT}),
     )
+
+
+class ProfileForm(forms.Form):
+    """Staff corrections of a player's profile (name and birth date after KYC, contact details, tier)."""
+
+    first_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs=INPUT))
+    last_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs=INPUT))
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date", **INPUT}))
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs=INPUT))
+    phone = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs=INPUT))
+    address_line = forms.CharField(max_length=200, required=False, widget=forms.TextInput(attrs=INPUT))
+    city = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs=INPUT))
+    postal_code = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs=INPUT))
+    vip_tier = forms.ChoiceField(choices=VipTier.choices, required=False, widget=forms.Select(attrs=INPUT))
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2, **INPUT}))
+
+    def clean_phone(self) -> str:
+        from apps.players.validation import e164
+
+        phone = (self.cleaned_data.get("phone") or "").strip()
+        if phone and e164(phone) is None:
+            raise forms.ValidationError("Not a valid international phone number (E.164).")
+        return e164(phone) or "" if phone else ""
+
+    def clean_date_of_birth(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data["date_of_birth"]
+        if value > timezone.now().date() or value.year < 1900:
+            raise forms.ValidationError("Impossible date of birth.")
+        return value

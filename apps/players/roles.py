@@ -32,3 +32,9 @@ PLAYER_PERMISSIONS = {
         "geo.delete_ipoverride",
     ),
 }
+
+# Added by players/0005: correcting a player's profile (name, birth date after KYC, contact details).
+PROFILE_EDIT_PERMISSIONS = {
+    "Administrator": ("players.change_player",),
+    "KYC Officer": ("players.change_player",),
+}

@@ -76,10 +76,8 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
     snap = geo_config.snapshot()
     decision = decide(snap, country=data["country"], region=data.get("region", ""), ip=ip, at=now, purpose=REGISTRATION)
     fields: dict[str, list[str]] = {}
-    for explanation in decision.explanation:
-        code = explanation.split(":", 1)[0]
-        if code in decision.reasons:
-            fields.setdefault("ip" if code.startswith("ip_") else "country", []).append(explanation)
+    for code, why in decision.denials:
+        fields.setdefault("registration_ip" if code.startswith("ip_") else "country", []).append(f"{code}: {why}")
     rules = decision.rules
     if rules is not None:
         age = geo_config.age_on(data["date_of_birth"], now.date())
@@ -121,8 +119,16 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
 
 
 @transaction.atomic
-def player_update(*, actor: AuditActor | None, player: Player, changes: dict[str, Any], staff: bool = False) -> Player:
-    """Change profile fields; records consent and terms timestamps; keeps identity keys in step."""
+def player_update(
+    *, actor: AuditActor | None, player: Player, changes: dict[str, Any], staff: bool = False, reason: str = ""
+) -> Player:
+    """Change profile fields; records consent and terms timestamps; keeps identity keys in step.
+
+    The platform may change contact details, consents and terms; staff (``staff=True``, with a reason) may
+    also correct the name, birth date, region and VIP tier.
+    """
+    if staff:
+        reason = _require_reason(reason)
     allowed = STAFF_EDITABLE if staff else PLATFORM_EDITABLE
     refused = sorted(set(changes) - set(allowed))
     if refused:
@@ -148,7 +154,9 @@ def player_update(*, actor: AuditActor | None, player: Player, changes: dict[str
         return player
     _set_identity_keys(player)
     player.save()
-    audit_log(actor=actor, action="player.updated", target=player, data=diff)
+    audit_log(
+        actor=actor, action="player.updated", target=player, data={**diff, **({"reason": reason} if reason else {})}
+    )
     return player
 
 

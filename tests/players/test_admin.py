@@ -118,3 +118,31 @@ def test_players_cannot_be_added_or_deleted_in_the_admin(staff_client, admin_use
     assert client.get(f"{LIST}add/").status_code == 403
     assert client.post(f"{page(player)[:-7]}delete/", {"post": "yes"}).status_code == 403
     assert Player.objects.filter(pk=player.pk).exists()
+
+
+def test_an_administrator_corrects_a_profile_with_a_reason(staff_client, admin_user, player):
+    from datetime import date
+
+    form = {
+        "first_name": "Jo", "last_name": player.last_name, "date_of_birth": "1990-01-02", "email": player.email,
+        "phone": "+44 7911 123456", "address_line": "", "city": "", "postal_code": "", "vip_tier": "gold",
+        "reason": "passport checked",
+    }  # fmt: skip
+    fingerprint = player.identity_fingerprint
+    response = staff_client(admin_user).post(f"{LIST}{player.pk}/profile/", form)
+    assert response.status_code == 302
+    player.refresh_from_db()
+    assert (player.first_name, player.date_of_birth, player.phone, player.vip_tier) == (
+        "Jo", date(1990, 1, 2), "+447911123456", "gold")  # fmt: skip
+    assert player.identity_fingerprint != fingerprint
+    event = AuditEvent.objects.get(action="player.updated")
+    assert event.data["reason"] == "passport checked" and event.data["first_name"]["new"] == "Jo"
+
+
+def test_a_profile_correction_needs_a_reason_and_the_permission(staff_client, admin_user, support_agent, player):
+    form = {"first_name": "Jo", "last_name": "X", "date_of_birth": "1990-01-02", "email": player.email, "reason": ""}
+    staff_client(admin_user).post(f"{LIST}{player.pk}/profile/", form)
+    player.refresh_from_db()
+    assert player.first_name != "Jo"
+    form["reason"] = "typo"
+    assert staff_client(support_agent).post(f"{LIST}{player.pk}/profile/", form).status_code == 403
