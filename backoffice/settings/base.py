@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.geo",
     "apps.players",
+    "apps.wallet",
     "simple_history",
     "django.contrib.postgres",
 ]

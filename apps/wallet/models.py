@@ -1,0 +1,161 @@
+"""The double-entry ledger.
+
+* ``Account``: per player and currency ``cash``, ``bonus``, ``pending_withdrawal``, and per currency the operator's
+  accounts. Player balances live on their rows, updated in the posting's transaction, never negative (CHECK).
+  Operator accounts keep no balance (always 0): their balance is the sum of their entries, so no bet ever locks
+  a house row (a hot row would serialise every bet).
+* ``LedgerTransaction`` and ``Entry``: immutable (pgtrigger ``Protect`` on UPDATE/DELETE); a deferred constraint
+  trigger rejects, at commit, any transaction whose entries do not sum to zero per currency.
+* Built to grow to hundreds of millions of entries: bigint ids in time order, per-account history index, BRIN
+  on the time column, and no foreign key pointing *into* entries, so the table can be partitioned by month later
+  (see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.contrib.postgres.indexes import BrinIndex
+from django.db import models
+from django.utils import timezone
+
+from apps.wallet.choices import OPERATOR_KINDS, PLAYER_KINDS, AccountKind, TransactionType
+
+AMOUNT = {"max_digits": 20, "decimal_places": 4}
+
+BALANCED = """
+    IF EXISTS (
+        SELECT 1 FROM wallet_entry WHERE transaction_id = NEW.transaction_id
+        GROUP BY currency HAVING sum(amount) <> 0
+    ) THEN
+        RAISE EXCEPTION 'ledger transaction % does not balance', NEW.transaction_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+"""
+
+
+class Account(models.Model):
+    player = models.ForeignKey(
+        "players.Player", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    currency = models.CharField(max_length=3)
+    balance = models.DecimalField(default=0, **AMOUNT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["player", "currency", "kind"],
+                name="wallet_account_player_unique",
+                condition=models.Q(player__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                name="wallet_account_operator_unique",
+                condition=models.Q(player__isnull=True),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(player__isnull=False, kind__in=PLAYER_KINDS)
+                | models.Q(player__isnull=True, kind__in=OPERATOR_KINDS),
+                name="wallet_account_owner_matches_kind",
+            ),
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="wallet_account_balance_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"player {self.player_id}" if self.player_id else "operator"
+        return f"{owner} {self.kind} {self.currency}"
+
+
+class LedgerTransaction(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    type = models.CharField(max_length=20, choices=TransactionType.choices)
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="ledger_transactions")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**AMOUNT, help_text="The headline amount (positive)")
+    created_at = models.DateTimeField(default=timezone.now)
+    api_client = models.CharField(max_length=16, blank=True, help_text="Prefix of the client that posted it")
+    reference = models.CharField(max_length=100, blank=True, help_text="The platform's or provider's reference")
+    round_id = models.CharField(max_length=100, blank=True)
+    game_id = models.CharField(max_length=100, blank=True)
+    game_category = models.CharField(max_length=20, blank=True)
+    provider = models.CharField(max_length=50, blank=True)
+    payment_method = models.CharField(max_length=30, blank=True)
+    instrument_fingerprint = models.CharField(max_length=64, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        help_text="For a rollback: the bet it reverses (once only)",
+    )
+    staff_actor = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "wallet_transaction"
+        indexes = [
+            models.Index(fields=["player", "-id"], name="wallet_txn_player_idx"),
+            models.Index(fields=["player", "round_id"], name="wallet_txn_round_idx", condition=~models.Q(round_id="")),
+            models.Index(
+                fields=["api_client", "reference"], name="wallet_txn_reference_idx", condition=~models.Q(reference="")
+            ),
+            BrinIndex(fields=["created_at"], name="wallet_txn_created_brin"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="wallet_transaction_immutable", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type} {self.amount} {self.currency}"
+
+
+class Entry(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(**AMOUNT, help_text="Signed: positive credits the account")
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "wallet_entry"
+        indexes = [
+            models.Index(fields=["account", "-id"], name="wallet_entry_account_idx"),
+            models.Index(fields=["transaction"], name="wallet_entry_txn_idx"),
+            BrinIndex(fields=["created_at"], name="wallet_entry_created_brin"),
+        ]
+        constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="wallet_entry_not_zero")]
+        triggers = [
+            pgtrigger.Protect(name="wallet_entry_immutable", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Trigger(
+                name="wallet_entry_balanced",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                timing=pgtrigger.Deferred,
+                func=BALANCED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on account {self.account_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first result of every write under an ``Idempotency-Key``, per API client: replayed, never redone."""
+
+    api_client = models.CharField(max_length=16)
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_client", "key"], name="wallet_idempotency_unique")]
+        indexes = [BrinIndex(fields=["created_at"], name="wallet_idem_created_brin")]
+
+    def __str__(self) -> str:
+        return f"{self.api_client}:{self.key}"
