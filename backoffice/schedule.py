@@ -28,6 +28,12 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="Walks the audit chain nightly; a broken chain is logged as an error with the first bad row.",
     ),
     ScheduledTask(
+        name="Reconcile the ledger",
+        task="apps.wallet.tasks.ledger_reconcile",
+        crontab="45 1 * * *",
+        description="Every player balance must equal the sum of its entries; differences are logged as errors.",
+    ),
+    ScheduledTask(
         name="Delete expired staff sessions",
         task="apps.core.tasks.clear_expired_sessions",
         crontab="*/30 * * * *",

@@ -38,6 +38,16 @@ def _clean_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def geo_rules(transactional_db: Any) -> None:
+    """For transactional tests: the rule packs the migrations seeded, put back after an earlier flush."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    importlib.import_module("apps.geo.migrations.0002_seed_rule_packs").seed(django_apps, None)
+
+
+@pytest.fixture
 def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
     from django.apps import apps as django_apps

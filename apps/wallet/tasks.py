@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import structlog
+from celery import shared_task
+
+from apps.wallet.selectors import ledger_mismatches, unbalanced_transactions
+
+log = structlog.get_logger(__name__)
+
+
+@shared_task(name="apps.wallet.tasks.ledger_reconcile")
+def ledger_reconcile() -> dict[str, int]:
+    """Nightly: balances = sum of entries, transactions balanced. Differences are logged at ERROR."""
+    mismatches, unbalanced = ledger_mismatches(), unbalanced_transactions()
+    for m in mismatches:
+        log.error("ledger_balance_mismatch", account_id=m.account_id, stored=str(m.stored), entries=str(m.from_entries))
+    for txn in unbalanced:
+        log.error("ledger_transaction_unbalanced", transaction_id=txn)
+    return {"mismatched_accounts": len(mismatches), "unbalanced_transactions": len(unbalanced)}
