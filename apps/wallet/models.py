@@ -20,8 +20,6 @@ from django.utils import timezone
 
 from apps.wallet.choices import OPERATOR_KINDS, PLAYER_KINDS, AccountKind, TransactionType
 
-AMOUNT = {"max_digits": 20, "decimal_places": 4}
-
 BALANCED = """
     IF EXISTS (
         SELECT 1 FROM wallet_entry WHERE transaction_id = NEW.transaction_id
@@ -40,7 +38,7 @@ class Account(models.Model):
     )
     kind = models.CharField(max_length=20, choices=AccountKind.choices)
     currency = models.CharField(max_length=3)
-    balance = models.DecimalField(default=0, **AMOUNT)
+    balance = models.DecimalField(default=0, max_digits=20, decimal_places=4)
 
     class Meta:
         constraints = [
@@ -72,7 +70,7 @@ class LedgerTransaction(models.Model):
     type = models.CharField(max_length=20, choices=TransactionType.choices)
     player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="ledger_transactions")
     currency = models.CharField(max_length=3)
-    amount = models.DecimalField(**AMOUNT, help_text="The headline amount (positive)")
+    amount = models.DecimalField(max_digits=20, decimal_places=4, help_text="The headline amount (positive)")
     created_at = models.DateTimeField(default=timezone.now)
     api_client = models.CharField(max_length=16, blank=True, help_text="Prefix of the client that posted it")
     reference = models.CharField(max_length=100, blank=True, help_text="The platform's or provider's reference")
@@ -115,7 +113,7 @@ class Entry(models.Model):
     id = models.BigAutoField(primary_key=True)
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
-    amount = models.DecimalField(**AMOUNT, help_text="Signed: positive credits the account")
+    amount = models.DecimalField(max_digits=20, decimal_places=4, help_text="Signed: positive credits the account")
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(default=timezone.now)
 

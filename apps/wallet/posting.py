@@ -75,7 +75,8 @@ def lock_player_accounts(player_id: int, currency: str) -> PlayerAccounts:
         cursor.execute(_ACCOUNTS_SQL, [player_id, currency, currency])
         rows = cursor.fetchall()
         if len(rows) < 7:
-            cursor.execute(_CREATE_SQL, [player_id, currency] * 3 + [currency] * 4)
+            params: list[int | str] = [player_id, currency, player_id, currency, player_id, currency]
+            cursor.execute(_CREATE_SQL, [*params, currency, currency, currency, currency])
             cursor.execute(_ACCOUNTS_SQL, [player_id, currency, currency])
             rows = cursor.fetchall()
     player_rows = {kind: (pk, balance) for pk, kind, balance in rows if kind in PLAYER_KINDS}
@@ -182,7 +183,8 @@ def wallet_bet(
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
-        raise InsufficientFunds(fields={"amount": [f"Available: {accounts.cash + accounts.bonus} {currency}."]})
+        available = quantize(accounts.cash + accounts.bonus, currency)
+        raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
     house = accounts.operator[AccountKind.HOUSE]
     return _write(
         player=player,

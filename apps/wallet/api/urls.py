@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.wallet.api import views
+
+urlpatterns = [
+    path("wallet/transactions/", views.TransactionView.as_view(), name="wallet-transactions"),
+    path("players/<str:external_id>/balance/", views.BalanceView.as_view(), name="player-balance"),
+]

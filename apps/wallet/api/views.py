@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.authentication import client_of
+from apps.api.schema import error_responses
+from apps.api.scopes import Scope
+from apps.core.errors import ValidationFailed
+from apps.core.money import parse_amount, quantize
+from apps.geo.choices import GameCategory
+from apps.players.selectors import player_get
+from apps.wallet import posting
+from apps.wallet.choices import TransactionType
+from apps.wallet.idempotency import check_key, run_idempotent
+from apps.wallet.models import LedgerTransaction
+
+POSTABLE = ("deposit", "bet", "win", "rollback")
+
+
+class TransactionInput(serializers.Serializer):
+    """Validates shape only; amounts are parsed against the currency's minor unit by ``parse_amount``."""
+
+    type = serializers.ChoiceField(choices=POSTABLE)
+    player = serializers.CharField(max_length=64, help_text="The player's external_id")
+    amount = serializers.CharField(max_length=32, required=False, help_text='A decimal string, e.g. "12.50"')
+    currency = serializers.CharField(min_length=3, max_length=3, required=False)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    round_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    game_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    game_category = serializers.ChoiceField(choices=GameCategory.choices, required=False, allow_blank=True, default="")
+    provider = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    instrument_fingerprint = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    rollback_of = serializers.CharField(max_length=100, required=False, help_text="Reference of the bet to reverse")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs["type"]
+        missing = []
+        if kind != "rollback":
+            missing += [f for f in ("amount", "currency") if not attrs.get(f)]
+        if kind in ("bet", "win") and not attrs.get("round_id"):
+            missing.append("round_id")
+        if kind == "rollback" and not attrs.get("rollback_of"):
+            missing.append("rollback_of")
+        if missing:
+            raise serializers.ValidationError({f: ["Required for this type."] for f in missing})
+        return attrs
+
+
+def transaction_dict(txn: LedgerTransaction) -> dict[str, Any]:
+    return {
+        "id": txn.pk,
+        "type": txn.type,
+        "amount": str(quantize(txn.amount, txn.currency)),
+        "currency": txn.currency,
+        "created_at": txn.created_at.isoformat(),
+        "reference": txn.reference,
+        "round_id": txn.round_id,
+        "game_id": txn.game_id,
+        "game_category": txn.game_category,
+        "reverses": txn.reverses_id,
+    }
+
+
+def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    player = player_get(external_id=data["player"])
+    kind = data["type"]
+    if kind == "rollback":
+        txn = posting.wallet_rollback(
+            player=player, bet_reference=data["rollback_of"], api_client=client, reference=data["reference"]
+        )
+    else:
+        currency = data["currency"].upper()
+        amount = parse_amount(data["amount"], currency)
+        common = {
+            "player": player,
+            "amount": amount,
+            "currency": currency,
+            "api_client": client,
+            "reference": data["reference"],
+        }
+        if kind == TransactionType.DEPOSIT:
+            txn = posting.wallet_deposit(
+                **common, payment_method=data["payment_method"], instrument_fingerprint=data["instrument_fingerprint"]
+            )
+        else:
+            game = {
+                "round_id": data["round_id"],
+                "game_id": data["game_id"],
+                "game_category": data["game_category"],
+                "provider": data["provider"],
+            }
+            txn = (posting.wallet_bet if kind == TransactionType.BET else posting.wallet_win)(**common, **game)
+    return 201, {"transaction": transaction_dict(txn), "balances": posting.balances(player.pk, txn.currency)}
+
+
+class TransactionView(APIView):
+    required_scopes = frozenset({Scope.WALLET_WRITE})
+
+    @extend_schema(
+        operation_id="wallet_post_transaction",
+        summary="Post a deposit, bet, win or rollback (idempotent)",
+        request=TransactionInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: None,
+            **error_responses(
+                {
+                    400: ("invalid", "amount_invalid", "currency_mismatch", "idempotency_key_required"),
+                    403: ("not_allowed", "account_blocked", "blocked_for_bet", "stake_limit_exceeded", "..."),
+                    404: ("player_not_found", "unknown_round", "unknown_bet"),
+                    409: ("insufficient_funds", "idempotency_conflict", "already_rolled_back"),
+                }
+            ),
+        },
+        description="A refusal's code is the first eligibility reason; `fields.reasons` lists them all. Replaying "
+        "an Idempotency-Key returns the original status and body without a second effect.",
+    )
+    def post(self, request: Request) -> Response:
+        client = client_of(request)
+        key = check_key(request.headers.get("Idempotency-Key"))
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("Send a JSON object.", fields={"non_field_errors": ["Expected an object."]})
+        if "amount" in request.data and not isinstance(request.data["amount"], str):
+            raise ValidationFailed(
+                "Amounts are decimal strings, e.g. '12.50', never JSON numbers.",
+                code="amount_invalid",
+                fields={"amount": ["Send a decimal string."]},
+            )
+        data = TransactionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        validated = dict(data.validated_data)
+        status, body, replayed = run_idempotent(
+            client=client.prefix, key=key, payload=request.data, write=lambda: _post(client.prefix, validated)
+        )
+        return Response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+class BalanceView(APIView):
+    required_scopes = frozenset({Scope.WALLET_READ})
+
+    @extend_schema(
+        operation_id="wallet_balance",
+        summary="A player's balances",
+        responses={200: None, **error_responses({404: ("player_not_found",)})},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        player = player_get(external_id=external_id)
+        return Response(posting.balances(player.pk, player.currency))
