@@ -53,8 +53,14 @@ def role_groups(transactional_db: Any) -> None:
     from django.apps import apps as django_apps
 
     from apps.players.roles import PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS
+    from apps.wallet.roles import WALLET_PERMISSIONS
 
-    for permission_set in (roles.FOUNDATION_PERMISSIONS, PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS):
+    for permission_set in (
+        roles.FOUNDATION_PERMISSIONS,
+        PLAYER_PERMISSIONS,
+        PROFILE_EDIT_PERMISSIONS,
+        WALLET_PERMISSIONS,
+    ):
         roles.grant_role_permissions(django_apps, permission_set)
 
 

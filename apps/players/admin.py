@@ -23,6 +23,7 @@ from apps.players import services
 from apps.players.choices import Capability, PlayerStatus
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Player
+from apps.players.page import sections_for
 from apps.players.selectors import players_same_person
 from apps.staff.models import staff_of
 
@@ -131,6 +132,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "can_block": user.has_perm("players.change_player_blocks"),
             "can_note": user.has_perm("players.add_playernote"),
             "can_tag": user.has_perm("players.change_player_tags"),
+            "sections": sections_for(request, player),
         }
         return TemplateResponse(request, "admin/players/player/player_360.html", context)
 

@@ -5,3 +5,9 @@ class WalletConfig(AppConfig):
     name = "apps.wallet"
     label = "wallet"
     verbose_name = "Wallet and ledger"
+
+    def ready(self) -> None:
+        from apps.players.page import register_section
+        from apps.wallet.admin import player_wallet_section
+
+        register_section("admin/wallet/player_section.html", player_wallet_section)

@@ -29,3 +29,18 @@ class TransactionType(models.TextChoices):
     BONUS_CONVERT = "bonus_convert", "Bonus conversion"
     BONUS_FORFEIT = "bonus_forfeit", "Bonus forfeit"
     ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class WithdrawalStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved, awaiting payout"
+    PAID = "paid", "Paid"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Payout failed"
+    CANCELLED = "cancelled", "Cancelled by the player"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting a second approver"
+    POSTED = "posted", "Posted"
+    REJECTED = "rejected", "Rejected"

@@ -18,7 +18,14 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils import timezone
 
-from apps.wallet.choices import OPERATOR_KINDS, PLAYER_KINDS, AccountKind, TransactionType
+from apps.wallet.choices import (
+    OPERATOR_KINDS,
+    PLAYER_KINDS,
+    AccountKind,
+    AdjustmentStatus,
+    TransactionType,
+    WithdrawalStatus,
+)
 
 BALANCED = """
     IF EXISTS (
@@ -157,3 +164,78 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_client}:{self.key}"
+
+
+class Withdrawal(models.Model):
+    """A withdrawal request: cash moved to ``pending_withdrawal`` at once, then approved and paid by Finance."""
+
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="withdrawals")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=20, decimal_places=4)
+    status = models.CharField(max_length=10, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    api_client = models.CharField(max_length=16, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    payment_method = models.CharField(max_length=30, blank=True)
+    first_approver = models.ForeignKey(
+        "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    second_approver = models.ForeignKey(
+        "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        permissions = [
+            ("approve_withdrawal", "Can approve, reject and settle withdrawals"),
+            ("hold_withdrawal", "Can place and release holds on withdrawals"),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="wallet_withdrawal_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"withdrawal #{self.pk} {self.amount} {self.currency} ({self.status})"
+
+
+class WithdrawalHold(models.Model):
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="holds")
+    kind = models.CharField(max_length=20, default="manual", help_text="manual; later: kyc_incomplete, aml_case")
+    reason = models.CharField(max_length=500)
+    placed_by = models.ForeignKey("staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    released_by = models.ForeignKey(
+        "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"hold on #{self.withdrawal_id}: {self.reason}"
+
+
+class Adjustment(models.Model):
+    """A manual credit (+) or debit (-) by staff, with a reason; above a threshold a second person approves."""
+
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="adjustments")
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=20, decimal_places=4, help_text="Positive credits, negative debits")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING)
+    requested_by = models.ForeignKey("staff.StaffUser", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    posted = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+
+    class Meta:
+        ordering = ("-id",)
+        permissions = [("approve_adjustment", "Can approve another staff member's adjustment")]
+        constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="wallet_adjustment_not_zero")]
+
+    def __str__(self) -> str:
+        return f"adjustment #{self.pk} {self.amount} {self.currency} ({self.status})"

@@ -91,7 +91,7 @@ def lock_player_accounts(player_id: int, currency: str) -> PlayerAccounts:
     )
 
 
-def _refuse_unless(player: Player, action: str, **kwargs: Any) -> None:
+def refuse_unless(player: Player, action: str, **kwargs: Any) -> None:
     result = can(player, action, **kwargs)
     if not result.allowed:
         raise PostingRefused(
@@ -99,7 +99,7 @@ def _refuse_unless(player: Player, action: str, **kwargs: Any) -> None:
         )
 
 
-def _check_currency(player: Player, currency: str) -> None:
+def check_currency(player: Player, currency: str) -> None:
     if currency != player.currency:
         raise ValidationFailed(
             f"The player's wallet is in {player.currency}.",
@@ -108,7 +108,7 @@ def _check_currency(player: Player, currency: str) -> None:
         )
 
 
-def _write(
+def write(
     *,
     player: Player,
     type: str,
@@ -145,11 +145,11 @@ def wallet_deposit(
     payment_method: str = "",
     instrument_fingerprint: str = "",
 ) -> LedgerTransaction:
-    _check_currency(player, currency)
+    check_currency(player, currency)
     accounts = lock_player_accounts(player.pk, currency)
-    _refuse_unless(player, "deposit", amount=amount)
+    refuse_unless(player, "deposit", amount=amount)
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
-    return _write(
+    return write(
         player=player,
         type=TransactionType.DEPOSIT,
         currency=currency,
@@ -177,16 +177,16 @@ def wallet_bet(
     reference: str = "",
 ) -> LedgerTransaction:
     """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included)."""
-    _check_currency(player, currency)
+    check_currency(player, currency)
     accounts = lock_player_accounts(player.pk, currency)
-    _refuse_unless(player, "bet", amount=amount, game_category=game_category or None)
+    refuse_unless(player, "bet", amount=amount, game_category=game_category or None)
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
         available = quantize(accounts.cash + accounts.bonus, currency)
         raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
     house = accounts.operator[AccountKind.HOUSE]
-    return _write(
+    return write(
         player=player,
         type=TransactionType.BET,
         currency=currency,
@@ -238,14 +238,14 @@ def wallet_win(
     reference: str = "",
 ) -> LedgerTransaction:
     """A win, credited to cash and bonus in the proportion that funded the round's bets."""
-    _check_currency(player, currency)
+    check_currency(player, currency)
     accounts = lock_player_accounts(player.pk, currency)
     staked_cash, staked_bonus = _round_funding(player.pk, currency, round_id, accounts.cash_id, accounts.bonus_id)
     staked = staked_cash + staked_bonus
     to_bonus = quantize(amount * staked_bonus / staked, currency) if staked else ZERO
     to_cash = amount - to_bonus
     house = accounts.operator[AccountKind.HOUSE]
-    return _write(
+    return write(
         player=player,
         type=TransactionType.WIN,
         currency=currency,
@@ -274,7 +274,7 @@ def wallet_rollback(*, player: Player, bet_reference: str, api_client: str, refe
         raise Conflict("This bet is already rolled back.", code="already_rolled_back")
     legs = [(e.account_id, -e.amount) for e in bet.entries.all()]
     deltas = {account_id: value for account_id, value in legs if account_id in (accounts.cash_id, accounts.bonus_id)}
-    return _write(
+    return write(
         player=player,
         type=TransactionType.ROLLBACK,
         currency=bet.currency,

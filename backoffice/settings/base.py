@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import structlog
 
@@ -245,6 +246,11 @@ SPECTACULAR_SETTINGS = {
 # Key of the identity hashes (same person across accounts). Set once per installation: changing it orphans
 # every stored hash. Defaults to SECRET_KEY for development only; production.py requires it.
 IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
+
+# WALLET --------------------------------------------------------------------------------------------------
+# Above these amounts (in any currency) a second staff member must approve (maker-checker).
+WITHDRAWAL_SECOND_APPROVAL_THRESHOLD = read("WITHDRAWAL_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("2000"))
+ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
 
 # DEMO ----------------------------------------------------------------------------------------------------
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.

@@ -49,7 +49,7 @@ def read(name: str, cast: Callable[..., Any] | str = "str", default: Any = _MISS
         return cast(os.environ[name])
     except ImproperlyConfigured as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from exc
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # decimal.InvalidOperation is an ArithmeticError
         raise ImproperlyConfigured(f"{name}: malformed value {os.environ[name]!r} ({exc})") from exc
 
 

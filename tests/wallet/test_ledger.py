@@ -37,7 +37,7 @@ def test_a_win_is_credited_in_the_proportion_that_funded_the_bet(player):
     # give the player 3.00 cash and 1.00 bonus through balanced postings
     posting.wallet_deposit(player=player, amount=D("3.00"), currency="GBP")
     bonus_cost = accounts.operator["bonus_cost"]
-    posting._write(
+    posting.write(
         player=player,
         type="bonus_award",
         currency="GBP",

@@ -11,14 +11,14 @@ from rest_framework.views import APIView
 from apps.api.authentication import client_of
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
-from apps.core.errors import ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import parse_amount, quantize
 from apps.geo.choices import GameCategory
 from apps.players.selectors import player_get
-from apps.wallet import posting
+from apps.wallet import posting, services
 from apps.wallet.choices import TransactionType
 from apps.wallet.idempotency import check_key, run_idempotent
-from apps.wallet.models import LedgerTransaction
+from apps.wallet.models import LedgerTransaction, Withdrawal
 
 POSTABLE = ("deposit", "bet", "win", "rollback")
 
@@ -153,3 +153,101 @@ class BalanceView(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id)
         return Response(posting.balances(player.pk, player.currency))
+
+
+class WithdrawalInput(serializers.Serializer):
+    amount = serializers.CharField(max_length=32, help_text='A decimal string, e.g. "50.00"')
+    currency = serializers.CharField(min_length=3, max_length=3)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+def withdrawal_dict(w: Withdrawal) -> dict[str, Any]:
+    return {
+        "id": w.pk,
+        "status": w.status,
+        "amount": str(quantize(w.amount, w.currency)),
+        "currency": w.currency,
+        "requested_at": w.requested_at.isoformat(),
+        "reference": w.reference,
+    }
+
+
+class WithdrawalListView(APIView):
+    required_scopes = frozenset({Scope.WALLET_WRITE})
+
+    @extend_schema(
+        operation_id="wallet_withdrawal_request",
+        summary="Request a withdrawal (cash moves to pending at once; Finance approves)",
+        request=WithdrawalInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: None,
+            **error_responses(
+                {
+                    400: ("invalid", "amount_invalid", "currency_mismatch"),
+                    403: ("not_allowed", "blocked_for_withdrawal"),
+                    404: ("player_not_found",),
+                    409: ("insufficient_funds",),
+                }
+            ),
+        },
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        client = client_of(request)
+        key = check_key(request.headers.get("Idempotency-Key"))
+        if isinstance(request.data, dict) and "amount" in request.data and not isinstance(request.data["amount"], str):
+            raise ValidationFailed(
+                "Amounts are decimal strings.", code="amount_invalid", fields={"amount": ["Send a decimal string."]}
+            )
+        data = WithdrawalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+
+        def write() -> tuple[int, dict[str, Any]]:
+            player = player_get(external_id=external_id)
+            currency = v["currency"].upper()
+            w = services.withdrawal_request(
+                player=player,
+                amount=parse_amount(v["amount"], currency),
+                currency=currency,
+                api_client=client.prefix,
+                reference=v["reference"],
+                payment_method=v["payment_method"],
+            )
+            return 201, {"withdrawal": withdrawal_dict(w), "balances": posting.balances(player.pk, currency)}
+
+        payload = {"path": request.path, "body": request.data}
+        status, body, replayed = run_idempotent(client=client.prefix, key=key, payload=payload, write=write)
+        return Response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+class WithdrawalCancelView(APIView):
+    required_scopes = frozenset({Scope.WALLET_WRITE})
+
+    @extend_schema(
+        operation_id="wallet_withdrawal_cancel",
+        summary="Cancel a pending withdrawal: the funds go back to cash",
+        request=None,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            200: None,
+            **error_responses({404: ("player_not_found", "withdrawal_not_found"), 409: ("withdrawal_not_open",)}),
+        },
+    )
+    def post(self, request: Request, external_id: str, withdrawal_id: int) -> Response:
+        client = client_of(request)
+        key = check_key(request.headers.get("Idempotency-Key"))
+
+        def write() -> tuple[int, dict[str, Any]]:
+            player = player_get(external_id=external_id)
+            w = Withdrawal.objects.filter(pk=withdrawal_id, player=player).first()
+            if w is None:
+                raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
+            w = services.withdrawal_cancel(withdrawal=w, api_client=client.prefix)
+            return 200, {"withdrawal": withdrawal_dict(w), "balances": posting.balances(player.pk, w.currency)}
+
+        status, body, replayed = run_idempotent(
+            client=client.prefix, key=key, payload={"path": request.path}, write=write
+        )
+        return Response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -1,0 +1,266 @@
+"""Withdrawals and staff adjustments: the money movements that people decide on, each audited.
+
+Withdrawal lifecycle: ``withdrawal_request`` (API; cash -> pending_withdrawal at once) -> ``withdrawal_approve``
+(Finance; a second, different approver above WITHDRAWAL_SECOND_APPROVAL_THRESHOLD; refused while a hold is
+active) -> ``withdrawal_mark_paid`` (pending -> payment clearing) or ``withdrawal_mark_failed`` (funds back).
+``withdrawal_reject`` (Finance) and ``withdrawal_cancel`` (the player, through the API) give the funds back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_log
+from apps.core.errors import Conflict, ValidationFailed
+from apps.core.money import parse_amount
+from apps.players.models import Player
+from apps.staff.models import StaffUser
+from apps.wallet import posting
+from apps.wallet.choices import AccountKind, AdjustmentStatus, TransactionType, WithdrawalStatus
+from apps.wallet.models import Adjustment, LedgerTransaction, Withdrawal, WithdrawalHold
+
+OPEN = (WithdrawalStatus.PENDING, WithdrawalStatus.APPROVED)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+    return reason
+
+
+def _locked(withdrawal: Withdrawal) -> Withdrawal:
+    return Withdrawal.objects.select_for_update().get(pk=withdrawal.pk)
+
+
+def _move(withdrawal: Withdrawal, type: str, *, to_cash: bool) -> LedgerTransaction:
+    """Pending -> cash (cancel, reject, failed) or pending -> payment clearing (paid)."""
+    player = withdrawal.player
+    accounts = posting.lock_player_accounts(player.pk, withdrawal.currency)
+    amount = withdrawal.amount
+    target = accounts.cash_id if to_cash else accounts.operator[AccountKind.PAYMENT_CLEARING]
+    deltas = {accounts.pending_id: -amount, **({accounts.cash_id: amount} if to_cash else {})}
+    return posting.write(
+        player=player,
+        type=type,
+        currency=withdrawal.currency,
+        amount=amount,
+        legs=[(accounts.pending_id, -amount), (target, amount)],
+        player_deltas=deltas,
+        reference=f"withdrawal:{withdrawal.pk}",
+    )
+
+
+@transaction.atomic
+def withdrawal_request(
+    *,
+    player: Player,
+    amount: Decimal,
+    currency: str,
+    api_client: str = "",
+    reference: str = "",
+    payment_method: str = "",
+) -> Withdrawal:
+    posting.check_currency(player, currency)
+    accounts = posting.lock_player_accounts(player.pk, currency)
+    posting.refuse_unless(player, "withdraw", amount=amount)
+    if amount > accounts.cash:
+        raise posting.InsufficientFunds(fields={"amount": [f"Withdrawable cash: {accounts.cash} {currency}."]})
+    posting.write(
+        player=player,
+        type=TransactionType.WITHDRAWAL,
+        currency=currency,
+        amount=amount,
+        legs=[(accounts.cash_id, -amount), (accounts.pending_id, amount)],
+        player_deltas={accounts.cash_id: -amount, accounts.pending_id: amount},
+        api_client=api_client,
+        reference=reference,
+        payment_method=payment_method,
+    )
+    return Withdrawal.objects.create(
+        player=player,
+        currency=currency,
+        amount=amount,
+        api_client=api_client,
+        reference=reference,
+        payment_method=payment_method,
+    )
+
+
+@transaction.atomic
+def withdrawal_cancel(*, withdrawal: Withdrawal, api_client: str) -> Withdrawal:
+    """The player changed their mind: the funds go back to cash. Not once paid out."""
+    withdrawal = _locked(withdrawal)
+    if withdrawal.status not in OPEN:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+    _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
+    withdrawal.status, withdrawal.decided_at = WithdrawalStatus.CANCELLED, timezone.now()
+    withdrawal.save(update_fields=["status", "decided_at"])
+    return withdrawal
+
+
+@transaction.atomic
+def withdrawal_place_hold(
+    *, actor: StaffUser, withdrawal: Withdrawal, reason: str, kind: str = "manual"
+) -> WithdrawalHold:
+    reason = _reason(reason)
+    withdrawal = _locked(withdrawal)
+    if withdrawal.status not in OPEN:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+    hold = WithdrawalHold.objects.create(withdrawal=withdrawal, kind=kind, reason=reason, placed_by=actor)
+    audit_log(actor=actor, action="withdrawal.hold_placed", target=withdrawal, data={"kind": kind, "reason": reason})
+    return hold
+
+
+@transaction.atomic
+def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: str) -> WithdrawalHold:
+    reason = _reason(reason)
+    hold = WithdrawalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is not None:
+        raise Conflict("This hold is already released.", code="hold_released")
+    hold.released_by, hold.released_at, hold.release_reason = actor, timezone.now(), reason
+    hold.save(update_fields=["released_by", "released_at", "release_reason"])
+    audit_log(
+        actor=actor, action="withdrawal.hold_released", target=hold.withdrawal, data={"hold": hold.pk, "reason": reason}
+    )
+    return hold
+
+
+def needs_second_approval(withdrawal: Withdrawal) -> bool:
+    return withdrawal.amount >= settings.WITHDRAWAL_SECOND_APPROVAL_THRESHOLD
+
+
+@transaction.atomic
+def withdrawal_approve(*, actor: StaffUser, withdrawal: Withdrawal) -> Withdrawal:
+    """Approve; above the threshold the first approval waits for a second, different approver."""
+    withdrawal = _locked(withdrawal)
+    if withdrawal.status != WithdrawalStatus.PENDING:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
+    if withdrawal.holds.filter(released_at__isnull=True).exists():
+        raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
+    if withdrawal.first_approver_id is None:
+        withdrawal.first_approver = actor
+        if needs_second_approval(withdrawal):
+            withdrawal.save(update_fields=["first_approver"])
+            audit_log(actor=actor, action="withdrawal.first_approval", target=withdrawal)
+            return withdrawal
+    elif withdrawal.first_approver_id == actor.pk:
+        raise Conflict("A second, different staff member must approve.", code="same_approver")
+    else:
+        withdrawal.second_approver = actor
+    withdrawal.status, withdrawal.decided_at = WithdrawalStatus.APPROVED, timezone.now()
+    withdrawal.save(update_fields=["first_approver", "second_approver", "status", "decided_at"])
+    audit_log(
+        actor=actor,
+        action="withdrawal.approved",
+        target=withdrawal,
+        data={"amount": withdrawal.amount, "currency": withdrawal.currency},
+    )
+    return withdrawal
+
+
+@transaction.atomic
+def withdrawal_reject(*, actor: StaffUser, withdrawal: Withdrawal, reason: str) -> Withdrawal:
+    reason = _reason(reason)
+    withdrawal = _locked(withdrawal)
+    if withdrawal.status not in OPEN:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+    _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
+    withdrawal.status, withdrawal.decided_at, withdrawal.decision_reason = (
+        WithdrawalStatus.REJECTED,
+        timezone.now(),
+        reason,
+    )
+    withdrawal.save(update_fields=["status", "decided_at", "decision_reason"])
+    audit_log(actor=actor, action="withdrawal.rejected", target=withdrawal, data={"reason": reason})
+    return withdrawal
+
+
+@transaction.atomic
+def withdrawal_settle(*, actor: StaffUser, withdrawal: Withdrawal, paid: bool, reason: str = "") -> Withdrawal:
+    """The payment provider paid (funds leave to clearing) or failed (funds back to cash)."""
+    withdrawal = _locked(withdrawal)
+    if withdrawal.status != WithdrawalStatus.APPROVED:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_approved")
+    if not paid:
+        reason = _reason(reason)
+    _move(withdrawal, TransactionType.WITHDRAWAL_PAID if paid else TransactionType.WITHDRAWAL_CANCEL, to_cash=not paid)
+    withdrawal.status = WithdrawalStatus.PAID if paid else WithdrawalStatus.FAILED
+    withdrawal.decision_reason = reason
+    withdrawal.save(update_fields=["status", "decision_reason"])
+    audit_log(actor=actor, action=f"withdrawal.{withdrawal.status}", target=withdrawal, data={"reason": reason})
+    return withdrawal
+
+
+# --- adjustments -----------------------------------------------------------------------------------------
+
+
+def _post_adjustment(adjustment: Adjustment) -> LedgerTransaction:
+    player, amount, currency = adjustment.player, adjustment.amount, adjustment.currency
+    accounts = posting.lock_player_accounts(player.pk, currency)
+    if amount < 0 and -amount > accounts.cash:
+        raise posting.InsufficientFunds(fields={"amount": [f"Cash is {accounts.cash} {currency}."]})
+    operator = accounts.operator[AccountKind.ADJUSTMENTS]
+    return posting.write(
+        player=player,
+        type=TransactionType.ADJUSTMENT,
+        currency=currency,
+        amount=abs(amount),
+        legs=[(operator, -amount), (accounts.cash_id, amount)],
+        player_deltas={accounts.cash_id: amount},
+        staff_actor=adjustment.requested_by.username,
+        reason=adjustment.reason,
+        reference=f"adjustment:{adjustment.pk}",
+    )
+
+
+@transaction.atomic
+def adjustment_request(*, actor: StaffUser, player: Player, amount: str | Decimal, reason: str) -> Adjustment:
+    """Credit (+) or debit (-) a player's cash. Up to the threshold it posts at once; above, it waits for a
+    second staff member (``adjustment_approve``)."""
+    reason = _reason(reason)
+    text = str(amount).strip()
+    sign = -1 if text.startswith("-") else 1
+    value = sign * parse_amount(text.lstrip("+-"), player.currency)
+    adjustment = Adjustment.objects.create(
+        player=player, currency=player.currency, amount=value, reason=reason, requested_by=actor
+    )
+    audit_log(
+        actor=actor,
+        action="adjustment.requested",
+        target=player,
+        data={"adjustment": adjustment.pk, "amount": value, "currency": player.currency, "reason": reason},
+    )
+    if abs(value) <= settings.ADJUSTMENT_SECOND_APPROVAL_THRESHOLD:
+        adjustment.posted = _post_adjustment(adjustment)
+        adjustment.status, adjustment.decided_at = AdjustmentStatus.POSTED, timezone.now()
+        adjustment.save(update_fields=["posted", "status", "decided_at"])
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_decide(*, actor: StaffUser, adjustment: Adjustment, approve: bool, reason: str = "") -> Adjustment:
+    adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
+    if adjustment.status != AdjustmentStatus.PENDING:
+        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+    if adjustment.requested_by_id == actor.pk:
+        raise Conflict("The requester cannot approve their own adjustment.", code="same_approver")
+    adjustment.approved_by, adjustment.decided_at = actor, timezone.now()
+    if approve:
+        adjustment.posted = _post_adjustment(adjustment)
+        adjustment.status = AdjustmentStatus.POSTED
+    else:
+        _reason(reason)
+        adjustment.status = AdjustmentStatus.REJECTED
+    adjustment.save(update_fields=["approved_by", "decided_at", "posted", "status"])
+    audit_log(
+        actor=actor,
+        action=f"adjustment.{'approved' if approve else 'rejected'}",
+        target=adjustment.player,
+        data={"adjustment": adjustment.pk, "reason": reason},
+    )
+    return adjustment
