@@ -166,3 +166,18 @@ def test_concurrent_requests_with_one_key_make_exactly_one_effect():
         t.join()
     assert statuses == [201] * 6
     assert LedgerTransaction.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+
+
+def test_transactions_are_listed_newest_first_with_a_cursor_and_filters(platform_client, player):
+    api = platform_client.api()
+    for n in range(5):
+        post(api, {"type": "deposit", "player": player.external_id, "amount": f"{n + 1}.00", "currency": "GBP"})
+    post(api, {"type": "bet", "player": player.external_id, "amount": "1.00", "currency": "GBP", "round_id": "R"})
+    url = f"/api/v1/players/{player.external_id}/transactions/"
+    first = api.get(url, {"limit": 4}).json()
+    assert [t["type"] for t in first["results"]] == ["bet", "deposit", "deposit", "deposit"]
+    second = api.get(url, {"limit": 4, "cursor": first["next_cursor"]}).json()
+    assert [t["amount"] for t in second["results"]] == ["2.00", "1.00"] and second["next_cursor"] is None
+    assert len(api.get(url, {"type": "deposit"}).json()["results"]) == 5
+    assert api.get(url, {"limit": 0}).status_code == 400
+    assert api.get(url, {"type": "gift"}).status_code == 400

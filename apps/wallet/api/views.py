@@ -251,3 +251,42 @@ class WithdrawalCancelView(APIView):
             client=client.prefix, key=key, payload={"path": request.path}, write=write
         )
         return Response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+class TransactionListQuery(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TransactionType.choices, required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    cursor = serializers.IntegerField(min_value=1, required=False, help_text="next_cursor of the previous page")
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)
+
+
+class PlayerTransactionsView(APIView):
+    """Keyset pagination (newest first): a page costs the same on the millionth row as on the first."""
+
+    required_scopes = frozenset({Scope.WALLET_READ})
+
+    @extend_schema(
+        operation_id="wallet_transactions",
+        summary="A player's transactions, newest first",
+        parameters=[TransactionListQuery],
+        responses={200: None, **error_responses({400: ("invalid",), 404: ("player_not_found",)})},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        query = TransactionListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        player = player_get(external_id=external_id)
+        rows = LedgerTransaction.objects.filter(player=player).order_by("-id")
+        if q.get("type"):
+            rows = rows.filter(type=q["type"])
+        if q.get("since"):
+            rows = rows.filter(created_at__gte=q["since"])
+        if q.get("until"):
+            rows = rows.filter(created_at__lt=q["until"])
+        if q.get("cursor"):
+            rows = rows.filter(id__lt=q["cursor"])
+        page = list(rows[: q["limit"] + 1])
+        more = len(page) > q["limit"]
+        page = page[: q["limit"]]
+        return Response({"results": [transaction_dict(t) for t in page], "next_cursor": page[-1].pk if more else None})
