@@ -19,7 +19,8 @@ function init(args)
     local id, currency = line:match("^(%S+)%s+(%S+)$")
     players[#players + 1] = { id = id, currency = currency }
   end
-  math.randomseed(tid * 7919 + os.time())
+  math.randomseed(tid * 7919 + os.time() + math.floor(os.clock() * 1000000))
+  salt = math.random(1, 1000000000)  -- unique keys even when the same run name is reused
 end
 
 function request()
@@ -27,11 +28,11 @@ function request()
   local p = one_player and players[1] or players[math.random(1, #players)]
   local body = string.format(
     '{"type":"bet","player":"%s","amount":"0.10","currency":"%s","round_id":"%s-%d-%d","game_category":"table"}',
-    p.id, p.currency, run, tid, counter)
+    p.id, p.currency, run, salt, counter)
   local headers = {
     ["Authorization"] = "Api-Key " .. key,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = string.format("%s-%d-%d", run, tid, counter),
+    ["Idempotency-Key"] = string.format("%s-%d-%d", run, salt, counter),
   }
   return wrk.format("POST", "/api/v1/wallet/transactions/", headers, body)
 end

@@ -127,15 +127,19 @@ def write(
         for account_id, value in legs
         if value != 0
     )
-    with connection.cursor() as cursor:
-        for account_id, delta in sorted(player_deltas.items()):
-            if delta != 0:
-                cursor.execute("UPDATE wallet_account SET balance = balance + %s WHERE id = %s", [delta, account_id])
+    moves = [(account_id, delta) for account_id, delta in sorted(player_deltas.items()) if delta != 0]
+    if moves:
+        values = ", ".join(["(%s::bigint, %s::numeric)"] * len(moves))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE wallet_account a SET balance = a.balance + v.delta FROM (VALUES {values}) AS v(id, delta) "  # noqa: S608
+                "WHERE a.id = v.id",
+                [x for move in moves for x in move],
+            )
     return txn
 
 
-@transaction.atomic
-def wallet_deposit(
+def deposit(
     *,
     player: Player,
     amount: Decimal,
@@ -163,8 +167,7 @@ def wallet_deposit(
     )
 
 
-@transaction.atomic
-def wallet_bet(
+def bet(
     *,
     player: Player,
     amount: Decimal,
@@ -224,8 +227,7 @@ def _round_funding(
     return Decimal(cash), Decimal(bonus)
 
 
-@transaction.atomic
-def wallet_win(
+def win(
     *,
     player: Player,
     amount: Decimal,
@@ -289,6 +291,13 @@ def wallet_rollback(*, player: Player, bet_reference: str, api_client: str, refe
         api_client=api_client,
         reference=reference,
     )
+
+
+# The API calls the plain functions inside its own transaction (the idempotency record's); everyone else calls
+# these, which open a transaction or a savepoint of their own.
+wallet_deposit = transaction.atomic(deposit)
+wallet_bet = transaction.atomic(bet)
+wallet_win = transaction.atomic(win)
 
 
 def balances(player_id: int, currency: str) -> dict[str, str]:

@@ -86,7 +86,7 @@ def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             "reference": data["reference"],
         }
         if kind == TransactionType.DEPOSIT:
-            txn = posting.wallet_deposit(
+            txn = posting.deposit(
                 **common, payment_method=data["payment_method"], instrument_fingerprint=data["instrument_fingerprint"]
             )
         else:
@@ -96,7 +96,7 @@ def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 "game_category": data["game_category"],
                 "provider": data["provider"],
             }
-            txn = (posting.wallet_bet if kind == TransactionType.BET else posting.wallet_win)(**common, **game)
+            txn = (posting.bet if kind == TransactionType.BET else posting.win)(**common, **game)
     return 201, {"transaction": transaction_dict(txn), "balances": posting.balances(player.pk, txn.currency)}
 
 
