@@ -6,16 +6,14 @@ import ipaddress
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import pycountry
 from django.core.exceptions import ValidationError
 
+from apps.core.iso import COUNTRIES, CURRENCIES
 from apps.geo.choices import GameCategory
 
 if TYPE_CHECKING:
     from apps.geo.models import IpOverride, RulePack
 
-CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
-COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 PERIODS = {"day", "week", "month", "any"}
 
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 import phonenumbers
-import pycountry
 
-COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
-CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
-REGIONS = frozenset(s.code for s in pycountry.subdivisions)
+from apps.core.iso import COUNTRIES, CURRENCIES, REGIONS
 
 
 def country_ok(code: str) -> bool:

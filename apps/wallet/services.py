@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.audit.services import audit_log
+from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.money import parse_amount
 from apps.players.models import Player
@@ -58,6 +58,7 @@ def _move(withdrawal: Withdrawal, type: str, *, to_cash: bool) -> LedgerTransact
 @transaction.atomic
 def withdrawal_request(
     *,
+    actor: AuditActor | None = None,
     player: Player,
     amount: Decimal,
     currency: str,
@@ -81,7 +82,7 @@ def withdrawal_request(
         reference=reference,
         payment_method=payment_method,
     )
-    return Withdrawal.objects.create(
+    withdrawal = Withdrawal.objects.create(
         player=player,
         currency=currency,
         amount=amount,
@@ -89,10 +90,14 @@ def withdrawal_request(
         reference=reference,
         payment_method=payment_method,
     )
+    audit_log(
+        actor=actor, action="withdrawal.requested", target=withdrawal, data={"amount": amount, "currency": currency}
+    )
+    return withdrawal
 
 
 @transaction.atomic
-def withdrawal_cancel(*, withdrawal: Withdrawal, api_client: str) -> Withdrawal:
+def withdrawal_cancel(*, actor: AuditActor | None = None, withdrawal: Withdrawal, api_client: str) -> Withdrawal:
     """The player changed their mind: the funds go back to cash. Not once paid out."""
     withdrawal = _locked(withdrawal)
     if withdrawal.status not in OPEN:
@@ -100,6 +105,7 @@ def withdrawal_cancel(*, withdrawal: Withdrawal, api_client: str) -> Withdrawal:
     _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
     withdrawal.status, withdrawal.decided_at = WithdrawalStatus.CANCELLED, timezone.now()
     withdrawal.save(update_fields=["status", "decided_at"])
+    audit_log(actor=actor, action="withdrawal.cancelled", target=withdrawal)
     return withdrawal
 
 

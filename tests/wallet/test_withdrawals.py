@@ -37,6 +37,8 @@ def test_request_moves_cash_to_pending_and_cancel_gives_it_back(platform_client,
     cancel = api.post(f"{url}{wid}/cancel/", format="json", HTTP_IDEMPOTENCY_KEY="c1")
     assert cancel.status_code == 200 and cancel.json()["withdrawal"]["status"] == "cancelled"
     assert bal(player)["cash"] == "100.00" and bal(player)["pending_withdrawal"] == "0.00"
+    actions = list(AuditEvent.objects.filter(target_id=str(wid)).values_list("action", "actor_type"))
+    assert actions == [("withdrawal.cancelled", "api_client"), ("withdrawal.requested", "api_client")]
     again = api.post(f"{url}{wid}/cancel/", format="json", HTTP_IDEMPOTENCY_KEY="c2")
     assert again.status_code == 409 and again.json()["code"] == "withdrawal_not_open"
 

@@ -208,6 +208,7 @@ class WithdrawalListView(APIView):
             player = player_get(external_id=external_id)
             currency = v["currency"].upper()
             w = services.withdrawal_request(
+                actor=client,
                 player=player,
                 amount=parse_amount(v["amount"], currency),
                 currency=currency,
@@ -244,7 +245,7 @@ class WithdrawalCancelView(APIView):
             w = Withdrawal.objects.filter(pk=withdrawal_id, player=player).first()
             if w is None:
                 raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
-            w = services.withdrawal_cancel(withdrawal=w, api_client=client.prefix)
+            w = services.withdrawal_cancel(actor=client, withdrawal=w, api_client=client.prefix)
             return 200, {"withdrawal": withdrawal_dict(w), "balances": posting.balances(player.pk, w.currency)}
 
         status, body, replayed = run_idempotent(
