@@ -22,6 +22,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# gunicorn sync workers; each blocks while its request waits on PostgreSQL, so a write path that waits on a
+# COMMIT's WAL flush needs more processes than cores to keep both cores busy (gunicorn's own advice: 2n+1).
+WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", os.environ.get("WEB_CONCURRENCY", "4")))
+
+
 def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
     from django.conf import settings
 
@@ -40,7 +45,7 @@ def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "backoffice.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [str(gunicorn), "backoffice.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -28,7 +28,7 @@ from apps.audit.services import SystemActor
 from apps.players.models import Player
 from apps.wallet.models import LedgerTransaction
 from apps.wallet.posting import wallet_deposit
-from bench.http import CONNECTIONS, DURATION, THREADS, at_rate, free_port, start_gunicorn, wrk
+from bench.http import CONNECTIONS, DURATION, THREADS, WORKERS, at_rate, free_port, start_gunicorn, wrk
 from bench.players import ensure_players
 
 FUNDED = int(os.environ.get("BENCH_FUNDED_PLAYERS", "2000"))
@@ -171,7 +171,7 @@ def run() -> None:
         server.terminate()
         server.wait(timeout=15)
         os.unlink(listing.name)
-    print(f"\n== wallet bets: {len(ids):,} funded players, gunicorn 2 workers, wrk/pgbench -c{CONNECTIONS} ==")
+    print(f"\n== wallet bets: {len(ids):,} funded players, gunicorn {WORKERS} workers, wrk/pgbench -c{CONNECTIONS} ==")
     print(f"  {'raw SQL bet (pgbench, baseline)':<36} {raw:8.0f} tps   1.00x")
     for label, r in (
         ("API bets, random players, peak", peak),

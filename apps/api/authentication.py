@@ -40,7 +40,7 @@ _LOCAL_MAX_ENTRIES = 4096
 class ClientIdentity:
     """The authenticated client as views and services see it (``request.user`` and ``request.auth``)."""
 
-    pk: str
+    client_pk: str  # the ApiClient row's key ("prefix.hash", as djangorestframework-api-key stores it)
     prefix: str
     name: str
     scopes: frozenset[str]
@@ -49,6 +49,11 @@ class ClientIdentity:
 
     is_authenticated = True
     is_anonymous = False
+
+    @property
+    def pk(self) -> str:
+        """What request logs record as the user id: the public prefix, never the stored hash."""
+        return self.prefix
 
     def audit_identity(self) -> tuple[str, str, str]:
         return (ActorType.API_CLIENT, self.prefix, self.name)
@@ -125,7 +130,7 @@ def _touch(identity: ClientIdentity) -> None:
     if now - _last_touch.get(identity.prefix, -1e9) < settings.API_KEY_LAST_USED_RESOLUTION_SECONDS:
         return
     _last_touch[identity.prefix] = now
-    ApiClient.objects.filter(pk=identity.pk).update(last_used_at=timezone.now())
+    ApiClient.objects.filter(pk=identity.client_pk).update(last_used_at=timezone.now())
 
 
 def verify_key(key: str) -> ClientIdentity | None:
@@ -138,7 +143,7 @@ def verify_key(key: str) -> ClientIdentity | None:
     if entry["expires"] is not None and entry["expires"] < time.time():
         return None
     return ClientIdentity(
-        pk=entry["pk"],
+        client_pk=entry["pk"],
         prefix=entry["prefix"],
         name=entry["name"],
         scopes=frozenset(entry["scopes"]),

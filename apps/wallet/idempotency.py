@@ -4,7 +4,9 @@ The record is inserted first, in the same transaction as the write (``INSERT ...
 a concurrent request with the same key blocks on that insert until the first one commits, then finds the record
 and replays its stored status and body. A different payload under a used key is 409 ``idempotency_conflict``.
 A refusal (4xx) is stored too: the write runs in a savepoint that is rolled back, the record is kept, so a
-replay gets the same refusal. An unexpected error (500) rolls everything back and the key can be retried.
+replay gets the same refusal. A write that raises every refusal before its first write (the postings) passes
+``savepoint=False`` and saves the savepoint's two round trips. An unexpected error (500) rolls everything back
+and the key can be retried.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -42,7 +45,12 @@ def check_key(key: str | None) -> str:
 
 
 def run_idempotent(
-    *, client: str, key: str, payload: Any, write: Callable[[], tuple[int, dict[str, Any]]]
+    *,
+    client: str,
+    key: str,
+    payload: Any,
+    write: Callable[[], tuple[int, dict[str, Any]]],
+    savepoint: bool = True,
 ) -> tuple[int, dict[str, Any], bool]:
     """Run ``write`` once for this key; returns (status, body, replayed)."""
     digest = request_hash(payload)
@@ -65,7 +73,7 @@ def run_idempotent(
                     raise Conflict("This Idempotency-Key was used with another payload.", code="idempotency_conflict")
                 return status, body if isinstance(body, dict) else json.loads(body), True
         try:
-            with transaction.atomic():
+            with transaction.atomic() if savepoint else nullcontext():
                 status, body = write()
         except ApplicationError as exc:
             status, body = exc.status, error_body(exc.code, exc.message, exc.fields)

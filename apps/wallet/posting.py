@@ -1,10 +1,17 @@
 """Postings: every movement of money is one ledger transaction with balanced entries, in one DB transaction.
 
-Side effects of every posting: locks the player's cash/bonus rows of the currency (``FOR UPDATE``, in id order,
-so concurrent postings on one player queue rather than deadlock), never locks an operator account, checks
-eligibility (``can``) inside the same transaction, inserts the transaction and its entries, moves the player
-balances. The ledger rows are the record of the posting (they are append-only in the database); postings do
-not also write the audit chain, which would serialise every bet on its lock.
+Side effects of every posting: locks the player's cash/bonus/pending rows of the currency (``FOR UPDATE``, in id
+order, so concurrent postings on one player queue rather than deadlock), never locks an operator account, checks
+eligibility (``can``) inside the same transaction *after* the lock (so a check that sums the ledger, such as a
+deposit limit, sees every posting committed before it), then writes the transaction, its entries and the
+balance moves in ONE statement. The ledger rows are the record of the posting (they are append-only in the
+database); postings do not also write the audit chain, which would serialise every bet on its lock.
+
+Round trips of a bet: the lock (which also finds the player by external id), the eligibility facts, the write.
+Every refusal is raised before the write, so a caller that keeps its own records in the same transaction (the
+API's idempotency record) needs no savepoint around a posting.
+
+A player is given as the ``Player`` or, from the API, as its external id (found by the lock statement itself).
 """
 
 from __future__ import annotations
@@ -20,10 +27,11 @@ from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFai
 from apps.core.money import quantize
 from apps.players.eligibility import can
 from apps.players.models import Player
-from apps.wallet.choices import PLAYER_KINDS, AccountKind, TransactionType
-from apps.wallet.models import Entry, LedgerTransaction
+from apps.wallet.choices import AccountKind, TransactionType
+from apps.wallet.models import LedgerTransaction
 
 ZERO = Decimal("0")
+PlayerRef = Player | str  # the Player, or its external id
 
 
 class PostingRefused(ApplicationError):
@@ -41,6 +49,11 @@ class InsufficientFunds(ApplicationError):
 
 @dataclass(frozen=True)
 class PlayerAccounts:
+    """The player's three accounts in one currency, locked, with their balances as locked."""
+
+    player_id: int
+    player_currency: str
+    currency: str
     cash_id: int
     cash: Decimal
     bonus_id: int
@@ -49,17 +62,35 @@ class PlayerAccounts:
     pending: Decimal
     operator: dict[str, int]  # kind -> account id (never locked)
 
+    def after(self, deltas: dict[int, Decimal]) -> dict[str, Decimal]:
+        """The balances once ``deltas`` (account id -> change) are applied."""
+        return {
+            "cash": self.cash + deltas.get(self.cash_id, ZERO),
+            "bonus": self.bonus + deltas.get(self.bonus_id, ZERO),
+            "pending_withdrawal": self.pending + deltas.get(self.pending_id, ZERO),
+        }
 
-# One round trip: the player's rows locked in id order, and the operator's rows of the currency unlocked.
-_ACCOUNTS_SQL = """
-    WITH locked AS (
-        SELECT id, kind, balance FROM wallet_account
-        WHERE player_id = %s AND currency = %s ORDER BY id FOR UPDATE
+
+@dataclass(frozen=True)
+class Posted:
+    transaction: LedgerTransaction
+    balances: dict[str, Decimal]  # the player's cash, bonus and pending_withdrawal after the posting
+
+
+# One round trip: the player (by id or external id), their rows of the currency locked in id order, and the
+# operator's rows of the currency, unlocked. No row: no such player; a row without an account: first use.
+_LOCK_SQL = """
+    WITH p AS (SELECT id, currency FROM players_player WHERE {key} = %s),
+    locked AS (
+        SELECT a.id, a.kind, a.balance FROM wallet_account a
+        WHERE a.player_id = (SELECT id FROM p) AND a.currency = %s ORDER BY a.id FOR UPDATE
     )
-    SELECT id, kind, balance FROM locked
+    SELECT p.id, p.currency, l.id, l.kind, l.balance FROM p LEFT JOIN locked l ON true
     UNION ALL
-    SELECT id, kind, balance FROM wallet_account WHERE player_id IS NULL AND currency = %s
+    SELECT NULL, NULL, o.id, o.kind, o.balance FROM wallet_account o
+    WHERE o.player_id IS NULL AND o.currency = %s AND EXISTS (SELECT 1 FROM p)
 """
+_LOCK_BY = {key: _LOCK_SQL.format(key=key) for key in ("id", "external_id")}
 _CREATE_SQL = """
     INSERT INTO wallet_account (player_id, kind, currency, balance) VALUES
         (%s, 'cash', %s, 0), (%s, 'bonus', %s, 0), (%s, 'pending_withdrawal', %s, 0),
@@ -69,29 +100,57 @@ _CREATE_SQL = """
 """
 
 
-def lock_player_accounts(player_id: int, currency: str) -> PlayerAccounts:
-    """Lock the player's three accounts in this currency (creating them, and the operator's, on first use)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCOUNTS_SQL, [player_id, currency, currency])
-        rows = cursor.fetchall()
-        if len(rows) < 7:
-            params: list[int | str] = [player_id, currency, player_id, currency, player_id, currency]
-            cursor.execute(_CREATE_SQL, [*params, currency, currency, currency, currency])
-            cursor.execute(_ACCOUNTS_SQL, [player_id, currency, currency])
-            rows = cursor.fetchall()
-    player_rows = {kind: (pk, balance) for pk, kind, balance in rows if kind in PLAYER_KINDS}
-    return PlayerAccounts(
-        cash_id=player_rows["cash"][0],
-        cash=player_rows["cash"][1],
-        bonus_id=player_rows["bonus"][0],
-        bonus=player_rows["bonus"][1],
-        pending_id=player_rows["pending_withdrawal"][0],
-        pending=player_rows["pending_withdrawal"][1],
-        operator={kind: pk for pk, kind, _ in rows if kind not in PLAYER_KINDS},
+def _player_not_found() -> NotFound:
+    return NotFound("No player with this external_id.", code="player_not_found")
+
+
+def currency_mismatch(player_currency: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"The player's wallet is in {player_currency}.",
+        code="currency_mismatch",
+        fields={"currency": [f"Must be {player_currency}."]},
     )
 
 
-def refuse_unless(player: Player, action: str, **kwargs: Any) -> None:
+def lock_accounts(player: PlayerRef | int, currency: str) -> PlayerAccounts:
+    """Lock the player's accounts in ``currency`` (the player's own currency, else ``currency_mismatch``),
+    creating them and the operator's on first use."""
+    value: int | str = player.pk if isinstance(player, Player) else player
+    key = "external_id" if isinstance(value, str) else "id"
+    sql = _LOCK_BY[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value, currency, currency])
+        rows = cursor.fetchall()
+        if not rows:
+            raise _player_not_found()
+        player_id, player_currency = next((row[0], row[1]) for row in rows if row[0] is not None)
+        if currency != player_currency:
+            raise currency_mismatch(player_currency)
+        if len(rows) < 7:
+            params = [player_id, currency] * 3 + [currency] * 4
+            cursor.execute(_CREATE_SQL, params)
+            cursor.execute(sql, [value, currency, currency])
+            rows = cursor.fetchall()
+    mine = {kind: (pk, balance) for pid, _, pk, kind, balance in rows if pid is not None}
+    return PlayerAccounts(
+        player_id=player_id,
+        player_currency=player_currency,
+        currency=currency,
+        cash_id=mine["cash"][0],
+        cash=mine["cash"][1],
+        bonus_id=mine["bonus"][0],
+        bonus=mine["bonus"][1],
+        pending_id=mine["pending_withdrawal"][0],
+        pending=mine["pending_withdrawal"][1],
+        operator={kind: pk for pid, _, pk, kind, _ in rows if pid is None},
+    )
+
+
+def lock_player_accounts(player_id: int, currency: str) -> PlayerAccounts:
+    return lock_accounts(player_id, currency)
+
+
+def refuse_unless(player: Player | int, action: str, **kwargs: Any) -> None:
     result = can(player, action, **kwargs)
     if not result.allowed:
         raise PostingRefused(
@@ -99,64 +158,74 @@ def refuse_unless(player: Player, action: str, **kwargs: Any) -> None:
         )
 
 
-def check_currency(player: Player, currency: str) -> None:
-    if currency != player.currency:
-        raise ValidationFailed(
-            f"The player's wallet is in {player.currency}.",
-            code="currency_mismatch",
-            fields={"currency": [f"Must be {player.currency}."]},
-        )
+_TXN_FIELDS = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
+_TXN_COLUMNS = ", ".join(str(f.column) for f in _TXN_FIELDS)
+_TXN_VALUES = ", ".join(["%s"] * len(_TXN_FIELDS))
+
+
+def _pairs(n: int) -> str:
+    return ", ".join(["(%s::bigint, %s::numeric)"] * n)
 
 
 def write(
     *,
-    player: Player,
+    accounts: PlayerAccounts,
     type: str,
-    currency: str,
     amount: Decimal,
     legs: list[tuple[int, Decimal]],
     player_deltas: dict[int, Decimal],
     **fields: Any,
-) -> LedgerTransaction:
+) -> Posted:
+    """Insert the transaction and its entries and move the player's balances: one statement.
+
+    ``legs`` are (account id, signed amount) and must sum to zero; ``player_deltas`` the balance moves of the
+    player's (locked) accounts. The database re-checks both: the deferred trigger at commit, the CHECK now.
+    """
     now = timezone.now()
-    txn = LedgerTransaction.objects.create(
-        type=type, player=player, currency=currency, amount=amount, created_at=now, **fields
+    currency = accounts.currency
+    txn = LedgerTransaction(
+        type=type, player_id=accounts.player_id, currency=currency, amount=amount, created_at=now, **fields
     )
-    Entry.objects.bulk_create(
-        Entry(transaction=txn, account_id=account_id, amount=value, currency=currency, created_at=now)
-        for account_id, value in legs
-        if value != 0
-    )
+    params: list[Any] = [f.get_db_prep_save(getattr(txn, f.attname), connection) for f in _TXN_FIELDS]
+    entries = [(account_id, value) for account_id, value in legs if value != 0]
     moves = [(account_id, delta) for account_id, delta in sorted(player_deltas.items()) if delta != 0]
+    # Only column names and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"WITH t AS (INSERT INTO wallet_transaction ({_TXN_COLUMNS}) VALUES ({_TXN_VALUES}) RETURNING id), "  # noqa: S608
+        "e AS (INSERT INTO wallet_entry (transaction_id, account_id, amount, currency, created_at) "
+        f"SELECT t.id, v.account_id, v.amount, %s, %s FROM t, (VALUES {_pairs(len(entries))}) AS v(account_id, amount))"
+    )
+    params += [currency, now, *(x for entry in entries for x in entry)]
     if moves:
-        values = ", ".join(["(%s::bigint, %s::numeric)"] * len(moves))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE wallet_account a SET balance = a.balance + v.delta FROM (VALUES {values}) AS v(id, delta) "  # noqa: S608
-                "WHERE a.id = v.id",
-                [x for move in moves for x in move],
-            )
-    return txn
+        sql += (
+            f", u AS (UPDATE wallet_account a SET balance = a.balance + v.delta FROM (VALUES {_pairs(len(moves))}) "  # noqa: S608
+            "AS v(id, delta) WHERE a.id = v.id)"
+        )
+        params += [x for move in moves for x in move]
+    sql += " SELECT id FROM t"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        txn.pk = cursor.fetchone()[0]
+    txn._state.adding, txn._state.db = False, connection.alias
+    return Posted(transaction=txn, balances=accounts.after(player_deltas))
 
 
 def deposit(
     *,
-    player: Player,
+    player: PlayerRef,
     amount: Decimal,
     currency: str,
     api_client: str = "",
     reference: str = "",
     payment_method: str = "",
     instrument_fingerprint: str = "",
-) -> LedgerTransaction:
-    check_currency(player, currency)
-    accounts = lock_player_accounts(player.pk, currency)
-    refuse_unless(player, "deposit", amount=amount)
+) -> Posted:
+    accounts = lock_accounts(player, currency)
+    refuse_unless(accounts.player_id, "deposit", amount=amount)
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
     return write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.DEPOSIT,
-        currency=currency,
         amount=amount,
         legs=[(clearing, -amount), (accounts.cash_id, amount)],
         player_deltas={accounts.cash_id: amount},
@@ -169,7 +238,7 @@ def deposit(
 
 def bet(
     *,
-    player: Player,
+    player: PlayerRef,
     amount: Decimal,
     currency: str,
     round_id: str,
@@ -178,11 +247,10 @@ def bet(
     provider: str = "",
     api_client: str = "",
     reference: str = "",
-) -> LedgerTransaction:
+) -> Posted:
     """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included)."""
-    check_currency(player, currency)
-    accounts = lock_player_accounts(player.pk, currency)
-    refuse_unless(player, "bet", amount=amount, game_category=game_category or None)
+    accounts = lock_accounts(player, currency)
+    refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category or None)
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
@@ -190,9 +258,8 @@ def bet(
         raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
     house = accounts.operator[AccountKind.HOUSE]
     return write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.BET,
-        currency=currency,
         amount=amount,
         legs=[(accounts.cash_id, -from_cash), (accounts.bonus_id, -from_bonus), (house, amount)],
         player_deltas={accounts.cash_id: -from_cash, accounts.bonus_id: -from_bonus},
@@ -205,9 +272,7 @@ def bet(
     )
 
 
-def _round_funding(
-    player_id: int, currency: str, round_id: str, cash_id: int, bonus_id: int
-) -> tuple[Decimal, Decimal]:
+def _round_funding(accounts: PlayerAccounts, round_id: str) -> tuple[Decimal, Decimal]:
     """How much cash and bonus the round's bets still at stake took (rolled-back bets excluded)."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -219,7 +284,7 @@ def _round_funding(
             WHERE t.player_id = %s AND t.round_id = %s AND t.currency = %s AND t.type = 'bet'
               AND NOT EXISTS (SELECT 1 FROM wallet_transaction r WHERE r.reverses_id = t.id)
             """,
-            [cash_id, bonus_id, player_id, round_id, currency],
+            [accounts.cash_id, accounts.bonus_id, accounts.player_id, round_id, accounts.currency],
         )
         cash, bonus, bets = cursor.fetchone()
     if not bets:
@@ -229,7 +294,7 @@ def _round_funding(
 
 def win(
     *,
-    player: Player,
+    player: PlayerRef,
     amount: Decimal,
     currency: str,
     round_id: str,
@@ -238,19 +303,17 @@ def win(
     provider: str = "",
     api_client: str = "",
     reference: str = "",
-) -> LedgerTransaction:
+) -> Posted:
     """A win, credited to cash and bonus in the proportion that funded the round's bets."""
-    check_currency(player, currency)
-    accounts = lock_player_accounts(player.pk, currency)
-    staked_cash, staked_bonus = _round_funding(player.pk, currency, round_id, accounts.cash_id, accounts.bonus_id)
+    accounts = lock_accounts(player, currency)
+    staked_cash, staked_bonus = _round_funding(accounts, round_id)
     staked = staked_cash + staked_bonus
     to_bonus = quantize(amount * staked_bonus / staked, currency) if staked else ZERO
     to_cash = amount - to_bonus
     house = accounts.operator[AccountKind.HOUSE]
     return write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.WIN,
-        currency=currency,
         amount=amount,
         legs=[(house, -amount), (accounts.cash_id, to_cash), (accounts.bonus_id, to_bonus)],
         player_deltas={accounts.cash_id: to_cash, accounts.bonus_id: to_bonus},
@@ -263,23 +326,25 @@ def win(
     )
 
 
-@transaction.atomic
-def wallet_rollback(*, player: Player, bet_reference: str, api_client: str, reference: str = "") -> LedgerTransaction:
+def rollback(*, player: PlayerRef, bet_reference: str, api_client: str, reference: str = "") -> Posted:
     """Reverse a bet (by the reference it was posted with): its stake goes back where it came from."""
-    bet = LedgerTransaction.objects.filter(
-        player=player, api_client=api_client, reference=bet_reference, type=TransactionType.BET
-    ).first()
+    if isinstance(player, Player):
+        found = LedgerTransaction.objects.filter(player=player)
+    else:
+        found = LedgerTransaction.objects.filter(player__external_id=player)
+    bet = found.filter(api_client=api_client, reference=bet_reference, type=TransactionType.BET).first()
     if bet is None:
+        if not isinstance(player, Player) and not Player.objects.filter(external_id=player).exists():
+            raise _player_not_found()
         raise NotFound("No bet with this reference.", code="unknown_bet", fields={"rollback_of": ["Unknown bet."]})
-    accounts = lock_player_accounts(player.pk, bet.currency)
+    accounts = lock_accounts(bet.player_id, bet.currency)
     if LedgerTransaction.objects.filter(reverses=bet).exists():
         raise Conflict("This bet is already rolled back.", code="already_rolled_back")
     legs = [(e.account_id, -e.amount) for e in bet.entries.all()]
     deltas = {account_id: value for account_id, value in legs if account_id in (accounts.cash_id, accounts.bonus_id)}
     return write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.ROLLBACK,
-        currency=bet.currency,
         amount=bet.amount,
         legs=legs,
         player_deltas=deltas,
@@ -293,11 +358,74 @@ def wallet_rollback(*, player: Player, bet_reference: str, api_client: str, refe
     )
 
 
+# --- bonus money (the bonuses issue decides when; these move it) ------------------------------------------
+
+
+def bonus_award(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
+    """Bonus funds granted: the operator's bonus cost pays the player's bonus account."""
+    accounts = lock_accounts(player, currency)
+    refuse_unless(accounts.player_id, "bonus", amount=amount)
+    cost = accounts.operator[AccountKind.BONUS_COST]
+    return write(
+        accounts=accounts,
+        type=TransactionType.BONUS_AWARD,
+        amount=amount,
+        legs=[(cost, -amount), (accounts.bonus_id, amount)],
+        player_deltas={accounts.bonus_id: amount},
+        reference=reference,
+    )
+
+
+def bonus_convert(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
+    """Wagering met: bonus funds become withdrawable cash (up to the bonus balance)."""
+    accounts = lock_accounts(player, currency)
+    if amount > accounts.bonus:
+        raise InsufficientFunds(fields={"amount": [f"Bonus balance: {quantize(accounts.bonus, currency)}."]})
+    return write(
+        accounts=accounts,
+        type=TransactionType.BONUS_CONVERT,
+        amount=amount,
+        legs=[(accounts.bonus_id, -amount), (accounts.cash_id, amount)],
+        player_deltas={accounts.bonus_id: -amount, accounts.cash_id: amount},
+        reference=reference,
+    )
+
+
+def bonus_forfeit(*, player: PlayerRef, currency: str, amount: Decimal | None = None, reference: str = "") -> Posted:
+    """Bonus expired or cancelled: the funds (all of the bonus balance unless ``amount``) go back to bonus cost."""
+    accounts = lock_accounts(player, currency)
+    amount = accounts.bonus if amount is None else min(amount, accounts.bonus)
+    cost = accounts.operator[AccountKind.BONUS_COST]
+    return write(
+        accounts=accounts,
+        type=TransactionType.BONUS_FORFEIT,
+        amount=amount,
+        legs=[(accounts.bonus_id, -amount), (cost, amount)],
+        player_deltas={accounts.bonus_id: -amount},
+        reference=reference,
+    )
+
+
 # The API calls the plain functions inside its own transaction (the idempotency record's); everyone else calls
 # these, which open a transaction or a savepoint of their own.
 wallet_deposit = transaction.atomic(deposit)
 wallet_bet = transaction.atomic(bet)
 wallet_win = transaction.atomic(win)
+wallet_rollback = transaction.atomic(rollback)
+wallet_bonus_award = transaction.atomic(bonus_award)
+wallet_bonus_convert = transaction.atomic(bonus_convert)
+wallet_bonus_forfeit = transaction.atomic(bonus_forfeit)
+
+
+def format_balances(balances: dict[str, Decimal], currency: str) -> dict[str, str]:
+    cash, bonus = balances.get("cash", ZERO), balances.get("bonus", ZERO)
+    return {
+        "currency": currency,
+        "cash": str(quantize(cash, currency)),
+        "bonus": str(quantize(bonus, currency)),
+        "pending_withdrawal": str(quantize(balances.get("pending_withdrawal", ZERO), currency)),
+        "playable": str(quantize(cash + bonus, currency)),
+    }
 
 
 def balances(player_id: int, currency: str) -> dict[str, str]:
@@ -306,12 +434,4 @@ def balances(player_id: int, currency: str) -> dict[str, str]:
             "SELECT kind, balance FROM wallet_account WHERE player_id = %s AND currency = %s", [player_id, currency]
         )
         found = dict(cursor.fetchall())
-    cash, bonus = found.get("cash", ZERO), found.get("bonus", ZERO)
-    pending = found.get("pending_withdrawal", ZERO)
-    return {
-        "currency": currency,
-        "cash": str(quantize(cash, currency)),
-        "bonus": str(quantize(bonus, currency)),
-        "pending_withdrawal": str(quantize(pending, currency)),
-        "playable": str(quantize(cash + bonus, currency)),
-    }
+    return format_balances(found, currency)

@@ -39,20 +39,18 @@ def _locked(withdrawal: Withdrawal) -> Withdrawal:
 
 def _move(withdrawal: Withdrawal, type: str, *, to_cash: bool) -> LedgerTransaction:
     """Pending -> cash (cancel, reject, failed) or pending -> payment clearing (paid)."""
-    player = withdrawal.player
-    accounts = posting.lock_player_accounts(player.pk, withdrawal.currency)
+    accounts = posting.lock_accounts(withdrawal.player_id, withdrawal.currency)
     amount = withdrawal.amount
     target = accounts.cash_id if to_cash else accounts.operator[AccountKind.PAYMENT_CLEARING]
     deltas = {accounts.pending_id: -amount, **({accounts.cash_id: amount} if to_cash else {})}
     return posting.write(
-        player=player,
+        accounts=accounts,
         type=type,
-        currency=withdrawal.currency,
         amount=amount,
         legs=[(accounts.pending_id, -amount), (target, amount)],
         player_deltas=deltas,
         reference=f"withdrawal:{withdrawal.pk}",
-    )
+    ).transaction
 
 
 @transaction.atomic
@@ -66,15 +64,13 @@ def withdrawal_request(
     reference: str = "",
     payment_method: str = "",
 ) -> Withdrawal:
-    posting.check_currency(player, currency)
-    accounts = posting.lock_player_accounts(player.pk, currency)
+    accounts = posting.lock_accounts(player, currency)
     posting.refuse_unless(player, "withdraw", amount=amount)
     if amount > accounts.cash:
         raise posting.InsufficientFunds(fields={"amount": [f"Withdrawable cash: {accounts.cash} {currency}."]})
     posting.write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.WITHDRAWAL,
-        currency=currency,
         amount=amount,
         legs=[(accounts.cash_id, -amount), (accounts.pending_id, amount)],
         player_deltas={accounts.cash_id: -amount, accounts.pending_id: amount},
@@ -207,21 +203,20 @@ def withdrawal_settle(*, actor: StaffUser, withdrawal: Withdrawal, paid: bool, r
 
 def _post_adjustment(adjustment: Adjustment) -> LedgerTransaction:
     player, amount, currency = adjustment.player, adjustment.amount, adjustment.currency
-    accounts = posting.lock_player_accounts(player.pk, currency)
+    accounts = posting.lock_accounts(player, currency)
     if amount < 0 and -amount > accounts.cash:
         raise posting.InsufficientFunds(fields={"amount": [f"Cash is {accounts.cash} {currency}."]})
     operator = accounts.operator[AccountKind.ADJUSTMENTS]
     return posting.write(
-        player=player,
+        accounts=accounts,
         type=TransactionType.ADJUSTMENT,
-        currency=currency,
         amount=abs(amount),
         legs=[(operator, -amount), (accounts.cash_id, amount)],
         player_deltas={accounts.cash_id: amount},
         staff_actor=adjustment.requested_by.username,
         reason=adjustment.reason,
         reference=f"adjustment:{adjustment.pk}",
-    )
+    ).transaction
 
 
 @transaction.atomic

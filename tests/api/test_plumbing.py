@@ -270,3 +270,13 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(settings):
     client = make_platform_client(allowed_networks=["203.0.113.0/24"])
     api = client.api(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.77, 10.0.0.2")
     assert api.get("/api/v1/client/").status_code == 200
+
+
+def test_request_logs_name_the_client_by_its_prefix_never_by_the_stored_hash(platform_client):
+    from apps.api.authentication import verify_key
+
+    identity = verify_key(platform_client.key)
+    assert identity is not None
+    # django-structlog logs request.user.pk as user_id: the ApiClient's own pk is "prefix.<sha512 hash>"
+    assert identity.pk == platform_client.model.prefix
+    assert platform_client.model.hashed_key not in identity.pk

@@ -112,6 +112,12 @@ def test_a_refusal_is_replayed_as_the_same_refusal(platform_client, player):
         ({"type": "rollback", "rollback_of": "never"}, 404, "unknown_bet"),
         ({"type": "fly"}, 400, "invalid"),
         ({"round_id": ""}, 400, "invalid"),
+        ({"type": "rollback"}, 400, "invalid"),
+        ({"game_category": "bingo"}, 400, "invalid"),
+        ({"reference": 5}, 400, "invalid"),
+        ({"player": "x" * 65}, 400, "invalid"),
+        ({"currency": "GB"}, 400, "invalid"),
+        ({"player": ["a"]}, 400, "invalid"),
     ],
 )
 def test_every_bad_request_is_a_4xx_and_writes_nothing(platform_client, player, body, status, code):

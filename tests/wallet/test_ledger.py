@@ -33,18 +33,10 @@ def test_a_lifecycle_of_postings_keeps_exact_balances(player):
 
 
 def test_a_win_is_credited_in_the_proportion_that_funded_the_bet(player):
-    accounts = posting.lock_player_accounts(player.pk, "GBP")
     # give the player 3.00 cash and 1.00 bonus through balanced postings
     posting.wallet_deposit(player=player, amount=D("3.00"), currency="GBP")
-    bonus_cost = accounts.operator["bonus_cost"]
-    posting.write(
-        player=player,
-        type="bonus_award",
-        currency="GBP",
-        amount=D("1.00"),
-        legs=[(bonus_cost, D("-1.00")), (accounts.bonus_id, D("1.00"))],
-        player_deltas={accounts.bonus_id: D("1.00")},
-    )
+    awarded = posting.wallet_bonus_award(player=player, amount=D("1.00"), currency="GBP")
+    assert awarded.balances == {"cash": D("3.00"), "bonus": D("1.00"), "pending_withdrawal": D("0")}
     posting.wallet_bet(player=player, amount=D("4.00"), currency="GBP", round_id="r9")
     posting.wallet_win(player=player, amount=D("10.00"), currency="GBP", round_id="r9")
     balances = posting.balances(player.pk, "GBP")
@@ -112,3 +104,36 @@ def test_the_database_refuses_a_negative_player_balance(player):
     accounts = posting.lock_player_accounts(player.pk, "GBP")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE wallet_account SET balance = balance - 1 WHERE id = %s", [accounts.cash_id])
+
+
+def test_bonus_money_is_awarded_converted_and_forfeited_through_the_bonus_cost_account(player):
+    posting.wallet_bonus_award(player=player, amount=D("20.00"), currency="GBP", reference="welcome")
+    converted = posting.wallet_bonus_convert(player=player.external_id, amount=D("5.00"), currency="GBP")
+    assert converted.balances == {"cash": D("5.00"), "bonus": D("15.00"), "pending_withdrawal": D("0")}
+    with pytest.raises(posting.InsufficientFunds):
+        posting.wallet_bonus_convert(player=player, amount=D("15.01"), currency="GBP")
+    forfeited = posting.wallet_bonus_forfeit(player=player, currency="GBP")
+    assert forfeited.transaction.amount == D("15.00") and forfeited.balances["bonus"] == D("0")
+    cost = Account.objects.get(player=None, kind="bonus_cost", currency="GBP")
+    assert sum(e.amount for e in Entry.objects.filter(account=cost)) == D("-5.00")  # the bonus that became cash
+    assert list(LedgerTransaction.objects.order_by("id").values_list("type", flat=True)) == [
+        "bonus_award",
+        "bonus_convert",
+        "bonus_forfeit",
+    ]
+    player_set_block(actor=SystemActor("t"), player=player, capability="bonus", blocked=True, reason="abuse")
+    with pytest.raises(posting.PostingRefused) as refused:
+        posting.wallet_bonus_award(player=player, amount=D("1.00"), currency="GBP")
+    assert refused.value.code == "blocked_for_bonus"
+
+
+def test_a_posting_by_external_id_finds_and_locks_the_player_in_one_statement(player, django_assert_max_num_queries):
+    posting.wallet_deposit(player=player, amount=D("10.00"), currency="GBP")
+    with django_assert_max_num_queries(3) as captured, transaction.atomic(savepoint=False):
+        posted = posting.bet(player=player.external_id, amount=D("2.50"), currency="GBP", round_id="r1")
+    # lock (finding the player), eligibility facts, one write for the transaction, entries and balances
+    assert "FOR UPDATE" in captured.captured_queries[0]["sql"]
+    assert posted.balances["cash"] == D("7.50") == cash(player)
+    with pytest.raises(Exception) as exc:
+        posting.wallet_bet(player="nobody", amount=D("1.00"), currency="GBP", round_id="r1")
+    assert exc.value.code == "player_not_found"
