@@ -21,6 +21,18 @@ class ScheduledTask:
 
 SCHEDULE: tuple[ScheduledTask, ...] = (
     ScheduledTask(
+        name="Deliver the outbox's webhooks",
+        task="apps.core.tasks.outbox_deliver",
+        crontab="* * * * *",
+        description="Each event is also sent at once; this sweep retries and catches up after a Redis outage.",
+    ),
+    ScheduledTask(
+        name="Lapse unconfirmed limit increases",
+        task="apps.responsible.tasks.limit_changes_lapse",
+        crontab="*/15 * * * *",
+        description="An increase not confirmed within the jurisdiction's window lapses; the old limit stays.",
+    ),
+    ScheduledTask(
         name="Verify the audit trail's hash chain",
         task="apps.audit.tasks.audit_verify_chain",
         crontab="15 2 * * *",

@@ -21,6 +21,30 @@ from apps.staff.models import StaffUser
 from tests.factories import StaffUserFactory
 
 
+@pytest.fixture(scope="session")
+def register_sandbox() -> Iterator[Any]:
+    """The national registers' sandbox on loopback (apps.responsible.sandbox), one per test worker."""
+    from apps.responsible.sandbox import Sandbox
+
+    sandbox = Sandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(autouse=True)
+def registers(register_sandbox: Any, settings: Any) -> Any:
+    """Every register points at the sandbox, which answers "not registered" unless a test says otherwise;
+    no retries wait long."""
+    register_sandbox.reset()
+    settings.SELF_EXCLUSION_REGISTERS = {
+        code: {"url": register_sandbox.url, "key": f"{code}-test-key"}
+        for code in ("gamstop", "spelpaus", "rofus", "oasis", "cruks", "igo")
+    }
+    settings.REGISTER_BACKOFF_SECONDS = 0.01
+    settings.REGISTER_TIMEOUT_SECONDS = 0.5
+    return register_sandbox
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Each test starts with this worker's cache keys (throttles, lockouts, API keys) gone.
@@ -45,6 +69,7 @@ def geo_rules(transactional_db: Any) -> None:
     from django.apps import apps as django_apps
 
     importlib.import_module("apps.geo.migrations.0002_seed_rule_packs").seed(django_apps, None)
+    importlib.import_module("apps.geo.migrations.0004_rule_pack_protection").seed_protection(django_apps, None)
 
 
 @pytest.fixture
@@ -53,9 +78,11 @@ def role_groups(transactional_db: Any) -> None:
     from django.apps import apps as django_apps
 
     from apps.players.roles import PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS
+    from apps.responsible.roles import RESPONSIBLE_PERMISSIONS
     from apps.wallet.roles import WALLET_PERMISSIONS
 
     for permission_set in (
+        RESPONSIBLE_PERMISSIONS,
         roles.FOUNDATION_PERMISSIONS,
         PLAYER_PERMISSIONS,
         PROFILE_EDIT_PERMISSIONS,

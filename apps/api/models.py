@@ -51,6 +51,12 @@ class ApiClient(AbstractAPIKey):
         help_text="Requests per period, e.g. 6000/min; empty means the default (API_DEFAULT_THROTTLE_RATE).",
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    webhook_url = models.URLField(
+        blank=True, help_text="Where player events (exclusions, blocks, limit changes) are POSTed; empty: none."
+    )
+    webhook_secret = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Signs the webhooks (HMAC-SHA256); set with the URL."
+    )
 
     class Meta(AbstractAPIKey.Meta):
         db_table = "api_client"

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.api.authentication import cache_key, forget_locally
@@ -112,3 +113,35 @@ def api_client_revoke(*, actor: AuditActor | None, client: ApiClient, reason: st
     audit_log(actor=actor, action="api_client.revoked", target=client, data={"reason": reason})
     _forget(client)
     return client
+
+
+@transaction.atomic
+def api_client_set_webhook(*, actor: AuditActor | None, client: ApiClient, url: str) -> ApiClient:
+    """Set (or clear, with "") where the client receives player events; a new secret when none is set yet."""
+    import secrets
+
+    from django.core.validators import URLValidator
+
+    url = url.strip()
+    if url:
+        try:
+            URLValidator(schemes=["https", "http"])(url)
+        except ValidationError as exc:
+            raise ValidationFailed("Not a valid URL.", fields={"webhook_url": list(exc.messages)}) from exc
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    client.webhook_url = url
+    if url and not client.webhook_secret:
+        client.webhook_secret = secrets.token_hex(32)
+    client.save(update_fields=["webhook_url", "webhook_secret"])
+    audit_log(actor=actor, action="api_client.webhook_set", target=client, data={"webhook_url": url})
+    return client
+
+
+def webhook_subscribers() -> dict[str, tuple[str, str]]:
+    """Live clients with a webhook URL: prefix -> (url, secret). The outbox asks this (apps.core.outbox)."""
+    rows = (
+        ApiClient.objects.filter(revoked=False)
+        .exclude(webhook_url="")
+        .values_list("prefix", "webhook_url", "webhook_secret")
+    )
+    return {prefix: (url, secret) for prefix, url, secret in rows}

@@ -62,3 +62,11 @@ def clear_expired_sessions() -> None:
     from django.utils import timezone
 
     Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+
+@shared_task(name="apps.core.tasks.outbox_deliver", base=AfterCommitTask, ignore_result=True)
+def outbox_deliver() -> int:
+    """Deliver the outbox's due webhooks (nudged after each event; swept by beat every minute)."""
+    from apps.core.outbox import deliver_due
+
+    return deliver_due()

@@ -46,6 +46,10 @@ class Rules:
     timeout_min_hours: int | None
     timeout_max_hours: int | None
     limit_increase_cooling_off_hours: int
+    limit_confirmation_hours: int
+    self_exclusion_return_hours: int
+    register_check_points: tuple[str, ...]
+    register_fail_open: bool
     deposit_caps: tuple[dict[str, Any], ...]
     stake_caps: tuple[StakeCap, ...]
     min_spin_seconds: Decimal | None
@@ -151,6 +155,10 @@ def _load(version: int) -> GeoSnapshot:
                 timeout_min_hours=pack.timeout_min_hours,
                 timeout_max_hours=pack.timeout_max_hours,
                 limit_increase_cooling_off_hours=pack.limit_increase_cooling_off_hours,
+                limit_confirmation_hours=pack.limit_confirmation_hours,
+                self_exclusion_return_hours=pack.self_exclusion_return_hours,
+                register_check_points=tuple(pack.register_check_points),
+                register_fail_open=pack.register_fail_open,
                 deposit_caps=tuple(pack.deposit_caps),
                 stake_caps=_stake_caps(pack.stake_caps),
                 min_spin_seconds=pack.min_spin_seconds,

@@ -64,6 +64,21 @@ class RulePack(models.Model):
     timeout_min_hours = models.PositiveIntegerField(null=True, blank=True)
     timeout_max_hours = models.PositiveIntegerField(null=True, blank=True)
     limit_increase_cooling_off_hours = models.PositiveIntegerField(default=24)
+    limit_confirmation_hours = models.PositiveIntegerField(
+        default=168, help_text="After the cooling-off, the player must confirm an increase within this window."
+    )
+    self_exclusion_return_hours = models.PositiveIntegerField(
+        default=24, help_text="Cooling-off between a return request (after the term) and the account reopening."
+    )
+    register_check_points = ArrayField(
+        models.CharField(max_length=12),
+        default=list,
+        blank=True,
+        help_text="When the national register is asked: registration, login, game_launch, marketing.",
+    )
+    register_fail_open = models.BooleanField(
+        default=False, help_text="If the register cannot be asked: allow (fail open) instead of refusing."
+    )
     deposit_caps = models.JSONField(
         default=list,
         blank=True,

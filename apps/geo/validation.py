@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 
 from apps.core.iso import COUNTRIES, CURRENCIES
 from apps.geo.choices import GameCategory
+from apps.geo.terms import is_valid_term
 
 if TYPE_CHECKING:
     from apps.geo.models import IpOverride, RulePack
 
 PERIODS = {"day", "week", "month", "any"}
+REGISTER_CHECK_POINTS = frozenset({"registration", "login", "game_launch", "marketing"})
 
 
 def _money(value: Any) -> bool:
@@ -57,6 +59,12 @@ def validate_rule_pack(pack: RulePack) -> None:
                 errors.setdefault("deposit_caps", []).append(f"Cap {i + 1}: period must be one of {sorted(PERIODS)}.")
             elif "amount" in cap and (not _money(cap["amount"]) or cap.get("currency") not in CURRENCIES):
                 errors.setdefault("deposit_caps", []).append(f"Cap {i + 1}: amount (decimal) needs a currency.")
+    bad_terms = [t for t in pack.self_exclusion_terms if not is_valid_term(t)]
+    if bad_terms:
+        errors["self_exclusion_terms"] = [f"Not a term (24h, 7d, 6w, 6m, 1y, permanent): {', '.join(bad_terms)}."]
+    bad_points = sorted(set(pack.register_check_points) - REGISTER_CHECK_POINTS)
+    if bad_points:
+        errors["register_check_points"] = [f"Choose from {', '.join(sorted(REGISTER_CHECK_POINTS))}."]
     if errors:
         raise ValidationError(errors)
 

@@ -103,6 +103,7 @@ class Player(models.Model):
                     "marketing_sms",
                     "marketing_phone",
                     "marketing_post",
+                    "identity_fingerprint",  # exclusions follow the person (apps.responsible)
                 ],
                 name="player_external_id_eligibility",
             ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, ValidationFailed
 from apps.geo import config as geo_config
+from apps.geo.config import Rules
 from apps.geo.decision import REGISTRATION, decide
 from apps.geo.iplookup import lookup
 from apps.players import identity
@@ -65,6 +66,23 @@ def _duplicate_check(*, external_id: str | None, email: str | None, exclude: int
 
 
 @transaction.atomic
+def player_lock(player: Player) -> Player:
+    """The player's row, locked for the rest of the transaction (serialises changes to one player)."""
+    return Player.objects.select_for_update().get(pk=player.pk)
+
+
+RegistrationCheck = Callable[[Player, Rules | None], dict[str, list[str]]]
+_registration_checks: list[RegistrationCheck] = []
+
+
+def register_registration_check(check: RegistrationCheck) -> RegistrationCheck:
+    """``check(candidate, rules)`` runs before a registration is stored and returns field errors ("code: why")
+    that refuse it (apps.responsible asks the national self-exclusion register here)."""
+    if check not in _registration_checks:
+        _registration_checks.append(check)
+    return check
+
+
 def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str | None = None) -> Player:
     """Register a player the platform has signed up. ``data`` is validated input (see the API serializer).
 
@@ -104,6 +122,14 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
         if getattr(player, f"marketing_{channel}"):
             setattr(player, f"marketing_{channel}_at", now)
     _set_identity_keys(player)
+    for check in _registration_checks:
+        for name, messages in check(player, rules).items():
+            fields.setdefault(name, []).extend(messages)
+    if fields:
+        reasons = sorted({m.split(":", 1)[0] for messages in fields.values() for m in messages})
+        raise ValidationFailed(
+            f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
+        )
     try:
         with transaction.atomic():
             player.save()

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from apps.core.money import quantize
-from apps.players.eligibility import can
+from apps.players.eligibility import Eligibility, after_posting, can
 from apps.players.models import Player
 from apps.wallet.choices import AccountKind, TransactionType
 from apps.wallet.models import LedgerTransaction
@@ -150,12 +150,14 @@ def lock_player_accounts(player_id: int, currency: str) -> PlayerAccounts:
     return lock_accounts(player_id, currency)
 
 
-def refuse_unless(player: Player | int, action: str, **kwargs: Any) -> None:
+def refuse_unless(player: Player | int, action: str, **kwargs: Any) -> Eligibility:
     result = can(player, action, **kwargs)
     if not result.allowed:
-        raise PostingRefused(
-            f"Refused: {', '.join(result.reasons)}.", code=result.reasons[0], fields={"reasons": result.reasons}
-        )
+        fields: dict[str, Any] = {"reasons": result.reasons}
+        if "limits_reached" in result.restrictions:
+            fields["limits"] = result.restrictions["limits_reached"]
+        raise PostingRefused(f"Refused: {', '.join(result.reasons)}.", code=result.reasons[0], fields=fields)
+    return result
 
 
 _TXN_FIELDS = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
@@ -221,9 +223,9 @@ def deposit(
     instrument_fingerprint: str = "",
 ) -> Posted:
     accounts = lock_accounts(player, currency)
-    refuse_unless(accounts.player_id, "deposit", amount=amount)
+    allowed = refuse_unless(accounts.player_id, "deposit", amount=amount)
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
-    return write(
+    posted = write(
         accounts=accounts,
         type=TransactionType.DEPOSIT,
         amount=amount,
@@ -234,6 +236,8 @@ def deposit(
         payment_method=payment_method,
         instrument_fingerprint=instrument_fingerprint,
     )
+    after_posting(accounts.player_id, allowed, amount)
+    return posted
 
 
 def bet(
@@ -250,14 +254,14 @@ def bet(
 ) -> Posted:
     """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included)."""
     accounts = lock_accounts(player, currency)
-    refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category or None)
+    allowed = refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category or None)
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
         available = quantize(accounts.cash + accounts.bonus, currency)
         raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
     house = accounts.operator[AccountKind.HOUSE]
-    return write(
+    posted = write(
         accounts=accounts,
         type=TransactionType.BET,
         amount=amount,
@@ -270,6 +274,8 @@ def bet(
         api_client=api_client,
         reference=reference,
     )
+    after_posting(accounts.player_id, allowed, amount)
+    return posted
 
 
 def _round_funding(accounts: PlayerAccounts, round_id: str) -> tuple[Decimal, Decimal]:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.geo",
     "apps.players",
     "apps.wallet",
+    "apps.responsible",
     "simple_history",
     "django.contrib.postgres",
 ]
@@ -252,6 +253,22 @@ IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
 # WALLET --------------------------------------------------------------------------------------------------
 # Above these amounts (in any currency) a second staff member must approve (maker-checker).
 WITHDRAWAL_SECOND_APPROVAL_THRESHOLD = read("WITHDRAWAL_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("2000"))
+
+# RESPONSIBLE GAMBLING: national self-exclusion registers (docs/RESPONSIBLE.md) and webhooks to the platform ---
+REGISTER_TIMEOUT_SECONDS = read("REGISTER_TIMEOUT_SECONDS", float, default=2.0)
+REGISTER_RETRIES = read("REGISTER_RETRIES", int, default=2)
+REGISTER_BACKOFF_SECONDS = read("REGISTER_BACKOFF_SECONDS", float, default=0.2)
+REGISTER_CACHE_SECONDS = read("REGISTER_CACHE_SECONDS", int, default=60)
+SELF_EXCLUSION_REGISTERS = {
+    code: {
+        "url": read(f"REGISTER_{code.upper()}_URL", default=""),
+        "key": read(f"REGISTER_{code.upper()}_KEY", default=""),
+    }
+    for code in ("gamstop", "spelpaus", "rofus", "oasis", "cruks", "igo")
+}
+OUTBOX_MAX_ATTEMPTS = read("OUTBOX_MAX_ATTEMPTS", int, default=8)
+OUTBOX_BACKOFF_SECONDS = read("OUTBOX_BACKOFF_SECONDS", float, default=5.0)
+OUTBOX_TIMEOUT_SECONDS = read("OUTBOX_TIMEOUT_SECONDS", float, default=5.0)
 ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
 
 # DEMO ----------------------------------------------------------------------------------------------------

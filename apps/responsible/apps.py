@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+
+
+class ResponsibleConfig(AppConfig):
+    name = "apps.responsible"
+    label = "responsible"
+    verbose_name = "Responsible gambling"
+
+    def ready(self) -> None:
+        from apps.players.eligibility import register_after_posting, register_check, register_fact
+        from apps.players.page import register_section
+        from apps.players.services import register_registration_check
+        from apps.responsible import checks
+        from apps.responsible.admin import player_rg_section
+
+        register_fact("rg_exclusions", checks.EXCLUSIONS_FACT)
+        register_fact("rg_limits", checks.LIMITS_FACT)
+        register_check(checks.check_exclusions)
+        register_check(checks.check_limits)
+        register_check(checks.check_national_register)  # last: asked only if nothing else refused
+        register_after_posting(checks.raise_limit_flags)
+        register_registration_check(checks.check_register_at_registration)
+        register_section("admin/responsible/player_section.html", player_rg_section)

@@ -1,0 +1,186 @@
+"""What player protection adds to ``can()``: exclusions, limits and national registers.
+
+Two facts join the eligibility query (one indexed lookup each, usually finding nothing): the exclusions in
+force for the person (this account or any with the same identity fingerprint) and the account's limits.
+Usage is read from the ledger only when a money limit applies to the action. A national register is asked only
+at the check points of the jurisdiction's rule pack, through a short cache.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from apps.players.choices import Action
+from apps.players.eligibility import CheckContext, Eligibility
+from apps.responsible import registers
+from apps.responsible.choices import ExclusionKind, FlagKind, LimitKind, LimitSource
+from apps.responsible.limits import ZERO, LimitUse, json_fact, limits_from_facts, money_usage, period_start
+
+# Released rows stay in the answer for a week so that a check "in the past" (tests travel in time) still sees
+# them; Python decides what is in force at the check's ``now``.
+EXCLUSIONS_FACT = """(
+    SELECT coalesce(jsonb_agg(jsonb_build_array(e.kind, e.capabilities, e.starts_at, e.released_at, e.ends_at)),
+                    '[]'::jsonb)
+    FROM responsible_exclusion e
+    WHERE (e.player_id = p.id OR (e.identity_fingerprint = p.identity_fingerprint AND p.identity_fingerprint <> ''))
+      AND e.superseded_by_id IS NULL AND (e.released_at IS NULL OR e.released_at > now() - interval '7 days')
+)"""
+LIMITS_FACT = """(
+    SELECT coalesce(jsonb_agg(jsonb_build_array(l.kind, l.period, l.source, l.amount::text, l.minutes)), '[]'::jsonb)
+    FROM responsible_limit l WHERE l.player_id = p.id AND l.removed_at IS NULL
+)"""
+REASONS: dict[str, str] = {
+    ExclusionKind.TIME_OUT: "timed_out",
+    ExclusionKind.SELF_EXCLUSION: "self_excluded",
+    ExclusionKind.OPERATOR: "operator_excluded",
+}
+REGISTER_POINTS = {Action.LOGIN: "login", Action.GAME_LAUNCH: "game_launch", Action.MARKETING: "marketing"}
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def in_force_exclusions(facts: dict[str, Any], now: datetime) -> list[tuple[str, list[str], datetime | None]]:
+    """(kind, capabilities, until) of every exclusion in force at ``now``."""
+    found = []
+    for kind, capabilities, starts, released, ends in json_fact(facts, "rg_exclusions"):
+        start, release = _when(starts), _when(released)
+        if start is not None and start > now:
+            continue
+        if release is not None and release <= now:
+            continue
+        found.append((kind, capabilities or [], release or _when(ends)))
+    return found
+
+
+def check_exclusions(ctx: CheckContext) -> None:
+    for kind, capabilities, until in in_force_exclusions(ctx.facts, ctx.now):
+        if kind == ExclusionKind.OPERATOR and capabilities:
+            if ctx.action in capabilities:
+                ctx.result.deny("operator_blocked")
+            continue
+        if ctx.action == Action.WITHDRAW:
+            continue  # an excluded player can always take their money out
+        ctx.result.deny(REASONS[kind])
+        if until is not None:
+            current = ctx.result.restrictions.get("excluded_until")
+            ctx.result.restrictions["excluded_until"] = max(current or until.isoformat(), until.isoformat())
+
+
+def check_limits(ctx: CheckContext) -> None:
+    if ctx.action not in (Action.DEPOSIT, Action.BET, Action.GAME_LAUNCH, Action.LOGIN, Action.MARKETING):
+        return
+    rules = ctx.geo.rules
+    limits = limits_from_facts(ctx.facts, rules, ctx.age)
+    sessions = [lim.minutes for lim in limits if lim.kind == LimitKind.SESSION and lim.minutes]
+    if sessions and ctx.action in (Action.LOGIN, Action.GAME_LAUNCH):
+        ctx.result.restrictions["session_limit_minutes"] = min(sessions)
+    mandatory = rules is not None and any(cap.get("mandatory_own_limit") for cap in rules.deposit_caps)
+    own_deposit_limit = any(lim.kind == LimitKind.DEPOSIT and lim.source == LimitSource.PLAYER for lim in limits)
+    if mandatory and ctx.action in (Action.DEPOSIT, Action.BET, Action.GAME_LAUNCH) and not own_deposit_limit:
+        ctx.result.deny("limit_required")
+    kinds = {
+        Action.DEPOSIT: (LimitKind.DEPOSIT,),
+        Action.BET: (LimitKind.WAGER, LimitKind.LOSS),
+        Action.MARKETING: (LimitKind.DEPOSIT, LimitKind.WAGER, LimitKind.LOSS),
+    }.get(ctx.action)  # type: ignore[call-overload]
+    relevant = [lim for lim in limits if kinds and lim.kind in kinds and lim.amount is not None]
+    if not relevant:
+        return
+    uses = money_usage(ctx.facts["id"], relevant, ctx.facts["currency"], ctx.now)
+    ctx.result.notes["limits"], ctx.result.notes["now"] = uses, ctx.now
+    amount = ctx.amount if ctx.action != Action.MARKETING else None
+    reached = [u for u in uses if (u.used + amount > u.limit.amount if amount else u.used >= u.limit.amount)]  # type: ignore[operator]
+    if reached:
+        ctx.result.deny("limit_reached")
+        ctx.result.restrictions["limits_reached"] = [u.as_dict() for u in reached]
+
+
+def subject_of(player: Any) -> registers.Subject:
+    return registers.Subject(
+        external_id=player.external_id,
+        first_name=player.first_name,
+        last_name=player.last_name,
+        date_of_birth=player.date_of_birth,
+        email=player.email,
+        phone=player.phone,
+        postal_code=player.postal_code,
+        country=player.country,
+    )
+
+
+def register_denial(
+    code: str, subject: registers.Subject, *, point: str, fail_open: bool, player_id: int | None
+) -> str | None:
+    """The reason to refuse after asking register ``code``, or None."""
+    try:
+        answer = registers.ask(code, subject, point=point, player_id=player_id)
+    except registers.RegisterUnavailable:
+        return None if fail_open else "register_unavailable"
+    return "self_excluded_national" if answer.excluded else None
+
+
+def check_national_register(ctx: CheckContext) -> None:
+    rules = ctx.geo.rules
+    point = REGISTER_POINTS.get(ctx.action)  # type: ignore[call-overload]
+    if rules is None or not rules.self_exclusion_register or point not in rules.register_check_points:
+        return
+    if not ctx.result.allowed:
+        return  # already refused: no need to ask anyone
+    from apps.players.models import Player
+
+    player = Player.objects.only(
+        "external_id", "first_name", "last_name", "date_of_birth", "email", "phone", "postal_code", "country"
+    ).get(pk=ctx.facts["id"])
+    reason = register_denial(
+        rules.self_exclusion_register,
+        subject_of(player),
+        point=point,
+        fail_open=rules.register_fail_open,
+        player_id=player.pk,
+    )
+    if reason:
+        ctx.result.deny(reason)
+
+
+def raise_limit_flags(player_id: int, result: Eligibility, amount: Decimal) -> None:
+    """After a posting: a flag when it brought a limit to 80% of its amount, another when to 100%."""
+    from apps.responsible.models import Flag
+
+    uses: list[LimitUse] = result.notes.get("limits") or []
+    for use in uses:
+        limit_amount = use.limit.amount or ZERO
+        total = use.used + amount
+        if not limit_amount or total * 100 < limit_amount * 80:
+            continue
+        start = period_start(use.limit.period, result.notes["now"])
+        key = (
+            f"{use.limit.kind}:{use.limit.period}:{use.limit.source}:{'net' if use.limit.net else ''}:{start:%Y-%m-%d}"
+        )
+        detail = {**use.as_dict(), "used_after": str(total)}
+        kinds = [FlagKind.LIMIT_80] + ([FlagKind.LIMIT_REACHED] if total >= limit_amount else [])
+        for kind in kinds:
+            Flag.objects.bulk_create(
+                [Flag(player_id=player_id, kind=kind, detail=detail, period_key=key[:64])], ignore_conflicts=True
+            )
+
+
+def check_register_at_registration(candidate: Any, rules: Any) -> dict[str, list[str]]:
+    """Before a registration is stored: the national register, where the jurisdiction asks at registration."""
+    if rules is None or not rules.self_exclusion_register or "registration" not in rules.register_check_points:
+        return {}
+    reason = register_denial(
+        rules.self_exclusion_register,
+        subject_of(candidate),
+        point="registration",
+        fail_open=rules.register_fail_open,
+        player_id=None,
+    )
+    if reason == "self_excluded_national":
+        return {"non_field_errors": [f"{reason}: registered with {rules.self_exclusion_register}"]}
+    if reason:
+        return {"non_field_errors": [f"{reason}: {rules.self_exclusion_register} could not be asked"]}
+    return {}

@@ -1,0 +1,53 @@
+from django.db import models
+
+
+class ExclusionKind(models.TextChoices):
+    TIME_OUT = "time_out", "Time-out (player)"
+    SELF_EXCLUSION = "self_exclusion", "Self-exclusion (player)"
+    OPERATOR = "operator", "Operator exclusion or block"
+
+
+class LimitKind(models.TextChoices):
+    DEPOSIT = "deposit", "Deposit"
+    LOSS = "loss", "Net loss"
+    WAGER = "wager", "Wager"
+    SESSION = "session", "Session time (minutes)"
+
+
+class LimitPeriod(models.TextChoices):
+    DAY = "day", "Per day"
+    WEEK = "week", "Per week"
+    MONTH = "month", "Per month"
+    SESSION = "session", "Per session"
+
+
+class LimitSource(models.TextChoices):
+    PLAYER = "player", "Player"
+    OPERATOR = "operator", "Operator"
+    JURISDICTION = "jurisdiction", "Jurisdiction"  # never stored: read from the rule pack
+
+
+class ChangeStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    PENDING = "pending", "Waiting (cooling-off, then the player's confirmation)"
+    LAPSED = "lapsed", "Lapsed (not confirmed in time)"
+    CANCELLED = "cancelled", "Cancelled (replaced by a later change)"
+
+
+class FlagKind(models.TextChoices):
+    LIMIT_80 = "limit_80", "80% of a limit used"
+    LIMIT_REACHED = "limit_reached", "A limit fully used"
+
+
+class InteractionChannel(models.TextChoices):
+    CALL = "call", "Phone call"
+    EMAIL = "email", "E-mail"
+    CHAT = "chat", "Chat"
+    LETTER = "letter", "Letter"
+    MEETING = "meeting", "Meeting"
+
+
+class RegisterOutcome(models.TextChoices):
+    HIT = "hit", "Registered (excluded)"
+    MISS = "miss", "Not registered"
+    ERROR = "error", "Register could not be asked"

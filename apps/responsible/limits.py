@@ -1,0 +1,163 @@
+"""Effective limits and their usage, computed from the wallet's ledger.
+
+Periods are calendar periods in UTC: the day from 00:00, the week from Monday 00:00, the month from the 1st.
+The effective limit of a kind and period is the lowest of the player's own, the operator's and the
+jurisdiction's cap. Usage, per period:
+
+* ``deposit``: deposits; a jurisdiction cap marked ``net`` counts deposits minus withdrawals requested (and
+  not cancelled) in the period, as NL's net cap does;
+* ``wager``: stakes, less rolled-back stakes;
+* ``loss``: stakes, less rolled-back stakes, less wins (net loss; a bet of X can lose at most X).
+
+Read in the posting's transaction after the player's accounts are locked, so two concurrent deposits cannot
+both slip under a limit: the second sees the first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from apps.geo.config import Rules
+from apps.responsible.choices import LimitKind, LimitSource
+
+ZERO = Decimal("0")
+MONEY_KINDS = (LimitKind.DEPOSIT, LimitKind.LOSS, LimitKind.WAGER)
+
+
+@dataclass(frozen=True)
+class EffectiveLimit:
+    kind: str
+    period: str
+    source: str
+    amount: Decimal | None  # money limits
+    currency: str
+    minutes: int | None = None  # session limits
+    net: bool = False  # a net deposit cap
+
+    @property
+    def usage_key(self) -> str:
+        return "net_deposit" if self.kind == LimitKind.DEPOSIT and self.net else str(self.kind)
+
+
+def period_start(period: str, now: datetime) -> datetime:
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def json_fact(facts: dict[str, Any], name: str) -> list[Any]:
+    """A jsonb fact of the eligibility row (Django's driver setup hands jsonb over as text)."""
+    value = facts.get(name)
+    if isinstance(value, str):
+        value = facts[name] = json.loads(value)
+    return value or []
+
+
+def limits_from_facts(facts: dict[str, Any], rules: Rules | None, age: int) -> list[EffectiveLimit]:
+    """The player's and operator's limits (from the eligibility facts) and the jurisdiction's caps."""
+    found = [
+        EffectiveLimit(
+            kind=kind,
+            period=period,
+            source=source,
+            amount=Decimal(amount) if amount is not None else None,
+            currency=facts["currency"],
+            minutes=minutes,
+        )
+        for kind, period, source, amount, minutes in json_fact(facts, "rg_limits")
+    ]
+    for cap in rules.deposit_caps if rules is not None else ():
+        if "amount" not in cap or cap.get("period") not in ("day", "week", "month"):
+            continue
+        if (cap.get("min_age") is not None and age < cap["min_age"]) or (
+            cap.get("max_age") is not None and age > cap["max_age"]
+        ):
+            continue
+        found.append(
+            EffectiveLimit(
+                kind=LimitKind.DEPOSIT,
+                period=cap["period"],
+                source=LimitSource.JURISDICTION,
+                amount=Decimal(str(cap["amount"])),
+                currency=str(cap.get("currency", "")),
+                net=bool(cap.get("net")),
+            )
+        )
+    return found
+
+
+def usage(player_id: int, periods: set[str], now: datetime) -> dict[tuple[str, str], Decimal]:
+    """(usage key, period) -> amount used in the current period; one query over the player's transactions."""
+    if not periods:
+        return {}
+    starts = {period: period_start(period, now) for period in sorted(periods)}
+    columns, params = [], []
+    for start in starts.values():
+        columns.append(
+            "coalesce(sum(amount) FILTER (WHERE type = 'deposit' AND created_at >= %s), 0), "
+            "coalesce(sum(CASE type WHEN 'withdrawal' THEN amount WHEN 'withdrawal_cancel' THEN -amount END) "
+            "FILTER (WHERE created_at >= %s), 0), "
+            "coalesce(sum(CASE type WHEN 'bet' THEN amount WHEN 'rollback' THEN -amount END) "
+            "FILTER (WHERE created_at >= %s), 0), "
+            "coalesce(sum(amount) FILTER (WHERE type = 'win' AND created_at >= %s), 0)"
+        )
+        params += [start] * 4
+    sql = (
+        f"SELECT {', '.join(columns)} FROM wallet_transaction "  # noqa: S608 (placeholders only)
+        "WHERE player_id = %s AND created_at >= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, player_id, min(starts.values())])
+        row = cursor.fetchone()
+    result: dict[tuple[str, str], Decimal] = {}
+    for i, period in enumerate(starts):
+        deposits, withdrawn, staked, won = (Decimal(v) for v in row[i * 4 : i * 4 + 4])
+        result[("deposit", period)] = deposits
+        result[("net_deposit", period)] = deposits - withdrawn
+        result[("wager", period)] = staked
+        result[("loss", period)] = staked - won
+    return result
+
+
+@dataclass(frozen=True)
+class LimitUse:
+    limit: EffectiveLimit
+    used: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        assert self.limit.amount is not None
+        return max(ZERO, self.limit.amount - self.used)
+
+    @property
+    def percent(self) -> int:
+        assert self.limit.amount is not None
+        return int(self.used * 100 / self.limit.amount) if self.limit.amount else 100
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.limit.kind,
+            "period": self.limit.period,
+            "source": self.limit.source,
+            "net": self.limit.net,
+            "limit": str(self.limit.amount),
+            "currency": self.limit.currency,
+            "used": str(self.used),
+            "remaining": str(self.remaining),
+            "percent_used": self.percent,
+        }
+
+
+def money_usage(player_id: int, limits: list[EffectiveLimit], currency: str, now: datetime) -> list[LimitUse]:
+    money = [lim for lim in limits if lim.amount is not None and lim.currency == currency]
+    used = usage(player_id, {lim.period for lim in money}, now)
+    return [LimitUse(limit=lim, used=used[(lim.usage_key, lim.period)]) for lim in money]
