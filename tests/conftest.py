@@ -77,11 +77,13 @@ def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
     from django.apps import apps as django_apps
 
+    from apps.core.roles import OUTBOX_PERMISSIONS
     from apps.players.roles import PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS
     from apps.responsible.roles import RESPONSIBLE_PERMISSIONS
     from apps.wallet.roles import WALLET_PERMISSIONS
 
     for permission_set in (
+        OUTBOX_PERMISSIONS,
         RESPONSIBLE_PERMISSIONS,
         roles.FOUNDATION_PERMISSIONS,
         PLAYER_PERMISSIONS,

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_celery_beat.admin import PeriodicTaskAdmin as BasePeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 from unfold.admin import ModelAdmin
 
+from apps.core.admin_tools import ReadOnlyAdmin
+from apps.core.models import OutboxDelivery, OutboxEvent
+from apps.core.outbox import outbox_redeliver
 from apps.core.services import config_save
+from apps.staff.models import staff_of
 
 admin.site.unregister(PeriodicTask)
 
@@ -22,3 +28,31 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin, ModelAdmin):  # type: ignore[misc
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         config_save(actor=request.user, obj=obj, changed=form.changed_data, created=not change)  # type: ignore[arg-type]
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    """Events told to the platform (append-only)."""
+
+    list_display = ("id", "type", "key", "created_at")
+    list_filter = ("type",)
+    search_fields = ("=key",)
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(ReadOnlyAdmin):
+    """Webhook deliveries: pending, delivered, dead. Dead ones can be sent again."""
+
+    list_display = ("id", "event", "subscriber", "status", "attempts", "last_status", "last_error", "next_attempt_at")
+    list_filter = ("status", "subscriber")
+    search_fields = ("=key",)
+    list_select_related = ("event",)
+    actions = ["redeliver"]
+
+    @admin.action(description="Deliver again (from the first attempt)")
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[OutboxDelivery]) -> None:
+        if not request.user.has_perm("core.change_outboxdelivery"):
+            raise PermissionDenied
+        for delivery in queryset:
+            outbox_redeliver(actor=staff_of(request), delivery=delivery)
+        self.message_user(request, f"{queryset.count()} delivery(ies) queued again.", messages.SUCCESS)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from apps.api.services import api_client_set_webhook
+from apps.audit.services import SystemActor
+from apps.core import outbox
+from apps.core.models import OutboxDelivery, OutboxEvent
+from apps.responsible import services
+from tests.conftest import make_platform_client
+
+pytestmark = pytest.mark.django_db
+ACTOR = SystemActor("tests")
+
+
+class Receiver:
+    """A platform's webhook endpoint on loopback: answers ``fail_next`` requests with 500, then 204."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_next = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.fail_next:
+                    receiver.fail_next -= 1
+                    self.send_response(500)
+                else:
+                    receiver.received.append((dict(self.headers.items()), body))
+                    self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/pitboss"
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def subscriber(receiver):
+    client = make_platform_client()
+    return api_client_set_webhook(actor=ACTOR, client=client.model, url=receiver.url)
+
+
+def test_an_exclusion_reaches_the_platform_signed(player, receiver, subscriber):
+    services.self_exclude(actor=ACTOR, player=player, term="1y")
+    assert outbox.deliver_due() == 1
+    headers, body = receiver.received[0]
+    signed = hmac.new(
+        subscriber.webhook_secret.encode(), headers["X-Pitboss-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-Pitboss-Signature"] == f"sha256={signed}"
+    event = json.loads(body)
+    assert (event["type"], event["player"], event["data"]["term"]) == ("player.self_excluded", player.external_id, "1y")
+    assert OutboxDelivery.objects.get().status == "delivered"
+
+
+def test_a_receiver_outage_is_retried_with_backoff_in_order_and_nothing_is_lost(player, receiver, subscriber, settings):
+    settings.OUTBOX_BACKOFF_SECONDS = 10
+    receiver.fail_next = 2
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    services.limit_set(actor=ACTOR, player=player, kind="deposit", period="day", value="50.00")
+    assert outbox.deliver_due() == 1  # the first fails; the second waits behind it (per-player order)
+    first = OutboxDelivery.objects.order_by("id").first()
+    assert (first.status, first.attempts, first.last_status) == ("pending", 1, 500)
+    assert outbox.deliver_due() == 0  # not due yet
+    now = timezone.now()
+    with time_machine.travel(now + timedelta(seconds=11), tick=False):
+        outbox.deliver_due()  # fails again: next try in 20 s
+    with time_machine.travel(now + timedelta(seconds=40), tick=False):
+        assert outbox.deliver_due() == 2
+    assert [json.loads(b)["type"] for _, b in receiver.received] == ["player.timed_out", "limits.changed"]
+
+
+def test_a_delivery_dies_after_the_last_attempt_and_staff_can_redeliver(player, receiver, subscriber, settings, mlro):
+    settings.OUTBOX_MAX_ATTEMPTS, settings.OUTBOX_BACKOFF_SECONDS = 2, 0
+    receiver.fail_next = 5
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    outbox.deliver_due()
+    dead = OutboxDelivery.objects.get()
+    assert (dead.status, dead.attempts) == ("dead", 2)
+    receiver.fail_next = 0
+    outbox.outbox_redeliver(actor=mlro, delivery=dead)
+    outbox.deliver_due()
+    assert OutboxDelivery.objects.get().status == "delivered" and len(receiver.received) == 1
+
+
+def test_events_are_written_with_the_change_or_not_at_all(player, subscriber):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.time_out(actor=ACTOR, player=player, hours=24)
+        raise RuntimeError("the change fails after the event was written")
+    assert not OutboxEvent.objects.exists()
+    event = outbox.outbox_emit("player.blocked", key=player.external_id, data={})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        OutboxEvent.objects.filter(pk=event.pk).update(type="changed")
+
+
+def test_the_admin_redelivers_a_dead_delivery(staff_client, admin_user, player, subscriber, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    subscriber.webhook_url = "http://127.0.0.1:9/nothing-listens-here"
+    subscriber.save(update_fields=["webhook_url"])
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    outbox.deliver_due()
+    dead = OutboxDelivery.objects.get(status="dead")
+    client = staff_client(admin_user)
+    r = client.post("/admin/core/outboxdelivery/", {"action": "redeliver", "_selected_action": [dead.pk]}, follow=True)
+    assert r.status_code == 200
+    assert OutboxDelivery.objects.get(pk=dead.pk).status == "pending"
