@@ -1,0 +1,196 @@
+"""The platform's responsible-gambling API: every view is a thin caller of apps.responsible.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.authentication import client_of
+from apps.api.schema import error_responses
+from apps.api.scopes import Scope
+from apps.core.errors import ValidationFailed
+from apps.players.selectors import player_get
+from apps.responsible import services
+from apps.responsible.admin import limits_with_usage
+from apps.responsible.choices import ChangeStatus, ExclusionKind
+from apps.responsible.models import Exclusion, LimitChange
+
+
+def change_dict(change: LimitChange) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "period": change.period,
+        "from": None if change.old_value is None else str(change.old_value),
+        "to": None if change.new_value is None else str(change.new_value),
+        "status": change.status,
+        "effective_at": change.effective_at.isoformat(),
+        "confirm_by": change.confirm_by.isoformat() if change.confirm_by else None,
+    }
+
+
+def exclusion_dict(e: Exclusion) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "term": e.term,
+        "starts_at": e.starts_at.isoformat(),
+        "ends_at": e.ends_at.isoformat() if e.ends_at else None,
+        "reopens_at": e.released_at.isoformat() if e.released_at else None,
+        "return_requested_at": e.return_requested_at.isoformat() if e.return_requested_at else None,
+    }
+
+
+class OverviewView(APIView):
+    required_scopes = frozenset({Scope.PLAYERS_READ})
+
+    @extend_schema(
+        operation_id="rg_overview",
+        summary="Limits with usage and pending changes, the time-out and self-exclusion in force, reality check",
+        responses={200: None, **error_responses({404: ("player_not_found",)})},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        player = player_get(external_id=external_id)
+        now = timezone.now()
+        in_force = [
+            e
+            for e in Exclusion.objects.filter(services.models_q_person(player), superseded_by=None)
+            if e.in_force(now) and e.kind != ExclusionKind.OPERATOR  # operator actions are not the player's
+        ]
+        rules = services.rules_for(player, now)
+        return Response(
+            {
+                "limits": limits_with_usage(player),
+                "pending_changes": [
+                    change_dict(c) for c in LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)
+                ],
+                "time_out": next((exclusion_dict(e) for e in in_force if e.kind == ExclusionKind.TIME_OUT), None),
+                "self_exclusion": next(
+                    (exclusion_dict(e) for e in in_force if e.kind == ExclusionKind.SELF_EXCLUSION), None
+                ),
+                "reality_check_minutes": rules.reality_check_minutes if rules else None,
+                "self_exclusion_terms": list(rules.self_exclusion_terms) if rules else [],
+            }
+        )
+
+
+class LimitInput(serializers.Serializer):
+    kind = serializers.CharField(help_text="deposit, loss, wager or session")
+    period = serializers.CharField(help_text="day, week, month (session for a session limit)")
+    value = serializers.CharField(allow_null=True, help_text='A decimal string ("100.00"), minutes, or null to remove')
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ValidationFailed("Send a JSON object.", fields={"non_field_errors": ["Expected an object."]})
+    return request.data
+
+
+class LimitsView(APIView):
+    required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+
+    @extend_schema(
+        operation_id="rg_limit_set",
+        summary="Set, lower, raise or remove a limit (a raise or removal waits for cooling-off and confirmation)",
+        request=LimitInput,
+        responses={
+            201: None,
+            202: None,
+            **error_responses({400: ("limit_invalid",), 404: ("player_not_found",)}),
+        },
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        data = _body(request)
+        player = player_get(external_id=external_id)
+        if "value" not in data:
+            raise ValidationFailed("A value is required.", code="limit_invalid", fields={"value": ["Required."]})
+        outcome = services.limit_set(
+            actor=client_of(request),
+            player=player,
+            kind=str(data.get("kind", "")),
+            period=str(data.get("period", "")),
+            value=data["value"],
+        )
+        pending = outcome.change.status == ChangeStatus.PENDING
+        return Response({"change": change_dict(outcome.change)}, status=202 if pending else 201)
+
+
+class LimitConfirmView(APIView):
+    required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+
+    @extend_schema(
+        operation_id="rg_limit_confirm",
+        summary="Confirm a pending raise or removal after its cooling-off",
+        request=None,
+        responses={
+            200: None,
+            **error_responses({404: ("player_not_found",), 409: ("cooling_off_pending", "change_lapsed")}),
+        },
+    )
+    def post(self, request: Request, external_id: str, change_id: int) -> Response:
+        player = player_get(external_id=external_id)
+        change = get_object_or_404(LimitChange, pk=change_id, player=player)
+        outcome = services.limit_confirm(actor=client_of(request), player=player, change=change)
+        return Response({"change": change_dict(outcome.change)})
+
+
+class TimeOutView(APIView):
+    required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+
+    @extend_schema(
+        operation_id="rg_time_out",
+        summary="Take a break: in force at once, cannot be shortened",
+        request=None,
+        responses={201: None, **error_responses({400: ("term_not_allowed",), 409: ("exclusion_active",)})},
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        hours = _body(request).get("hours")
+        if not isinstance(hours, int) or isinstance(hours, bool):
+            raise ValidationFailed(
+                "hours is a whole number.", code="term_not_allowed", fields={"hours": ["An integer."]}
+            )
+        player = player_get(external_id=external_id)
+        exclusion = services.time_out(
+            actor=client_of(request), player=player, hours=hours, api_client=client_of(request).prefix
+        )
+        return Response({"time_out": exclusion_dict(exclusion)}, status=201)
+
+
+class SelfExclusionView(APIView):
+    required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+
+    @extend_schema(
+        operation_id="rg_self_exclude",
+        summary="Self-exclude for one of the jurisdiction's terms (e.g. 6m, 1y, 5y, permanent)",
+        request=None,
+        responses={201: None, **error_responses({400: ("term_not_allowed",), 409: ("exclusion_active",)})},
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        term = _body(request).get("term")
+        player = player_get(external_id=external_id)
+        exclusion = services.self_exclude(
+            actor=client_of(request), player=player, term=str(term or ""), api_client=client_of(request).prefix
+        )
+        return Response({"self_exclusion": exclusion_dict(exclusion)}, status=201)
+
+
+class ReturnRequestView(APIView):
+    required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+
+    @extend_schema(
+        operation_id="rg_return_request",
+        summary="After the term: ask to return; the account reopens after the cooling-off",
+        request=None,
+        responses={200: None, **error_responses({409: ("exclusion_active", "cooling_off_pending", "no_exclusion")})},
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        player = player_get(external_id=external_id)
+        rows = services.self_exclusion_return_request(actor=client_of(request), player=player)
+        return Response({"self_exclusion": exclusion_dict(rows[0])})
