@@ -35,7 +35,7 @@ db: services
 run: db
 	@$(PY) manage.py seed_demo --players 3000
 	@$(PY) manage.py demo_access
-	@$(PY) manage.py serve
+	@$(PY) manage.py serve --register-sandbox
 
 # Debian's chromium for the browser test (never a downloaded browser build).
 chromium:

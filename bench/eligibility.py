@@ -16,7 +16,7 @@ import shutil
 from apps.api.scopes import Scope
 from apps.api.services import api_client_create
 from apps.audit.services import SystemActor
-from bench.http import CONNECTIONS, DURATION, THREADS, at_rate, free_port, start_gunicorn, wrk
+from bench.http import CONNECTIONS, DURATION, THREADS, WORKERS, at_rate, free_port, start_gunicorn, wrk
 from bench.players import ensure_players
 
 
@@ -39,7 +39,7 @@ def run() -> None:
         server.terminate()
         server.wait(timeout=15)
     print(
-        f"\n== eligibility over HTTP: {players:,} players, gunicorn 2 workers, wrk -t{THREADS} -c{CONNECTIONS} "
+        f"\n== eligibility over HTTP: {players:,} players, gunicorn {WORKERS} workers, wrk -t{THREADS} -c{CONNECTIONS} "
         f"-d{DURATION} =="
     )
     for label, r in (

@@ -129,3 +129,14 @@ def test_the_admin_redelivers_a_dead_delivery(staff_client, admin_user, player, 
     r = client.post("/admin/core/outboxdelivery/", {"action": "redeliver", "_selected_action": [dead.pk]}, follow=True)
     assert r.status_code == 200
     assert OutboxDelivery.objects.get(pk=dead.pk).status == "pending"
+
+
+def test_the_command_delivers_what_is_due(player, receiver, subscriber):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    out = StringIO()
+    call_command("outbox_deliver", stdout=out)
+    assert "1 delivery attempt" in out.getvalue() and len(receiver.received) == 1
