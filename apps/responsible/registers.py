@@ -117,6 +117,14 @@ class Adapter:
         raise RegisterUnavailable(f"{self.code}: {last}")
 
 
+def _flag(body: bytes, flag: str, reference: str) -> Answer:
+    """A JSON answer whose boolean ``flag`` says "excluded" and whose ``reference`` names the question."""
+    data = _json(body)
+    if not isinstance(data.get(flag), bool):
+        raise RegisterUnavailable(f"unreadable answer (no {flag!r})")
+    return Answer(excluded=data[flag], reference=str(data.get(reference, ""))[:100])
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
@@ -166,10 +174,7 @@ class Spelpaus(Adapter):
         )
 
     def read(self, status: int, headers: dict[str, str], body: bytes) -> Answer:
-        data = _json(body)
-        if not isinstance(data.get("blocked"), bool):
-            raise RegisterUnavailable("unreadable answer (no 'blocked')")
-        return Answer(excluded=data["blocked"], reference=str(data.get("requestId", ""))[:100])
+        return _flag(body, "blocked", "requestId")
 
 
 class Rofus(Adapter):
@@ -209,10 +214,7 @@ class Oasis(Adapter):
         return HttpRequest("POST", "/oasis/v1/sperrabfrage", json.dumps(body).encode(), "application/json")
 
     def read(self, status: int, headers: dict[str, str], body: bytes) -> Answer:
-        data = _json(body)
-        if not isinstance(data.get("gesperrt"), bool):
-            raise RegisterUnavailable("unreadable answer (no 'gesperrt')")
-        return Answer(excluded=data["gesperrt"], reference=str(data.get("anfrageId", ""))[:100])
+        return _flag(body, "gesperrt", "anfrageId")
 
 
 class Cruks(Adapter):
@@ -230,10 +232,7 @@ class Cruks(Adapter):
         return HttpRequest("POST", "/cruks/v1/registrations/check", json.dumps(body).encode(), "application/json")
 
     def read(self, status: int, headers: dict[str, str], body: bytes) -> Answer:
-        data = _json(body)
-        if not isinstance(data.get("registered"), bool):
-            raise RegisterUnavailable("unreadable answer (no 'registered')")
-        return Answer(excluded=data["registered"], reference=str(data.get("checkId", ""))[:100])
+        return _flag(body, "registered", "checkId")
 
 
 class Igo(Adapter):
@@ -252,10 +251,7 @@ class Igo(Adapter):
         return HttpRequest("POST", "/v1/self-exclusion/lookup", json.dumps(body).encode(), "application/json")
 
     def read(self, status: int, headers: dict[str, str], body: bytes) -> Answer:
-        data = _json(body)
-        if not isinstance(data.get("excluded"), bool):
-            raise RegisterUnavailable("unreadable answer (no 'excluded')")
-        return Answer(excluded=data["excluded"], reference=str(data.get("lookupId", ""))[:100])
+        return _flag(body, "excluded", "lookupId")
 
 
 ADAPTERS: dict[str, type[Adapter]] = {a.code: a for a in (Gamstop, Spelpaus, Rofus, Oasis, Cruks, Igo)}

@@ -518,12 +518,26 @@ def limit_confirm(*, actor: AuditActor | None, player: Player, change: LimitChan
     return LimitOutcome(change=change, limit=limit)
 
 
+@transaction.atomic
 def limit_changes_lapse(*, now: datetime | None = None) -> int:
-    """Mark pending changes whose confirmation window has passed as lapsed (their limit never changed)."""
+    """Mark pending changes whose confirmation window has passed as lapsed (their limit never changed);
+    each lapse is audited."""
+    from apps.audit.services import SystemActor
+
     now = now or timezone.now()
-    return LimitChange.objects.filter(status=ChangeStatus.PENDING, confirm_by__lt=now).update(
-        status=ChangeStatus.LAPSED, decided_at=now
+    lapsed = list(
+        LimitChange.objects.select_for_update(skip_locked=True).filter(status=ChangeStatus.PENDING, confirm_by__lt=now)
     )
+    for change in lapsed:
+        change.status, change.decided_at = ChangeStatus.LAPSED, now
+        change.save(update_fields=["status", "decided_at"])
+        audit_log(
+            actor=SystemActor("limit_changes_lapse"),
+            action="rg.limit_increase_lapsed",
+            target=change.player,
+            data={"change": change.pk, "kind": change.kind, "period": change.period},
+        )
+    return len(lapsed)
 
 
 @transaction.atomic

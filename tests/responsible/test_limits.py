@@ -9,6 +9,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
 from apps.audit.services import SystemActor
 from apps.core.models import OutboxEvent
 from apps.players.eligibility import can
@@ -79,6 +80,7 @@ def test_an_unconfirmed_increase_lapses_and_a_german_increase_waits_seven_days()
         assert exc.value.code == "change_lapsed"
         assert services.limit_changes_lapse() == 1
     assert LimitChange.objects.get(pk=raised.pk).status == "lapsed"
+    assert AuditEvent.objects.filter(action="rg.limit_increase_lapsed").count() == 1
 
 
 @pytest.mark.parametrize(
