@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
+
+from apps.core.errors import ApplicationError
 
 # Above this many matching rows a filtered changelist shows "10,000+" pages' worth instead of counting.
 CAPPED_COUNT = 10_000
@@ -61,6 +64,21 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ServiceRefusalAdminMixin:
+    """Add forms whose ``save_model`` calls a service: a refusal the form could not foresee (a conflict, a
+    race) becomes a message on the form's page instead of a server error. The admin's own transaction around
+    the view rolls back, so nothing is written."""
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        except ApplicationError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]

@@ -7,6 +7,7 @@ carry more decimals, rather than silently rounded.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from apps.core.errors import ValidationFailed
@@ -17,6 +18,9 @@ MINOR_UNITS: dict[str, int] = {
     "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
+# The one written form of an amount: digits, optionally a point and more digits ("12.50"). No exponents
+# ("1e3"), no "NaN"/"Infinity", no thousands separators; a sign is the caller's business.
+DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 ROUNDING = ROUND_HALF_EVEN  # the one rounding mode, for computed amounts (e.g. splitting a win)
 
 
@@ -41,6 +45,8 @@ def parse_amount(value: object, currency: str, *, field: str = "amount", allow_z
             fields={field: ["Send a decimal string, not a number."]},
         )
     try:
+        if not isinstance(value, Decimal) and DECIMAL_TEXT.fullmatch(str(value).strip()) is None:
+            raise ValueError(value)
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise ValidationFailed(

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 
 from apps.players.choices import Capability, PlayerStatus, VipTier
+from apps.players.models import Player
 
 INPUT = {"class": "border rounded px-2 py-1 w-full"}
 
@@ -64,3 +66,25 @@ class ProfileForm(forms.Form):
         if value > timezone.now().date() or value.year < 1900:
             raise forms.ValidationError("Impossible date of birth.")
         return value
+
+
+class PlayerField(forms.CharField):
+    """A player named by external id on a staff form; cleans to the ``Player``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Player (external id)")
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Player:  # type: ignore[override]
+        external_id = super().clean(value).strip()
+        player = Player.objects.filter(external_id=external_id).first()
+        if player is None:
+            raise forms.ValidationError("No player with this external id.")
+        return player
+
+
+class PlayerPrefillMixin:
+    """Add forms opened from a player's page (``?player=<external id>``) start with that player filled in."""
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"player_external_id": request.GET.get("player", "")}

@@ -9,18 +9,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from unfold.admin import ModelAdmin
 
-from apps.core.admin_tools import ReadOnlyAdmin
+from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
+from apps.geo.terms import OPEN_ENDED, is_valid_term, term_end
 from apps.players.choices import Action
+from apps.players.forms import PlayerField, PlayerPrefillMixin
 from apps.players.models import Player
 from apps.responsible import services
-from apps.responsible.choices import ChangeStatus, InteractionChannel
+from apps.responsible.choices import (
+    ChangeStatus,
+    ExclusionKind,
+    InteractionChannel,
+    LimitKind,
+    LimitPeriod,
+    LimitSource,
+)
 from apps.responsible.limits import limits_from_facts, money_usage
 from apps.responsible.models import (
     Exclusion,
@@ -68,11 +77,15 @@ def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | 
         "register_checks": list(RegisterCheck.objects.filter(player=player).order_by("-id")[:10]),
         "can_exclude": request.user.has_perm("responsible.exclude_player"),
         "can_record": request.user.has_perm("responsible.add_interaction"),
+        "can_limit": request.user.has_perm("responsible.set_operator_limit"),
+        "lifts_to_decide": Exclusion.objects.filter(
+            player=player, lift_requested_by__isnull=False, lift_approved_by__isnull=True
+        ).count(),
     }
 
 
 class OperatorExclusionForm(forms.ModelForm):
-    player_external_id = forms.CharField(label="Player (external id)")
+    player_external_id = PlayerField()
     capabilities = forms.MultipleChoiceField(
         choices=Action.choices,
         required=False,
@@ -84,29 +97,90 @@ class OperatorExclusionForm(forms.ModelForm):
         model = Exclusion
         fields = ("reason", "ends_at")
 
-    def clean_player_external_id(self) -> Player:
-        player = Player.objects.filter(external_id=self.cleaned_data["player_external_id"].strip()).first()
-        if player is None:
-            raise forms.ValidationError("No player with this external id.")
-        return player
+
+class PendingLiftFilter(admin.SimpleListFilter):
+    """The checker's queue: operator exclusions with a lift requested and not yet decided."""
+
+    title, parameter_name = "lift", "lift"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("requested", "Lift requested (to decide)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> QuerySet[Exclusion]:
+        if self.value() == "requested":
+            return queryset.filter(lift_requested_by__isnull=False, lift_approved_by__isnull=True)
+        return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, strip=True)
+
+
+class CorrectionForm(forms.Form):
+    """A data-entry correction: the term that should have been keyed in; the end follows from the start."""
+
+    term = forms.CharField(max_length=12, help_text="e.g. 6m, 1y, 5y, permanent, 72h")
+    ends_at = forms.DateTimeField(required=False, help_text="Empty: computed from the start and the term")
+    reason = forms.CharField(max_length=500)
+
+    def __init__(self, *args: Any, exclusion: Exclusion, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exclusion = exclusion
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        term = (data.get("term") or "").strip()
+        if term and not is_valid_term(term):
+            self.add_error("term", "Not a term (use e.g. 6m, 1y, permanent).")
+        elif term and data.get("ends_at") is None and term not in OPEN_ENDED:
+            data["ends_at"] = term_end(term, self.exclusion.starts_at)
+        data["term"] = term
+        return data
 
 
 @admin.register(Exclusion)
-class ExclusionAdmin(ModelAdmin):  # type: ignore[misc]
-    """History of every exclusion (nothing is ever deleted). New entries here are operator exclusions."""
+class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
+    """History of every exclusion (nothing is ever deleted). New entries here are operator exclusions; an
+    exclusion's page carries the decisions, each with a reason: ask to lift, decide a lift, ask for a
+    correction."""
 
     list_display = ("id", "player", "kind", "term", "starts_at", "ends_at", "released_at", "lift_state")
-    list_filter = ("kind",)
+    list_filter = ("kind", PendingLiftFilter)
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
     show_full_result_count = False
-    actions = ["request_lift", "approve_lift", "refuse_lift"]
+    actions = ["approve_lift", "refuse_lift"]
     form = OperatorExclusionForm
+    change_form_template = "admin/responsible/exclusion_change.html"
+    readonly_fields = (
+        "player",
+        "kind",
+        "term",
+        "capabilities",
+        "starts_at",
+        "ends_at",
+        "released_at",
+        "return_requested_at",
+        "reason",
+        "created_by",
+        "api_client",
+        "lift_requested_by",
+        "lift_requested_at",
+        "lift_reason",
+        "lift_approved_by",
+        "superseded_by",
+    )
 
     def lift_state(self, obj: Exclusion) -> str:
         if obj.lift_approved_by_id:
             return "lifted"
         return "lift requested" if obj.lift_requested_by_id else ""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ("player_external_id", "reason", "capabilities", "ends_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("responsible.exclude_player")
@@ -116,9 +190,6 @@ class ExclusionAdmin(ModelAdmin):  # type: ignore[misc]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_initial(self, request: HttpRequest) -> dict[str, Any]:  # type: ignore[override]
-        return {"player_external_id": request.GET.get("player", "")}
 
     def save_model(self, request: HttpRequest, obj: Exclusion, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
@@ -141,17 +212,6 @@ class ExclusionAdmin(ModelAdmin):  # type: ignore[misc]
             except ApplicationError as exc:
                 self.message_user(request, f"#{exclusion.pk}: {exc.message}", level=messages.ERROR)
 
-    @admin.action(description="Ask to lift (a second staff member decides)")
-    def request_lift(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> None:
-        reason = request.POST.get("reason", "").strip() or "Lift requested from the exclusion list"
-        self._each(
-            request,
-            queryset,
-            "responsible.request_lift",
-            lambda e: services.operator_lift_request(actor=staff_of(request), exclusion=e, reason=reason),
-            "lift requested",
-        )
-
     @admin.action(description="Approve the requested lift")
     def approve_lift(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> None:
         self._each(
@@ -172,18 +232,186 @@ class ExclusionAdmin(ModelAdmin):  # type: ignore[misc]
             "lift refused",
         )
 
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", view(self.decide_view), name="responsible_exclusion_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The exclusion page's forms: ask to lift (reason), approve or refuse a lift, ask for a correction."""
+        exclusion = get_object_or_404(Exclusion, pk=pk)
+        back = HttpResponseRedirect(reverse("admin:responsible_exclusion_change", args=[pk]))
+        if request.method != "POST":
+            return back
+        what, actor = request.POST.get("what", ""), staff_of(request)
+        perms = {
+            "request_lift": "responsible.request_lift",
+            "approve_lift": "responsible.decide_lift",
+            "refuse_lift": "responsible.decide_lift",
+            "correct": "responsible.correct_exclusion",
+        }
+        if what not in perms:
+            messages.error(request, "Unknown decision.")
+            return back
+        if not request.user.has_perm(perms[what]):
+            raise PermissionDenied
+        try:
+            if what == "request_lift":
+                reason_form = ReasonForm(request.POST)
+                if not reason_form.is_valid():
+                    messages.error(request, "A reason is required to ask for a lift.")
+                    return back
+                services.operator_lift_request(
+                    actor=actor, exclusion=exclusion, reason=reason_form.cleaned_data["reason"]
+                )
+                done = "Lift requested: a second staff member decides."
+            elif what == "correct":
+                form = CorrectionForm(request.POST, exclusion=exclusion)
+                if not form.is_valid():
+                    errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+                    messages.error(request, f"The correction was not recorded: {errors}")
+                    return back
+                services.exclusion_correction_request(actor=actor, exclusion=exclusion, **form.cleaned_data)
+                done = "Correction requested: a second staff member applies it."
+            else:
+                services.operator_lift_decide(actor=actor, exclusion=exclusion, approve=what == "approve_lift")
+                done = "Lifted." if what == "approve_lift" else "Lift refused."
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+        return back
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        exclusion = get_object_or_404(Exclusion, pk=object_id)
+        user, operator = request.user, exclusion.kind == ExclusionKind.OPERATOR
+        in_force, lift_pending = exclusion.in_force(), bool(exclusion.lift_requested_by_id)
+        extra = {
+            "exclusion": exclusion,
+            "in_force": in_force,
+            "can_request_lift": operator
+            and in_force
+            and not lift_pending
+            and user.has_perm("responsible.request_lift"),
+            "can_decide_lift": lift_pending
+            and not exclusion.lift_approved_by_id
+            and user.has_perm("responsible.decide_lift"),
+            "can_correct": not exclusion.superseded_by_id and user.has_perm("responsible.correct_exclusion"),
+            "corrections": list(exclusion.corrections.select_related("requested_by", "decided_by").order_by("-id")),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+
+class PendingCorrectionFilter(admin.SimpleListFilter):
+    title, parameter_name = "decision", "decision"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("pending", "To decide")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(approved__isnull=True) if self.value() == "pending" else queryset
+
 
 @admin.register(ExclusionCorrection)
 class ExclusionCorrectionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "exclusion", "term", "ends_at", "requested_by", "decided_by", "approved")
+    """The checker's queue for data-entry corrections: a different staff member applies or refuses."""
+
+    list_display = ("id", "exclusion", "term", "ends_at", "reason", "requested_by", "decided_by", "approved")
+    list_filter = (PendingCorrectionFilter,)
+    list_select_related = ("exclusion", "requested_by", "decided_by")
+    actions = ["apply", "refuse"]
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection], approve: bool) -> None:
+        if not request.user.has_perm("responsible.correct_exclusion"):
+            raise PermissionDenied
+        for correction in queryset:
+            try:
+                services.exclusion_correction_decide(actor=staff_of(request), correction=correction, approve=approve)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{correction.pk}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"#{correction.pk}: {'applied' if approve else 'refused'}.")
+
+    @admin.action(description="Apply the correction (second staff member)")
+    def apply(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:
+        self._each(request, queryset, approve=True)
+
+    @admin.action(description="Refuse the correction")
+    def refuse(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:
+        self._each(request, queryset, approve=False)
+
+
+class OperatorLimitForm(forms.ModelForm):
+    """Staff set, change or remove (empty value) an operator limit, with a reason; it applies at once."""
+
+    player_external_id = PlayerField()
+    kind = forms.ChoiceField(choices=LimitKind.choices)
+    period = forms.ChoiceField(choices=LimitPeriod.choices)
+    reason = forms.CharField(max_length=500, help_text="Why (shown in the player's history and the audit trail)")
+    value = forms.CharField(
+        required=False,
+        help_text="A decimal amount in the player's currency, or whole minutes for session time; empty removes it",
+    )
+
+    class Meta:
+        model = Limit
+        fields = ("reason",)
+
+    def clean(self) -> dict[str, Any]:
+        """Checks through the service's own parser, so the form refuses exactly what the service refuses."""
+        data = super().clean() or {}
+        player = data.get("player_external_id")
+        if isinstance(player, Player) and data.get("kind"):
+            try:
+                services.parse_limit_value(data["kind"], data.get("value") or None, player.currency)
+            except ApplicationError as exc:
+                self.add_error("value", exc.message)
+        return data
 
 
 @admin.register(Limit)
-class LimitAdmin(ReadOnlyAdmin):
+class LimitAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ReadOnlyAdmin):
+    """Limits in force and removed. Adding here sets an operator limit (staff, with a reason)."""
+
     list_display = ("id", "player", "kind", "period", "source", "amount", "currency", "minutes", "removed_at")
     list_filter = ("kind", "source")
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
+    form = OperatorLimitForm
+    fields = ("player_external_id", "kind", "period", "value", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("responsible.set_operator_limit")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields if obj is None else (*self.list_display[1:], "reason", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Limit, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        outcome = services.limit_set(
+            actor=staff_of(request),
+            player=data["player_external_id"],
+            kind=data["kind"],
+            period=data["period"],
+            value=data.get("value") or None,
+            source=LimitSource.OPERATOR,
+            reason=data["reason"],
+            staff=staff_of(request),
+        )
+        obj.pk = outcome.limit.pk if outcome.limit else outcome.change.limit_id
+
+    def response_add(self, request: HttpRequest, obj: Limit, post_url_continue: str | None = None) -> Any:
+        messages.success(request, "Operator limit saved.")
+        player_id = Limit.objects.get(pk=obj.pk).player_id
+        return HttpResponseRedirect(reverse("admin:players_player_change", args=[player_id]) + "#responsible")
 
 
 @admin.register(LimitChange)
@@ -210,22 +438,16 @@ class RegisterCheckAdmin(ReadOnlyAdmin):
 
 
 class InteractionForm(forms.ModelForm):
-    player_external_id = forms.CharField(label="Player (external id)")
+    player_external_id = PlayerField()
     channel = forms.ChoiceField(choices=InteractionChannel.choices)
 
     class Meta:
         model = Interaction
         fields = ("channel", "summary", "outcome")
 
-    def clean_player_external_id(self) -> Player:
-        player = Player.objects.filter(external_id=self.cleaned_data["player_external_id"].strip()).first()
-        if player is None:
-            raise forms.ValidationError("No player with this external id.")
-        return player
-
 
 @admin.register(Interaction)
-class InteractionAdmin(ModelAdmin):  # type: ignore[misc]
+class InteractionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
     """Calls, e-mails and their outcome; append-only."""
 
     list_display = ("id", "player", "channel", "outcome", "staff", "at")
@@ -234,9 +456,6 @@ class InteractionAdmin(ModelAdmin):  # type: ignore[misc]
     list_select_related = ("player", "staff")
     show_full_result_count = False
     form = InteractionForm
-
-    def get_initial(self, request: HttpRequest) -> dict[str, Any]:  # type: ignore[override]
-        return {"player_external_id": request.GET.get("player", "")}
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,6 +2,7 @@
 
 VIEW = (
     "responsible.view_exclusion",
+    "responsible.view_exclusioncorrection",
     "responsible.view_limit",
     "responsible.view_limitchange",
     "responsible.view_flag",

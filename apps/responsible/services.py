@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
-from apps.core.money import quantize
+from apps.core.money import DECIMAL_TEXT, quantize
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
@@ -335,6 +335,8 @@ def parse_limit_value(kind: str, value: object, currency: str) -> Decimal | None
             "Send the value as a decimal string.", code="limit_invalid", fields={"value": ["A string."]}
         )
     try:
+        if DECIMAL_TEXT.fullmatch(value.strip()) is None:
+            raise InvalidOperation(value)
         number = Decimal(value.strip())
     except InvalidOperation as exc:
         raise ValidationFailed("Not a number.", code="limit_invalid", fields={"value": ["Not a number."]}) from exc

@@ -15,8 +15,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action
 
-from apps.core.admin_tools import ReadOnlyAdmin
+from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
+from apps.players.forms import PlayerField, PlayerPrefillMixin
 from apps.players.models import Player
 from apps.staff.models import staff_of
 from apps.wallet import posting, services
@@ -195,22 +196,16 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
 
 
 class AdjustmentForm(forms.ModelForm):
-    player_external_id = forms.CharField(label="Player (external id)")
+    player_external_id = PlayerField()
     amount_text = forms.CharField(label="Amount", help_text="A decimal string; negative debits, e.g. -10.00")
 
     class Meta:
         model = Adjustment
         fields = ("reason",)
 
-    def clean_player_external_id(self) -> Player:
-        player = Player.objects.filter(external_id=self.cleaned_data["player_external_id"]).first()
-        if player is None:
-            raise forms.ValidationError("No player with this external id.")
-        return player
-
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ModelAdmin):  # type: ignore[misc]
+class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
     """Manual adjustments: the requester posts small ones at once; above the threshold another person approves."""
 
     list_display = ("id", "requested_at", "player", "amount", "currency", "status", "requested_by", "approved_by")
@@ -221,9 +216,6 @@ class AdjustmentAdmin(ModelAdmin):  # type: ignore[misc]
         if obj is None:
             kwargs["form"] = AdjustmentForm
         return super().get_form(request, obj, change, **kwargs)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"player_external_id": request.GET.get("player", "")}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -253,15 +245,12 @@ class AdjustmentAdmin(ModelAdmin):  # type: ignore[misc]
         return False
 
     def save_model(self, request: HttpRequest, obj: Adjustment, form: forms.ModelForm, change: bool) -> None:
-        try:
-            created = services.adjustment_request(
-                actor=staff_of(request),
-                player=form.cleaned_data["player_external_id"],
-                amount=form.cleaned_data["amount_text"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
+        created = services.adjustment_request(
+            actor=staff_of(request),
+            player=form.cleaned_data["player_external_id"],
+            amount=form.cleaned_data["amount_text"],
+            reason=form.cleaned_data["reason"],
+        )
         obj.pk = created.pk
         obj._state.adding = False
         if created.status == AdjustmentStatus.PENDING:

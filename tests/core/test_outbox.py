@@ -140,3 +140,41 @@ def test_the_command_delivers_what_is_due(player, receiver, subscriber):
     out = StringIO()
     call_command("outbox_deliver", stdout=out)
     assert "1 delivery attempt" in out.getvalue() and len(receiver.received) == 1
+
+
+@pytest.fixture
+def broker_down():
+    """The broker (Redis) unreachable: the Celery app pointed at a loopback port nothing listens on."""
+    from backoffice.celery import app
+
+    app.conf.broker_write_url = "redis://127.0.0.1:9/1"  # the nudge opens its own connection from this
+    yield
+    app.conf.broker_write_url = None
+
+
+def test_an_event_written_while_redis_is_down_is_delivered_by_the_sweep(
+    player, receiver, subscriber, broker_down, django_capture_on_commit_callbacks, caplog
+):
+    from apps.core.tasks import outbox_deliver
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.self_exclude(actor=ACTOR, player=player, term="1y")  # commits; the nudge cannot reach Redis
+    assert "could not enqueue delivery" in caplog.text
+    assert OutboxDelivery.objects.get().status == "pending" and not receiver.received
+    outbox_deliver.apply()  # the beat's once-a-minute sweep, once Redis is back
+    assert json.loads(receiver.received[0][1])["type"] == "player.self_excluded"
+    assert OutboxDelivery.objects.get().status == "delivered"
+
+
+def test_with_redis_up_the_change_nudges_a_worker_through_the_real_broker(player, subscriber):
+    import redis
+    from django.conf import settings
+
+    from apps.core.tasks import outbox_deliver
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = outbox_deliver.app.amqp.router.route({}, outbox.OUTBOX_TASK)["queue"].name
+    task_id = outbox._nudge()
+    sent = [m for m in broker.lrange(queue, 0, -1) if json.loads(m)["headers"]["id"] == task_id]
+    assert len(sent) == 1 and json.loads(sent[0])["headers"]["task"] == outbox.OUTBOX_TASK
+    broker.lrem(queue, 1, sent[0])  # no worker runs in the tests: leave the broker as found

@@ -85,7 +85,14 @@ def test_an_unconfirmed_increase_lapses_and_a_german_increase_waits_seven_days()
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("-5", "limit_invalid"), ("abc", "limit_invalid"), ("1.001", "limit_invalid"), (12, "limit_invalid")],
+    [
+        ("-5", "limit_invalid"),
+        ("abc", "limit_invalid"),
+        ("1.001", "limit_invalid"),
+        (12, "limit_invalid"),
+        ("1e2", "limit_invalid"),
+        ("Infinity", "limit_invalid"),
+    ],
 )
 def test_bad_limit_values_are_refused_and_change_nothing(player, value, code):
     with pytest.raises(Exception) as exc:

@@ -153,3 +153,15 @@ def test_support_cannot_approve_or_adjust(staff_client, support_agent, player):
     w.refresh_from_db()
     assert w.status == "pending"
     assert client.get("/admin/wallet/adjustment/add/").status_code == 403
+
+
+def test_a_refused_adjustment_is_a_message_on_the_form_not_a_server_error(staff_client, player):
+    client = staff_client(StaffUserFactory(roles=["Finance Officer"]))
+    for amount in ("ten", "0.001", "1e3", "NaN"):
+        r = client.post(
+            "/admin/wallet/adjustment/add/",
+            {"player_external_id": player.external_id, "amount_text": amount, "reason": "goodwill"},
+            follow=True,
+        )
+        assert r.status_code == 200 and b"Nothing was saved" in r.content, amount
+    assert not Adjustment.objects.exists()
