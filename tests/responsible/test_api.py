@@ -82,3 +82,22 @@ def test_the_overview_shows_the_players_own_protections_not_the_operators_reason
     operator_exclude(actor=StaffUserFactory(roles=["Support Agent"]), player=player, reason="affordability review")
     body = platform_client.api().get(url(player)).json()
     assert "affordability" not in str(body) and body["self_exclusion"] is None
+
+
+@pytest.mark.parametrize(
+    ("country", "currency", "ip", "term"), [("GB", "GBP", "81.2.69.160", "1y"), ("MT", "EUR", "", "5y")]
+)
+def test_a_self_exclusion_survives_re_registration_through_the_api(platform_client, country, currency, ip, term):
+    api = platform_client.api()
+    person = {"first_name": "Ada", "last_name": "Byron", "date_of_birth": "1985-12-10", "country": country}
+    first = {**person, "external_id": "first", "email": "ada@example.com", "username": "ada", "currency": currency}
+    second = {**first, "external_id": "second", "email": "a.b@example.org", "username": "ab2"}
+    extra = {"terms_version": "2026-01", **({"registration_ip": ip} if ip else {})}
+    assert api.post("/api/v1/players/", {**first, **extra}, format="json").status_code == 201
+    r = api.post("/api/v1/players/first/responsible-gambling/self-exclusion/", {"term": term}, format="json")
+    assert r.status_code == 201, r.json()
+    r = api.post("/api/v1/players/", {**second, **extra}, format="json")
+    assert r.status_code == 201, r.json()  # the new account lands excluded
+    for action in ("login", "deposit", "bet"):
+        answer = api.get("/api/v1/players/second/eligibility/", {"action": action}).json()
+        assert answer["allowed"] is False and "self_excluded" in answer["reasons"], answer

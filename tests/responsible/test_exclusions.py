@@ -92,9 +92,17 @@ def test_a_dutch_self_excluded_player_returns_after_an_eight_day_reflection():
         assert "self_excluded" not in refused(dutch)
 
 
-def test_an_exclusion_follows_the_person_to_a_new_account(player):
-    services.self_exclude(actor=ACTOR, player=player, term="1y")
-    again = PlayerFactory(first_name=player.first_name, last_name=player.last_name, date_of_birth=player.date_of_birth)
+@pytest.mark.parametrize(("country", "currency", "term"), [("GB", "GBP", "1y"), ("MT", "EUR", "6m")])
+def test_an_exclusion_follows_the_person_to_a_new_account(country, currency, term):
+    player = PlayerFactory(country=country, currency=currency)
+    services.self_exclude(actor=ACTOR, player=player, term=term)
+    again = PlayerFactory(
+        country=country,
+        currency=currency,
+        first_name=player.first_name,
+        last_name=player.last_name,
+        date_of_birth=player.date_of_birth,
+    )
     assert again.identity_fingerprint == player.identity_fingerprint
     assert "self_excluded" in refused(again)
 
@@ -109,7 +117,9 @@ def test_the_database_refuses_to_shorten_or_delete_an_exclusion(player):
         Exclusion.objects.filter(pk=exclusion.pk).delete()
 
 
-def test_an_operator_block_needs_a_reason_and_a_second_person_to_lift(player, support_agent, mlro):
+@pytest.mark.parametrize(("country", "currency"), [("GB", "GBP"), ("MT", "EUR")])
+def test_an_operator_block_needs_a_reason_and_a_second_person_to_lift(country, currency, support_agent, mlro):
+    player = PlayerFactory(country=country, currency=currency)
     with pytest.raises(Exception) as exc:
         services.operator_exclude(actor=support_agent, player=player, reason=" ")
     assert exc.value.code == "reason_required"
@@ -129,7 +139,9 @@ def test_an_operator_block_needs_a_reason_and_a_second_person_to_lift(player, su
     ]
 
 
-def test_a_correction_needs_two_staff_members_and_supersedes_the_row(player, support_agent, mlro):
+@pytest.mark.parametrize(("country", "currency"), [("GB", "GBP"), ("MT", "EUR")])
+def test_a_correction_needs_two_staff_members_and_supersedes_the_row(country, currency, support_agent, mlro):
+    player = PlayerFactory(country=country, currency=currency)
     wrong = services.self_exclude(actor=ACTOR, player=player, term="5y")
     correction = services.exclusion_correction_request(
         actor=support_agent,

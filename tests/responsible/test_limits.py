@@ -29,7 +29,9 @@ def deposit(player, amount):
     return posting.wallet_deposit(player=player, amount=D(amount), currency=player.currency)
 
 
-def test_a_deposit_limit_flags_at_80_percent_and_refuses_past_100(player):
+@pytest.mark.parametrize(("country", "currency"), [("GB", "GBP"), ("MT", "EUR")])
+def test_a_deposit_limit_flags_at_80_percent_and_refuses_past_100(country, currency):
+    player = PlayerFactory(country=country, currency=currency)
     services.limit_set(actor=ACTOR, player=player, kind="deposit", period="day", value="100.00")
     deposit(player, "50.00")
     assert not Flag.objects.exists()

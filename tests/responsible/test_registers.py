@@ -26,8 +26,10 @@ def test_every_adapter_reads_a_hit_and_a_miss_from_its_register(code, registers,
 
 
 @pytest.mark.parametrize("mode", ["timeout", "error", "garbage"])
-def test_gb_fails_closed_when_gamstop_cannot_be_asked(registers, player, mode):
-    registers.modes["gamstop"] = mode
+@pytest.mark.parametrize(("country", "currency", "register"), [("GB", "GBP", "gamstop"), ("DK", "DKK", "rofus")])
+def test_registers_fail_closed_when_they_cannot_be_asked(registers, mode, country, currency, register):
+    player = PlayerFactory(country=country, currency=currency)
+    registers.modes[register] = mode
     registers.delay = 1.0
     assert can(player, "login").reasons == ["register_unavailable"]
     check = RegisterCheck.objects.get(player=player)
