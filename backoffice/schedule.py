@@ -46,6 +46,13 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="Every player balance must equal the sum of its entries; differences are logged as errors.",
     ),
     ScheduledTask(
+        name="Create the ledger's month partitions ahead",
+        task="apps.wallet.tasks.ledger_partitions_extend",
+        crontab="5 1 * * *",
+        description="Only once the entries table is partitioned (manage.py ledger_partition --switch); keeps three "
+        "months ahead and logs an error if rows fell into the default partition.",
+    ),
+    ScheduledTask(
         name="Delete expired staff sessions",
         task="apps.core.tasks.clear_expired_sessions",
         crontab="*/30 * * * *",

@@ -13,7 +13,7 @@ import os
 import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
-BENCHMARKS = ("api_auth", "audit_chain", "eligibility", "admin_changelist", "wallet")
+BENCHMARKS = ("api_auth", "audit_chain", "eligibility", "admin_changelist", "wallet", "partition")
 
 
 def main(argv: list[str]) -> int:

@@ -75,7 +75,10 @@ class Account(models.Model):
 class LedgerTransaction(models.Model):
     id = models.BigAutoField(primary_key=True)
     type = models.CharField(max_length=20, choices=TransactionType.choices)
-    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="ledger_transactions")
+    # indexed by wallet_txn_player_idx (player, -id): a second index on player alone would only slow inserts
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.PROTECT, related_name="ledger_transactions", db_index=False
+    )
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=20, decimal_places=4, help_text="The headline amount (positive)")
     created_at = models.DateTimeField(default=timezone.now)
@@ -118,8 +121,9 @@ class LedgerTransaction(models.Model):
 
 class Entry(models.Model):
     id = models.BigAutoField(primary_key=True)
-    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # indexed by wallet_entry_txn_idx and wallet_entry_account_idx below, not twice
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount = models.DecimalField(max_digits=20, decimal_places=4, help_text="Signed: positive credits the account")
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(default=timezone.now)

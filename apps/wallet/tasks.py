@@ -17,3 +17,14 @@ def ledger_reconcile() -> dict[str, int]:
     for txn in unbalanced:
         log.error("ledger_transaction_unbalanced", transaction_id=txn)
     return {"mismatched_accounts": len(mismatches), "unbalanced_transactions": len(unbalanced)}
+
+
+@shared_task(name="apps.wallet.tasks.ledger_partitions_extend")
+def ledger_partitions_extend() -> list[str]:
+    """Daily: month partitions of the entries table three months ahead (nothing until it is partitioned)."""
+    from apps.wallet import partitioning
+
+    created = partitioning.extend()
+    if created:
+        log.info("ledger_partitions_created", partitions=created)
+    return created

@@ -1,0 +1,216 @@
+"""Monthly partitions for the ledger's entries, switched on when the table is big enough to want them.
+
+``wallet_entry`` starts as a plain table. ``convert`` turns it into a table partitioned by month on
+``created_at`` without copying a row: the existing table is renamed ``wallet_entry_history`` and attached as the
+partition for everything before a month boundary, and each month after it gets its own partition. What makes
+that cheap was decided up front: ids and ``created_at`` grow together, nothing has a foreign key into entries,
+and the application never updates or deletes an entry.
+
+The switch runs in three steps, only the last of which blocks writers, and only for as long as it takes to
+change the catalogue:
+
+1. a unique index on ``(id, created_at)`` (the partitioned table's primary key must contain the partition key),
+   built ``CONCURRENTLY``;
+2. a CHECK that every row is older than the boundary, added ``NOT VALID`` and then validated (a scan that lets
+   writers go on), so attaching the old table needs no scan under the lock;
+3. in one transaction, under an exclusive lock: rename, create the partitioned parent with the same columns,
+   indexes (the old table's are attached, not rebuilt), constraints and triggers (the append-only and balance
+   triggers are re-created on the parent, which clones them to every partition), attach, and create the
+   month partitions. The id sequence carries on where the old identity column stopped.
+
+The boundary is the first day of the month after next, so the CHECK (which refuses rows at or after it) can
+never bite while the switch is being prepared. ``extend`` creates partitions ahead (the beat runs it daily); a
+DEFAULT partition catches anything outside them so a missing month never refuses a bet, and ``extend`` says
+loudly when it holds rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+TABLE = "wallet_entry"
+HISTORY = "wallet_entry_history"
+DEFAULT = "wallet_entry_default"
+KEY_INDEX = "wallet_entry_id_created_key"
+RANGE_CHECK = "wallet_entry_before_boundary"
+MONTHS_AHEAD = 3
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    bounds: str
+
+
+def is_partitioned() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [TABLE])
+        return bool(cursor.fetchone()[0] == "p")
+
+
+def partitions() -> list[Partition]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY c.relname",
+            [TABLE],
+        )
+        return [Partition(name, bounds) for name, bounds in cursor.fetchall()]
+
+
+def month_name(month: date) -> str:
+    return f"{TABLE}_y{month.year}m{month.month:02d}"
+
+
+def first_boundary(today: date | None = None) -> date:
+    """The first day of the month after next: far enough ahead that preparing the switch never refuses a row."""
+    today = today or timezone.now().date()
+    return today.replace(day=1) + relativedelta(months=2)
+
+
+def prepare(boundary: date, *, concurrently: bool = True) -> None:
+    """Steps 1 and 2: online. ``concurrently=False`` only where a transaction is already open (tests)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE UNIQUE INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS {KEY_INDEX} "
+            f"ON {TABLE} (id, created_at)"
+        )
+        cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
+        cursor.execute(
+            f"ALTER TABLE {TABLE} ADD CONSTRAINT {RANGE_CHECK} CHECK (created_at < %s) NOT VALID",
+            [boundary.isoformat()],
+        )
+        cursor.execute(f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {RANGE_CHECK}")
+
+
+def abandon() -> None:
+    """Undo step 2 if the switch does not happen (the CHECK would refuse rows once the boundary passes)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
+
+
+def _definitions(cursor) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The old table's indexes, constraints and triggers, as (name, SQL definition)."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND i.relname <> %s "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)",
+        [TABLE, KEY_INDEX],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('c', 'f') AND conname <> %s ORDER BY contype, conname",
+        [TABLE, RANGE_CHECK],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+        [TABLE],
+    )
+    return {"indexes": indexes, "constraints": constraints, "triggers": cursor.fetchall()}
+
+
+def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partition]:
+    """Step 3: the short switch, in one transaction. Run ``prepare`` first (``switch`` does both)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+        if is_partitioned():
+            raise RuntimeError(f"{TABLE} is already partitioned")
+        found = _definitions(cursor)
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
+        identity = cursor.fetchone()[0]
+        next_id = 1
+        if identity:
+            cursor.execute("SELECT pg_sequence_last_value(%s::regclass)", [identity])
+            last = cursor.fetchone()[0]
+            next_id = 1 if last is None else last + 1
+            cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id DROP IDENTITY")
+        for name, _ in found["triggers"]:
+            cursor.execute(f'DROP TRIGGER "{name}" ON {TABLE}')
+        # the key on (id, created_at) becomes the primary key (lookups by id use its leading column)
+        cursor.execute(
+            f"ALTER TABLE {TABLE} DROP CONSTRAINT {TABLE}_pkey, "
+            f"ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY USING INDEX {KEY_INDEX}"
+        )
+        cursor.execute(f"ALTER TABLE {TABLE} RENAME TO {HISTORY}")
+        cursor.execute(f"ALTER INDEX {TABLE}_pkey RENAME TO {HISTORY}_pkey")
+        for name, _ in found["indexes"]:
+            cursor.execute(f'ALTER INDEX "{name}" RENAME TO "{HISTORY}_{name.removeprefix(TABLE + "_")}"')
+        cursor.execute(f"CREATE TABLE {TABLE} (LIKE {HISTORY} INCLUDING DEFAULTS) PARTITION BY RANGE (created_at)")
+        cursor.execute(f"CREATE SEQUENCE {TABLE}_id_seq START WITH %s OWNED BY {TABLE}.id", [next_id])
+        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET DEFAULT nextval('{TABLE}_id_seq')")
+        cursor.execute(
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {HISTORY} FOR VALUES FROM (MINVALUE) TO (%s)",
+            [boundary.isoformat()],
+        )
+        cursor.execute(f"ALTER TABLE {HISTORY} DROP CONSTRAINT {RANGE_CHECK}")
+        # the partitioned primary key and indexes adopt the history's matching indexes instead of building
+        cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (id, created_at)")
+        for _name, definition in found["indexes"]:
+            cursor.execute(definition)  # read before the rename: it names the parent and the original index
+        for name, definition in found["constraints"]:
+            cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+        for _name, definition in found["triggers"]:
+            cursor.execute(definition)
+        cursor.execute(f"CREATE TABLE {DEFAULT} PARTITION OF {TABLE} DEFAULT")
+        this_month = timezone.now().date().replace(day=1)
+        until = max(boundary, this_month + relativedelta(months=months_ahead)) + relativedelta(months=1)
+        _create_months(cursor, boundary, until)  # through the month ``months_ahead`` from now, as ``extend``
+    log.info("ledger entries partitioned by month from %s", boundary)
+    return partitions()
+
+
+def _create_months(cursor, start: date, until: date) -> list[str]:  # type: ignore[no-untyped-def]
+    created, month = [], start
+    while month < until:
+        name = month_name(month)
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is None:
+            cursor.execute(
+                f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
+                [month.isoformat(), (month + relativedelta(months=1)).isoformat()],
+            )
+            created.append(name)
+        month += relativedelta(months=1)
+    return created
+
+
+def switch(*, months_ahead: int = MONTHS_AHEAD, concurrently: bool = True) -> list[Partition]:
+    """The whole switch: prepare online, then convert; the CHECK is removed again if the switch fails."""
+    boundary = first_boundary()
+    prepare(boundary, concurrently=concurrently)
+    try:
+        return convert(boundary, months_ahead=months_ahead)
+    except Exception:
+        abandon()
+        raise
+
+
+def extend(*, months_ahead: int = MONTHS_AHEAD) -> list[str]:
+    """Partitions through the month ``months_ahead`` months from now (nothing if not partitioned)."""
+    if not is_partitioned():
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {DEFAULT} LIMIT 1) x")  # noqa: S608 (a constant)
+        if cursor.fetchone()[0]:
+            log.error("ledger: %s holds rows: a month partition was missing; move them before adding it", DEFAULT)
+        this_month = timezone.now().date().replace(day=1)
+        start = max([this_month, *(_upper_bound(p) for p in partitions())])
+        return _create_months(cursor, start, this_month + relativedelta(months=months_ahead + 1))
+
+
+def _upper_bound(partition: Partition) -> date:
+    """Where a range partition ends (``FOR VALUES FROM (...) TO ('2027-01-01 00:00:00+00')``); the default
+    partition and MAXVALUE bounds count as the distant past, as they never block a month."""
+    match = re.search(r"TO \('(\d{4}-\d{2}-\d{2})", partition.bounds)
+    return date.fromisoformat(match.group(1)) if match else date.min
