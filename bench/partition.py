@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -25,7 +26,7 @@ class _Rollback(Exception):
     pass
 
 
-def _timed(sql: str, params: list[object] | None = None) -> float:
+def _timed(sql: str, params: list[Any] | None = None) -> float:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
