@@ -67,6 +67,13 @@ def partitions() -> list[Partition]:
         return [Partition(name, bounds) for name, bounds in cursor.fetchall()]
 
 
+def _literal(day: date) -> str:
+    """A date as SQL text: DDL takes no bind parameters. Only ``date`` objects come here (digits and dashes)."""
+    if not isinstance(day, date):
+        raise TypeError(day)
+    return f"'{day.isoformat()}'"
+
+
 def month_name(month: date) -> str:
     return f"{TABLE}_y{month.year}m{month.month:02d}"
 
@@ -86,8 +93,7 @@ def prepare(boundary: date, *, concurrently: bool = True) -> None:
         )
         cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
         cursor.execute(
-            f"ALTER TABLE {TABLE} ADD CONSTRAINT {RANGE_CHECK} CHECK (created_at < %s) NOT VALID",
-            [boundary.isoformat()],
+            f"ALTER TABLE {TABLE} ADD CONSTRAINT {RANGE_CHECK} CHECK (created_at < {_literal(boundary)}) NOT VALID"
         )
         cursor.execute(f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {RANGE_CHECK}")
 
@@ -147,11 +153,10 @@ def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partiti
         for name, _ in found["indexes"]:
             cursor.execute(f'ALTER INDEX "{name}" RENAME TO "{HISTORY}_{name.removeprefix(TABLE + "_")}"')
         cursor.execute(f"CREATE TABLE {TABLE} (LIKE {HISTORY} INCLUDING DEFAULTS) PARTITION BY RANGE (created_at)")
-        cursor.execute(f"CREATE SEQUENCE {TABLE}_id_seq START WITH %s OWNED BY {TABLE}.id", [next_id])
+        cursor.execute(f"CREATE SEQUENCE {TABLE}_id_seq START WITH {int(next_id)} OWNED BY {TABLE}.id")
         cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET DEFAULT nextval('{TABLE}_id_seq')")
         cursor.execute(
-            f"ALTER TABLE {TABLE} ATTACH PARTITION {HISTORY} FOR VALUES FROM (MINVALUE) TO (%s)",
-            [boundary.isoformat()],
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {HISTORY} FOR VALUES FROM (MINVALUE) TO ({_literal(boundary)})"
         )
         cursor.execute(f"ALTER TABLE {HISTORY} DROP CONSTRAINT {RANGE_CHECK}")
         # the partitioned primary key and indexes adopt the history's matching indexes instead of building
@@ -177,8 +182,8 @@ def _create_months(cursor, start: date, until: date) -> list[str]:  # type: igno
         cursor.execute("SELECT to_regclass(%s)", [name])
         if cursor.fetchone()[0] is None:
             cursor.execute(
-                f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
-                [month.isoformat(), (month + relativedelta(months=1)).isoformat()],
+                f"CREATE TABLE {name} PARTITION OF {TABLE} "
+                f"FOR VALUES FROM ({_literal(month)}) TO ({_literal(month + relativedelta(months=1))})"
             )
             created.append(name)
         month += relativedelta(months=1)

@@ -108,6 +108,10 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "max_size": read("DATABASE_POOL_MAX", "int", default=10),
     "timeout": read("DATABASE_POOL_TIMEOUT", "int", default=10),
 }
+# Parameters travel separately from the SQL text, so each query's text is constant and psycopg prepares it on
+# the server after a few runs: PostgreSQL then skips planning, about half its time on the wallet's hot path
+# (docs/PERFORMANCE.md). Needs a direct connection (not a transaction-pooling PgBouncer).
+DATABASES["default"]["OPTIONS"]["server_side_binding"] = read("DATABASE_SERVER_SIDE_BINDING", "bool", default=True)
 
 # REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
 REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
