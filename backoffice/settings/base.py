@@ -112,6 +112,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
 # the server after a few runs: PostgreSQL then skips planning, about half its time on the wallet's hot path
 # (docs/PERFORMANCE.md). Needs a direct connection (not a transaction-pooling PgBouncer).
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = read("DATABASE_SERVER_SIDE_BINDING", "bool", default=True)
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = read("DATABASE_PREPARE_THRESHOLD", "int", default=5) or None
 
 # REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
 REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
