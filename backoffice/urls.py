@@ -24,7 +24,9 @@ urlpatterns = [
 ]
 
 if settings.BENCH_FLOOR_ENDPOINT:
-    urlpatterns.insert(0, path("bench/floor", core_views.bench_floor))
+    urlpatterns.insert(
+        0, path("api/v1/bench/floor", core_views.bench_floor)
+    )  # the API lane, as what it is compared with
 
 handler500 = "backoffice.errors.server_error"
 handler404 = "backoffice.errors.not_found"

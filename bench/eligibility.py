@@ -3,7 +3,7 @@
 gunicorn runs as ``make run`` starts it (``manage.py serve`` settings: 2 sync workers, the base settings,
 JSON request logging on). wrk (Debian's) drives it from loopback: 2 threads, 16 connections, 10 s a run.
 
-* floor: ``/bench/floor``, a bare Django view that runs ``SELECT 1`` and returns constant JSON;
+* floor: ``/api/v1/bench/floor``, a bare Django view that runs ``SELECT 1`` and returns constant JSON;
 * eligibility: ``GET /api/v1/players/<random demo player>/eligibility/?action=bet&ip=81.2.69.160``, with an
   API key, the scope check, the throttle, logging and every rule in force;
 * eligibility at 80% of its measured peak (wrk's per-request delay), for the p99.
@@ -30,9 +30,9 @@ def run() -> None:
     server = start_gunicorn(port)
     try:
         eligibility = "/api/v1/players/demo-%07d/eligibility/?action=bet&ip=81.2.69.160"
-        wrk(port, "/bench/floor", players, key)  # warm-up: connections, pools, rule snapshot
+        wrk(port, "/api/v1/bench/floor", players, key)  # warm-up: connections, pools, rule snapshot
         wrk(port, eligibility, players, key)
-        floor = wrk(port, "/bench/floor", players, key)
+        floor = wrk(port, "/api/v1/bench/floor", players, key)
         peak = wrk(port, eligibility, players, key)
         at80 = at_rate(port, eligibility, players, key, target=0.8 * peak["rps"], first_latency=peak.get("p50", 0))
     finally:

@@ -61,25 +61,27 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
 ]
 
+# Browser-only middleware is wrapped by apps.core.lanes: it steps aside on the platform API (/api/v1/), which
+# has no sessions, cookies, CSRF, staff login or page policies. Same order as the middleware it wraps.
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "apps.core.lanes.StaticFiles",  # whitenoise
+    "apps.core.lanes.SecurityPolicies",  # django-csp
+    "apps.core.lanes.PermissionsPolicy",
+    "apps.core.lanes.Sessions",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "apps.staff.middleware.StaffNetworkAllowListMiddleware",
-    "apps.staff.middleware.StaffEnrolmentMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.lanes.Csrf",
+    "apps.core.lanes.Authentication",
+    "apps.core.lanes.Otp",
+    "apps.core.lanes.StaffNetworks",
+    "apps.core.lanes.StaffEnrolment",
+    "apps.core.lanes.Messages",
+    "apps.core.lanes.FrameOptions",
     "django_structlog.middlewares.RequestMiddleware",
-    "axes.middleware.AxesMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # only acts on login attempts; its check wants it by name
+    "apps.core.lanes.HistoryUser",  # simple-history
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -280,7 +282,7 @@ ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOL
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.
 DEMO_TOOLS = read("DEMO_TOOLS", "bool", default=True)
 
-# Only for `make bench`: routes /bench/floor, the SELECT-1 baseline view.
+# Only for `make bench`: routes /api/v1/bench/floor, the SELECT-1 baseline view.
 BENCH_FLOOR_ENDPOINT = read("BENCH_FLOOR_ENDPOINT", "bool", default=False)
 
 # METRICS -------------------------------------------------------------------------------------------------
