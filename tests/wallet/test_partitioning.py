@@ -35,7 +35,11 @@ def cash(player) -> Decimal:
 
 def test_the_entries_table_is_partitioned_by_month_in_place(player, caplog):
     posting.wallet_deposit(player=player, amount=D("100.00"), currency="GBP")
-    posting.wallet_bet(player=player, amount=D("5.00"), currency="GBP", round_id="r1", game_category="table")
+    for i in range(6):  # often enough that the posting's statements are prepared on this connection
+        posting.wallet_bet(player=player, amount=D("0.50"), currency="GBP", round_id=f"r1-{i}", game_category="table")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%INTO wallet_entry%'")
+        assert cursor.fetchone()[0] >= 1  # so the switch below also shows prepared statements follow the new table
     before = list(Entry.objects.order_by("id").values_list("id", "amount"))
     assert ledger_partitions_extend() == []  # nothing to extend before the switch
     with connection.cursor() as cursor:  # what COMMIT does: the switch runs in its own transaction, in real life
@@ -53,8 +57,8 @@ def test_the_entries_table_is_partitioned_by_month_in_place(player, caplog):
     with time_machine.travel(later + timedelta(days=3), tick=False):
         posting.wallet_deposit(player=player, amount=D("10.00"), currency="GBP")
         posting.wallet_win(player=player, amount=D("7.50"), currency="GBP", round_id="r2", game_category="table")
-    assert rows_per_partition() == {partitioning.HISTORY: 6, partitioning.month_name(boundary): 4}
-    assert cash(player) == D("107.50")
+    assert rows_per_partition() == {partitioning.HISTORY: 16, partitioning.month_name(boundary): 4}
+    assert cash(player) == D("109.50")
     assert min(Entry.objects.filter(created_at__gte=later).values_list("id", flat=True)) > before[-1][0]
 
     # the append-only and balance guarantees hold in every partition
