@@ -117,18 +117,26 @@ def at_rate(
 ) -> dict[str, float]:
     """wrk has no rate option: give each connection a think time so that together they offer ``target``.
 
-    A connection's cycle is think time + latency, so ``rps = CONNECTIONS * 1000 / (delay + latency)``; the
-    latency at the lower load is not known in advance, so measure, correct the think time, and measure again.
+    A connection's cycle is think time + latency, so ``rps = CONNECTIONS * 1000 / (delay + latency)``. Latency
+    falls as the load falls, so one correction overshoots: short probes find the think time (a first step from
+    the formula, then the secant through the last two probes), and one full-length run at that think time is
+    what is reported.
     """
-    latency = first_latency
-    best: dict[str, float] = {}
-    for _ in range(4):
-        delay = max(0.0, CONNECTIONS * 1000 / target - latency)
-        result = wrk(port, path, players, key, delay_ms=delay, **kwargs)  # type: ignore[arg-type]
-        result["delay_ms"] = delay
-        if not best or abs(result["rps"] / target - 1) < abs(best["rps"] / target - 1):
-            best = result  # the attempt closest to the target load is the one reported
-        if abs(result["rps"] / target - 1) < 0.05:
-            break
-        latency = max(0.0, CONNECTIONS * 1000 / result["rps"] - delay)
-    return best
+    delay = max(0.0, CONNECTIONS * 1000 / target - first_latency)
+    probes: list[tuple[float, float]] = []  # (think time, rate)
+    probe_kwargs = {k: v for k, v in kwargs.items() if k != "duration"}
+    for _ in range(6):
+        rate = wrk(port, path, players, key, delay_ms=delay, duration="4s", **probe_kwargs)["rps"]  # type: ignore[arg-type]
+        probes.append((delay, rate))
+        if abs(rate / target - 1) < 0.03 or (delay == 0 and rate < target):
+            break  # close enough, or the target is beyond the peak
+        if len(probes) >= 2 and probes[-1][1] != probes[-2][1]:
+            (d0, r0), (d1, r1) = probes[-2], probes[-1]
+            delay = d1 + (target - r1) * (d1 - d0) / (r1 - r0)
+        else:
+            cycle = CONNECTIONS * 1000 / rate
+            delay = delay + cycle * (rate / target - 1)
+        delay = max(0.0, delay)
+    result = wrk(port, path, players, key, delay_ms=delay, **kwargs)  # type: ignore[arg-type]
+    result["delay_ms"] = delay
+    return result

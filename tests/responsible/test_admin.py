@@ -108,6 +108,7 @@ def test_a_data_entry_correction_is_requested_on_the_page_and_applied_by_another
     correction.refresh_from_db()
     assert correction.approved is None
     assert checker.get("/admin/responsible/exclusioncorrection/?decision=pending").status_code == 200
+    assert checker.get(f"/admin/responsible/exclusioncorrection/{correction.pk}/change/").status_code == 200
     checker.post("/admin/responsible/exclusioncorrection/", {"action": "apply", "_selected_action": [correction.pk]})
     wrong.refresh_from_db()
     assert wrong.superseded_by.term == "1y" and wrong.superseded_by.in_force()
@@ -125,6 +126,7 @@ def test_staff_set_and_remove_an_operator_limit_with_a_reason(staff_client, supp
     assert r.status_code == 302, r.content[:3000]
     limit = Limit.objects.get()
     assert (limit.source, limit.amount, limit.reason) == ("operator", Decimal("250.00"), "RG review: affordability")
+    assert client.get(f"/admin/responsible/limit/{limit.pk}/change/").status_code == 200  # read-only view
     page = client.get(f"/admin/players/player/{player.pk}/change/")
     assert b"250.00" in page.content
     r = client.post("/admin/responsible/limit/add/", {**form, "value": "", "reason": "review closed"})
