@@ -5,7 +5,8 @@ session, cookie, CSRF token, staff login, OTP device, flash message, login locko
 The middleware that serves those still costs CPU on every API request (about 0.6 ms of 4 ms on a bet,
 docs/PERFORMANCE.md), so in ``MIDDLEWARE`` each of them is wrapped by ``browser_only``: on an API path the
 wrapper hands the request straight on, elsewhere it is the middleware itself, hooks included. Request ids, logs,
-metrics and the security headers stay on both lanes.
+metrics and the security headers stay on both lanes, and so do three cheap ones that checks look for by name:
+CSRF (the API's views are exempt anyway), X-Frame-Options and django-axes (it acts on login attempts only).
 """
 
 from __future__ import annotations
@@ -62,11 +63,9 @@ SecurityPolicies = browser_only("csp.middleware.CSPMiddleware")
 PermissionsPolicy = browser_only("django_permissions_policy.PermissionsPolicyMiddleware")
 StaticFiles = browser_only("whitenoise.middleware.WhiteNoiseMiddleware")
 Sessions = browser_only("django.contrib.sessions.middleware.SessionMiddleware")
-Csrf = browser_only("django.middleware.csrf.CsrfViewMiddleware")
 Authentication = browser_only("django.contrib.auth.middleware.AuthenticationMiddleware")
 Otp = browser_only("django_otp.middleware.OTPMiddleware")
 StaffNetworks = browser_only("apps.staff.middleware.StaffNetworkAllowListMiddleware")
 StaffEnrolment = browser_only("apps.staff.middleware.StaffEnrolmentMiddleware")
 Messages = browser_only("django.contrib.messages.middleware.MessageMiddleware")
-FrameOptions = browser_only("django.middleware.clickjacking.XFrameOptionsMiddleware")
 HistoryUser = browser_only("simple_history.middleware.HistoryRequestMiddleware")

@@ -13,7 +13,7 @@ def test_the_api_lane_has_no_session_cookie_or_page_policies_but_keeps_ids_and_s
     response = platform_client.api().get(f"/api/v1/players/{player.external_id}/")
     assert response.status_code == 200
     assert response["X-Request-ID"] and response["X-Content-Type-Options"] == "nosniff"
-    for browser_only in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy", "Vary"):
+    for browser_only in ("Content-Security-Policy", "Permissions-Policy", "Vary"):
         assert browser_only not in response, browser_only
     assert not response.cookies
 
@@ -29,3 +29,11 @@ def test_the_browser_lane_still_gets_every_page_policy(client):
     response = client.get("/admin/login/")
     assert response["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in response
     assert "Permissions-Policy" in response and "csrftoken" in response.cookies
+
+
+def test_the_deploy_checks_still_find_csrf_and_frame_protection():
+    from django.core import checks
+
+    found = {m.id for m in checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])}
+    assert not {"security.W002", "security.W003"} & found
+    assert not {m.id for m in checks.run_checks(tags=[checks.Tags.admin])}  # sessions, auth, messages found
