@@ -13,6 +13,7 @@ from unfold.decorators import action
 from apps.api import services
 from apps.api.models import ApiClient
 from apps.api.scopes import Scope
+from apps.core.admin_tools import ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError, ValidationFailed
 
 
@@ -52,7 +53,7 @@ class ApiClientForm(forms.ModelForm):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(ModelAdmin):  # type: ignore[misc]
+class ApiClientAdmin(ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
     form = ApiClientForm
     list_display = ("name", "prefix", "scope_list", "revoked", "created", "last_used_at", "expiry_date")
     list_filter = ("revoked",)

@@ -9,11 +9,12 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
+from apps.core.admin_tools import ServiceRefusalAdminMixin
 from apps.geo.models import IpOverride, Jurisdiction, RulePack
 from apps.geo.services import geo_config_delete, geo_config_save
 
 
-class GeoConfigAdminMixin:
+class GeoConfigAdminMixin(ServiceRefusalAdminMixin):
     """Saves and deletes go through the versioning, auditing services: edits take effect on the next check."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:

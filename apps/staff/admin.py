@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from apps.core.admin_tools import ReadOnlyAdminMixin
+from apps.core.admin_tools import ReadOnlyAdminMixin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
 from apps.staff import services
 from apps.staff.models import StaffUser
@@ -40,7 +40,7 @@ class StaffCreationForm(UserCreationForm):  # type: ignore[misc]
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(BaseUserAdmin, ModelAdmin):  # type: ignore[misc]
+class StaffUserAdmin(ServiceRefusalAdminMixin, BaseUserAdmin, ModelAdmin):  # type: ignore[misc]
     form = StaffChangeForm
     add_form = StaffCreationForm
     change_password_form = AdminPasswordChangeForm
