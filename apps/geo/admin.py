@@ -42,7 +42,7 @@ class RulePackInline(TabularInline):  # type: ignore[misc]
 
 @admin.register(Jurisdiction)
 class JurisdictionAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ignore[misc]
-    list_display = ("code", "name")
+    list_display = ("code", "name", "time_zone")
     search_fields = ("code", "name")
     inlines = [RulePackInline]
 

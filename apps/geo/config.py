@@ -57,6 +57,7 @@ class Rules:
     session_break_after_minutes: int | None
     session_break_minutes: int | None
     bonus_wagering_cap: int | None
+    time_zone: str = "UTC"  # the jurisdiction's calendar (limit periods)
 
     def max_stakes_for_age(self, age: int) -> dict[str, StakeCap]:
         """The tightest stake cap per game category that applies at ``age``."""
@@ -166,6 +167,7 @@ def _load(version: int) -> GeoSnapshot:
                 session_break_after_minutes=pack.session_break_after_minutes,
                 session_break_minutes=pack.session_break_minutes,
                 bonus_wagering_cap=pack.bonus_wagering_cap,
+                time_zone=pack.jurisdiction.time_zone,
             )
         )
     for override in IpOverride.objects.filter(active=True):

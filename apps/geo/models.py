@@ -8,8 +8,10 @@ takes effect on the next check on every worker, and no check ever runs on stale 
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -18,12 +20,25 @@ from simple_history.models import HistoricalRecords
 from apps.geo.choices import OverrideAction, SelfExclusionRegister
 
 
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError("Not an IANA time zone (e.g. Europe/Berlin).") from exc
+
+
 class Jurisdiction(models.Model):
     """A market: a country (``GB``) or a region of one (``CA-ON``, ``US-NJ``). Residence in a region without its
     own jurisdiction falls back to the country's."""
 
     code = models.CharField(max_length=6, unique=True, help_text="ISO 3166-1 alpha-2, or ISO 3166-2 for a region")
     name = models.CharField(max_length=100)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the market's calendar: a limit's day, week and month start at its midnight",
+    )
     history = HistoricalRecords()
 
     class Meta:

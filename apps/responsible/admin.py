@@ -52,7 +52,8 @@ def limits_with_usage(player: Player) -> list[dict[str, Any]]:
     now = timezone.now()
     rules = services.rules_for(player, now)
     limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, now.date()))
-    rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now)]
+    zone = rules.time_zone if rules is not None else "UTC"
+    rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now, zone)]
     rows += [
         {"kind": lim.kind, "period": lim.period, "source": lim.source, "limit": f"{lim.minutes} min"}
         for lim in limits

@@ -90,8 +90,9 @@ def check_limits(ctx: CheckContext) -> None:
     relevant = [lim for lim in limits if kinds and lim.kind in kinds and lim.amount is not None]
     if not relevant:
         return
-    uses = money_usage(ctx.facts["id"], relevant, ctx.facts["currency"], ctx.now)
-    ctx.result.notes["limits"], ctx.result.notes["now"] = uses, ctx.now
+    zone = rules.time_zone if rules is not None else "UTC"
+    uses = money_usage(ctx.facts["id"], relevant, ctx.facts["currency"], ctx.now, zone)
+    ctx.result.notes["limits"], ctx.result.notes["now"], ctx.result.notes["zone"] = uses, ctx.now, zone
     amount = ctx.amount if ctx.action != Action.MARKETING else None
     reached = [u for u in uses if (u.used + amount > u.limit.amount if amount else u.used >= u.limit.amount)]  # type: ignore[operator]
     if reached:
@@ -156,7 +157,7 @@ def raise_limit_flags(player_id: int, result: Eligibility, amount: Decimal) -> N
         total = use.used + amount
         if not limit_amount or total * 100 < limit_amount * 80:
             continue
-        start = period_start(use.limit.period, result.notes["now"])
+        start = period_start(use.limit.period, result.notes["now"], result.notes.get("zone", "UTC"))
         key = (
             f"{use.limit.kind}:{use.limit.period}:{use.limit.source}:{'net' if use.limit.net else ''}:{start:%Y-%m-%d}"
         )

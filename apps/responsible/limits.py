@@ -1,6 +1,7 @@
 """Effective limits and their usage, computed from the wallet's ledger.
 
-Periods are calendar periods in UTC: the day from 00:00, the week from Monday 00:00, the month from the 1st.
+Periods are calendar periods of the jurisdiction's clock (``Jurisdiction.time_zone``): the day from local
+midnight, the week from Monday's, the month from the 1st's; a player with no jurisdiction counts in UTC.
 The effective limit of a kind and period is the lowest of the player's own, the operator's and the
 jurisdiction's cap. Usage, per period:
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
@@ -45,13 +47,15 @@ class EffectiveLimit:
         return "net_deposit" if self.kind == LimitKind.DEPOSIT and self.net else str(self.kind)
 
 
-def period_start(period: str, now: datetime) -> datetime:
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "day":
-        return day
+def period_start(period: str, now: datetime, zone: str = "UTC") -> datetime:
+    """When the current ``period`` began, at local midnight in ``zone`` (an aware datetime)."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
     if period == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
+        today -= timedelta(days=today.weekday())
+    elif period != "day":
+        today = today.replace(day=1)
+    return datetime.combine(today, time(0), tzinfo=tz)
 
 
 def json_fact(facts: dict[str, Any], name: str) -> list[Any]:
@@ -95,11 +99,11 @@ def limits_from_facts(facts: dict[str, Any], rules: Rules | None, age: int) -> l
     return found
 
 
-def usage(player_id: int, periods: set[str], now: datetime) -> dict[tuple[str, str], Decimal]:
+def usage(player_id: int, periods: set[str], now: datetime, zone: str = "UTC") -> dict[tuple[str, str], Decimal]:
     """(usage key, period) -> amount used in the current period; one query over the player's transactions."""
     if not periods:
         return {}
-    starts = {period: period_start(period, now) for period in sorted(periods)}
+    starts = {period: period_start(period, now, zone) for period in sorted(periods)}
     columns, params = [], []
     for start in starts.values():
         columns.append(
@@ -157,7 +161,9 @@ class LimitUse:
         }
 
 
-def money_usage(player_id: int, limits: list[EffectiveLimit], currency: str, now: datetime) -> list[LimitUse]:
+def money_usage(
+    player_id: int, limits: list[EffectiveLimit], currency: str, now: datetime, zone: str = "UTC"
+) -> list[LimitUse]:
     money = [lim for lim in limits if lim.amount is not None and lim.currency == currency]
-    used = usage(player_id, {lim.period for lim in money}, now)
+    used = usage(player_id, {lim.period for lim in money}, now, zone)
     return [LimitUse(limit=lim, used=used[(lim.usage_key, lim.period)]) for lim in money]

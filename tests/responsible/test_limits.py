@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -155,3 +155,40 @@ def test_two_concurrent_deposits_cannot_both_slip_under_a_limit(geo_rules):
         t.join()
     assert sorted(outcomes) == ["limit_reached"] * 5 + ["ok"]
     assert LedgerTransaction.objects.filter(type="deposit").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("country", "currency", "utc_hour_of_local_midnight"),
+    [("DE", "EUR", 22), ("GB", "GBP", 23)],  # in July: CEST is UTC+2, BST is UTC+1
+)
+def test_a_daily_limit_resets_at_the_jurisdictions_midnight_not_utcs(country, currency, utc_hour_of_local_midnight):
+    player = PlayerFactory(country=country, currency=currency)
+    services.limit_set(actor=ACTOR, player=player, kind="deposit", period="day", value="100.00")
+    midnight = datetime(2027, 7, 10, utc_hour_of_local_midnight, tzinfo=UTC)  # local midnight, 10 to 11 July
+    with time_machine.travel(midnight - timedelta(minutes=30), tick=False):
+        deposit(player, "90.00")
+    with time_machine.travel(midnight - timedelta(minutes=10), tick=False):
+        with pytest.raises(posting.PostingRefused) as refused:
+            deposit(player, "20.00")  # the same local day
+        assert refused.value.code == "limit_reached"
+    with time_machine.travel(midnight + timedelta(minutes=10), tick=False):
+        deposit(player, "90.00")  # a new local day, though still 10 July in UTC
+        overview = services.rules_for(player)
+        assert overview is not None and overview.time_zone in ("Europe/Berlin", "Europe/London")
+    flags = set(Flag.objects.filter(player=player).values_list("period_key", flat=True))
+    assert {key[-10:] for key in flags} == {"2027-07-10", "2027-07-11"}  # one 80% flag per local day
+
+
+@pytest.mark.parametrize(
+    ("period", "now", "zone", "start"),
+    [
+        ("week", datetime(2027, 3, 7, 23, 30, tzinfo=UTC), "Europe/Berlin", "2027-03-08T00:00:00+01:00"),  # Monday
+        ("month", datetime(2027, 3, 31, 22, 30, tzinfo=UTC), "Europe/Berlin", "2027-04-01T00:00:00+02:00"),  # DST
+        ("day", datetime(2027, 1, 5, 3, 0, tzinfo=UTC), "America/Toronto", "2027-01-04T00:00:00-05:00"),
+        ("day", datetime(2027, 1, 5, 3, 0, tzinfo=UTC), "UTC", "2027-01-05T00:00:00+00:00"),
+    ],
+)
+def test_periods_start_at_local_midnight(period, now, zone, start):
+    from apps.responsible.limits import period_start
+
+    assert period_start(period, now, zone).isoformat() == start
