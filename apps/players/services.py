@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
 from apps.geo.decision import REGISTRATION, decide
@@ -203,6 +204,9 @@ def player_set_status(*, actor: AuditActor | None, player: Player, status: str, 
         target=player,
         data={"old": old, "new": status, "reason": reason},
     )
+    # the platform ends the player's sessions at once; staff reasons never leave the backoffice
+    event = "player.unblocked" if status == PlayerStatus.ACTIVE else "player.blocked"
+    outbox_emit(event, key=player.external_id, data={"player": player.external_id, "status": status})
     return player
 
 
@@ -224,6 +228,11 @@ def player_set_block(
         action=f"player.{'blocked' if blocked else 'unblocked'}_for_{capability}",
         target=player,
         data={"capability": capability, "blocked": blocked, "reason": reason},
+    )
+    outbox_emit(
+        "player.blocked" if blocked else "player.unblocked",
+        key=player.external_id,
+        data={"player": player.external_id, "capabilities": [capability]},
     )
     return player
 

@@ -178,3 +178,19 @@ def test_with_redis_up_the_change_nudges_a_worker_through_the_real_broker(player
     sent = [m for m in broker.lrange(queue, 0, -1) if json.loads(m)["headers"]["id"] == task_id]
     assert len(sent) == 1 and json.loads(sent[0])["headers"]["task"] == outbox.OUTBOX_TASK
     broker.lrem(queue, 1, sent[0])  # no worker runs in the tests: leave the broker as found
+
+
+def test_staff_blocks_on_the_player_page_reach_the_platform_without_their_reasons(player, receiver, subscriber, mlro):
+    from apps.players.services import player_set_block, player_set_status
+
+    player_set_block(actor=mlro, player=player, capability="deposit", blocked=True, reason="SAR pending review")
+    player_set_status(actor=mlro, player=player, status="suspended", reason="source of funds")
+    player_set_status(actor=mlro, player=player, status="active", reason="documents received")
+    assert outbox.deliver_due() == 3
+    events = [json.loads(body) for _, body in receiver.received]
+    assert [(e["type"], e["data"].get("status"), e["data"].get("capabilities")) for e in events] == [
+        ("player.blocked", None, ["deposit"]),
+        ("player.blocked", "suspended", None),
+        ("player.unblocked", "active", None),
+    ]
+    assert not any("SAR" in body.decode() or "funds" in body.decode() for _, body in receiver.received)
