@@ -260,6 +260,7 @@ def exclusion_correction_request(
     reason = _reason(reason)
     if not is_valid_term(term) or (term in OPEN_ENDED) != (ends_at is None):
         raise ValidationFailed("The term and the end do not agree.", fields={"term": ["Check the term and end."]})
+    _check_offered(exclusion, term)
     if exclusion.superseded_by_id:
         raise Conflict("This exclusion was already corrected.", code="already_corrected")
     correction = ExclusionCorrection.objects.create(
@@ -272,6 +273,31 @@ def exclusion_correction_request(
         data={"exclusion": exclusion.pk, "term": term, "ends_at": ends_at, "reason": reason},
     )
     return correction
+
+
+def _check_offered(exclusion: Exclusion, term: str) -> None:
+    """A correction keys in what the player chose, so it must be a term the jurisdiction offered then."""
+    rules = rules_for(exclusion.player, exclusion.starts_at)
+    if exclusion.kind == ExclusionKind.SELF_EXCLUSION:
+        allowed = (
+            rules.self_exclusion_terms if rules and rules.self_exclusion_terms else ("6m", "1y", "5y", "permanent")
+        )
+        if term not in allowed:
+            raise ValidationFailed(
+                f"The terms offered there are {', '.join(allowed)}.",
+                code="term_not_allowed",
+                fields={"term": [f"One of {', '.join(allowed)}."]},
+            )
+    elif exclusion.kind == ExclusionKind.TIME_OUT:
+        low = (rules.timeout_min_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[0]
+        high = (rules.timeout_max_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[1]
+        hours = int(term[:-1]) if term.endswith("h") and term[:-1].isdigit() else -1
+        if not low <= hours <= high:
+            raise ValidationFailed(
+                f"A time-out there lasts {low} to {high} hours, written like 72h.",
+                code="term_not_allowed",
+                fields={"term": [f"{low}h to {high}h."]},
+            )
 
 
 @transaction.atomic

@@ -143,6 +143,17 @@ def test_an_operator_block_needs_a_reason_and_a_second_person_to_lift(country, c
 def test_a_correction_needs_two_staff_members_and_supersedes_the_row(country, currency, support_agent, mlro):
     player = PlayerFactory(country=country, currency=currency)
     wrong = services.self_exclude(actor=ACTOR, player=player, term="5y")
+    with pytest.raises(Exception) as exc:  # a correction is a term the jurisdiction offered, not a shortcut
+        services.exclusion_correction_request(
+            actor=support_agent, exclusion=wrong, term="7d", ends_at=wrong.starts_at + timedelta(days=7), reason="x"
+        )
+    assert exc.value.code == "term_not_allowed"
+    timeout = services.time_out(actor=ACTOR, player=PlayerFactory(country=country, currency=currency), hours=48)
+    with pytest.raises(Exception) as exc:
+        services.exclusion_correction_request(
+            actor=support_agent, exclusion=timeout, term="1h", ends_at=timeout.starts_at, reason="x"
+        )
+    assert exc.value.code == "term_not_allowed"
     correction = services.exclusion_correction_request(
         actor=support_agent,
         exclusion=wrong,
