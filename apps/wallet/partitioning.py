@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ DEFAULT = "wallet_entry_default"
 KEY_INDEX = "wallet_entry_id_created_key"
 RANGE_CHECK = "wallet_entry_before_boundary"
 MONTHS_AHEAD = 3
+LOCK_TIMEOUT_MS = 5000  # the switch gives up (and can be run again) rather than stall postings for longer
 
 
 @dataclass(frozen=True)
@@ -85,23 +86,48 @@ def first_boundary(today: date | None = None) -> date:
 
 
 def prepare(boundary: date, *, concurrently: bool = True) -> None:
-    """Steps 1 and 2: online. ``concurrently=False`` only where a transaction is already open (tests)."""
+    """Steps 1 and 2: online. ``concurrently=False`` only where a transaction is already open (tests).
+
+    Adding the CHECK takes a brief exclusive lock: it gives up after ``LOCK_TIMEOUT_MS`` instead of queueing
+    postings behind a long reader."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE UNIQUE INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS {KEY_INDEX} "
             f"ON {TABLE} (id, created_at)"
         )
-        cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
-        cursor.execute(
-            f"ALTER TABLE {TABLE} ADD CONSTRAINT {RANGE_CHECK} CHECK (created_at < {_literal(boundary)}) NOT VALID"
-        )
-        cursor.execute(f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {RANGE_CHECK}")
+        cursor.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
+        try:
+            cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
+            cursor.execute(
+                f"ALTER TABLE {TABLE} ADD CONSTRAINT {RANGE_CHECK} CHECK (created_at < {_literal(boundary)}) NOT VALID"
+            )
+            cursor.execute(f"ALTER TABLE {TABLE} VALIDATE CONSTRAINT {RANGE_CHECK}")
+        finally:
+            cursor.execute("RESET lock_timeout")
 
 
-def abandon() -> None:
-    """Undo step 2 if the switch does not happen (the CHECK would refuse rows once the boundary passes)."""
+def _range_check_exists() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
+        cursor.execute(
+            "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s", [TABLE, RANGE_CHECK]
+        )
+        return cursor.fetchone() is not None
+
+
+def abandon() -> bool:
+    """Undo step 2 when the switch did not happen: left in place, the CHECK would refuse every posting once the
+    boundary passes. Returns whether the table is clean; if the lock could not be had, the daily ``extend``
+    tries again (and logs an error until it succeeds)."""
+    if not _range_check_exists():
+        return True
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
+            cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
+    except DatabaseError:
+        log.error("ledger: could not drop %s from %s yet; the daily partition task retries", RANGE_CHECK, TABLE)
+        return False
+    return True
 
 
 def _definitions(cursor) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
@@ -129,6 +155,8 @@ def _definitions(cursor) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no
 def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partition]:
     """Step 3: the short switch, in one transaction. Run ``prepare`` first (``switch`` does both)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        # Waiting for the lock queues every bet behind it: give up after LOCK_TIMEOUT (a long report holds it)
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
         cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
         if is_partitioned():
             raise RuntimeError(f"{TABLE} is already partitioned")
@@ -193,8 +221,8 @@ def _create_months(cursor, start: date, until: date) -> list[str]:  # type: igno
 def switch(*, months_ahead: int = MONTHS_AHEAD, concurrently: bool = True) -> list[Partition]:
     """The whole switch: prepare online, then convert; the CHECK is removed again if the switch fails."""
     boundary = first_boundary()
-    prepare(boundary, concurrently=concurrently)
     try:
+        prepare(boundary, concurrently=concurrently)
         return convert(boundary, months_ahead=months_ahead)
     except Exception:
         abandon()
@@ -202,8 +230,10 @@ def switch(*, months_ahead: int = MONTHS_AHEAD, concurrently: bool = True) -> li
 
 
 def extend(*, months_ahead: int = MONTHS_AHEAD) -> list[str]:
-    """Partitions through the month ``months_ahead`` months from now (nothing if not partitioned)."""
+    """Partitions through the month ``months_ahead`` months from now. On a plain table: nothing, except
+    removing the range CHECK of a switch that failed and could not clean up after itself."""
     if not is_partitioned():
+        abandon()
         return []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {DEFAULT} LIMIT 1) x")  # noqa: S608 (a constant)

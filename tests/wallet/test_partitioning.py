@@ -105,3 +105,36 @@ def test_a_failed_switch_leaves_the_plain_table_and_no_range_check(player):
         cursor.execute("SELECT count(*) FROM pg_constraint WHERE conname = %s", [partitioning.RANGE_CHECK])
         assert cursor.fetchone()[0] == 0
     assert boundary > timezone.now().date()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_switch_blocked_by_a_long_reader_gives_up_and_leaves_no_check_behind(geo_rules, monkeypatch, caplog):
+    """The real sequence, committed: the index is built CONCURRENTLY; a reader holding the table makes the
+    switch give up after the lock timeout instead of queueing postings; the daily task removes the CHECK."""
+    import psycopg
+
+    monkeypatch.setattr(partitioning, "LOCK_TIMEOUT_MS", 200)
+    db = connection.settings_dict
+    boundary = partitioning.first_boundary()
+    try:
+        partitioning.prepare(boundary)  # committed, CONCURRENTLY
+        assert partitioning._range_check_exists()
+        with psycopg.connect(
+            host=db["HOST"] or "127.0.0.1",
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            dbname=db["NAME"],
+        ) as reader:
+            reader.execute("LOCK TABLE wallet_entry IN ACCESS SHARE MODE")  # a long report, say
+            with pytest.raises(DatabaseError, match="lock timeout"):
+                partitioning.convert(boundary)
+            with caplog.at_level("ERROR", logger="apps.wallet.partitioning"):
+                assert partitioning.abandon() is False  # cannot drop it while the reader holds the table
+            assert "retries" in caplog.text
+        assert ledger_partitions_extend() == [] and not partitioning._range_check_exists()
+        assert not partitioning.is_partitioned()
+    finally:
+        partitioning.abandon()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {partitioning.KEY_INDEX}")
