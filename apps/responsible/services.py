@@ -28,6 +28,7 @@ from apps.responsible.models import Exclusion, ExclusionCorrection, Interaction,
 from apps.staff.models import StaffUser
 
 DEFAULT_TIMEOUT_HOURS = (24, 24 * 42)
+DEFAULT_TERMS = ("6m", "1y", "5y", "permanent")
 
 
 def rules_for(player: Player, at: datetime | None = None) -> Rules | None:
@@ -57,6 +58,18 @@ def _emit(player: Player, type: str, **data: object) -> None:
     outbox_emit(type, key=player.external_id, data={"player": player.external_id, **data})
 
 
+def offered_terms(rules: Rules | None) -> tuple[str, ...]:
+    """The self-exclusion terms a jurisdiction offers (a common set where its rule pack names none)."""
+    return rules.self_exclusion_terms if rules and rules.self_exclusion_terms else DEFAULT_TERMS
+
+
+def timeout_range(rules: Rules | None) -> tuple[int, int]:
+    """The shortest and longest time-out a jurisdiction allows, in hours."""
+    low = (rules.timeout_min_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[0]
+    high = (rules.timeout_max_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[1]
+    return low, high
+
+
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -77,8 +90,7 @@ def time_out(*, actor: AuditActor | None, player: Player, hours: int, api_client
     player = player_lock(player)
     now = timezone.now()
     rules = rules_for(player, now)
-    low = (rules.timeout_min_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[0]
-    high = (rules.timeout_max_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[1]
+    low, high = timeout_range(rules)
     if not isinstance(hours, int) or isinstance(hours, bool) or not low <= hours <= high:
         raise ValidationFailed(
             f"A time-out here lasts {low} to {high} hours.",
@@ -112,7 +124,7 @@ def self_exclude(*, actor: AuditActor | None, player: Player, term: str, api_cli
     player = player_lock(player)
     now = timezone.now()
     rules = rules_for(player, now)
-    allowed = rules.self_exclusion_terms if rules and rules.self_exclusion_terms else ("6m", "1y", "5y", "permanent")
+    allowed = offered_terms(rules)
     if term not in allowed:
         raise ValidationFailed(
             f"The terms offered here are {', '.join(allowed)}.",
@@ -279,9 +291,7 @@ def _check_offered(exclusion: Exclusion, term: str) -> None:
     """A correction keys in what the player chose, so it must be a term the jurisdiction offered then."""
     rules = rules_for(exclusion.player, exclusion.starts_at)
     if exclusion.kind == ExclusionKind.SELF_EXCLUSION:
-        allowed = (
-            rules.self_exclusion_terms if rules and rules.self_exclusion_terms else ("6m", "1y", "5y", "permanent")
-        )
+        allowed = offered_terms(rules)
         if term not in allowed:
             raise ValidationFailed(
                 f"The terms offered there are {', '.join(allowed)}.",
@@ -289,8 +299,7 @@ def _check_offered(exclusion: Exclusion, term: str) -> None:
                 fields={"term": [f"One of {', '.join(allowed)}."]},
             )
     elif exclusion.kind == ExclusionKind.TIME_OUT:
-        low = (rules.timeout_min_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[0]
-        high = (rules.timeout_max_hours if rules else None) or DEFAULT_TIMEOUT_HOURS[1]
+        low, high = timeout_range(rules)
         hours = int(term[:-1]) if term.endswith("h") and term[:-1].isdigit() else -1
         if not low <= hours <= high:
             raise ValidationFailed(

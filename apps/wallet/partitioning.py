@@ -35,6 +35,8 @@ from dateutil.relativedelta import relativedelta
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from apps.audit.services import SystemActor, audit_log
+
 log = logging.getLogger(__name__)
 
 TABLE = "wallet_entry"
@@ -198,7 +200,12 @@ def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partiti
         cursor.execute(f"CREATE TABLE {DEFAULT} PARTITION OF {TABLE} DEFAULT")
         this_month = timezone.now().date().replace(day=1)
         until = max(boundary, this_month + relativedelta(months=months_ahead)) + relativedelta(months=1)
-        _create_months(cursor, boundary, until)  # through the month ``months_ahead`` from now, as ``extend``
+        created = _create_months(cursor, boundary, until)  # through the month ``months_ahead`` from now
+        audit_log(
+            actor=SystemActor("ledger_partition"),
+            action="ledger.entries_partitioned",
+            data={"boundary": boundary.isoformat(), "history": HISTORY, "partitions": created},
+        )
     log.info("ledger entries partitioned by month from %s", boundary)
     return partitions()
 
@@ -241,7 +248,14 @@ def extend(*, months_ahead: int = MONTHS_AHEAD) -> list[str]:
             log.error("ledger: %s holds rows: a month partition was missing; move them before adding it", DEFAULT)
         this_month = timezone.now().date().replace(day=1)
         start = max([this_month, *(_upper_bound(p) for p in partitions())])
-        return _create_months(cursor, start, this_month + relativedelta(months=months_ahead + 1))
+        created = _create_months(cursor, start, this_month + relativedelta(months=months_ahead + 1))
+        if created:
+            audit_log(
+                actor=SystemActor("ledger_partitions_extend"),
+                action="ledger.partitions_created",
+                data={"partitions": created},
+            )
+        return created
 
 
 def _upper_bound(partition: Partition) -> date:

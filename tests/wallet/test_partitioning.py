@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
 from apps.wallet import partitioning, posting
 from apps.wallet.models import Account, Entry, LedgerTransaction
 from apps.wallet.tasks import ledger_partitions_extend
@@ -75,7 +76,13 @@ def test_the_entries_table_is_partitioned_by_month_in_place(player, caplog):
     call_command("ledger_verify", stdout=out)
     assert "Ledger verified" in out.getvalue()
 
+    switched = AuditEvent.objects.get(action="ledger.entries_partitioned")
+    assert (
+        switched.data["boundary"] == boundary.isoformat()
+        and partitioning.month_name(boundary) in switched.data["partitions"]
+    )
     call_command("ledger_partition", "--extend", "--months-ahead", "5", stdout=out)
+    assert AuditEvent.objects.filter(action="ledger.partitions_created").count() == 1
     names = {p.name for p in partitioning.partitions()}
     this_month = timezone.now().date().replace(day=1)
     assert partitioning.month_name(this_month + relativedelta(months=5)) in names

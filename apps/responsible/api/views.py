@@ -76,7 +76,7 @@ class OverviewView(APIView):
                     (exclusion_dict(e) for e in in_force if e.kind == ExclusionKind.SELF_EXCLUSION), None
                 ),
                 "reality_check_minutes": rules.reality_check_minutes if rules else None,
-                "self_exclusion_terms": list(rules.self_exclusion_terms) if rules else [],
+                "self_exclusion_terms": list(services.offered_terms(rules)),
             }
         )
 
