@@ -15,11 +15,15 @@ from backoffice.settings.base import CACHES, DATABASES
 
 # Each pytest-xdist worker gets its own key space, so throttles and lockouts of one never leak into another.
 # (Set here, not through os.environ: the controller process would pass its value on to the workers.)
-CACHES["default"]["KEY_PREFIX"] = f"pitboss-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CACHES["default"]["KEY_PREFIX"] = (
+    f"pitboss-test-{os.environ.get('TEST_DATABASE_NAME', '')}{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+)
 
 # Argon2 is deliberately slow; tests that do not test hashing should not pay for it on every user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DATABASES["default"]["TEST"] = {"NAME": "test_pitboss"}
+# Two checkouts (or two sessions) testing at once on one server set TEST_DATABASE_NAME, REDIS_URL and
+# CELERY_BROKER_URL apart; the defaults are what `make test` uses.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_pitboss")}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
