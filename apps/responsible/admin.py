@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
-from apps.geo.terms import OPEN_ENDED, is_valid_term, term_end
+from apps.geo.terms import is_valid_term
 from apps.players.choices import Action
 from apps.players.forms import PlayerField, PlayerPrefillMixin
 from apps.players.models import Player
@@ -120,8 +120,7 @@ class ReasonForm(forms.Form):
 class CorrectionForm(forms.Form):
     """A data-entry correction: the term that should have been keyed in; the end follows from the start."""
 
-    term = forms.CharField(max_length=12, help_text="e.g. 6m, 1y, 5y, permanent, 72h")
-    ends_at = forms.DateTimeField(required=False, help_text="Empty: computed from the start and the term")
+    term = forms.CharField(max_length=12, help_text="e.g. 6m, 1y, 5y, permanent, 72h; the end follows from the start")
     reason = forms.CharField(max_length=500)
 
     def __init__(self, *args: Any, exclusion: Exclusion, **kwargs: Any) -> None:
@@ -133,8 +132,6 @@ class CorrectionForm(forms.Form):
         term = (data.get("term") or "").strip()
         if term and not is_valid_term(term):
             self.add_error("term", "Not a term (use e.g. 6m, 1y, permanent).")
-        elif term and data.get("ends_at") is None and term not in OPEN_ENDED:
-            data["ends_at"] = term_end(term, self.exclusion.starts_at)
         data["term"] = term
         return data
 
@@ -301,7 +298,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             "can_decide_lift": lift_pending
             and not exclusion.lift_approved_by_id
             and user.has_perm("responsible.decide_lift"),
-            "can_correct": not exclusion.superseded_by_id and user.has_perm("responsible.correct_exclusion"),
+            "can_correct": not operator and not exclusion.superseded_by_id and user.has_perm("responsible.correct_exclusion"),
             "corrections": list(exclusion.corrections.select_related("requested_by", "decided_by").order_by("-id")),
             **(extra_context or {}),
         }

@@ -45,6 +45,20 @@ EXCLUSION_GUARD = """
     ) THEN
         RAISE EXCEPTION 'a player''s own exclusion % cannot be shortened', OLD.id USING ERRCODE = 'check_violation';
     END IF;
+    -- a correction supersedes a player's own exclusion: the replacement keeps the person, kind and start, and
+    -- neither ends nor releases it before the time of the correction
+    IF OLD.superseded_by_id IS NULL AND NEW.superseded_by_id IS NOT NULL AND OLD.kind <> 'operator' THEN
+        SELECT * INTO replacement FROM responsible_exclusion WHERE id = NEW.superseded_by_id;
+        IF replacement.player_id IS DISTINCT FROM OLD.player_id OR replacement.kind IS DISTINCT FROM OLD.kind
+           OR replacement.starts_at IS DISTINCT FROM OLD.starts_at
+           OR replacement.identity_fingerprint IS DISTINCT FROM OLD.identity_fingerprint
+           OR replacement.superseded_by_id IS NOT NULL
+           OR coalesce(replacement.ends_at, 'infinity'::timestamptz) <= now()
+           OR (replacement.released_at IS NOT NULL AND (replacement.released_at <= now()
+               OR replacement.released_at < coalesce(replacement.ends_at, 'infinity'::timestamptz))) THEN
+            RAISE EXCEPTION 'a correction cannot end or release exclusion %', OLD.id USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;
     RETURN NEW;
 """
 
@@ -100,7 +114,11 @@ class Exclusion(models.Model):
         triggers = [
             pgtrigger.Protect(name="rg_exclusion_no_delete", operation=pgtrigger.Delete),
             pgtrigger.Trigger(
-                name="rg_exclusion_guard", operation=pgtrigger.Update, when=pgtrigger.Before, func=EXCLUSION_GUARD
+                name="rg_exclusion_guard",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                func=EXCLUSION_GUARD,
+                declare=[("replacement", "responsible_exclusion%ROWTYPE")],
             ),
         ]
 

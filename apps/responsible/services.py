@@ -20,7 +20,7 @@ from apps.core.money import DECIMAL_TEXT, quantize
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
-from apps.geo.terms import OPEN_ENDED, is_valid_term, term_end
+from apps.geo.terms import is_valid_term, term_end
 from apps.players.models import Player
 from apps.players.services import player_lock
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
@@ -266,15 +266,25 @@ def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: boo
 
 @transaction.atomic
 def exclusion_correction_request(
-    *, actor: StaffUser, exclusion: Exclusion, term: str, ends_at: datetime | None, reason: str
+    *, actor: StaffUser, exclusion: Exclusion, term: str, reason: str
 ) -> ExclusionCorrection:
-    """Maker: a data-entry correction of an exclusion's terms (e.g. the wrong term was keyed in)."""
+    """Maker: a data-entry correction of an exclusion's term (e.g. 5y keyed in where the player chose 1y).
+
+    The end is never keyed in: it follows from the term and the original start. A correction is refused when
+    that end has already passed (it would end the exclusion at once) and must be a term the jurisdiction
+    offered (so never shorter than its minimum). Operator exclusions are lifted, not corrected.
+    """
     reason = _reason(reason)
-    if not is_valid_term(term) or (term in OPEN_ENDED) != (ends_at is None):
-        raise ValidationFailed("The term and the end do not agree.", fields={"term": ["Check the term and end."]})
-    _check_offered(exclusion, term)
+    exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
+    if exclusion.kind == ExclusionKind.OPERATOR:
+        raise Conflict("Operator exclusions are lifted (two staff members), not corrected.", code="not_correctable")
     if exclusion.superseded_by_id:
         raise Conflict("This exclusion was already corrected.", code="already_corrected")
+    term = (term or "").strip()
+    if not is_valid_term(term):
+        raise ValidationFailed("Not a term.", code="term_not_allowed", fields={"term": ["e.g. 6m, 1y, 72h."]})
+    _check_offered(exclusion, term)
+    ends_at = _corrected_end(exclusion, term, timezone.now())
     correction = ExclusionCorrection.objects.create(
         exclusion=exclusion, term=term, ends_at=ends_at, reason=reason, requested_by=actor
     )
@@ -285,6 +295,19 @@ def exclusion_correction_request(
         data={"exclusion": exclusion.pk, "term": term, "ends_at": ends_at, "reason": reason},
     )
     return correction
+
+
+def _corrected_end(exclusion: Exclusion, term: str, now: datetime) -> datetime | None:
+    """The end a corrected term gives from the exclusion's original start; refused if already past."""
+    ends_at = term_end(term, exclusion.starts_at)
+    if ends_at is not None and ends_at <= now:
+        raise ValidationFailed(
+            f"With the term {term} from {exclusion.starts_at:%Y-%m-%d} this exclusion would already have ended "
+            f"({ends_at:%Y-%m-%d %H:%M} UTC): a correction never ends an exclusion.",
+            code="correction_ends_in_past",
+            fields={"term": ["Would end in the past."]},
+        )
+    return ends_at
 
 
 def _check_offered(exclusion: Exclusion, term: str) -> None:
@@ -324,9 +347,14 @@ def exclusion_correction_decide(*, actor: StaffUser, correction: ExclusionCorrec
     if approve:
         if old.superseded_by_id:
             raise Conflict("This exclusion was already corrected.", code="already_corrected")
-        released = old.released_at
+        # the world may have moved since the request: the corrected end is checked again now
+        ends_at = _corrected_end(old, correction.term, correction.decided_at)
         if old.kind == ExclusionKind.TIME_OUT:
-            released = correction.ends_at
+            released = ends_at  # a time-out ends by itself at its (corrected, future) end
+        elif old.released_at is not None and ends_at is not None and ends_at <= old.released_at:
+            released = old.released_at  # a return already requested stays requested
+        else:
+            released = None  # still running (or now longer): the player asks to return after the new end
         result = Exclusion.objects.create(
             player_id=old.player_id,
             identity_fingerprint=old.identity_fingerprint,
@@ -334,7 +362,7 @@ def exclusion_correction_decide(*, actor: StaffUser, correction: ExclusionCorrec
             term=correction.term,
             capabilities=old.capabilities,
             starts_at=old.starts_at,
-            ends_at=correction.ends_at,
+            ends_at=ends_at,
             released_at=released,
             reason=old.reason,
             created_by=actor,

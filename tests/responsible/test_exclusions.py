@@ -144,22 +144,14 @@ def test_a_correction_needs_two_staff_members_and_supersedes_the_row(country, cu
     player = PlayerFactory(country=country, currency=currency)
     wrong = services.self_exclude(actor=ACTOR, player=player, term="5y")
     with pytest.raises(Exception) as exc:  # a correction is a term the jurisdiction offered, not a shortcut
-        services.exclusion_correction_request(
-            actor=support_agent, exclusion=wrong, term="7d", ends_at=wrong.starts_at + timedelta(days=7), reason="x"
-        )
+        services.exclusion_correction_request(actor=support_agent, exclusion=wrong, term="7d", reason="x")
     assert exc.value.code == "term_not_allowed"
     timeout = services.time_out(actor=ACTOR, player=PlayerFactory(country=country, currency=currency), hours=48)
     with pytest.raises(Exception) as exc:
-        services.exclusion_correction_request(
-            actor=support_agent, exclusion=timeout, term="1h", ends_at=timeout.starts_at, reason="x"
-        )
+        services.exclusion_correction_request(actor=support_agent, exclusion=timeout, term="1h", reason="x")
     assert exc.value.code == "term_not_allowed"
     correction = services.exclusion_correction_request(
-        actor=support_agent,
-        exclusion=wrong,
-        term="1y",
-        ends_at=wrong.starts_at + timedelta(days=365),
-        reason="keyed 5y",
+        actor=support_agent, exclusion=wrong, term="1y", reason="keyed 5y"
     )
     with pytest.raises(Exception) as exc:
         services.exclusion_correction_decide(actor=support_agent, correction=correction, approve=True)
@@ -168,3 +160,102 @@ def test_a_correction_needs_two_staff_members_and_supersedes_the_row(country, cu
     wrong.refresh_from_db()
     assert wrong.superseded_by == fixed and fixed.term == "1y"
     assert "self_excluded" in refused(player)
+
+
+def _refuse(code, fn, **kwargs):
+    with pytest.raises(Exception) as exc:
+        fn(**kwargs)
+    assert exc.value.code == code
+
+
+def test_a_correction_never_ends_a_gb_self_exclusion_whose_corrected_term_has_passed(support_agent, mlro):
+    player = PlayerFactory(country="GB", currency="GBP")
+    keyed = services.self_exclude(actor=ACTOR, player=player, term="5y")
+    with time_machine.travel(timezone.now() + timedelta(days=400), tick=False):
+        # the review's attack: "1y" from a start 13 months ago ends in the past
+        _refuse(
+            "correction_ends_in_past",
+            services.exclusion_correction_request,
+            actor=support_agent,
+            exclusion=keyed,
+            term="1y",
+            reason="keyed 5y",
+        )
+        assert not keyed.corrections.exists()
+        _refuse("exclusion_active", services.self_exclusion_return_request, actor=ACTOR, player=player)
+        assert "self_excluded" in refused(player, "deposit")
+
+
+def test_a_correction_is_checked_again_when_it_is_applied(support_agent, mlro):
+    player = PlayerFactory(country="GB", currency="GBP")
+    keyed = services.self_exclude(actor=ACTOR, player=player, term="5y")
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(days=330), tick=False):
+        correction = services.exclusion_correction_request(
+            actor=support_agent, exclusion=keyed, term="1y", reason="keyed 5y"
+        )
+    assert correction.ends_at == keyed.starts_at.replace(year=keyed.starts_at.year + 1) or correction.ends_at
+    with time_machine.travel(start + timedelta(days=370), tick=False):  # the checker comes back too late
+        _refuse(
+            "correction_ends_in_past",
+            services.exclusion_correction_decide,
+            actor=mlro,
+            correction=correction,
+            approve=True,
+        )
+        correction.refresh_from_db()
+        keyed.refresh_from_db()
+        assert correction.approved is None and keyed.superseded_by_id is None
+        assert "self_excluded" in refused(player, "deposit")
+
+
+@pytest.mark.parametrize(("country", "currency", "hours"), [("MT", "EUR", 24 * 30), ("GB", "GBP", 24 * 30)])
+def test_a_correction_never_releases_a_time_out(country, currency, hours, support_agent, mlro):
+    player = PlayerFactory(country=country, currency=currency)
+    timeout = services.time_out(actor=ACTOR, player=player, hours=hours)
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        _refuse(
+            "correction_ends_in_past",
+            services.exclusion_correction_request,
+            actor=support_agent,
+            exclusion=timeout,
+            term="24h",
+            reason="keyed 30 days",
+        )
+        correction = services.exclusion_correction_request(
+            actor=support_agent, exclusion=timeout, term="72h", reason="the player asked for three days"
+        )
+        fixed = services.exclusion_correction_decide(actor=mlro, correction=correction, approve=True)
+        assert fixed.released_at == timeout.starts_at + timedelta(hours=72) > timezone.now()
+        assert "timed_out" in refused(player, "bet")
+    assert correction.ends_at == timeout.starts_at + timedelta(hours=72)
+
+
+def test_operator_exclusions_are_lifted_not_corrected(support_agent):
+    block = services.operator_exclude(actor=support_agent, player=PlayerFactory(), reason="fraud review")
+    _refuse(
+        "not_correctable",
+        services.exclusion_correction_request,
+        actor=support_agent,
+        exclusion=block,
+        term="1y",
+        reason="x",
+    )
+
+
+def test_the_database_refuses_a_replacement_that_ends_a_self_exclusion(player):
+    keyed = services.self_exclude(actor=ACTOR, player=player, term="5y")
+    past = timezone.now() - timedelta(days=1)
+    for ends_at, released_at in ((past, None), (None, past), (timezone.now() + timedelta(days=9), past)):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            replacement = Exclusion.objects.create(
+                player=player,
+                identity_fingerprint=keyed.identity_fingerprint,
+                kind=keyed.kind,
+                term="1y",
+                starts_at=keyed.starts_at,
+                ends_at=ends_at,
+                released_at=released_at,
+            )
+            Exclusion.objects.filter(pk=keyed.pk).update(superseded_by=replacement)
+    assert "self_excluded" in refused(player, "deposit")
