@@ -298,7 +298,9 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             "can_decide_lift": lift_pending
             and not exclusion.lift_approved_by_id
             and user.has_perm("responsible.decide_lift"),
-            "can_correct": not operator and not exclusion.superseded_by_id and user.has_perm("responsible.correct_exclusion"),
+            "can_correct": not operator
+            and not exclusion.superseded_by_id
+            and user.has_perm("responsible.correct_exclusion"),
             "corrections": list(exclusion.corrections.select_related("requested_by", "decided_by").order_by("-id")),
             **(extra_context or {}),
         }

@@ -6,18 +6,28 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('responsible', '0003_roles_corrections'),
+        ("responsible", "0003_roles_corrections"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='exclusion',
-            name='rg_exclusion_guard',
+            model_name="exclusion",
+            name="rg_exclusion_guard",
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='exclusion',
-            trigger=pgtrigger.compiler.Trigger(name='rg_exclusion_guard', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE replacement responsible_exclusion%ROWTYPE;', func="\n    IF NEW.player_id IS DISTINCT FROM OLD.player_id\n       OR NEW.identity_fingerprint IS DISTINCT FROM OLD.identity_fingerprint\n       OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.term IS DISTINCT FROM OLD.term\n       OR NEW.starts_at IS DISTINCT FROM OLD.starts_at OR NEW.ends_at IS DISTINCT FROM OLD.ends_at\n       OR NEW.capabilities IS DISTINCT FROM OLD.capabilities OR NEW.reason IS DISTINCT FROM OLD.reason\n       OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN\n        RAISE EXCEPTION 'the terms of exclusion % cannot change (a correction supersedes it)', OLD.id\n            USING ERRCODE = 'check_violation';\n    END IF;\n    IF OLD.superseded_by_id IS NOT NULL AND NEW.superseded_by_id IS DISTINCT FROM OLD.superseded_by_id THEN\n        RAISE EXCEPTION 'exclusion % is already superseded', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    IF NEW.released_at IS DISTINCT FROM OLD.released_at AND OLD.kind <> 'operator' AND (\n        OLD.released_at IS NOT NULL OR NEW.released_at IS NULL\n        OR NEW.released_at < coalesce(OLD.ends_at, 'infinity'::timestamptz)\n    ) THEN\n        RAISE EXCEPTION 'a player''s own exclusion % cannot be shortened', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    -- a correction supersedes a player's own exclusion: the replacement keeps the person, kind and start, and\n    -- neither ends nor releases it before the time of the correction\n    IF OLD.superseded_by_id IS NULL AND NEW.superseded_by_id IS NOT NULL AND OLD.kind <> 'operator' THEN\n        SELECT * INTO replacement FROM responsible_exclusion WHERE id = NEW.superseded_by_id;\n        IF replacement.player_id IS DISTINCT FROM OLD.player_id OR replacement.kind IS DISTINCT FROM OLD.kind\n           OR replacement.starts_at IS DISTINCT FROM OLD.starts_at\n           OR replacement.identity_fingerprint IS DISTINCT FROM OLD.identity_fingerprint\n           OR replacement.superseded_by_id IS NOT NULL\n           OR coalesce(replacement.ends_at, 'infinity'::timestamptz) <= now()\n           OR (replacement.released_at IS NOT NULL AND (replacement.released_at <= now()\n               OR replacement.released_at < coalesce(replacement.ends_at, 'infinity'::timestamptz))) THEN\n            RAISE EXCEPTION 'a correction cannot end or release exclusion %', OLD.id USING ERRCODE = 'check_violation';\n        END IF;\n    END IF;\n    RETURN NEW;\n", hash='6eb9c673d30c7b00158f58e7a1c96126ad39639b', operation='UPDATE', pgid='pgtrigger_rg_exclusion_guard_3cf78', table='responsible_exclusion', when='BEFORE')),
+            model_name="exclusion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="rg_exclusion_guard",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE replacement responsible_exclusion%ROWTYPE;",
+                    func="\n    IF NEW.player_id IS DISTINCT FROM OLD.player_id\n       OR NEW.identity_fingerprint IS DISTINCT FROM OLD.identity_fingerprint\n       OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.term IS DISTINCT FROM OLD.term\n       OR NEW.starts_at IS DISTINCT FROM OLD.starts_at OR NEW.ends_at IS DISTINCT FROM OLD.ends_at\n       OR NEW.capabilities IS DISTINCT FROM OLD.capabilities OR NEW.reason IS DISTINCT FROM OLD.reason\n       OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN\n        RAISE EXCEPTION 'the terms of exclusion % cannot change (a correction supersedes it)', OLD.id\n            USING ERRCODE = 'check_violation';\n    END IF;\n    IF OLD.superseded_by_id IS NOT NULL AND NEW.superseded_by_id IS DISTINCT FROM OLD.superseded_by_id THEN\n        RAISE EXCEPTION 'exclusion % is already superseded', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    IF NEW.released_at IS DISTINCT FROM OLD.released_at AND OLD.kind <> 'operator' AND (\n        OLD.released_at IS NOT NULL OR NEW.released_at IS NULL\n        OR NEW.released_at < coalesce(OLD.ends_at, 'infinity'::timestamptz)\n    ) THEN\n        RAISE EXCEPTION 'a player''s own exclusion % cannot be shortened', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    -- a correction supersedes a player's own exclusion: the replacement keeps the person, kind and start, and\n    -- neither ends nor releases it before the time of the correction\n    IF OLD.superseded_by_id IS NULL AND NEW.superseded_by_id IS NOT NULL AND OLD.kind <> 'operator' THEN\n        SELECT * INTO replacement FROM responsible_exclusion WHERE id = NEW.superseded_by_id;\n        IF replacement.player_id IS DISTINCT FROM OLD.player_id OR replacement.kind IS DISTINCT FROM OLD.kind\n           OR replacement.starts_at IS DISTINCT FROM OLD.starts_at\n           OR replacement.identity_fingerprint IS DISTINCT FROM OLD.identity_fingerprint\n           OR replacement.superseded_by_id IS NOT NULL\n           OR coalesce(replacement.ends_at, 'infinity'::timestamptz) <= now()\n           OR (replacement.released_at IS NOT NULL AND (replacement.released_at <= now()\n               OR replacement.released_at < coalesce(replacement.ends_at, 'infinity'::timestamptz))) THEN\n            RAISE EXCEPTION 'a correction cannot end or release exclusion %', OLD.id USING ERRCODE = 'check_violation';\n        END IF;\n    END IF;\n    RETURN NEW;\n",
+                    hash="6eb9c673d30c7b00158f58e7a1c96126ad39639b",
+                    operation="UPDATE",
+                    pgid="pgtrigger_rg_exclusion_guard_3cf78",
+                    table="responsible_exclusion",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
