@@ -20,9 +20,11 @@ from apps.core.admin_tools import BigTableAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo.models import Jurisdiction
 from apps.players import services
+from apps.players.admin_filters import brand_filter
+from apps.players.brands import brand_save
 from apps.players.choices import Capability, PlayerStatus
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
-from apps.players.models import Player
+from apps.players.models import Brand, Player
 from apps.players.page import sections_for
 from apps.players.selectors import players_same_person
 from apps.staff.models import staff_of
@@ -73,9 +75,10 @@ class SamePersonFilter(TextFilter):  # type: ignore[misc]
 
 @admin.register(Player)
 class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
-    list_display = ("external_id", "full_name", "email", "country", "currency", "status", "created_at")
+    list_display = ("external_id", "full_name", "email", "brand", "country", "currency", "status", "created_at")
     list_display_links = ("external_id", "full_name")
-    list_filter = (StatusFilter, CountryFilter, SamePersonFilter)
+    list_select_related = ("brand",)
+    list_filter = (brand_filter(), StatusFilter, CountryFilter, SamePersonFilter)
     list_filter_submit = True
     search_fields = ("external_id", "email", "username", "phone", "first_name", "last_name")
     search_help_text = "External id, e-mail, username, phone or name (any part)."
@@ -200,3 +203,22 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             services.player_update(actor=staff_of(request), player=player, changes=changes, staff=True, reason=reason)
 
         return self._action(request, pk, "players.change_player", ProfileForm, save)
+
+
+@admin.register(Brand)
+class BrandAdmin(ModelAdmin):  # type: ignore[misc]
+    list_display = ("name", "code", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code")
+    readonly_fields = ("created_at",)
+    fields = ("code", "name", "is_active", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code", "created_at") if obj is not None else ("created_at",)  # the code is how clients name it
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # players and API clients refer to it: deactivate instead
+
+    def save_model(self, request: HttpRequest, obj: Brand, form: forms.ModelForm, change: bool) -> None:
+        saved = brand_save(actor=staff_of(request), brand=obj)  # type: ignore[arg-type]
+        obj.pk = saved.pk

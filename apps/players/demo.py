@@ -16,6 +16,7 @@ from faker import Faker
 
 from apps.audit.services import AuditActor, audit_log
 from apps.players import identity
+from apps.players.models import Brand
 
 # market: (share, country, region, currency, Faker locale, phone prefix, tld)
 MARKETS = (
@@ -29,6 +30,7 @@ MARKETS = (
     (10, "US", "US-NJ", "USD", "en_US", "+12017", "com"),
 )
 COLUMNS = (
+    "brand_id",
     "external_id",
     "username",
     "email",
@@ -67,6 +69,13 @@ COLUMNS = (
     "phone_hash",
 )
 PREFIX = "demo-"
+DEMO_BRAND_CODE = "demo-casino"
+
+
+def demo_brand() -> Brand:
+    """The brand the demo players and the demo API key belong to."""
+    brand, _ = Brand.objects.get_or_create(code=DEMO_BRAND_CODE, defaults={"name": "Demo Casino"})
+    return brand
 
 
 def _pools(rng: random.Random) -> list[dict[str, Any]]:
@@ -118,6 +127,7 @@ def seed_players(n: int, *, actor: AuditActor | None, seed: int = 7) -> int:
     rng = random.Random(seed + existing)
     pools = _pools(rng)
     weights = [p["share"] for p in pools]
+    brand_id = demo_brand().pk
     now = timezone.now()
     today = now.date()
     connection.ensure_connection()
@@ -133,6 +143,7 @@ def seed_players(n: int, *, actor: AuditActor | None, seed: int = 7) -> int:
             consent = rng.random() < 0.6
             copy.write_row(
                 (
+                    brand_id,
                     f"{PREFIX}{i:07d}",
                     f"{identity.normalise_name(first)}{i}",
                     email,

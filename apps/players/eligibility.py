@@ -40,6 +40,7 @@ CAPABILITY_BLOCKS = {
 _BASE_FACTS = (
     ("id", "p.id"),
     ("external_id", "p.external_id"),
+    ("brand_id", "p.brand_id"),  # API views answer 404 outside the client's brands
     ("status", "p.status"),
     ("blocked_deposit", "p.blocked_deposit"),
     ("blocked_bet", "p.blocked_bet"),

@@ -13,8 +13,36 @@ from django.utils import timezone
 
 from apps.players.choices import PlayerStatus, VipTier
 
+DEFAULT_BRAND_CODE = "default"
+
+
+class BrandManager(models.Manager["Brand"]):
+    def default(self) -> Brand:
+        """The brand of players and API clients that predate brands (created by the migration if missing)."""
+        brand, _ = self.get_or_create(code=DEFAULT_BRAND_CODE, defaults={"name": "Default brand"})
+        return brand
+
+
+class Brand(models.Model):
+    """A casino brand (site, skin) of the operator. A player belongs to one brand; an API client is bound to one
+    or more and sees only their players. Protection follows the person across brands (identity keys)."""
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Stable short name, e.g. lucky-spins")
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True, help_text="Inactive: no new registrations through the API")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = BrandManager()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class Player(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="players")
     external_id = models.CharField(max_length=64, help_text="The platform's id for the player (unique)")
     username = models.CharField(max_length=64)
     email = models.EmailField(max_length=254, unique=True)
@@ -74,6 +102,7 @@ class Player(models.Model):
             models.Index(fields=["phone_hash"], name="player_phone_hash_idx"),
             models.Index(fields=["status", "-id"], name="player_status_idx"),
             models.Index(fields=["country", "-id"], name="player_country_idx"),
+            models.Index(fields=["brand", "-id"], name="player_brand_idx"),
             # the admin's search compiles icontains to UPPER(col) LIKE '%x%': trigram indexes on UPPER(col)
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="player_email_trgm"),
             GinIndex(OpClass(Upper("username"), name="gin_trgm_ops"), name="player_username_trgm"),
@@ -104,6 +133,7 @@ class Player(models.Model):
                     "marketing_phone",
                     "marketing_post",
                     "identity_fingerprint",  # exclusions follow the person (apps.responsible)
+                    "brand",  # API clients see only their brands' players
                 ],
                 name="player_external_id_eligibility",
             ),

@@ -40,12 +40,28 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
             TOTPDevice.objects.create(user=self, name="Authenticator app", confirmed=True)
 
 
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "players.Brand"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"brand-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+
+
+def _default_brand() -> Any:
+    from apps.players.models import Brand
+
+    return Brand.objects.default()
+
+
 class PlayerFactory(factory.django.DjangoModelFactory):
-    """A GB player of 30 by default; identity keys computed as the service would."""
+    """A GB player of 30 by default, of the default brand; identity keys computed as the service would."""
 
     class Meta:
         model = "players.Player"
 
+    brand = factory.LazyFunction(_default_brand)
     external_id = factory.Sequence(lambda n: f"P{n:07d}")
     username = factory.Sequence(lambda n: f"player{n}")
     email = factory.Sequence(lambda n: f"player{n}@example.com")

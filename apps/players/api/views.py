@@ -20,6 +20,7 @@ from apps.geo.decision import PLAY, REGISTRATION, decide
 from apps.players import services, validation
 from apps.players.api import serializers as s
 from apps.players.eligibility import ACTIONS, can_for_external_id
+from apps.players.models import Brand
 from apps.players.selectors import player_get
 
 NOT_FOUND = {404: ("player_not_found",)}
@@ -42,6 +43,7 @@ class PlayerListView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         ip = fields.pop("registration_ip", None)
+        fields["brand"] = Brand.objects.default()
         player = services.player_register(actor=client_of(request), data=fields, ip=ip)
         return Response(s.player_dict(player), status=status.HTTP_201_CREATED)
 
