@@ -72,6 +72,24 @@ def player_lock(player: Player) -> Player:
     return Player.objects.select_for_update().get(pk=player.pk)
 
 
+RestrictionHook = Callable[..., None]
+_restriction_hooks: list[RestrictionHook] = []
+
+
+def register_restriction_hook(hook: RestrictionHook) -> RestrictionHook:
+    """``hook(actor=, player=, what=, reason=)`` runs in the transaction that suspends, blocks or closes an account
+    or blocks its withdrawals (apps.wallet puts the player's open withdrawals on hold there)."""
+    if hook not in _restriction_hooks:
+        _restriction_hooks.append(hook)
+    return hook
+
+
+def restriction_placed(*, actor: AuditActor | None, player: Player, what: str, reason: str) -> None:
+    """Tell the other apps that ``player`` may no longer withdraw (``what`` says why: a status or a block)."""
+    for hook in _restriction_hooks:
+        hook(actor=actor, player=player, what=what, reason=reason)
+
+
 RegistrationCheck = Callable[[Player, Rules | None], dict[str, list[str]]]
 _registration_checks: list[RegistrationCheck] = []
 
@@ -207,6 +225,8 @@ def player_set_status(*, actor: AuditActor | None, player: Player, status: str, 
     # the platform ends the player's sessions at once; staff reasons never leave the backoffice
     event = "player.unblocked" if status == PlayerStatus.ACTIVE else "player.blocked"
     outbox_emit(event, key=player.external_id, data={"player": player.external_id, "status": status})
+    if status != PlayerStatus.ACTIVE:
+        restriction_placed(actor=actor, player=player, what=f"account {status}", reason=reason)
     return player
 
 
@@ -234,6 +254,8 @@ def player_set_block(
         key=player.external_id,
         data={"player": player.external_id, "capabilities": [capability]},
     )
+    if blocked and capability == Capability.WITHDRAWAL:
+        restriction_placed(actor=actor, player=player, what="withdrawals blocked", reason=reason)
     return player
 
 

@@ -22,7 +22,7 @@ from apps.geo import config as geo_config
 from apps.geo.config import Rules
 from apps.geo.terms import is_valid_term, term_end
 from apps.players.models import Player
-from apps.players.services import player_lock
+from apps.players.services import player_lock, restriction_placed
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
 from apps.responsible.models import Exclusion, ExclusionCorrection, Interaction, Limit, LimitChange
 from apps.staff.models import StaffUser
@@ -219,6 +219,8 @@ def operator_exclude(
         data={"reason": reason, "capabilities": capabilities, "ends_at": ends_at},
     )
     _emit(player, "player.blocked", capabilities=capabilities or "all", until=_until(ends_at))
+    if Action.WITHDRAW in capabilities:
+        restriction_placed(actor=actor, player=player, what="withdrawals blocked", reason=reason)
     return exclusion
 
 

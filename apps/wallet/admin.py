@@ -86,7 +86,17 @@ class HoldForm(forms.Form):
 class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
     """The approval queue: oldest pending first; holds, approvals and settlements go through the services."""
 
-    list_display = ("id", "requested_at", "player", "amount", "currency", "status", "approvals", "active_holds")
+    list_display = (
+        "id",
+        "requested_at",
+        "player",
+        "player_state",
+        "amount",
+        "currency",
+        "status",
+        "approvals",
+        "active_holds",
+    )
     list_filter = (WithdrawalStatusFilter,)
     list_select_related = ("player", "first_approver", "second_approver")
     ordering = ("id",)
@@ -117,6 +127,14 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
         names = [str(u) for u in (obj.first_approver, obj.second_approver) if u]
         need = "2" if services.needs_second_approval(obj) else "1"
         return f"{len(names)}/{need} {', '.join(names)}"
+
+    @admin.display(description="player")
+    def player_state(self, obj: Withdrawal) -> str:
+        """The account's status and blocks (no reasons: those are on the player page, for who may see them)."""
+        player = obj.player
+        blocks = [c for c in ("deposit", "bet", "withdrawal", "bonus", "marketing") if getattr(player, f"blocked_{c}")]
+        state = player.get_status_display()
+        return f"{state}; blocked: {', '.join(blocks)}" if blocks else state
 
     @admin.display(description="holds")
     def active_holds(self, obj: Withdrawal) -> int:

@@ -8,6 +8,9 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.players.page import register_section
+        from apps.players.services import register_restriction_hook
         from apps.wallet.admin import player_wallet_section
+        from apps.wallet.services import withdrawals_hold_for_restriction
 
         register_section("admin/wallet/player_section.html", player_wallet_section)
+        register_restriction_hook(withdrawals_hold_for_restriction)

@@ -24,6 +24,7 @@ from apps.wallet.choices import AccountKind, AdjustmentStatus, TransactionType, 
 from apps.wallet.models import Adjustment, LedgerTransaction, Withdrawal, WithdrawalHold
 
 OPEN = (WithdrawalStatus.PENDING, WithdrawalStatus.APPROVED)
+HOLD_PLAYER_RESTRICTED = "player_restricted"
 
 
 def _reason(reason: str) -> str:
@@ -132,18 +133,45 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
     return hold
 
 
+def withdrawals_hold_for_restriction(*, actor: AuditActor | None, player: Player, what: str, reason: str) -> int:
+    """A suspension, block or closure (or a withdrawal block) stops the player's open withdrawals: each gets a
+    hold with that reason, in the same transaction. Registered with apps.players (restriction hooks)."""
+    staff = actor if isinstance(actor, StaffUser) else None
+    held = 0
+    for withdrawal in Withdrawal.objects.select_for_update().filter(player_id=player.pk, status__in=OPEN):
+        text = f"{what}: {reason}"[:500]
+        WithdrawalHold.objects.create(withdrawal=withdrawal, kind=HOLD_PLAYER_RESTRICTED, reason=text, placed_by=staff)
+        audit_log(
+            actor=actor,
+            action="withdrawal.hold_placed",
+            target=withdrawal,
+            data={"kind": HOLD_PLAYER_RESTRICTED, "reason": text},
+        )
+        held += 1
+    return held
+
+
+def _recheck_player(withdrawal: Withdrawal) -> None:
+    """The decision re-checks the world now: the player must still be allowed to withdraw this amount."""
+    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)  # serialises with status changes
+    posting.refuse_unless(withdrawal.player_id, "withdraw", amount=withdrawal.amount)
+
+
 def needs_second_approval(withdrawal: Withdrawal) -> bool:
     return withdrawal.amount >= settings.WITHDRAWAL_SECOND_APPROVAL_THRESHOLD
 
 
 @transaction.atomic
 def withdrawal_approve(*, actor: StaffUser, withdrawal: Withdrawal) -> Withdrawal:
-    """Approve; above the threshold the first approval waits for a second, different approver."""
+    """Approve; above the threshold the first approval waits for a second, different approver. Refused while a
+    hold is active or while ``can(player, "withdraw")`` refuses (a block, a suspension placed since the request)."""
+    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)  # player first, as status changes do
     withdrawal = _locked(withdrawal)
     if withdrawal.status != WithdrawalStatus.PENDING:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
     if withdrawal.holds.filter(released_at__isnull=True).exists():
         raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
+    _recheck_player(withdrawal)
     if withdrawal.first_approver_id is None:
         withdrawal.first_approver = actor
         if needs_second_approval(withdrawal):
@@ -184,10 +212,16 @@ def withdrawal_reject(*, actor: StaffUser, withdrawal: Withdrawal, reason: str) 
 
 @transaction.atomic
 def withdrawal_settle(*, actor: StaffUser, withdrawal: Withdrawal, paid: bool, reason: str = "") -> Withdrawal:
-    """The payment provider paid (funds leave to clearing) or failed (funds back to cash)."""
+    """The payment provider paid (funds leave to clearing) or failed (funds back to cash). Paying re-checks the
+    player (holds and ``can(player, "withdraw")``); a failure always gives the funds back."""
+    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)
     withdrawal = _locked(withdrawal)
     if withdrawal.status != WithdrawalStatus.APPROVED:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_approved")
+    if paid:
+        if withdrawal.holds.filter(released_at__isnull=True).exists():
+            raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
+        _recheck_player(withdrawal)
     if not paid:
         reason = _reason(reason)
     _move(withdrawal, TransactionType.WITHDRAWAL_PAID if paid else TransactionType.WITHDRAWAL_CANCEL, to_cash=not paid)
