@@ -149,17 +149,19 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
         raise ValidationFailed(
             f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
         )
-    try:
-        with transaction.atomic():
-            player.save()
-    except IntegrityError as exc:  # a concurrent registration won the race for the same key
-        raise Conflict("A player with this external_id or e-mail exists.", code="player_exists") from exc
-    audit_log(
-        actor=actor,
-        action="player.registered",
-        target=player,
-        data={"country": player.country, "region": player.region, "currency": player.currency},
-    )
+    # the register checks above ask over HTTP, outside any transaction; the player and its audit event are one
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                player.save()
+        except IntegrityError as exc:  # a concurrent registration won the race for the same key
+            raise Conflict("A player with this external_id or e-mail exists.", code="player_exists") from exc
+        audit_log(
+            actor=actor,
+            action="player.registered",
+            target=player,
+            data={"country": player.country, "region": player.region, "currency": player.currency},
+        )
     return player
 
 
@@ -282,24 +284,27 @@ def player_tags_set(*, actor: AuditActor | None, player: Player, tags: Iterable[
     return player
 
 
-@transaction.atomic
 def player_login_record(
     *, player: Player, ip: str | None, user_agent: str = "", device_id: str = ""
 ) -> tuple[PlayerLogin, Eligibility]:
-    """Record a login the platform reports and answer whether it may proceed (login eligibility)."""
+    """Record a login the platform reports and answer whether it may proceed (login eligibility).
+
+    The eligibility check may ask a national register over HTTP (retries included): it runs before the
+    transaction opens, so no database connection or row lock waits on the network."""
     result = can(player, "login", ip=ip)
     country = (lookup(ip, geo_config.snapshot()).country or "") if ip else ""
-    login = PlayerLogin.objects.create(
-        player=player,
-        ip=ip,
-        ip_country=country,
-        user_agent=user_agent[:400],
-        device_id=device_id[:128],
-        allowed=result.allowed,
-        reasons=result.reasons,
-    )
-    if result.allowed:
-        Player.objects.filter(pk=player.pk).update(last_login_at=login.at, last_login_ip=ip)
+    with transaction.atomic():
+        login = PlayerLogin.objects.create(
+            player=player,
+            ip=ip,
+            ip_country=country,
+            user_agent=user_agent[:400],
+            device_id=device_id[:128],
+            allowed=result.allowed,
+            reasons=result.reasons,
+        )
+        if result.allowed:
+            Player.objects.filter(pk=player.pk).update(last_login_at=login.at, last_login_ip=ip)
     return login, result
 
 
