@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,6 +19,9 @@ from tests.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
 GB_IP, US_IP, DE_IP = "81.2.69.160", "8.8.8.8", "5.9.0.1"
+# Age tests run on a fixed day, so that birth dates are literals: "today minus 17 years" is no date on 29 February,
+# and an age computed from the real calendar drifts with it.
+on_a_fixed_day = time_machine.travel(datetime(2026, 11, 22, 12, 0, tzinfo=UTC), tick=False)
 STAFF = SystemActor("tests")
 
 
@@ -58,16 +62,23 @@ def test_each_capability_block_refuses_its_action_only(capability, action, code)
     assert can(player, "login").allowed
 
 
+@on_a_fixed_day
 def test_underage_for_the_jurisdiction():
-    teen = PlayerFactory(date_of_birth=date.today().replace(year=date.today().year - 17))
+    teen = PlayerFactory(date_of_birth=date(2008, 11, 23))  # 18 tomorrow
     assert "underage" in reasons(teen, "login")
-    ontario_18 = PlayerFactory(
-        country="CA",
-        region="CA-ON",
-        currency="CAD",
-        date_of_birth=date.today().replace(year=date.today().year - 18, day=1),
-    )
+    assert not reasons(PlayerFactory(date_of_birth=date(2008, 11, 22)), "login")  # 18 today
+    ontario_18 = PlayerFactory(country="CA", region="CA-ON", currency="CAD", date_of_birth=date(2008, 11, 1))
     assert "underage" in reasons(ontario_18, "login")  # Ontario: 19
+
+
+@pytest.mark.parametrize(
+    ("today", "underage"),
+    [(datetime(2026, 2, 28, 12, tzinfo=UTC), True), (datetime(2026, 3, 1, 12, tzinfo=UTC), False)],
+)
+def test_a_leap_day_birthday_counts_from_the_first_of_march_in_other_years(today, underage):
+    with time_machine.travel(today, tick=False):
+        leapling = PlayerFactory(date_of_birth=date(2008, 2, 29))
+        assert ("underage" in reasons(leapling, "login")) is underage
 
 
 def test_residence_in_an_unlicensed_or_unknown_market_is_blocked_but_may_withdraw():
@@ -122,8 +133,9 @@ def test_marketing_needs_a_consent():
     assert can(PlayerFactory(marketing_sms=True), "marketing").allowed
 
 
+@on_a_fixed_day
 def test_gb_stake_caps_by_age_and_the_stake_check():
-    young = PlayerFactory(date_of_birth=date.today().replace(year=date.today().year - 20, day=1))
+    young = PlayerFactory(date_of_birth=date(2006, 11, 1))  # 20
     older = PlayerFactory(date_of_birth=date(1980, 1, 1))
     assert can(young, "bet").restrictions["max_stake"] == {"slots": {"amount": "2.00", "currency": "GBP"}}
     assert can(older, "bet").restrictions["max_stake"] == {"slots": {"amount": "5.00", "currency": "GBP"}}
@@ -142,8 +154,9 @@ def test_de_and_nl_restrictions():
     assert can(nl, "login").restrictions == {"reality_check_minutes": 30}
 
 
+@on_a_fixed_day
 def test_several_reasons_are_all_reported():
-    p = PlayerFactory(country="FR", currency="EUR", date_of_birth=date.today().replace(year=date.today().year - 16))
+    p = PlayerFactory(country="FR", currency="EUR", date_of_birth=date(2010, 11, 22))  # 16
     player_set_block(actor=STAFF, player=p, capability="bet", blocked=True, reason="test")
     assert set(reasons(p, "bet", ip=US_IP)) == {
         "blocked_for_bet",
@@ -161,6 +174,7 @@ def test_an_edited_rule_pack_takes_effect_on_the_next_check(player):
     assert reasons(player, "login") == ["jurisdiction_blocked"]
 
 
+@on_a_fixed_day
 def test_a_future_rule_pack_waits_for_its_date(player):
     from datetime import timedelta
 
@@ -172,7 +186,7 @@ def test_a_future_rule_pack_waits_for_its_date(player):
     future.effective_from = timezone.now() + timedelta(days=1)
     future.min_age = 21
     geo_config_save(actor=STAFF, obj=future, created=True, changed=["min_age"])
-    young = PlayerFactory(date_of_birth=date.today().replace(year=date.today().year - 19, day=1))
+    young = PlayerFactory(date_of_birth=date(2007, 11, 1))  # 19
     assert can(young, "login").allowed
     assert "underage" in can(young, "login", now=timezone.now() + timedelta(days=2)).reasons
 

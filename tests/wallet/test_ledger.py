@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError, ProgrammingError
 
@@ -59,8 +61,9 @@ def test_refusals(player):
     assert not LedgerTransaction.objects.exists()
 
 
+@time_machine.travel(datetime(2026, 11, 22, 12, 0, tzinfo=UTC), tick=False)  # the age is a literal, not the calendar's
 def test_the_uk_stake_cap_is_enforced_at_posting():
-    young = PlayerFactory(date_of_birth=__import__("datetime").date.today().replace(year=2026 - 20, day=1))
+    young = PlayerFactory(date_of_birth=date(2006, 11, 1))  # 20: the GBP 2 cap of ages 18-24
     posting.wallet_deposit(player=young, amount=D("50.00"), currency="GBP")
     with pytest.raises(posting.PostingRefused) as refused:
         posting.wallet_bet(player=young, amount=D("2.01"), currency="GBP", round_id="r", game_category="slots")
