@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
+from apps.core.net import client_ip, ip_in_networks
+
 
 @never_cache
 @require_GET
@@ -77,10 +79,13 @@ def bench_floor(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus metrics; with ``METRICS_TOKEN`` set, only for ``Authorization: Bearer <token>``."""
-    token = settings.METRICS_TOKEN
-    if token:
+    """Prometheus metrics. With ``METRICS_TOKEN`` and/or ``METRICS_ALLOWED_NETWORKS`` set, only for
+    ``Authorization: Bearer <token>`` or a client address in those networks (either is enough); with neither
+    (development only: production settings refuse to start that way) for anyone."""
+    token, networks = settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS
+    if token or networks:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not constant_time_compare(supplied, token):
+        by_token = bool(token) and constant_time_compare(supplied, token)
+        if not by_token and not ip_in_networks(client_ip(request), networks):
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     return ExportToDjangoView(request)  # type: ignore[no-any-return]

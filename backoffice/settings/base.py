@@ -286,7 +286,10 @@ DEMO_TOOLS = read("DEMO_TOOLS", "bool", default=True)
 BENCH_FLOOR_ENDPOINT = read("BENCH_FLOOR_ENDPOINT", "bool", default=False)
 
 # METRICS -------------------------------------------------------------------------------------------------
+# /metrics answers a bearer token (METRICS_TOKEN) or addresses in METRICS_ALLOWED_NETWORKS (comma-separated CIDRs);
+# with both set, either is enough. Production refuses to start with neither (backoffice/settings/production.py).
 METRICS_TOKEN = read("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = read_networks("METRICS_ALLOWED_NETWORKS")
 
 # CELERY --------------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = read_url("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1", ("redis", "rediss", "amqp"))

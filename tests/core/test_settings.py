@@ -71,3 +71,29 @@ def test_production_requires_allowed_hosts():
     )
     assert result.returncode != 0
     assert "ALLOWED_HOSTS: this environment variable is required" in result.stderr
+
+
+PRODUCTION = {
+    "SECRET_KEY": "x" * 50,
+    "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
+    "ALLOWED_HOSTS": "backoffice.example",
+    "IDENTITY_HASH_KEY": "identity-key",
+    "AUDIT_HMAC_KEY": "audit-key-" + "k" * 40,
+}
+METRICS_VARIABLES = ("METRICS_TOKEN", "METRICS_TOKEN_FILE", "METRICS_ALLOWED_NETWORKS")
+
+
+def test_production_refuses_to_start_with_metrics_open_to_anyone():
+    result = _start(PRODUCTION, drop=METRICS_VARIABLES)
+    assert result.returncode != 0
+    assert "METRICS_TOKEN: /metrics would be open to anyone" in result.stderr
+    assert "METRICS_ALLOWED_NETWORKS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "metrics", [{"METRICS_TOKEN": "scrape-token"}, {"METRICS_ALLOWED_NETWORKS": "10.20.0.0/16"}], ids=["token", "networks"]
+)
+def test_production_starts_with_a_metrics_token_or_an_allow_list(metrics):
+    result = _start({**PRODUCTION, **metrics}, drop=METRICS_VARIABLES)
+    assert "METRICS_TOKEN" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr
