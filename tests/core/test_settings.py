@@ -91,7 +91,9 @@ def test_production_refuses_to_start_with_metrics_open_to_anyone():
 
 
 @pytest.mark.parametrize(
-    "metrics", [{"METRICS_TOKEN": "scrape-token"}, {"METRICS_ALLOWED_NETWORKS": "10.20.0.0/16"}], ids=["token", "networks"]
+    "metrics",
+    [{"METRICS_TOKEN": "scrape-token"}, {"METRICS_ALLOWED_NETWORKS": "10.20.0.0/16"}],
+    ids=["token", "networks"],
 )
 def test_production_starts_with_a_metrics_token_or_an_allow_list(metrics):
     result = _start({**PRODUCTION, **metrics}, drop=METRICS_VARIABLES)
