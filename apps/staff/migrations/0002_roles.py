@@ -2,7 +2,61 @@
 
 from django.db import migrations
 
-from apps.staff.roles import FOUNDATION_PERMISSIONS, grant_role_permissions
+# Frozen: the permission data as this migration granted it; later edits of the roles modules must not change history.
+# Its first version (3af4360) also granted Administrators otp_totp.delete_totpdevice and
+# otp_static.delete_staticdevice; removing them from apps/staff/roles.py (038ac94, in favour of the audited device
+# reset) silently changed this migration. A database migrated before that change still has them.
+FOUNDATION_PERMISSIONS = {
+    "Support Agent": (),
+    "KYC Officer": (),
+    "AML Analyst": ("audit.view_auditevent",),
+    "MLRO": ("audit.view_auditevent",),
+    "CRM Manager": (),
+    "Finance Officer": (),
+    "Administrator": (
+        "staff.view_staffuser",
+        "staff.add_staffuser",
+        "staff.change_staffuser",
+        "auth.view_group",
+        "audit.view_auditevent",
+        "api.view_apiclient",
+        "api.add_apiclient",
+        "api.change_apiclient",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.view_intervalschedule",
+        "django_celery_results.view_taskresult",
+        "otp_totp.view_totpdevice",
+        "otp_static.view_staticdevice",
+    ),
+}
+
+
+def grant_role_permissions(apps, role_permissions):
+    """A frozen copy of apps.staff.roles.grant_role_permissions as it was when this migration was written.
+
+    Permissions are normally created after migrations run; creating them here first lets the migration grant
+    permissions of models created earlier in the same ``migrate``.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            try:
+                permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            except Permission.DoesNotExist as exc:
+                raise LookupError(f"role {role!r}: permission {dotted!r} does not exist") from exc
+            group.permissions.add(permission)
 
 
 def create_roles(apps, schema_editor):

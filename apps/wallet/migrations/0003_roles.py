@@ -2,8 +2,47 @@
 
 from django.db import migrations
 
-from apps.staff.roles import grant_role_permissions
-from apps.wallet.roles import WALLET_PERMISSIONS
+# Frozen: the permission data as this migration granted it; later edits of the roles modules must not change history.
+VIEW = ("wallet.view_ledgertransaction", "wallet.view_account", "wallet.view_withdrawal", "wallet.view_adjustment")
+WALLET_PERMISSIONS = {
+    "Finance Officer": (
+        *VIEW,
+        "wallet.approve_withdrawal",
+        "wallet.hold_withdrawal",
+        "wallet.add_adjustment",
+        "wallet.approve_adjustment",
+    ),
+    "MLRO": (*VIEW, "wallet.hold_withdrawal"),
+    "AML Analyst": (*VIEW, "wallet.hold_withdrawal"),
+    "Support Agent": ("wallet.view_ledgertransaction", "wallet.view_withdrawal"),
+    "Administrator": VIEW,
+}
+
+
+def grant_role_permissions(apps, role_permissions):
+    """A frozen copy of apps.staff.roles.grant_role_permissions as it was when this migration was written.
+
+    Permissions are normally created after migrations run; creating them here first lets the migration grant
+    permissions of models created earlier in the same ``migrate``.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            try:
+                permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            except Permission.DoesNotExist as exc:
+                raise LookupError(f"role {role!r}: permission {dotted!r} does not exist") from exc
+            group.permissions.add(permission)
 
 
 def grant(apps, schema_editor):
