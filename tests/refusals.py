@@ -1,0 +1,42 @@
+"""Refusal tables: a service refuses with its exact code, and the refused call changed nothing at all.
+
+``assert_refused`` photographs every row of the given models (tests hold a handful), calls, and compares: a
+refusal that left a half-made change, an audit event or an outbox message behind fails with a diff.
+``codes_raised_by`` reads the ``code="..."`` literals of a module, so a table can prove it covers all of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any
+
+import pytest
+from django.db import models
+
+from apps.audit.models import AuditEvent
+from apps.core.errors import ApplicationError
+from apps.core.models import OutboxEvent
+
+ALWAYS = (AuditEvent, OutboxEvent)
+CODE = re.compile(r'\bcode ?= ?"([a-z_]+)"')
+
+
+def snapshot(tables: Iterable[type[models.Model]]) -> dict[str, list[dict[str, Any]]]:
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in tables}
+
+
+def assert_refused(call: Callable[[], object], code: str, *, tables: Iterable[type[models.Model]]) -> ApplicationError:
+    tables = (*ALWAYS, *tables)
+    before = snapshot(tables)
+    with pytest.raises(ApplicationError) as refused:
+        call()
+    assert refused.value.code == code, refused.value.message
+    assert snapshot(tables) == before, "the refused call changed something"
+    return refused.value
+
+
+def codes_raised_by(module: ModuleType) -> set[str]:
+    return set(CODE.findall(inspect.getsource(module)))
