@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import models
 
 from apps.audit.models import AuditEvent
@@ -26,6 +27,11 @@ CODE = re.compile(r'\bcode ?= ?"([a-z_]+)"')
 
 def snapshot(tables: Iterable[type[models.Model]]) -> dict[str, list[dict[str, Any]]]:
     return {model._meta.label: list(model.objects.order_by("pk").values()) for model in tables}
+
+
+def app_tables(*app_labels: str) -> tuple[type[models.Model], ...]:
+    """Every model of these apps, the ones added after this test was written included."""
+    return tuple(model for label in app_labels for model in django_apps.get_app_config(label).get_models())
 
 
 def assert_refused(call: Callable[[], object], code: str, *, tables: Iterable[type[models.Model]]) -> ApplicationError:
