@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -19,8 +20,8 @@ urlpatterns = [
     path("api/v1/", include("apps.responsible.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    # Anything else under /api/ is a JSON 404, never Django's HTML page.
-    re_path(r"^api/", json_not_found),
+    # Anything else under /api/ is a JSON 404, never Django's HTML page (nor its CSRF page for a POST).
+    re_path(r"^api/", csrf_exempt(json_not_found)),
 ]
 
 if settings.BENCH_FLOOR_ENDPOINT:
@@ -28,5 +29,6 @@ if settings.BENCH_FLOOR_ENDPOINT:
         0, path("api/v1/bench/floor", core_views.bench_floor)
     )  # the API lane, as what it is compared with
 
+handler400 = "backoffice.errors.bad_request"
 handler500 = "backoffice.errors.server_error"
 handler404 = "backoffice.errors.not_found"

@@ -26,6 +26,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from apps.api import auth_failures
 from apps.api.models import ApiClient
 from apps.audit.choices import ActorType
 from apps.core.net import client_ip, ip_in_networks
@@ -135,8 +136,8 @@ def _touch(identity: ClientIdentity) -> None:
 
 def verify_key(key: str) -> ClientIdentity | None:
     prefix, dot, _secret = key.partition(".")
-    if not dot or not prefix or len(key) > 200:
-        return None
+    if not dot or not prefix or len(key) > 200 or not (prefix.isascii() and prefix.isalnum()):
+        return None  # prefixes are letters and digits: anything else (a NUL...) never reaches the database
     entry = _load(prefix)
     if entry is None or entry["revoked"] or not _hash_matches(key, entry["hashed_key"]):
         return None
@@ -160,15 +161,33 @@ class ApiKeyAuthentication(BaseAuthentication):
         keyword, _, key = header.partition(" ")
         if keyword != KEYWORD or not key.strip():
             raise exceptions.AuthenticationFailed(
+        ip = client_ip(request._request)
+        wait = auth_failures.auth_blocked_for(ip)
+        if wait is not None:
+            raise _too_many_failures(wait)
                 f"Use the header 'Authorization: {KEYWORD} <key>'.", code="authentication_failed"
             )
+            self._failed(ip)
         identity = verify_key(key.strip())
         if identity is None:
             raise exceptions.AuthenticationFailed("The API key is invalid, expired or revoked.", code="invalid_api_key")
-        if not identity.allows_ip(client_ip(request._request)):
+        if not identity.allows_ip(ip):
             raise exceptions.PermissionDenied("This API client may not call from this address.", code="ip_not_allowed")
+            self._failed(ip)
         _touch(identity)
         return identity, identity
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+    @staticmethod
+    def _failed(ip: str | None) -> None:
+        wait = auth_failures.auth_failed(ip)
+        if wait is not None:
+            raise _too_many_failures(wait)
+
+
+def _too_many_failures(wait: float) -> exceptions.Throttled:
+    return exceptions.Throttled(
+        wait, detail="Too many requests with an invalid API key from this address; try again later."
+    )

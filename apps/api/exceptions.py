@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import structlog
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -32,6 +33,10 @@ def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body("request_too_large", TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, BadRequest | SuspiciousOperation):
+        return Response(error_body("bad_request", str(exc) or "Bad request."), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -75,7 +80,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+TOO_LARGE = "The request body is larger than this API accepts."
+
+
 # Django-level handlers for paths under /api/ that never reach a DRF view (unknown routes, crashes).
+def json_bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("request_too_large", TOO_LARGE), status=413)
+    fields = getattr(exception, "fields", None)  # apps.core.middleware.InvalidQuery names its parameters
+    if fields:
+        return JsonResponse(error_body("invalid", str(exception), fields), status=400)
+    return JsonResponse(error_body("bad_request", str(exception) or "Bad request."), status=400)
+
+
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 

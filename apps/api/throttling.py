@@ -21,14 +21,9 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apps.api.authentication import ClientIdentity
+from apps.api.rates import parse_rate
 
-_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 SYNC_EVERY = 10
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    count, _, period = rate.partition("/")
-    return int(count), _DURATIONS[period[0]]
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import phonenumbers
 
@@ -38,3 +39,22 @@ def e164(phone: str) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Control characters (Unicode category Cc: NUL, BEL, BS, ESC, CR, LF, tab, DEL, the C1 range) and the Unicode line
+# and paragraph separators. Names, references and one-line free text refuse all of them: they corrupt logs,
+# CSV exports, screens and terminals, and PostgreSQL cannot store a NUL. A field that is meant to hold several
+# lines (``multiline``: only ``address_line`` in the API) keeps its line breaks, normalised to "\n".
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_MESSAGE = "Control characters (such as NUL, ESC, BEL, tab or a line break) are not allowed here."
+
+
+def normalise_line_breaks(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    """True if ``value`` holds a character a one-line text (or, ``multiline``, a text after
+    ``normalise_line_breaks``) must not hold."""
+    return (_CONTROL_BUT_LF if multiline else _CONTROL).search(value) is not None

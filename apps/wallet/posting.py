@@ -60,6 +60,17 @@ class PlayerAccounts:
     bonus: Decimal
     pending_id: int
     pending: Decimal
+class BalanceLimit(Conflict):
+    """The posting would take a balance past what the ledger's NUMERIC(20, 4) columns hold."""
+
+    code = "balance_limit"
+    default_message = "This posting would take a balance past the largest amount the ledger holds."
+
+
+# NUMERIC(20, 4): 16 digits before the point.
+BALANCE_LIMIT = Decimal(10) ** 16
+
+
     operator: dict[str, int]  # kind -> account id (never locked)
 
     def after(self, deltas: dict[int, Decimal]) -> dict[str, Decimal]:
@@ -209,12 +220,15 @@ def write(
         cursor.execute(sql, params)
         txn.pk = cursor.fetchone()[0]
     txn._state.adding, txn._state.db = False, connection.alias
-    return Posted(transaction=txn, balances=accounts.after(player_deltas))
+    return Posted(transaction=txn, balances=after)
 
 
 def deposit(
     *,
     player: PlayerRef,
+    after = accounts.after(player_deltas)
+    if any(abs(balance) >= BALANCE_LIMIT for balance in after.values()):
+        raise BalanceLimit(fields={"amount": ["The resulting balance would be too large."]})
     amount: Decimal,
     currency: str,
     api_client: str = "",

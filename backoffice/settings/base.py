@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.HostileUrlMiddleware",  # NUL bytes and unparsable admin ids: 4xx, not a 500
     "django.middleware.security.SecurityMiddleware",
     "apps.core.lanes.StaticFiles",  # whitenoise
     "apps.core.lanes.SecurityPolicies",  # django-csp
@@ -222,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HasScopes"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JsonParser"],  # refuses deep nesting and NUL characters
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -244,6 +245,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+# Invalid API keys allowed per client address; past it every request from that address is 429 until the window
+# ends (apps/api/throttling.py, AuthFailureThrottle).
+API_AUTH_FAILURE_RATE = read("API_AUTH_FAILURE_RATE", default="30/min")
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
