@@ -158,22 +158,22 @@ class ApiKeyAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        keyword, _, key = header.partition(" ")
-        if keyword != KEYWORD or not key.strip():
-            raise exceptions.AuthenticationFailed(
         ip = client_ip(request._request)
         wait = auth_failures.auth_blocked_for(ip)
         if wait is not None:
             raise _too_many_failures(wait)
+        keyword, _, key = header.partition(" ")
+        if keyword != KEYWORD or not key.strip():
+            self._failed(ip)
+            raise exceptions.AuthenticationFailed(
                 f"Use the header 'Authorization: {KEYWORD} <key>'.", code="authentication_failed"
             )
-            self._failed(ip)
         identity = verify_key(key.strip())
         if identity is None:
+            self._failed(ip)
             raise exceptions.AuthenticationFailed("The API key is invalid, expired or revoked.", code="invalid_api_key")
         if not identity.allows_ip(ip):
             raise exceptions.PermissionDenied("This API client may not call from this address.", code="ip_not_allowed")
-            self._failed(ip)
         _touch(identity)
         return identity, identity
 

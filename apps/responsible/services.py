@@ -413,7 +413,8 @@ def parse_limit_value(kind: str, value: object, currency: str) -> Decimal | None
                 "Session limits are whole minutes.", code="limit_invalid", fields={"value": ["1 to 1440 minutes."]}
             )
         return number
-    if quantize(number, currency) != number or number >= Decimal("1e12"):
+    # The size first: quantizing a 27-digit number exceeds the decimal context and raises InvalidOperation.
+    if number >= Decimal("1e12") or quantize(number, currency) != number:
         raise ValidationFailed(
             f"Too many decimals for {currency}.", code="limit_invalid", fields={"value": ["Too precise or too big."]}
         )

@@ -176,6 +176,9 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
         if not request.user.has_perm(perm):
             raise PermissionDenied
         reason = request.POST.get("reason", "")
+        if "\x00" in reason:  # read raw, so no form field refuses it: the database would
+            messages.error(request, "The reason may not contain a NUL character.")
+            return back
         try:
             if what == "reject":
                 services.withdrawal_reject(actor=actor, withdrawal=withdrawal, reason=reason)
@@ -184,7 +187,11 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
             elif what == "hold":
                 services.withdrawal_place_hold(actor=actor, withdrawal=withdrawal, reason=reason)
             elif what == "release":
-                hold = get_object_or_404(WithdrawalHold, pk=request.POST.get("hold"), withdrawal=withdrawal)
+                hold_id = request.POST.get("hold", "")
+                if not hold_id.isascii() or not hold_id.isdigit():  # a form message, not a 500 on int("abc")
+                    messages.error(request, "Choose the hold to release.")
+                    return back
+                hold = get_object_or_404(WithdrawalHold, pk=int(hold_id), withdrawal=withdrawal)
                 services.withdrawal_release_hold(actor=actor, hold=hold, reason=reason)
             else:
                 messages.error(request, "Unknown decision.")

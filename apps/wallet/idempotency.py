@@ -41,6 +41,12 @@ def check_key(key: str | None) -> str:
         raise ValidationFailed(
             "The Idempotency-Key is too long.", code="invalid", fields={"Idempotency-Key": ["At most 128 characters."]}
         )
+    if not key.isprintable():  # NUL and other control characters: the database cannot store or index them
+        raise ValidationFailed(
+            "The Idempotency-Key has control characters.",
+            code="invalid",
+            fields={"Idempotency-Key": ["Printable characters only."]},
+        )
     return key
 
 

@@ -47,6 +47,17 @@ class InsufficientFunds(ApplicationError):
     default_message = "The player's balance does not cover this amount."
 
 
+class BalanceLimit(Conflict):
+    """The posting would take a balance past what the ledger's NUMERIC(20, 4) columns hold."""
+
+    code = "balance_limit"
+    default_message = "This posting would take a balance past the largest amount the ledger holds."
+
+
+# NUMERIC(20, 4): 16 digits before the point.
+BALANCE_LIMIT = Decimal(10) ** 16
+
+
 @dataclass(frozen=True)
 class PlayerAccounts:
     """The player's three accounts in one currency, locked, with their balances as locked."""
@@ -60,17 +71,6 @@ class PlayerAccounts:
     bonus: Decimal
     pending_id: int
     pending: Decimal
-class BalanceLimit(Conflict):
-    """The posting would take a balance past what the ledger's NUMERIC(20, 4) columns hold."""
-
-    code = "balance_limit"
-    default_message = "This posting would take a balance past the largest amount the ledger holds."
-
-
-# NUMERIC(20, 4): 16 digits before the point.
-BALANCE_LIMIT = Decimal(10) ** 16
-
-
     operator: dict[str, int]  # kind -> account id (never locked)
 
     def after(self, deltas: dict[int, Decimal]) -> dict[str, Decimal]:
@@ -194,6 +194,9 @@ def write(
     ``legs`` are (account id, signed amount) and must sum to zero; ``player_deltas`` the balance moves of the
     player's (locked) accounts. The database re-checks both: the deferred trigger at commit, the CHECK now.
     """
+    after = accounts.after(player_deltas)
+    if any(abs(balance) >= BALANCE_LIMIT for balance in after.values()):
+        raise BalanceLimit(fields={"amount": ["The resulting balance would be too large."]})
     now = timezone.now()
     currency = accounts.currency
     txn = LedgerTransaction(
@@ -226,9 +229,6 @@ def write(
 def deposit(
     *,
     player: PlayerRef,
-    after = accounts.after(player_deltas)
-    if any(abs(balance) >= BALANCE_LIMIT for balance in after.values()):
-        raise BalanceLimit(fields={"amount": ["The resulting balance would be too large."]})
     amount: Decimal,
     currency: str,
     api_client: str = "",

@@ -230,6 +230,9 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
 }
 API_DEFAULT_THROTTLE_RATE = read("API_DEFAULT_THROTTLE_RATE", default="6000/min")
+# Invalid API keys allowed per client address; past it every request from that address is 429 until the window
+# ends (apps/api/throttling.py, AuthFailureThrottle).
+API_AUTH_FAILURE_RATE = read("API_AUTH_FAILURE_RATE", default="30/min")
 # How long a verified key is trusted from the cache before the database is asked again. Revoking a key
 # also deletes its cache entry at once; this bound covers changes made behind the service's back.
 API_KEY_CACHE_SECONDS = read("API_KEY_CACHE_SECONDS", "int", default=10)
@@ -245,9 +248,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-# Invalid API keys allowed per client address; past it every request from that address is 429 until the window
-# ends (apps/api/throttling.py, AuthFailureThrottle).
-API_AUTH_FAILURE_RATE = read("API_AUTH_FAILURE_RATE", default="30/min")
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -14,6 +14,23 @@ from apps.players.choices import Action
 from apps.players.models import Player
 
 
+class TextField(serializers.CharField):
+    """A one-line text (names, references, tags): control characters are refused (400 with the field named).
+    ``multiline=True`` keeps line breaks (normalised to "\\n") for text meant to span lines."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data))
+        if self.multiline:
+            value = validation.normalise_line_breaks(value)
+        if validation.has_control_characters(value, multiline=self.multiline):
+            raise serializers.ValidationError(validation.CONTROL_MESSAGE, code="control_characters")
+        return value
+
+
 class CountryField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_length=2, max_length=2, **kwargs)
@@ -65,21 +82,21 @@ def _validate_birth_date(value: date) -> None:
 
 class PlayerRegisterInput(serializers.Serializer):
     external_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="The platform's id")
-    username = serializers.CharField(max_length=64)
+    username = TextField(max_length=64)
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100)
     date_of_birth = serializers.DateField(validators=[_validate_birth_date])
     phone = PhoneField(required=False, allow_blank=True, default="")
-    address_line = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    address_line = TextField(max_length=200, required=False, allow_blank=True, default="", multiline=True)
+    city = TextField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = TextField(max_length=20, required=False, allow_blank=True, default="")
     country = CountryField(help_text="Residence, ISO 3166-1 alpha-2")
-    region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    region = TextField(max_length=6, required=False, allow_blank=True, default="")
     currency = CurrencyField()
     language = serializers.RegexField(r"^[a-z]{2}(-[A-Za-z]{2})?$", required=False, default="en")
-    affiliate_tag = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    terms_version = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    affiliate_tag = TextField(max_length=64, required=False, allow_blank=True, default="")
+    terms_version = TextField(max_length=20, required=False, allow_blank=True, default="")
     marketing_email = serializers.BooleanField(required=False, default=False)
     marketing_sms = serializers.BooleanField(required=False, default=False)
     marketing_phone = serializers.BooleanField(required=False, default=False)
@@ -96,15 +113,15 @@ class PlayerRegisterInput(serializers.Serializer):
 
 
 class PlayerPatchInput(serializers.Serializer):
-    username = serializers.CharField(max_length=64, required=False)
+    username = TextField(max_length=64, required=False)
     email = serializers.EmailField(max_length=254, required=False)
     phone = PhoneField(required=False, allow_blank=True)
-    address_line = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    address_line = TextField(max_length=200, required=False, allow_blank=True, multiline=True)
+    city = TextField(max_length=100, required=False, allow_blank=True)
+    postal_code = TextField(max_length=20, required=False, allow_blank=True)
     language = serializers.RegexField(r"^[a-z]{2}(-[A-Za-z]{2})?$", required=False)
-    affiliate_tag = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    terms_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    affiliate_tag = TextField(max_length=64, required=False, allow_blank=True)
+    terms_version = TextField(max_length=20, required=False, allow_blank=True)
     marketing_email = serializers.BooleanField(required=False)
     marketing_sms = serializers.BooleanField(required=False)
     marketing_phone = serializers.BooleanField(required=False)
@@ -120,8 +137,8 @@ class EligibilityQuery(serializers.Serializer):
 
 class LoginInput(serializers.Serializer):
     ip = IpField()
-    user_agent = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
-    device_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    user_agent = TextField(max_length=400, required=False, allow_blank=True, default="")
+    device_id = TextField(max_length=128, required=False, allow_blank=True, default="")
 
 
 class GeoCheckQuery(serializers.Serializer):

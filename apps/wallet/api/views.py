@@ -14,7 +14,9 @@ from apps.api.scopes import Scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import parse_amount, quantize
 from apps.geo.choices import GameCategory
+from apps.players.api.serializers import TextField
 from apps.players.selectors import player_get
+from apps.players.validation import CONTROL_MESSAGE, has_control_characters
 from apps.wallet import posting, services
 from apps.wallet.choices import TransactionType
 from apps.wallet.idempotency import check_key, run_idempotent
@@ -69,6 +71,8 @@ def parse_transaction(raw: dict[str, Any]) -> dict[str, str]:
         value = value.strip()
         if len(value) > limit:
             errors[name] = [f"Ensure this field has no more than {limit} characters."]
+        elif has_control_characters(value):
+            errors[name] = [CONTROL_MESSAGE]
         data[name] = value
     kind, category = raw.get("type"), raw.get("game_category", "")
     if kind not in POSTABLE:
@@ -206,8 +210,8 @@ class BalanceView(APIView):
 class WithdrawalInput(serializers.Serializer):
     amount = serializers.CharField(max_length=32, help_text='A decimal string, e.g. "50.00"')
     currency = serializers.CharField(min_length=3, max_length=3)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    reference = TextField(max_length=100, required=False, allow_blank=True, default="")
+    payment_method = TextField(max_length=30, required=False, allow_blank=True, default="")
 
 
 def withdrawal_dict(w: Withdrawal) -> dict[str, Any]:
