@@ -18,18 +18,20 @@ from unfold.contrib.filters.admin import TextFilter
 from apps.audit.selectors import audit_events_for
 from apps.core.admin_tools import BigTableAdminMixin
 from apps.core.errors import ApplicationError
+from apps.core.visibility import sees_compliance, visible_data, visible_text
 from apps.geo.models import Jurisdiction
 from apps.players import services
 from apps.players.admin_filters import brand_filter
 from apps.players.brands import brand_save
-from apps.players.choices import Capability, PlayerStatus
+from apps.players.choices import Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
-from apps.players.models import Brand, Player
+from apps.players.models import Brand, Player, PlayerRestriction
 from apps.players.page import sections_for
 from apps.players.selectors import players_same_person
 from apps.staff.models import staff_of
 
 PROFILE_FIELDS = [name for name in ProfileForm.base_fields if name != "reason"]
+LIFT_REQUESTED = "Lift requested: a second person acting for the same authority must confirm it."
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -114,6 +116,22 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             raise PermissionDenied
         services.player_viewed(actor=staff_of(request), player=player)  # type: ignore[arg-type]
         user = request.user
+        compliance = sees_compliance(user)
+        restrictions = list(player.restrictions.filter(lifted_at=None).select_related("placed_by", "lift_requested_by"))
+        for restriction in restrictions:
+            restriction.shown_reason = visible_text(restriction.reason, restriction.visibility, user)  # type: ignore[attr-defined]
+        status_restriction = next((r for r in restrictions if r.what == PlayerRestriction.STATUS), None)
+        status_reason = player.status_reason
+        if status_restriction is not None:
+            status_reason = visible_text(player.status_reason, status_restriction.visibility, user)
+        notes = player.notes.select_related("author")
+        if not user.has_perm("players.view_playernote"):
+            notes = notes.none()
+        elif not compliance:
+            notes = notes.exclude(visibility=Visibility.COMPLIANCE)
+        history = None
+        if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
+            history = [(e, visible_data(e.data, user)) for e in audit_events_for(player)[:50]]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -121,9 +139,13 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "player": player,
             "same_person": list(players_same_person(player)[:20]),
             "logins": list(player.logins.all()[:20]),
-            "notes": list(player.notes.select_related("author")[:50]),
+            "notes": list(notes[:50]),
             "tags": sorted(player.tags.values_list("name", flat=True)),
-            "history": list(audit_events_for(player)[:50]),
+            "history": history,
+            "restrictions": restrictions,
+            "status_reason": status_reason,
+            "can_write_compliance_note": compliance,
+            "can_read_notes": user.has_perm("players.view_playernote"),
             "blocks": [(c, getattr(player, f"blocked_{c}")) for c in Capability.values],
             "status_form": StatusForm(initial={"status": player.status}),
             "block_form": BlockForm(),
@@ -153,30 +175,26 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
                 messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
         else:
             try:
-                call(player, form.cleaned_data)
+                done = call(player, form.cleaned_data)
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, "Saved.")
+                messages.success(request, done or "Saved.")
         return HttpResponseRedirect(reverse("admin:players_player_change", args=[pk]))
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._action(
-            request,
-            pk,
-            "players.change_player_status",
-            StatusForm,
-            lambda p, d: services.player_set_status(actor=staff_of(request), player=p, **d),
-        )
+        def change(player: Player, data: dict[str, Any]) -> str | None:
+            after = services.player_set_status(actor=staff_of(request), player=player, **data)
+            return None if after.status == data["status"] else LIFT_REQUESTED
+
+        return self._action(request, pk, "players.change_player_status", StatusForm, change)
 
     def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._action(
-            request,
-            pk,
-            "players.change_player_blocks",
-            BlockForm,
-            lambda p, d: services.player_set_block(actor=staff_of(request), player=p, **d),
-        )
+        def change(player: Player, data: dict[str, Any]) -> str | None:
+            after = services.player_set_block(actor=staff_of(request), player=player, **data)
+            return None if getattr(after, f"blocked_{data['capability']}") == data["blocked"] else LIFT_REQUESTED
+
+        return self._action(request, pk, "players.change_player_blocks", BlockForm, change)
 
     def note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._action(
@@ -184,7 +202,9 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             pk,
             "players.add_playernote",
             NoteForm,
-            lambda p, d: services.player_note_add(actor=staff_of(request), player=p, text=d["text"]),
+            lambda p, d: services.player_note_add(
+                actor=staff_of(request), player=p, text=d["text"], visibility=d.get("visibility") or "general"
+            ),
         )
 
     def tags_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -36,3 +36,24 @@ class VipTier(models.TextChoices):
     SILVER = "silver", "Silver"
     GOLD = "gold", "Gold"
     PLATINUM = "platinum", "Platinum"
+
+
+class BlockAuthority(models.TextChoices):
+    """On whose authority a status or a block was imposed. Compliance and responsible-gambling blocks are
+    lifted only by that authority, and by two people."""
+
+    COMPLIANCE = "compliance", "Compliance (AML)"
+    RESPONSIBLE_GAMBLING = "responsible_gambling", "Responsible gambling"
+    FINANCE = "finance", "Finance"
+    SUPPORT = "support", "Support"
+
+
+PROTECTED_AUTHORITIES = frozenset({BlockAuthority.COMPLIANCE, BlockAuthority.RESPONSIBLE_GAMBLING})
+
+
+class Visibility(models.TextChoices):
+    """Who may read a reason or a note: every staff member, or only those with the compliance permission
+    (``players.view_compliance``). Telling a player about an AML review is tipping off."""
+
+    GENERAL = "general", "All staff"
+    COMPLIANCE = "compliance", "Compliance only"

@@ -5,14 +5,24 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
-from apps.players.choices import Capability, PlayerStatus, VipTier
+from apps.players.choices import BlockAuthority, Capability, PlayerStatus, VipTier, Visibility
 from apps.players.models import Player
 
 INPUT = {"class": "border rounded px-2 py-1 w-full"}
 
 
+AUTHORITY = forms.TypedChoiceField(
+    choices=[("", "The strongest I act for"), *BlockAuthority.choices],
+    required=False,
+    empty_value=None,
+    help_text="Compliance and responsible-gambling restrictions are lifted only by that authority, by two people.",
+    widget=forms.Select(attrs=INPUT),
+)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=PlayerStatus.choices, widget=forms.Select(attrs=INPUT))
+    authority = AUTHORITY
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2, **INPUT}))
 
 
@@ -21,11 +31,15 @@ class BlockForm(forms.Form):
     blocked = forms.TypedChoiceField(
         choices=[("1", "Block"), ("0", "Unblock")], coerce=lambda v: v == "1", widget=forms.Select(attrs=INPUT)
     )
+    authority = AUTHORITY
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2, **INPUT}))
 
 
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3, **INPUT}))
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.GENERAL, required=False, widget=forms.Select(attrs=INPUT)
+    )
 
 
 class TagsForm(forms.Form):

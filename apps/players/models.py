@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from apps.players.choices import PlayerStatus, VipTier
+from apps.players.choices import BlockAuthority, Capability, PlayerStatus, VipTier, Visibility
 
 DEFAULT_BRAND_CODE = "default"
 
@@ -155,11 +155,12 @@ class Tag(models.Model):
 
 
 class PlayerNote(models.Model):
-    """Staff notes: never exposed to the platform."""
+    """Staff notes: never exposed to the platform; compliance notes only to staff with the compliance permission."""
 
     player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="notes")
     author = models.ForeignKey("staff.StaffUser", on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
+    visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.GENERAL)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -168,6 +169,89 @@ class PlayerNote(models.Model):
 
     def __str__(self) -> str:
         return f"note #{self.pk} on {self.player_id}"
+
+
+RESTRICTION_GUARD = """
+    IF NEW.player_id IS DISTINCT FROM OLD.player_id OR NEW.what IS DISTINCT FROM OLD.what
+       OR NEW.authority IS DISTINCT FROM OLD.authority
+       OR NEW.reason IS DISTINCT FROM OLD.reason OR NEW.visibility IS DISTINCT FROM OLD.visibility
+       OR NEW.placed_by_id IS DISTINCT FROM OLD.placed_by_id OR NEW.placed_at IS DISTINCT FROM OLD.placed_at THEN
+        RAISE EXCEPTION 'restriction %: who imposed it, on what authority and why never change', OLD.id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF OLD.lifted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'restriction % is lifted: it is history now', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.lifted_at IS NOT NULL AND OLD.authority IN ('compliance', 'responsible_gambling') AND (
+        NEW.lift_requested_by_id IS NULL OR NEW.lifted_by_id IS NULL
+        OR NEW.lifted_by_id = NEW.lift_requested_by_id) THEN
+        RAISE EXCEPTION 'restriction % needs two different people to lift', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+"""
+
+
+class PlayerRestriction(models.Model):
+    """A status other than active, or a capability block: who imposed it, on what authority and why.
+
+    The booleans and the status on ``Player`` stay the eligibility facts (one indexed row); this is the record
+    behind them. Lifting a compliance or responsible-gambling restriction needs that authority and a second
+    person (requested by one, confirmed by another); the database refuses anything else, and rows are never
+    deleted.
+    """
+
+    STATUS = "status"
+    player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="restrictions")
+    what = models.CharField(max_length=12, help_text="status, or the capability blocked")
+    status = models.CharField(max_length=10, blank=True, choices=PlayerStatus.choices)
+    authority = models.CharField(max_length=24, choices=BlockAuthority.choices)
+    reason = models.CharField(max_length=500)
+    visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.GENERAL)
+    placed_by = models.ForeignKey("staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lift_requested_by = models.ForeignKey(
+        "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_requested_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=500, blank=True)
+    lifted_by = models.ForeignKey("staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-placed_at",)
+        permissions = [
+            ("view_compliance", "See compliance reasons and notes (AML reviews: never to the player)"),
+            ("act_compliance", "Act (impose, lift) for compliance authority"),
+            ("act_responsible_gambling", "Act (impose, lift) for responsible-gambling authority"),
+            ("act_finance", "Act (impose, lift) for finance authority"),
+            ("act_support", "Act (impose, lift) for support authority"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["player", "what"], condition=models.Q(lifted_at__isnull=True), name="player_restriction_one"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(what="status", status__in=PlayerStatus.values[1:])
+                | models.Q(what__in=Capability.values, status=""),
+                name="player_restriction_what_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(authority__in=BlockAuthority.values), name="player_restriction_authority_valid"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="player_restriction_no_delete", operation=pgtrigger.Delete),
+            pgtrigger.Trigger(
+                name="player_restriction_guard",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                func=RESTRICTION_GUARD,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.get_status_display() if self.what == self.STATUS else f"{self.what} blocked"
+        return f"{what} ({self.get_authority_display()})"
 
 
 class PlayerLogin(models.Model):

@@ -38,3 +38,30 @@ PROFILE_EDIT_PERMISSIONS = {
     "Administrator": ("players.change_player",),
     "KYC Officer": ("players.change_player",),
 }
+
+# Added by players/0009: on whose authority staff restrict an account, and who reads compliance reasons.
+RESTRICTION_PERMISSIONS = {
+    "MLRO": (
+        "players.view_compliance",
+        "players.act_compliance",
+        "players.act_responsible_gambling",
+        "players.act_finance",
+        "players.act_support",
+        "players.view_playerrestriction",
+    ),
+    "AML Analyst": (
+        "players.view_compliance",
+        "players.act_compliance",
+        "players.act_support",
+        "players.view_playerrestriction",
+    ),
+    "Finance Officer": ("players.act_finance", "players.view_playerrestriction"),
+    "Administrator": (
+        "players.act_responsible_gambling",
+        "players.act_finance",
+        "players.act_support",
+        "players.view_playerrestriction",
+    ),
+    "Support Agent": ("players.view_playerrestriction",),
+    "KYC Officer": ("players.view_playerrestriction",),
+}

@@ -9,16 +9,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
 from apps.geo.decision import REGISTRATION, decide
 from apps.geo.iplookup import lookup
 from apps.players import identity
-from apps.players.choices import Capability, PlayerStatus
+from apps.players.choices import PROTECTED_AUTHORITIES, BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.eligibility import Eligibility, can
-from apps.players.models import Player, PlayerLogin, PlayerNote, Tag
+from apps.players.models import Player, PlayerLogin, PlayerNote, PlayerRestriction, Tag
 
 MARKETING_CHANNELS = ("email", "sms", "phone", "post")
 # What the platform may change through PATCH; the rest (name, date of birth, residence, currency) is staff's.
@@ -84,10 +84,13 @@ def register_restriction_hook(hook: RestrictionHook) -> RestrictionHook:
     return hook
 
 
-def restriction_placed(*, actor: AuditActor | None, player: Player, what: str, reason: str) -> None:
-    """Tell the other apps that ``player`` may no longer withdraw (``what`` says why: a status or a block)."""
+def restriction_placed(
+    *, actor: AuditActor | None, player: Player, what: str, reason: str, visibility: str = Visibility.GENERAL
+) -> None:
+    """Tell the other apps that ``player`` may no longer withdraw (``what`` says why: a status or a block).
+    A compliance reason is passed with its visibility, so that nobody copies it where others read it."""
     for hook in _restriction_hooks:
-        hook(actor=actor, player=player, what=what, reason=reason)
+        hook(actor=actor, player=player, what=what, reason=reason, visibility=visibility)
 
 
 RegistrationCheck = Callable[[Player, Rules | None], dict[str, list[str]]]
@@ -100,6 +103,30 @@ def register_registration_check(check: RegistrationCheck) -> RegistrationCheck:
     if check not in _registration_checks:
         _registration_checks.append(check)
     return check
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth")
+
+
+class ChangeHeld(Conflict):
+    """A profile edit was not applied: a profile guard recorded it for a second person to decide."""
+
+    code = "second_person_required"
+
+
+ProfileGuard = Callable[..., "ChangeHeld | None"]
+_profile_guards: list[ProfileGuard] = []
+
+
+def register_profile_guard(guard: ProfileGuard) -> ProfileGuard:
+    """``guard(actor=, player=, diff=, reason=, approval=)`` runs in ``player_update``'s transaction before an edit
+    is saved (``player`` locked, ``diff``: field -> {"old", "new"}). A guard that returns a ``ChangeHeld`` holds the
+    whole edit: nothing is applied, what the guard recorded is committed, then the error is raised.
+    apps.responsible holds a name or birth-date edit of an account covered by an exclusion in force until a
+    second person decides; ``approval`` is what that decision passes back to ``player_update``."""
+    if guard not in _profile_guards:
+        _profile_guards.append(guard)
+    return guard
 
 
 def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str | None = None) -> Player:
@@ -165,15 +192,42 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
     return player
 
 
-@transaction.atomic
 def player_update(
-    *, actor: AuditActor | None, player: Player, changes: dict[str, Any], staff: bool = False, reason: str = ""
+    *,
+    actor: AuditActor | None,
+    player: Player,
+    changes: dict[str, Any],
+    staff: bool = False,
+    reason: str = "",
+    approval: Any = None,
 ) -> Player:
     """Change profile fields; records consent and terms timestamps; keeps identity keys in step.
 
     The platform may change contact details, consents and terms; staff (``staff=True``, with a reason) may
-    also correct the name, birth date, region and VIP tier.
+    also correct the name, birth date, region and VIP tier. A profile guard may hold the edit for a second
+    person (``register_profile_guard``): then nothing is applied and ``ChangeHeld`` (``second_person_required``)
+    is raised once the guard's record is committed (a caller inside its own transaction must catch it to keep it).
     """
+    held: list[ChangeHeld] = []
+    updated = _player_update(
+        actor=actor, player=player, changes=changes, staff=staff, reason=reason, approval=approval, held=held
+    )
+    if held:
+        raise held[0]
+    return updated
+
+
+@transaction.atomic
+def _player_update(
+    *,
+    actor: AuditActor | None,
+    player: Player,
+    changes: dict[str, Any],
+    staff: bool,
+    reason: str,
+    approval: Any,
+    held: list[ChangeHeld],
+) -> Player:
     if staff:
         reason = _require_reason(reason)
     allowed = STAFF_EDITABLE if staff else PLATFORM_EDITABLE
@@ -199,6 +253,11 @@ def player_update(
             player.terms_accepted_at = now
     if not diff:
         return player
+    for guard in _profile_guards:
+        hold = guard(actor=actor, player=player, diff=diff, reason=reason, approval=approval)
+        if hold is not None:
+            held.append(hold)
+            return player
     _set_identity_keys(player)
     player.save()
     audit_log(
@@ -207,8 +266,93 @@ def player_update(
     return player
 
 
+def _authority_for(actor: AuditActor | None, authority: str | None) -> str:
+    """The authority a restriction is imposed on: the one named (which a staff member must hold), else the
+    strongest the staff member holds; the system's own restrictions default to support."""
+    from apps.staff.models import StaffUser
+
+    if authority is not None and authority not in BlockAuthority.values:
+        raise ValidationFailed("Unknown authority.", code="authority_invalid", fields={"authority": ["Unknown."]})
+    if not isinstance(actor, StaffUser):
+        return authority or BlockAuthority.SUPPORT
+    if authority is None:
+        held = [a for a in BlockAuthority.values if actor.has_perm(f"players.act_{a}")]
+        return held[0] if held else BlockAuthority.SUPPORT
+    _require_authority(actor, authority)
+    return authority
+
+
+def _require_authority(actor: AuditActor | None, authority: str) -> None:
+    from apps.staff.models import StaffUser
+
+    if not isinstance(actor, StaffUser) or not actor.has_perm(f"players.act_{authority}"):
+        raise PermissionDenied(
+            f"Only staff acting for {BlockAuthority(authority).label} may do this.",
+            code="authority_required",
+            fields={"authority": [authority]},
+        )
+
+
+def _restrict(
+    *, actor: AuditActor | None, player: Player, what: str, status: str, authority: str, reason: str
+) -> PlayerRestriction:
+    from apps.staff.models import StaffUser
+
+    return PlayerRestriction.objects.create(
+        player=player,
+        what=what,
+        status=status,
+        authority=authority,
+        reason=reason,
+        visibility=Visibility.COMPLIANCE if authority == BlockAuthority.COMPLIANCE else Visibility.GENERAL,
+        placed_by=actor if isinstance(actor, StaffUser) else None,
+    )
+
+
+def _lift(*, actor: AuditActor | None, player: Player, restriction: PlayerRestriction | None, reason: str) -> bool:
+    """Lift ``restriction`` now (True), or, for a compliance or responsible-gambling one, record the first of
+    the two people it needs (False). Both must act for that authority."""
+    if restriction is None:
+        return True
+    restriction = PlayerRestriction.objects.select_for_update().get(pk=restriction.pk)
+    now = timezone.now()
+    if restriction.authority in PROTECTED_AUTHORITIES:
+        _require_authority(actor, restriction.authority)
+        if restriction.lift_requested_by_id is None:
+            restriction.lift_requested_by, restriction.lift_requested_at = actor, now  # type: ignore[assignment]
+            restriction.lift_reason = reason
+            restriction.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
+            audit_log(
+                actor=actor,
+                action="player.restriction_lift_requested",
+                target=player,
+                data={"restriction": restriction.pk, "what": restriction.what, "authority": restriction.authority},
+            )
+            return False
+        if restriction.lift_requested_by_id == getattr(actor, "pk", None):
+            raise Conflict("A second, different person must confirm the lift.", code="same_approver")
+    from apps.staff.models import StaffUser
+
+    restriction.lifted_by = actor if isinstance(actor, StaffUser) else None
+    restriction.lifted_at = now
+    restriction.save(update_fields=["lifted_by", "lifted_at"])
+    return True
+
+
+def _active_restriction(player: Player, what: str) -> PlayerRestriction | None:
+    return PlayerRestriction.objects.filter(player=player, what=what, lifted_at=None).first()
+
+
 @transaction.atomic
-def player_set_status(*, actor: AuditActor | None, player: Player, status: str, reason: str) -> Player:
+def player_set_status(
+    *, actor: AuditActor | None, player: Player, status: str, reason: str, authority: str | None = None
+) -> Player:
+    """Suspend, block, close or reactivate an account, on an authority (see ``BlockAuthority``).
+
+    Reactivating an account restricted on compliance or responsible-gambling authority needs two people of
+    that authority: the first call records the request (the account stays as it is), the second lifts it.
+    Moving between restrictive statuses keeps the original authority.
+    """
     reason = _require_reason(reason)
     if status not in PlayerStatus.values:
         raise ValidationFailed(f"Unknown status {status!r}.", fields={"status": ["Unknown status."]})
@@ -216,26 +360,57 @@ def player_set_status(*, actor: AuditActor | None, player: Player, status: str, 
     if player.status == status:
         raise Conflict(f"The account is already {status}.", code="status_unchanged")
     old = player.status
+    current = _active_restriction(player, PlayerRestriction.STATUS)
+    if status == PlayerStatus.ACTIVE:
+        if not _lift(actor=actor, player=player, restriction=current, reason=reason):
+            return player
+        used = current.authority if current else None
+    elif current is None:
+        used = _authority_for(actor, authority)
+        current = _restrict(
+            actor=actor, player=player, what=PlayerRestriction.STATUS, status=status, authority=used, reason=reason
+        )
+    else:
+        used = current.authority
+        current.status = status
+        current.save(update_fields=["status"])
     player.status, player.status_reason = status, reason
     player.save(update_fields=["status", "status_reason", "updated_at"])
     audit_log(
         actor=actor,
         action=STATUS_ACTIONS[PlayerStatus(status)],
         target=player,
-        data={"old": old, "new": status, "reason": reason},
+        data={"old": old, "new": status, "reason": reason, "authority": used, **_visibility_of(current)},
     )
     # the platform ends the player's sessions at once; staff reasons never leave the backoffice
     event = "player.unblocked" if status == PlayerStatus.ACTIVE else "player.blocked"
     outbox_emit(event, key=player.external_id, data={"player": player.external_id, "status": status})
     if status != PlayerStatus.ACTIVE:
-        restriction_placed(actor=actor, player=player, what=f"account {status}", reason=reason)
+        restriction_placed(
+            actor=actor, player=player, what=f"account {status}", reason=reason, visibility=current.visibility
+        )
     return player
+
+
+def _visibility_of(restriction: PlayerRestriction | None) -> dict[str, str]:
+    """Audit data of a compliance restriction says so: audit views show its reason to compliance staff only."""
+    if restriction is not None and restriction.visibility == Visibility.COMPLIANCE:
+        return {"visibility": Visibility.COMPLIANCE}
+    return {}
 
 
 @transaction.atomic
 def player_set_block(
-    *, actor: AuditActor | None, player: Player, capability: str, blocked: bool, reason: str
+    *,
+    actor: AuditActor | None,
+    player: Player,
+    capability: str,
+    blocked: bool,
+    reason: str,
+    authority: str | None = None,
 ) -> Player:
+    """Block or unblock one capability, on an authority; unblocking a compliance or responsible-gambling block
+    needs two people of that authority (the first call records the request)."""
     reason = _require_reason(reason)
     if capability not in Capability.values:
         raise ValidationFailed(f"Unknown capability {capability!r}.", fields={"capability": ["Unknown."]})
@@ -243,13 +418,27 @@ def player_set_block(
     field = f"blocked_{capability}"
     if getattr(player, field) == blocked:
         raise Conflict("Nothing to change.", code="block_unchanged")
+    current = _active_restriction(player, capability)
+    if blocked:
+        used = _authority_for(actor, authority)
+        current = _restrict(actor=actor, player=player, what=capability, status="", authority=used, reason=reason)
+    else:
+        if not _lift(actor=actor, player=player, restriction=current, reason=reason):
+            return player
+        used = current.authority if current else None
     setattr(player, field, blocked)
     player.save(update_fields=[field, "updated_at"])
     audit_log(
         actor=actor,
         action=f"player.{'blocked' if blocked else 'unblocked'}_for_{capability}",
         target=player,
-        data={"capability": capability, "blocked": blocked, "reason": reason},
+        data={
+            "capability": capability,
+            "blocked": blocked,
+            "reason": reason,
+            "authority": used,
+            **_visibility_of(current),
+        },
     )
     outbox_emit(
         "player.blocked" if blocked else "player.unblocked",
@@ -257,17 +446,29 @@ def player_set_block(
         data={"player": player.external_id, "capabilities": [capability]},
     )
     if blocked and capability == Capability.WITHDRAWAL:
-        restriction_placed(actor=actor, player=player, what="withdrawals blocked", reason=reason)
+        restriction_placed(
+            actor=actor, player=player, what="withdrawals blocked", reason=reason, visibility=current.visibility
+        )
     return player
 
 
 @transaction.atomic
-def player_note_add(*, actor: Any, player: Player, text: str) -> PlayerNote:
+def player_note_add(*, actor: Any, player: Player, text: str, visibility: str = Visibility.GENERAL) -> PlayerNote:
+    """A staff note; a compliance note is written and read only by staff with ``players.view_compliance``."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("A note needs text.", fields={"text": ["Required."]})
-    note = PlayerNote.objects.create(player=player, author=actor, text=text)
-    audit_log(actor=actor, action="player.note_added", target=player, data={"note_id": note.pk, "length": len(text)})
+    if visibility not in Visibility.values:
+        raise ValidationFailed("Unknown visibility.", code="visibility_invalid", fields={"visibility": ["Unknown."]})
+    if visibility == Visibility.COMPLIANCE and not actor.has_perm("players.view_compliance"):
+        raise PermissionDenied("Only compliance staff write compliance notes.", code="visibility_not_allowed")
+    note = PlayerNote.objects.create(player=player, author=actor, text=text, visibility=visibility)
+    audit_log(
+        actor=actor,
+        action="player.note_added",
+        target=player,
+        data={"note_id": note.pk, "length": len(text), "visibility": visibility},
+    )
     return note
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import parse_amount
 from apps.players.models import Player
 from apps.staff.models import StaffUser
@@ -95,8 +95,11 @@ def withdrawal_request(
 
 @transaction.atomic
 def withdrawal_cancel(*, actor: AuditActor | None = None, withdrawal: Withdrawal, api_client: str) -> Withdrawal:
-    """The player changed their mind: the funds go back to cash. Not once paid out."""
+    """The player changed their mind: the funds go back to cash. Not once paid out. Only the API client that
+    requested it may cancel it: any other gets the same 404 as for a withdrawal that does not exist."""
     withdrawal = _locked(withdrawal)
+    if withdrawal.api_client != api_client:
+        raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
     if withdrawal.status not in OPEN:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
     _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
@@ -133,13 +136,19 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
     return hold
 
 
-def withdrawals_hold_for_restriction(*, actor: AuditActor | None, player: Player, what: str, reason: str) -> int:
+def withdrawals_hold_for_restriction(
+    *, actor: AuditActor | None, player: Player, what: str, reason: str, visibility: str = "general"
+) -> int:
     """A suspension, block or closure (or a withdrawal block) stops the player's open withdrawals: each gets a
-    hold with that reason, in the same transaction. Registered with apps.players (restriction hooks)."""
+    hold with that reason, in the same transaction. A compliance reason is not copied: Finance reads holds.
+    Registered with apps.players (restriction hooks)."""
+    from apps.core.visibility import COMPLIANCE
+
     staff = actor if isinstance(actor, StaffUser) else None
+    shown = "compliance review (see the player page)" if visibility == COMPLIANCE else reason
     held = 0
     for withdrawal in Withdrawal.objects.select_for_update().filter(player_id=player.pk, status__in=OPEN):
-        text = f"{what}: {reason}"[:500]
+        text = f"{what}: {shown}"[:500]
         WithdrawalHold.objects.create(withdrawal=withdrawal, kind=HOLD_PLAYER_RESTRICTED, reason=text, placed_by=staff)
         audit_log(
             actor=actor,

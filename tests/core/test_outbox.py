@@ -180,12 +180,15 @@ def test_with_redis_up_the_change_nudges_a_worker_through_the_real_broker(player
     broker.lrem(queue, 1, sent[0])  # no worker runs in the tests: leave the broker as found
 
 
-def test_staff_blocks_on_the_player_page_reach_the_platform_without_their_reasons(player, receiver, subscriber, mlro):
+def test_staff_blocks_on_the_player_page_reach_the_platform_without_their_reasons(
+    player, receiver, subscriber, mlro, aml_analyst
+):
     from apps.players.services import player_set_block, player_set_status
 
     player_set_block(actor=mlro, player=player, capability="deposit", blocked=True, reason="SAR pending review")
     player_set_status(actor=mlro, player=player, status="suspended", reason="source of funds")
-    player_set_status(actor=mlro, player=player, status="active", reason="documents received")
+    player_set_status(actor=mlro, player=player, status="active", reason="documents received")  # asks
+    player_set_status(actor=aml_analyst, player=player, status="active", reason="confirmed")  # a second person
     assert outbox.deliver_due() == 3
     events = [json.loads(body) for _, body in receiver.received]
     assert [(e["type"], e["data"].get("status"), e["data"].get("capabilities")) for e in events] == [
