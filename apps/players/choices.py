@@ -42,7 +42,7 @@ class BlockAuthority(models.TextChoices):
     """On whose authority a status or a block was imposed. Compliance and responsible-gambling blocks are
     lifted only by that authority, and by two people."""
 
-    COMPLIANCE = "compliance", "Compliance (AML)"
+    COMPLIANCE = "compliance", "Compliance"
     RESPONSIBLE_GAMBLING = "responsible_gambling", "Responsible gambling"
     FINANCE = "finance", "Finance"
     SUPPORT = "support", "Support"

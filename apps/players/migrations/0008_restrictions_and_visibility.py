@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                     "authority",
                     models.CharField(
                         choices=[
-                            ("compliance", "Compliance (AML)"),
+                            ("compliance", "Compliance"),
                             ("responsible_gambling", "Responsible gambling"),
                             ("finance", "Finance"),
                             ("support", "Support"),
