@@ -118,7 +118,10 @@ def run() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("".join(f"{p.external_id} {p.currency}\n" for p in players))
     _client, key = api_client_create(
-        actor=SystemActor("bench"), name="bench wallet", scopes=[Scope.WALLET_WRITE], throttle_rate="100000000/min"
+        actor=SystemActor("bench"),
+        name="bench wallet",
+        scopes=[Scope.WALLET_GAME, Scope.WALLET_PAYMENTS],
+        throttle_rate="100000000/min",
     )
     raw = _pgbench(ids)
     port = free_port()

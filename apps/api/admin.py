@@ -15,10 +15,18 @@ from apps.api.models import ApiClient
 from apps.api.scopes import Scope
 from apps.core.admin_tools import ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError, ValidationFailed
+from apps.players.admin_filters import brand_filter
+from apps.players.models import Brand
 
 
 class ApiClientForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    brands = forms.ModelMultipleChoiceField(
+        queryset=Brand.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The client sees and registers only these brands' players. None ticked: the default brand.",
+    )
     allowed_networks = forms.CharField(
         required=False,
         help_text="Comma-separated CIDR networks, e.g. 203.0.113.0/24, 2001:db8::/32. Empty: any address.",
@@ -26,7 +34,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ("name", "scopes", "allowed_networks", "throttle_rate", "expiry_date")
+        fields = ("name", "brands", "scopes", "allowed_networks", "throttle_rate", "expiry_date")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,14 +63,21 @@ class ApiClientForm(forms.ModelForm):
 @admin.register(ApiClient)
 class ApiClientAdmin(ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
     form = ApiClientForm
-    list_display = ("name", "prefix", "scope_list", "revoked", "created", "last_used_at", "expiry_date")
-    list_filter = ("revoked",)
+    list_display = ("name", "prefix", "brand_list", "scope_list", "revoked", "created", "last_used_at", "expiry_date")
+    list_filter = ("revoked", brand_filter("brands"))
     search_fields = ("name", "prefix")
     readonly_fields = ("prefix", "revoked", "created", "last_used_at")
     actions = ["revoke"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the audit trail refers to clients by prefix
+
+    @admin.display(description="brands")
+    def brand_list(self, obj: ApiClient) -> str:
+        return format_html("<small>{}</small>", ", ".join(b.code for b in obj.brands.all()) or "—")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiClient]:
+        return super().get_queryset(request).prefetch_related("brands")  # brand_list: one query, not one a row
 
     @admin.display(description="scopes")
     def scope_list(self, obj: ApiClient) -> str:
@@ -76,6 +91,7 @@ class ApiClientAdmin(ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc
             "allowed_networks": data.get("allowed_networks") or [],
             "throttle_rate": data.get("throttle_rate") or "",
             "expiry_date": data.get("expiry_date"),
+            "brands": list(data.get("brands") or []) or None,  # none ticked: the default brand (new) or unchanged
         }
         if change:
             services.api_client_update(actor=request.user, client=obj, **fields)  # type: ignore[arg-type]
@@ -86,6 +102,11 @@ class ApiClientAdmin(ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc
         messages.warning(
             request, format_html("API key for {} (shown once, copy it now): <code>{}</code>", obj.name, key)
         )
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """The brands were set (and audited) by the service in ``save_model``: the form must not set them again."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @action(description="Revoke selected keys (cannot be undone)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:

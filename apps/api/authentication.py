@@ -47,6 +47,7 @@ class ClientIdentity:
     scopes: frozenset[str]
     allowed_networks: tuple[str, ...]
     throttle_rate: str
+    brand_ids: frozenset[int] = frozenset()  # the brands whose players it sees (empty: none)
 
     is_authenticated = True
     is_anonymous = False
@@ -74,7 +75,7 @@ def client_of(request: Any) -> ClientIdentity:
 
 
 def cache_key(prefix: str) -> str:
-    return f"apikey:v1:{prefix}"
+    return f"apikey:v2:{prefix}"  # v2: entries carry brand_ids
 
 
 def _sha512_hex(key: str) -> str:
@@ -110,6 +111,7 @@ def _load(prefix: str) -> dict[str, Any] | None:
         "scopes": list(client.scopes),
         "allowed_networks": list(client.allowed_networks),
         "throttle_rate": client.throttle_rate,
+        "brand_ids": sorted(client.brands.values_list("pk", flat=True)),
         "revoked": client.revoked,
         "expires": client.expiry_date.timestamp() if client.expiry_date else None,
     }
@@ -150,6 +152,7 @@ def verify_key(key: str) -> ClientIdentity | None:
         scopes=frozenset(entry["scopes"]),
         allowed_networks=tuple(entry["allowed_networks"]),
         throttle_rate=entry["throttle_rate"],
+        brand_ids=frozenset(entry.get("brand_ids", ())),
     )
 
 

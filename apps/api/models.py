@@ -50,6 +50,12 @@ class ApiClient(AbstractAPIKey):
         blank=True,
         help_text="Requests per period, e.g. 6000/min; empty means the default (API_DEFAULT_THROTTLE_RATE).",
     )
+    brands = models.ManyToManyField(
+        "players.Brand",
+        related_name="api_clients",
+        blank=True,
+        help_text="The brands whose players this client may see and register; every other player is a 404.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     webhook_url = models.URLField(
         blank=True, help_text="Where player events (exclusions, blocks, limit changes) are POSTed; empty: none."

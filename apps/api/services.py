@@ -12,9 +12,10 @@ from django.db import transaction
 
 from apps.api.authentication import cache_key, forget_locally
 from apps.api.models import ApiClient
-from apps.api.scopes import ALL_SCOPES
+from apps.api.scopes import ALL_SCOPES, RETIRED_SCOPES
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, ValidationFailed
+from apps.players.models import Brand
 
 # What DRF's throttles parse: a count, "/", and a period whose first letter is s, m, h or d.
 RATE = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
@@ -31,6 +32,11 @@ def api_client_clean(
     unknown = [s for s in scope_list if s not in ALL_SCOPES]
     if unknown:
         errors["scopes"] = [f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(ALL_SCOPES)}."]
+        errors["scopes"] += [
+            f"{old} was split into {' and '.join(new)}: grant only what the client needs."
+            for old, new in RETIRED_SCOPES.items()
+            if old in unknown
+        ]
     networks: list[str] = []
     for raw in allowed_networks:
         try:
@@ -42,6 +48,16 @@ def api_client_clean(
     if errors:
         raise ValidationFailed("The API client is not valid.", fields=errors)
     return {"name": name, "scopes": scope_list, "allowed_networks": networks, "throttle_rate": throttle_rate}
+
+
+def _brands(brands: Iterable[Brand] | None) -> list[Brand]:
+    """The brands a client is bound to: at least one (none given: the default brand)."""
+    found = list(brands) if brands is not None else [Brand.objects.default()]
+    if not found:
+        raise ValidationFailed(
+            "An API client serves at least one brand.", code="invalid", fields={"brands": ["Choose at least one."]}
+        )
+    return sorted(found, key=lambda b: b.code)
 
 
 def _forget(client: ApiClient) -> None:
@@ -66,13 +82,20 @@ def api_client_create(
     allowed_networks: Iterable[str] = (),
     throttle_rate: str = "",
     expiry_date: datetime | None = None,
+    brands: Iterable[Brand] | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create a client and return it with its key. The key is not stored and cannot be shown again."""
+    """Create a client and return it with its key. The key is not stored and cannot be shown again.
+
+    ``brands``: whose players it sees and registers (every other player is a 404); None means the default brand.
+    """
     fields = api_client_clean(name=name, scopes=scopes, allowed_networks=allowed_networks, throttle_rate=throttle_rate)
+    bound = _brands(brands)
     client = ApiClient(expiry_date=expiry_date, **fields)
     key = ApiClient.objects.assign_key(client)
     client.save()
-    audit_log(actor=actor, action="api_client.created", target=client, data={**fields, "expiry_date": expiry_date})
+    client.brands.set(bound)
+    data = {**fields, "expiry_date": expiry_date, "brands": [b.code for b in bound]}
+    audit_log(actor=actor, action="api_client.created", target=client, data=data)
     return client, key
 
 
@@ -86,17 +109,25 @@ def api_client_update(
     allowed_networks: Iterable[str],
     throttle_rate: str,
     expiry_date: datetime | None,
+    brands: Iterable[Brand] | None = None,
 ) -> ApiClient:
+    """``brands`` None leaves the client's brands as they are."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     fields = api_client_clean(name=name, scopes=scopes, allowed_networks=allowed_networks, throttle_rate=throttle_rate)
     fields["expiry_date"] = expiry_date
     old = {k: getattr(client, k) for k in fields}
     changed = {k: {"old": old[k], "new": v} for k, v in fields.items() if old[k] != v}
+    old_brands = sorted(client.brands.values_list("code", flat=True))
+    bound = _brands(brands) if brands is not None else None
+    if bound is not None and [b.code for b in bound] != old_brands:
+        changed["brands"] = {"old": old_brands, "new": [b.code for b in bound]}
     if not changed:
         return client
     for k, v in fields.items():
         setattr(client, k, v)
     client.save(update_fields=list(fields))
+    if bound is not None:
+        client.brands.set(bound)
     audit_log(actor=actor, action="api_client.updated", target=client, data=changed)
     _forget(client)
     return client

@@ -15,7 +15,7 @@ from apps.players.models import Brand
 
 
 def brand_filter(path: str = "brand") -> type[admin.SimpleListFilter]:
-    """A list filter on ``<path>_id`` (e.g. ``player__brand`` on a model with a ``player`` foreign key)."""
+    """A list filter on ``<path>__id`` (e.g. ``player__brand`` on a model with a ``player`` foreign key)."""
 
     class BrandFilter(admin.SimpleListFilter):
         title = "brand"
@@ -30,7 +30,7 @@ def brand_filter(path: str = "brand") -> type[admin.SimpleListFilter]:
                 return queryset
             if not value.isdigit():  # a hand-edited URL: no match rather than a 500
                 return queryset.none()
-            return queryset.filter(**{f"{path}_id": int(value)})
+            return queryset.filter(**{f"{path}__id": int(value)})
 
     BrandFilter.__name__ = f"BrandFilter_{path.replace('__', '_')}"
     return BrandFilter

@@ -13,7 +13,7 @@ row). Checks append reason codes and restrictions to the result; they never rais
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -162,10 +162,12 @@ def can_for_external_id(
     amount: Decimal | None = None,
     game_category: str | None = None,
     now: datetime | None = None,
+    brand_ids: Collection[int] | None = None,
 ) -> Eligibility | None:
-    """``can()`` for the API: one query. None if there is no such player."""
+    """``can()`` for the API: one query. None if there is no such player (or, with ``brand_ids``, none of
+    those brands)."""
     facts = facts_for(external_id=external_id)
-    if facts is None:
+    if facts is None or (brand_ids is not None and facts["brand_id"] not in brand_ids):
         return None
     return evaluate(facts, action, ip=ip, amount=amount, game_category=game_category, now=now)
 
@@ -283,7 +285,15 @@ def check_stakes_and_restrictions(ctx: CheckContext) -> None:
     if rules.session_break_after_minutes and rules.session_break_minutes:
         restrictions["session_break_minutes"] = rules.session_break_minutes
         restrictions["session_break_after_minutes"] = rules.session_break_after_minutes
-    if ctx.action == Action.BET and ctx.amount is not None and ctx.game_category:
+    if ctx.action == Action.BET and ctx.amount is not None and caps:
+        # Fail closed: a stake that cannot be held against the caps is refused, never waved through.
+        if not ctx.game_category:
+            ctx.result.deny("game_category_required")
+            return
         cap = caps.get(ctx.game_category)
-        if cap is not None and cap.currency == ctx.facts["currency"] and ctx.amount > cap.max_stake:
+        if cap is None:
+            return
+        if cap.currency != ctx.facts["currency"]:  # no exchange-rate source in Pitboss: refuse, never skip
+            ctx.result.deny("stake_cap_currency_unsupported")
+        elif ctx.amount > cap.max_stake:
             ctx.result.deny("stake_limit_exceeded")

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
 from apps.players.models import Player
 
 
-def player_get(*, external_id: str) -> Player:
-    player = Player.objects.filter(external_id=external_id).first()
+def player_get(*, external_id: str, brand_ids: Collection[int] | None = None) -> Player:
+    """The player by external id; with ``brand_ids`` (an API client's brands) only among those brands' players,
+    so another brand's player is the same 404 as a player that does not exist."""
+    found = Player.objects.filter(external_id=external_id)
+    if brand_ids is not None:
+        found = found.filter(brand_id__in=brand_ids)
+    player = found.first()
     if player is None:
         raise NotFound("No player with this external_id.", code="player_not_found")
     return player

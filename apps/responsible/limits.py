@@ -8,7 +8,7 @@ jurisdiction's cap. Usage, per period:
 * ``deposit``: deposits; a jurisdiction cap marked ``net`` counts deposits minus withdrawals requested (and
   not cancelled) in the period, as NL's net cap does;
 * ``wager``: stakes, less rolled-back stakes;
-* ``loss``: stakes, less rolled-back stakes, less wins (net loss; a bet of X can lose at most X).
+* ``loss``: stakes, less rolled-back stakes, less wins not rolled back (net loss; a bet of X can lose at most X).
 
 Read in the posting's transaction after the player's accounts are locked, so two concurrent deposits cannot
 both slip under a limit: the second sees the first.
@@ -112,7 +112,8 @@ def usage(player_id: int, periods: set[str], now: datetime, zone: str = "UTC") -
             "FILTER (WHERE created_at >= %s), 0), "
             "coalesce(sum(CASE type WHEN 'bet' THEN amount WHEN 'rollback' THEN -amount END) "
             "FILTER (WHERE created_at >= %s), 0), "
-            "coalesce(sum(amount) FILTER (WHERE type = 'win' AND created_at >= %s), 0)"
+            "coalesce(sum(CASE type WHEN 'win' THEN amount WHEN 'win_rollback' THEN -amount END) "
+            "FILTER (WHERE created_at >= %s), 0)"
         )
         params += [start] * 4
     sql = (
@@ -161,9 +162,18 @@ class LimitUse:
         }
 
 
+def foreign_currency_limits(limits: list[EffectiveLimit], currency: str) -> list[EffectiveLimit]:
+    """Money limits in another currency than the player's wallet (a jurisdiction cap in EUR for a GBP player).
+
+    Pitboss has no exchange-rate source, so these cannot be measured: the caller refuses the action
+    (``limit_currency_unsupported``) rather than skip the limit."""
+    return [lim for lim in limits if lim.amount is not None and lim.currency != currency]
+
+
 def money_usage(
     player_id: int, limits: list[EffectiveLimit], currency: str, now: datetime, zone: str = "UTC"
 ) -> list[LimitUse]:
+    """Usage of the limits in ``currency``; see ``foreign_currency_limits`` for the others."""
     money = [lim for lim in limits if lim.amount is not None and lim.currency == currency]
     used = usage(player_id, {lim.period for lim in money}, now, zone)
     return [LimitUse(limit=lim, used=used[(lim.usage_key, lim.period)]) for lim in money]

@@ -22,6 +22,7 @@ class TransactionType(models.TextChoices):
     BET = "bet", "Bet"
     WIN = "win", "Win"
     ROLLBACK = "rollback", "Rollback of a bet"
+    WIN_ROLLBACK = "win_rollback", "Rollback of a win"
     WITHDRAWAL = "withdrawal", "Withdrawal request"
     WITHDRAWAL_CANCEL = "withdrawal_cancel", "Withdrawal cancelled or rejected"
     WITHDRAWAL_PAID = "withdrawal_paid", "Withdrawal paid"

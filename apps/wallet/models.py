@@ -106,10 +106,17 @@ class LedgerTransaction(models.Model):
         indexes = [
             models.Index(fields=["player", "-id"], name="wallet_txn_player_idx"),
             models.Index(fields=["player", "round_id"], name="wallet_txn_round_idx", condition=~models.Q(round_id="")),
-            models.Index(
-                fields=["api_client", "reference"], name="wallet_txn_reference_idx", condition=~models.Q(reference="")
-            ),
             BrinIndex(fields=["created_at"], name="wallet_txn_created_brin"),
+        ]
+        constraints = [
+            # A client's reference names one bet (win, deposit...): a second bet under it would be one that no
+            # rollback could ever find. Postings insert with ON CONFLICT DO NOTHING on this index (posting.py),
+            # so a duplicate is a clean 409 ``duplicate_reference``; the index also serves the rollback lookup.
+            models.UniqueConstraint(
+                fields=["api_client", "reference", "type"],
+                name="wallet_txn_reference_unique",
+                condition=~models.Q(reference="") & ~models.Q(api_client=""),
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="wallet_transaction_immutable", operation=pgtrigger.Update | pgtrigger.Delete)

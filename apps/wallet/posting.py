@@ -9,13 +9,18 @@ database); postings do not also write the audit chain, which would serialise eve
 
 Round trips of a bet: the lock (which also finds the player by external id), the eligibility facts, the write.
 Every refusal is raised before the write, so a caller that keeps its own records in the same transaction (the
-API's idempotency record) needs no savepoint around a posting.
+API's idempotency record) needs no savepoint around a posting. The one refusal found by the write itself, a
+client's reference used twice for one type (409 ``duplicate_reference``, a partial unique index), is an
+``INSERT ... ON CONFLICT DO NOTHING`` whose statement then writes nothing at all: still no savepoint.
+
+From the API, the player is looked up among the client's brands (``brand_ids``): any other is ``player_not_found``.
 
 A player is given as the ``Player`` or, from the API, as its external id (found by the lock statement itself).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,12 +30,15 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from apps.core.money import quantize
+from apps.geo.choices import GameCategory
 from apps.players.eligibility import Eligibility, after_posting, can
 from apps.players.models import Player
 from apps.wallet.choices import AccountKind, TransactionType
 from apps.wallet.models import LedgerTransaction
 
 ZERO = Decimal("0")
+GAME_CATEGORIES = frozenset(GameCategory.values)
+REVERSIBLE = {TransactionType.BET: TransactionType.ROLLBACK, TransactionType.WIN: TransactionType.WIN_ROLLBACK}
 PlayerRef = Player | str  # the Player, or its external id
 
 
@@ -39,6 +47,11 @@ class PostingRefused(ApplicationError):
 
     status = 403
     code = "not_allowed"
+
+
+class DuplicateReference(Conflict):
+    code = "duplicate_reference"
+    default_message = "A transaction of this type with this reference was already posted by this client."
 
 
 class InsufficientFunds(ApplicationError):
@@ -91,7 +104,7 @@ class Posted:
 # One round trip: the player (by id or external id), their rows of the currency locked in id order, and the
 # operator's rows of the currency, unlocked. No row: no such player; a row without an account: first use.
 _LOCK_SQL = """
-    WITH p AS (SELECT id, currency FROM players_player WHERE {key} = %s),
+    WITH p AS (SELECT id, currency FROM players_player WHERE {where}),
     locked AS (
         SELECT a.id, a.kind, a.balance FROM wallet_account a
         WHERE a.player_id = (SELECT id FROM p) AND a.currency = %s ORDER BY a.id FOR UPDATE
@@ -101,7 +114,13 @@ _LOCK_SQL = """
     SELECT NULL, NULL, o.id, o.kind, o.balance FROM wallet_account o
     WHERE o.player_id IS NULL AND o.currency = %s AND EXISTS (SELECT 1 FROM p)
 """
-_LOCK_BY = {key: _LOCK_SQL.format(key=key) for key in ("id", "external_id")}
+# Keyed by how the player is named; "brands" is the API's: an external id among the client's brands (both columns
+# are in the covering index, so the lookup stays an index-only scan).
+_LOCK_BY = {
+    "id": _LOCK_SQL.format(where="id = %s"),
+    "external_id": _LOCK_SQL.format(where="external_id = %s"),
+    "brands": _LOCK_SQL.format(where="external_id = %s AND brand_id = ANY(%s::bigint[])"),
+}
 _CREATE_SQL = """
     INSERT INTO wallet_account (player_id, kind, currency, balance) VALUES
         (%s, 'cash', %s, 0), (%s, 'bonus', %s, 0), (%s, 'pending_withdrawal', %s, 0),
@@ -123,14 +142,20 @@ def currency_mismatch(player_currency: str) -> ValidationFailed:
     )
 
 
-def lock_accounts(player: PlayerRef | int, currency: str) -> PlayerAccounts:
+def lock_accounts(
+    player: PlayerRef | int, currency: str, *, brand_ids: Collection[int] | None = None
+) -> PlayerAccounts:
     """Lock the player's accounts in ``currency`` (the player's own currency, else ``currency_mismatch``),
-    creating them and the operator's on first use."""
+    creating them and the operator's on first use. With ``brand_ids`` (an API client's brands) a player of
+    another brand is ``player_not_found``, like one that does not exist."""
     value: int | str = player.pk if isinstance(player, Player) else player
     key = "external_id" if isinstance(value, str) else "id"
+    lead: list[Any] = [value]
+    if key == "external_id" and brand_ids is not None:
+        key, lead = "brands", [value, sorted(brand_ids)]
     sql = _LOCK_BY[key]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value, currency, currency])
+        cursor.execute(sql, [*lead, currency, currency])
         rows = cursor.fetchall()
         if not rows:
             raise _player_not_found()
@@ -140,7 +165,7 @@ def lock_accounts(player: PlayerRef | int, currency: str) -> PlayerAccounts:
         if len(rows) < 7:
             params = [player_id, currency] * 3 + [currency] * 4
             cursor.execute(_CREATE_SQL, params)
-            cursor.execute(sql, [value, currency, currency])
+            cursor.execute(sql, [*lead, currency, currency])
             rows = cursor.fetchall()
     mine = {kind: (pk, balance) for pid, _, pk, kind, balance in rows if pid is not None}
     return PlayerAccounts(
@@ -176,6 +201,13 @@ _TXN_COLUMNS = ", ".join(str(f.column) for f in _TXN_FIELDS)
 _TXN_VALUES = ", ".join(["%s"] * len(_TXN_FIELDS))
 
 
+# The arbiter is the partial unique index wallet_txn_reference_unique (api_client, reference, type): a second
+# posting under a client's reference inserts nothing (and, being in the same statement, moves nothing).
+_ON_DUPLICATE_REFERENCE = (
+    "ON CONFLICT (api_client, reference, type) WHERE reference <> '' AND api_client <> '' DO NOTHING"
+)
+
+
 def _pairs(n: int) -> str:
     return ", ".join(["(%s::bigint, %s::numeric)"] * n)
 
@@ -207,7 +239,8 @@ def write(
     moves = [(account_id, delta) for account_id, delta in sorted(player_deltas.items()) if delta != 0]
     # Only column names and placeholders are formatted in; every value is a parameter.
     sql = (
-        f"WITH t AS (INSERT INTO wallet_transaction ({_TXN_COLUMNS}) VALUES ({_TXN_VALUES}) RETURNING id), "  # noqa: S608
+        f"WITH t AS (INSERT INTO wallet_transaction ({_TXN_COLUMNS}) VALUES ({_TXN_VALUES}) "  # noqa: S608
+        f"{_ON_DUPLICATE_REFERENCE} RETURNING id), "
         "e AS (INSERT INTO wallet_entry (transaction_id, account_id, amount, currency, created_at) "
         f"SELECT t.id, v.account_id, v.amount, %s, %s FROM t, (VALUES {_pairs(len(entries))}) AS v(account_id, amount))"
     )
@@ -215,13 +248,16 @@ def write(
     if moves:
         sql += (
             f", u AS (UPDATE wallet_account a SET balance = a.balance + v.delta FROM (VALUES {_pairs(len(moves))}) "  # noqa: S608
-            "AS v(id, delta) WHERE a.id = v.id)"
+            "AS v(id, delta), t WHERE a.id = v.id)"  # joined to t: no transaction inserted, no balance moved
         )
         params += [x for move in moves for x in move]
     sql += " SELECT id FROM t"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        txn.pk = cursor.fetchone()[0]
+        inserted = cursor.fetchone()
+    if inserted is None:  # the statement wrote nothing, so the caller's transaction is still usable
+        raise DuplicateReference(fields={"reference": [f"This client already posted a {type} with this reference."]})
+    txn.pk = inserted[0]
     txn._state.adding, txn._state.db = False, connection.alias
     return Posted(transaction=txn, balances=after)
 
@@ -235,8 +271,9 @@ def deposit(
     reference: str = "",
     payment_method: str = "",
     instrument_fingerprint: str = "",
+    brand_ids: Collection[int] | None = None,
 ) -> Posted:
-    accounts = lock_accounts(player, currency)
+    accounts = lock_accounts(player, currency, brand_ids=brand_ids)
     allowed = refuse_unless(accounts.player_id, "deposit", amount=amount)
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
     posted = write(
@@ -260,15 +297,24 @@ def bet(
     amount: Decimal,
     currency: str,
     round_id: str,
+    game_category: str,
     game_id: str = "",
-    game_category: str = "",
     provider: str = "",
     api_client: str = "",
     reference: str = "",
+    brand_ids: Collection[int] | None = None,
 ) -> Posted:
-    """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included)."""
-    accounts = lock_accounts(player, currency)
-    allowed = refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category or None)
+    """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included). Every bet names
+    its game category (``GameCategory``): the jurisdiction's stake caps are per category, and a bet the caps
+    could not be applied to is not taken."""
+    if game_category not in GAME_CATEGORIES:
+        raise ValidationFailed(
+            "A bet names its game category.",
+            code="invalid",
+            fields={"game_category": [f"Required, one of: {', '.join(GameCategory.values)}."]},
+        )
+    accounts = lock_accounts(player, currency, brand_ids=brand_ids)
+    allowed = refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category)
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
@@ -292,8 +338,9 @@ def bet(
     return posted
 
 
-def _round_funding(accounts: PlayerAccounts, round_id: str) -> tuple[Decimal, Decimal]:
-    """How much cash and bonus the round's bets still at stake took (rolled-back bets excluded)."""
+def _round_funding(accounts: PlayerAccounts, round_id: str, api_client: str) -> tuple[Decimal, Decimal]:
+    """How much cash and bonus the round's bets still at stake took (rolled-back bets excluded). Only the
+    client's own bets: a round id is the client's, another client cannot settle it."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -301,10 +348,10 @@ def _round_funding(accounts: PlayerAccounts, round_id: str) -> tuple[Decimal, De
                    coalesce(sum(CASE WHEN e.account_id = %s THEN -e.amount END), 0),
                    count(DISTINCT t.id)
             FROM wallet_transaction t JOIN wallet_entry e ON e.transaction_id = t.id
-            WHERE t.player_id = %s AND t.round_id = %s AND t.currency = %s AND t.type = 'bet'
+            WHERE t.player_id = %s AND t.round_id = %s AND t.currency = %s AND t.type = 'bet' AND t.api_client = %s
               AND NOT EXISTS (SELECT 1 FROM wallet_transaction r WHERE r.reverses_id = t.id)
             """,
-            [accounts.cash_id, accounts.bonus_id, accounts.player_id, round_id, accounts.currency],
+            [accounts.cash_id, accounts.bonus_id, accounts.player_id, round_id, accounts.currency, api_client],
         )
         cash, bonus, bets = cursor.fetchone()
     if not bets:
@@ -323,10 +370,11 @@ def win(
     provider: str = "",
     api_client: str = "",
     reference: str = "",
+    brand_ids: Collection[int] | None = None,
 ) -> Posted:
-    """A win, credited to cash and bonus in the proportion that funded the round's bets."""
-    accounts = lock_accounts(player, currency)
-    staked_cash, staked_bonus = _round_funding(accounts, round_id)
+    """A win, credited to cash and bonus in the proportion that funded the round's bets (the same client's)."""
+    accounts = lock_accounts(player, currency, brand_ids=brand_ids)
+    staked_cash, staked_bonus = _round_funding(accounts, round_id, api_client)
     staked = staked_cash + staked_bonus
     to_bonus = quantize(amount * staked_bonus / staked, currency) if staked else ZERO
     to_cash = amount - to_bonus
@@ -346,36 +394,74 @@ def win(
     )
 
 
-def rollback(*, player: PlayerRef, bet_reference: str, api_client: str, reference: str = "") -> Posted:
-    """Reverse a bet (by the reference it was posted with): its stake goes back where it came from."""
+def rollback(
+    *,
+    player: PlayerRef,
+    bet_reference: str,
+    api_client: str,
+    reference: str = "",
+    of_type: str = TransactionType.BET,
+    brand_ids: Collection[int] | None = None,
+) -> Posted:
+    """Reverse a bet (or, with ``of_type="win"``, a win) by the reference this client posted it with: the money
+    goes back where it came from. A bet whose round already has a win is settled: 409 ``round_settled`` until
+    the win is rolled back first (the win was computed from the stake)."""
+    if of_type not in REVERSIBLE:
+        raise ValidationFailed("Only a bet or a win can be rolled back.", fields={"rollback_type": ["bet or win"]})
     if isinstance(player, Player):
         found = LedgerTransaction.objects.filter(player=player)
     else:
         found = LedgerTransaction.objects.filter(player__external_id=player)
-    bet = found.filter(api_client=api_client, reference=bet_reference, type=TransactionType.BET).first()
-    if bet is None:
-        if not isinstance(player, Player) and not Player.objects.filter(external_id=player).exists():
-            raise _player_not_found()
+        if brand_ids is not None:
+            found = found.filter(player__brand_id__in=brand_ids)
+    original = found.filter(api_client=api_client, reference=bet_reference, type=of_type).first()
+    if original is None:
+        if not isinstance(player, Player):
+            players = Player.objects.filter(external_id=player)
+            if not (players.filter(brand_id__in=brand_ids) if brand_ids is not None else players).exists():
+                raise _player_not_found()
+        if of_type == TransactionType.WIN:
+            raise NotFound("No win with this reference.", code="unknown_win", fields={"rollback_of": ["Unknown win."]})
         raise NotFound("No bet with this reference.", code="unknown_bet", fields={"rollback_of": ["Unknown bet."]})
-    accounts = lock_accounts(bet.player_id, bet.currency)
-    if LedgerTransaction.objects.filter(reverses=bet).exists():
-        raise Conflict("This bet is already rolled back.", code="already_rolled_back")
-    legs = [(e.account_id, -e.amount) for e in bet.entries.all()]
+    accounts = lock_accounts(original.player_id, original.currency)
+    if LedgerTransaction.objects.filter(reverses=original).exists():
+        raise Conflict(f"This {of_type} is already rolled back.", code="already_rolled_back")
+    if of_type == TransactionType.BET and original.round_id and _round_has_win(original, api_client):
+        raise Conflict(
+            "The round of this bet already has a win: roll the win back first.",
+            code="round_settled",
+            fields={"rollback_of": ["The round is settled."]},
+        )
+    legs = [(e.account_id, -e.amount) for e in original.entries.all()]
     deltas = {account_id: value for account_id, value in legs if account_id in (accounts.cash_id, accounts.bonus_id)}
+    after = accounts.after(deltas)
+    if after["cash"] < 0 or after["bonus"] < 0:  # a win already spent or withdrawn
+        raise InsufficientFunds(fields={"rollback_of": ["The player's balance no longer covers this win."]})
     return write(
         accounts=accounts,
-        type=TransactionType.ROLLBACK,
-        amount=bet.amount,
+        type=REVERSIBLE[of_type],
+        amount=original.amount,
         legs=legs,
         player_deltas=deltas,
-        reverses=bet,
-        round_id=bet.round_id,
-        game_id=bet.game_id,
-        game_category=bet.game_category,
-        provider=bet.provider,
+        reverses=original,
+        round_id=original.round_id,
+        game_id=original.game_id,
+        game_category=original.game_category,
+        provider=original.provider,
         api_client=api_client,
         reference=reference,
     )
+
+
+def _round_has_win(bet: LedgerTransaction, api_client: str) -> bool:
+    """A win of this client in the bet's round that is not itself rolled back (the round index serves it)."""
+    return LedgerTransaction.objects.filter(
+        player_id=bet.player_id,
+        round_id=bet.round_id,
+        api_client=api_client,
+        type=TransactionType.WIN,
+        reversed_by__isnull=True,
+    ).exists()
 
 
 # --- bonus money (the bonuses issue decides when; these move it) ------------------------------------------

@@ -32,7 +32,7 @@ def test_a_valid_key_reaches_an_authenticated_endpoint(platform_client):
     response = platform_client.api().get("/api/v1/client/")
     assert response.status_code == 200
     assert response.json()["name"] == "Test platform"
-    assert "wallet:write" in response.json()["scopes"]
+    assert "wallet:payments" in response.json()["scopes"]
 
 
 def test_a_verified_key_is_served_from_the_cache_without_the_database(platform_client):
@@ -106,11 +106,11 @@ def test_an_expired_key_is_401():
 def test_a_missing_scope_is_403():
     client = make_platform_client(scopes=["players:read"])
     body = assert_error(client.api().get("/api/v1/test/wallet-only/"), 403, "missing_scope")
-    assert "wallet:write" in body["message"]
+    assert "wallet:payments" in body["message"]
 
 
 def test_the_right_scope_is_enough():
-    client = make_platform_client(scopes=["wallet:write"])
+    client = make_platform_client(scopes=["wallet:payments"])
     assert client.api().get("/api/v1/test/wallet-only/").status_code == 200
 
 
@@ -215,12 +215,12 @@ def test_unsafe_request_ids_are_replaced(platform_client):
 def test_create_api_client_command_prints_the_key_once_and_stores_only_its_hash(capsys):
     from django.core.management import call_command
 
-    call_command("create_api_client", "Lobby", "--scopes", "players:read", "wallet:write")
+    call_command("create_api_client", "Lobby", "--scopes", "players:read", "wallet:payments")
     out = capsys.readouterr().out
     key = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("key: "))
     stored = ApiClient.objects.get(name="Lobby")
     assert key not in stored.hashed_key and key not in stored.pk
-    assert sorted(stored.scopes) == ["players:read", "wallet:write"]
+    assert sorted(stored.scopes) == ["players:read", "wallet:payments"]
     response = APIClient().get("/api/v1/client/", HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert response.status_code == 200
 

@@ -13,7 +13,7 @@ from backoffice.urls import urlpatterns as real_urlpatterns
 
 
 class WalletOnly(APIView):
-    required_scopes = frozenset({"wallet:write"})
+    required_scopes = frozenset({"wallet:payments"})
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})

@@ -50,7 +50,18 @@ def test_a_whole_lifecycle_through_the_api_keeps_exact_balances(platform_client,
     assert r.status_code == 201 and r.json()["balances"]["cash"] == "47.50"
     r = post(api, {"type": "win", "player": p, "amount": "10.00", "currency": "GBP", "round_id": "R1"})
     assert r.json()["balances"]["cash"] == "57.50"
-    post(api, {"type": "bet", "player": p, "amount": "5.00", "currency": "GBP", "round_id": "R2", "reference": "bet-2"})
+    post(
+        api,
+        {
+            "type": "bet",
+            "player": p,
+            "amount": "5.00",
+            "currency": "GBP",
+            "round_id": "R2",
+            "game_category": "table",
+            "reference": "bet-2",
+        },
+    )
     r = post(api, {"type": "rollback", "player": p, "rollback_of": "bet-2"})
     assert r.status_code == 201 and r.json()["transaction"]["type"] == "rollback"
     balance = api.get(f"/api/v1/players/{p}/balance/").json()
@@ -91,7 +102,14 @@ def test_keys_belong_to_their_client(player):
 
 def test_a_refusal_is_replayed_as_the_same_refusal(platform_client, player):
     api = platform_client.api()
-    body = {"type": "bet", "player": player.external_id, "amount": "1.00", "currency": "GBP", "round_id": "R"}
+    body = {
+        "type": "bet",
+        "player": player.external_id,
+        "amount": "1.00",
+        "currency": "GBP",
+        "round_id": "R",
+        "game_category": "table",
+    }
     first = post(api, body, key="k-3")
     assert first.status_code == 409 and first.json()["code"] == "insufficient_funds"
     post(api, {"type": "deposit", "player": player.external_id, "amount": "5.00", "currency": "GBP"})
@@ -124,7 +142,14 @@ def test_a_refusal_is_replayed_as_the_same_refusal(platform_client, player):
     ],
 )
 def test_every_bad_request_is_a_4xx_and_writes_nothing(platform_client, player, body, status, code):
-    base = {"type": "bet", "player": player.external_id, "amount": "1.00", "currency": "GBP", "round_id": "R"}
+    base = {
+        "type": "bet",
+        "player": player.external_id,
+        "amount": "1.00",
+        "currency": "GBP",
+        "round_id": "R",
+        "game_category": "table",
+    }
     r = post(platform_client.api(), {**base, **body})
     assert (r.status_code, r.json()["code"]) == (status, code), r.json()
     assert not LedgerTransaction.objects.exists()
@@ -181,7 +206,17 @@ def test_transactions_are_listed_newest_first_with_a_cursor_and_filters(platform
     api = platform_client.api()
     for n in range(5):
         post(api, {"type": "deposit", "player": player.external_id, "amount": f"{n + 1}.00", "currency": "GBP"})
-    post(api, {"type": "bet", "player": player.external_id, "amount": "1.00", "currency": "GBP", "round_id": "R"})
+    post(
+        api,
+        {
+            "type": "bet",
+            "player": player.external_id,
+            "amount": "1.00",
+            "currency": "GBP",
+            "round_id": "R",
+            "game_category": "table",
+        },
+    )
     url = f"/api/v1/players/{player.external_id}/transactions/"
     first = api.get(url, {"limit": 4}).json()
     assert [t["type"] for t in first["results"]] == ["bet", "deposit", "deposit", "deposit"]

@@ -38,7 +38,12 @@ def test_random_postings_keep_every_invariant(ops):
                     posting.wallet_deposit(player=player, amount=amount, currency="GBP")
                 elif kind == "bet":
                     posting.wallet_bet(
-                        player=player, amount=amount, currency="GBP", round_id=f"r{round_no}", reference=f"b{n}"
+                        player=player,
+                        amount=amount,
+                        currency="GBP",
+                        game_category="table",
+                        round_id=f"r{round_no}",
+                        reference=f"b{n}",
                     )
                 elif kind == "win":
                     posting.wallet_win(player=player, amount=amount, currency="GBP", round_id=f"r{round_no}")
@@ -57,7 +62,9 @@ def test_random_postings_keep_every_invariant(ops):
 def test_200_concurrent_bets_and_wins_on_one_player_end_exact():
     player = PlayerFactory(date_of_birth=__import__("datetime").date(1980, 1, 1))
     posting.wallet_deposit(player=player, amount=D("1000.00"), currency="GBP")
-    posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", round_id="seed")  # rounds for the wins
+    posting.wallet_bet(
+        player=player, amount=D("1.00"), currency="GBP", game_category="table", round_id="seed"
+    )  # rounds for the wins
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
@@ -66,7 +73,9 @@ def test_200_concurrent_bets_and_wins_on_one_player_end_exact():
             barrier.wait()
             for i in range(25):  # 8 threads x 25 = 200 postings: 100 bets of 3.00, 100 wins of 1.50
                 if (n + i) % 2:
-                    posting.wallet_bet(player=player, amount=D("3.00"), currency="GBP", round_id=f"t{n}-{i}")
+                    posting.wallet_bet(
+                        player=player, amount=D("3.00"), currency="GBP", game_category="table", round_id=f"t{n}-{i}"
+                    )
                 else:
                     posting.wallet_win(player=player, amount=D("1.50"), currency="GBP", round_id="seed")
         except BaseException as exc:
@@ -94,7 +103,7 @@ def test_concurrent_bets_never_overdraw():
 
     def bet(n: int) -> None:
         try:
-            posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", round_id=f"r{n}")
+            posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", game_category="table", round_id=f"r{n}")
             results.append("ok")
         except posting.InsufficientFunds:
             results.append("refused")

@@ -24,9 +24,13 @@ def cash(player) -> Decimal:
 
 def test_a_lifecycle_of_postings_keeps_exact_balances(player):
     posting.wallet_deposit(player=player, amount=D("100.00"), currency="GBP", reference="dep-1")
-    posting.wallet_bet(player=player, amount=D("2.50"), currency="GBP", round_id="r1", reference="b1")
+    posting.wallet_bet(
+        player=player, amount=D("2.50"), currency="GBP", game_category="table", round_id="r1", reference="b1"
+    )
     posting.wallet_win(player=player, amount=D("7.25"), currency="GBP", round_id="r1", reference="w1")
-    posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", round_id="r2", reference="b2")
+    posting.wallet_bet(
+        player=player, amount=D("1.00"), currency="GBP", game_category="table", round_id="r2", reference="b2"
+    )
     posting.wallet_rollback(player=player, bet_reference="b2", api_client="")
     assert cash(player) == D("104.75")
     assert posting.balances(player.pk, "GBP")["playable"] == "104.75"
@@ -39,7 +43,7 @@ def test_a_win_is_credited_in_the_proportion_that_funded_the_bet(player):
     posting.wallet_deposit(player=player, amount=D("3.00"), currency="GBP")
     awarded = posting.wallet_bonus_award(player=player, amount=D("1.00"), currency="GBP")
     assert awarded.balances == {"cash": D("3.00"), "bonus": D("1.00"), "pending_withdrawal": D("0")}
-    posting.wallet_bet(player=player, amount=D("4.00"), currency="GBP", round_id="r9")
+    posting.wallet_bet(player=player, amount=D("4.00"), currency="GBP", game_category="table", round_id="r9")
     posting.wallet_win(player=player, amount=D("10.00"), currency="GBP", round_id="r9")
     balances = posting.balances(player.pk, "GBP")
     assert (balances["cash"], balances["bonus"]) == ("7.50", "2.50")
@@ -47,7 +51,7 @@ def test_a_win_is_credited_in_the_proportion_that_funded_the_bet(player):
 
 def test_refusals(player):
     with pytest.raises(posting.InsufficientFunds):
-        posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", round_id="r1")
+        posting.wallet_bet(player=player, amount=D("1.00"), currency="GBP", game_category="table", round_id="r1")
     with pytest.raises(Exception) as exc:
         posting.wallet_deposit(player=player, amount=D("1.00"), currency="EUR")
     assert exc.value.code == "currency_mismatch"
@@ -73,7 +77,9 @@ def test_the_uk_stake_cap_is_enforced_at_posting():
 
 def test_a_bet_cannot_be_rolled_back_twice(player):
     posting.wallet_deposit(player=player, amount=D("5.00"), currency="GBP")
-    posting.wallet_bet(player=player, amount=D("5.00"), currency="GBP", round_id="r", reference="b")
+    posting.wallet_bet(
+        player=player, amount=D("5.00"), currency="GBP", game_category="table", round_id="r", reference="b"
+    )
     posting.wallet_rollback(player=player, bet_reference="b", api_client="")
     with pytest.raises(Exception) as exc:
         posting.wallet_rollback(player=player, bet_reference="b", api_client="")
@@ -133,10 +139,12 @@ def test_bonus_money_is_awarded_converted_and_forfeited_through_the_bonus_cost_a
 def test_a_posting_by_external_id_finds_and_locks_the_player_in_one_statement(player, django_assert_max_num_queries):
     posting.wallet_deposit(player=player, amount=D("10.00"), currency="GBP")
     with django_assert_max_num_queries(3) as captured, transaction.atomic(savepoint=False):
-        posted = posting.bet(player=player.external_id, amount=D("2.50"), currency="GBP", round_id="r1")
+        posted = posting.bet(
+            player=player.external_id, amount=D("2.50"), currency="GBP", game_category="table", round_id="r1"
+        )
     # lock (finding the player), eligibility facts, one write for the transaction, entries and balances
     assert "FOR UPDATE" in captured.captured_queries[0]["sql"]
     assert posted.balances["cash"] == D("7.50") == cash(player)
     with pytest.raises(Exception) as exc:
-        posting.wallet_bet(player="nobody", amount=D("1.00"), currency="GBP", round_id="r1")
+        posting.wallet_bet(player="nobody", amount=D("1.00"), currency="GBP", game_category="table", round_id="r1")
     assert exc.value.code == "player_not_found"

@@ -81,6 +81,11 @@ def _validate_birth_date(value: date) -> None:
 
 
 class PlayerRegisterInput(serializers.Serializer):
+    brand = serializers.SlugField(
+        max_length=40,
+        required=False,
+        help_text="The brand's code; required when the API client serves more than one brand",
+    )
     external_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="The platform's id")
     username = TextField(max_length=64)
     email = serializers.EmailField(max_length=254)

@@ -26,6 +26,27 @@ from apps.players.selectors import player_get
 NOT_FOUND = {404: ("player_not_found",)}
 
 
+def _registration_brand(brand_ids: frozenset[int], code: str) -> Brand:
+    """The brand a client registers into: the one named (among its own, active brands), or its only one."""
+    brands = list(Brand.objects.filter(pk__in=brand_ids, is_active=True))
+    if code:
+        brand = next((b for b in brands if b.code == code), None)
+        if brand is None:
+            raise ValidationFailed(
+                "This API client does not register players into this brand.",
+                code="brand_not_allowed",
+                fields={"brand": [f"One of: {', '.join(sorted(b.code for b in brands)) or '(none)'}."]},
+            )
+        return brand
+    if len(brands) != 1:
+        raise ValidationFailed(
+            "Name the brand: this API client serves several brands (or no active one).",
+            code="brand_required",
+            fields={"brand": [f"One of: {', '.join(sorted(b.code for b in brands)) or '(none)'}."]},
+        )
+    return brands[0]
+
+
 class PlayerListView(APIView):
     required_scopes = {"POST": frozenset({Scope.PLAYERS_WRITE})}
 
@@ -35,7 +56,12 @@ class PlayerListView(APIView):
         request=s.PlayerRegisterInput,
         responses={
             201: s.PlayerOutput,
-            **error_responses({400: ("invalid", "registration_refused"), 409: ("external_id_taken", "email_taken")}),
+            **error_responses(
+                {
+                    400: ("invalid", "registration_refused", "brand_required", "brand_not_allowed"),
+                    409: ("external_id_taken", "email_taken"),
+                }
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -43,7 +69,7 @@ class PlayerListView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         ip = fields.pop("registration_ip", None)
-        fields["brand"] = Brand.objects.default()
+        fields["brand"] = _registration_brand(client_of(request).brand_ids, fields.pop("brand", ""))
         player = services.player_register(actor=client_of(request), data=fields, ip=ip)
         return Response(s.player_dict(player), status=status.HTTP_201_CREATED)
 
@@ -57,7 +83,7 @@ class PlayerDetailView(APIView):
         responses={200: s.PlayerOutput, **error_responses(NOT_FOUND)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(s.player_dict(player_get(external_id=external_id)))
+        return Response(s.player_dict(player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)))
 
     @extend_schema(
         operation_id="players_update",
@@ -69,7 +95,7 @@ class PlayerDetailView(APIView):
         },
     )
     def patch(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         unknown = sorted(set(request.data) - set(s.PlayerPatchInput().fields)) if isinstance(request.data, dict) else []
         if unknown:
             raise ValidationFailed(
@@ -124,7 +150,7 @@ class EligibilityView(APIView):
     )
     def get(self, request: Request, external_id: str) -> Response:
         params = _eligibility_params(request.query_params)
-        result = can_for_external_id(external_id, **params)
+        result = can_for_external_id(external_id, **params, brand_ids=client_of(request).brand_ids)
         if result is None:
             raise NotFound("No player with this external_id.", code="player_not_found")
         return Response(result.as_dict())
@@ -140,7 +166,7 @@ class LoginView(APIView):
         responses={201: s.EligibilityOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
     )
     def post(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         login, result = services.player_login_record(player=player, **data.validated_data)

@@ -57,7 +57,7 @@ class OverviewView(APIView):
         responses={200: None, **error_responses({404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         now = timezone.now()
         in_force = [
             e
@@ -108,7 +108,7 @@ class LimitsView(APIView):
     )
     def post(self, request: Request, external_id: str) -> Response:
         data = _body(request)
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         if "value" not in data:
             raise ValidationFailed("A value is required.", code="limit_invalid", fields={"value": ["Required."]})
         outcome = services.limit_set(
@@ -135,7 +135,7 @@ class LimitConfirmView(APIView):
         },
     )
     def post(self, request: Request, external_id: str, change_id: int) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         change = get_object_or_404(LimitChange, pk=change_id, player=player)
         outcome = services.limit_confirm(actor=client_of(request), player=player, change=change)
         return Response({"change": change_dict(outcome.change)})
@@ -156,7 +156,7 @@ class TimeOutView(APIView):
             raise ValidationFailed(
                 "hours is a whole number.", code="term_not_allowed", fields={"hours": ["An integer."]}
             )
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         exclusion = services.time_out(
             actor=client_of(request), player=player, hours=hours, api_client=client_of(request).prefix
         )
@@ -174,7 +174,7 @@ class SelfExclusionView(APIView):
     )
     def post(self, request: Request, external_id: str) -> Response:
         term = _body(request).get("term")
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         exclusion = services.self_exclude(
             actor=client_of(request), player=player, term=str(term or ""), api_client=client_of(request).prefix
         )
@@ -191,6 +191,6 @@ class ReturnRequestView(APIView):
         responses={200: None, **error_responses({409: ("exclusion_active", "cooling_off_pending", "no_exclusion")})},
     )
     def post(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         rows = services.self_exclusion_return_request(actor=client_of(request), player=player)
         return Response({"self_exclusion": exclusion_dict(rows[0])})

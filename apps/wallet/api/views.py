@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.authentication import client_of
+from apps.api.authentication import ClientIdentity, client_of
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
 from apps.core.errors import NotFound, ValidationFailed
@@ -23,6 +23,22 @@ from apps.wallet.idempotency import check_key, run_idempotent
 from apps.wallet.models import LedgerTransaction, Withdrawal
 
 POSTABLE = ("deposit", "bet", "win", "rollback")
+ROLLBACK_TYPES = ("bet", "win")
+# Least privilege: a payment page moves deposits, a game server bets; neither key can do the other's postings.
+SCOPE_FOR_TYPE = {
+    "deposit": Scope.WALLET_PAYMENTS,
+    "bet": Scope.WALLET_GAME,
+    "win": Scope.WALLET_GAME,
+    "rollback": Scope.WALLET_GAME,
+}
+
+
+def require_scope(client: ClientIdentity, *choices: str) -> None:
+    """403 ``missing_scope`` unless the client holds one of ``choices`` (views whose scope depends on the body)."""
+    if not any(scope in client.scopes for scope in choices):
+        raise exceptions.PermissionDenied(
+            f"This API client lacks the scope(s): {' or '.join(choices)}.", code="missing_scope"
+        )
 
 
 class TransactionInput(serializers.Serializer):
@@ -40,7 +56,18 @@ class TransactionInput(serializers.Serializer):
     provider = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     instrument_fingerprint = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    rollback_of = serializers.CharField(max_length=100, required=False, help_text="Reference of the bet to reverse")
+    rollback_of = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="Reference of the bet (or, with rollback_type=win, the win) to reverse",
+    )
+    rollback_type = serializers.ChoiceField(
+        choices=ROLLBACK_TYPES,
+        required=False,
+        default="bet",
+        help_text="What rollback_of names; a bet whose round has a win is refused (round_settled): roll the win "
+        "back first",
+    )
 
 
 _TEXT_LIMITS = {
@@ -79,6 +106,11 @@ def parse_transaction(raw: dict[str, Any]) -> dict[str, str]:
         errors["type"] = [f"Must be one of: {', '.join(POSTABLE)}."]
     if category != "" and category not in _GAME_CATEGORIES:
         errors["game_category"] = [f"Must be one of: {', '.join(sorted(_GAME_CATEGORIES))}."]
+    elif kind == "bet" and category == "":  # stake caps are per category: an unnamed one could not be capped
+        errors["game_category"] = [f"Required for a bet, one of: {', '.join(sorted(_GAME_CATEGORIES))}."]
+    rollback_type = raw.get("rollback_type", "bet")
+    if rollback_type not in ROLLBACK_TYPES:
+        errors["rollback_type"] = [f"Must be one of: {', '.join(ROLLBACK_TYPES)}."]
     if data.get("currency") and len(data["currency"]) != 3:
         errors["currency"] = ["A three-letter ISO 4217 code."]
     if not errors:
@@ -92,7 +124,7 @@ def parse_transaction(raw: dict[str, Any]) -> dict[str, str]:
         errors = {name: ["Required for this type."] for name in required if not data[name]}
     if errors:
         raise ValidationFailed("The input is not valid.", fields=errors)
-    data["type"], data["game_category"] = str(kind), str(category)
+    data["type"], data["game_category"], data["rollback_type"] = str(kind), str(category), str(rollback_type)
     return data
 
 
@@ -111,12 +143,18 @@ def transaction_dict(txn: LedgerTransaction) -> dict[str, Any]:
     }
 
 
-def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The posting itself; the player is found by the lock statement (one round trip, no ORM fetch)."""
+def _post(client: str, brand_ids: frozenset[int], data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The posting itself; the player is found by the lock statement (one round trip, no ORM fetch), among
+    the client's brands only."""
     player, kind = data["player"], data["type"]
     if kind == "rollback":
         posted = posting.rollback(
-            player=player, bet_reference=data["rollback_of"], api_client=client, reference=data["reference"]
+            player=player,
+            bet_reference=data["rollback_of"],
+            of_type=data["rollback_type"],
+            api_client=client,
+            reference=data["reference"],
+            brand_ids=brand_ids,
         )
     else:
         currency = data["currency"].upper()
@@ -130,6 +168,7 @@ def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 reference=data["reference"],
                 payment_method=data["payment_method"],
                 instrument_fingerprint=data["instrument_fingerprint"],
+                brand_ids=brand_ids,
             )
         else:
             posted = (posting.bet if kind == TransactionType.BET else posting.win)(
@@ -142,6 +181,7 @@ def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 game_id=data["game_id"],
                 game_category=data["game_category"],
                 provider=data["provider"],
+                brand_ids=brand_ids,
             )
     txn = posted.transaction
     return 201, {
@@ -151,7 +191,8 @@ def _post(client: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 class TransactionView(APIView):
-    required_scopes = frozenset({Scope.WALLET_WRITE})
+    # deposit: wallet:payments; bet, win, rollback: wallet:game (require_scope, once the type is known)
+    required_scopes: frozenset[str] = frozenset()
 
     @extend_schema(
         operation_id="wallet_post_transaction",
@@ -164,8 +205,14 @@ class TransactionView(APIView):
                 {
                     400: ("invalid", "amount_invalid", "currency_mismatch", "idempotency_key_required"),
                     403: ("not_allowed", "account_blocked", "blocked_for_bet", "stake_limit_exceeded", "..."),
-                    404: ("player_not_found", "unknown_round", "unknown_bet"),
-                    409: ("insufficient_funds", "idempotency_conflict", "already_rolled_back"),
+                    404: ("player_not_found", "unknown_round", "unknown_bet", "unknown_win"),
+                    409: (
+                        "insufficient_funds",
+                        "idempotency_conflict",
+                        "already_rolled_back",
+                        "duplicate_reference",
+                        "round_settled",
+                    ),
                 }
             ),
         },
@@ -174,6 +221,11 @@ class TransactionView(APIView):
     )
     def post(self, request: Request) -> Response:
         client = client_of(request)
+        kind = request.data.get("type") if isinstance(request.data, dict) else None
+        if isinstance(kind, str) and kind in SCOPE_FOR_TYPE:
+            require_scope(client, SCOPE_FOR_TYPE[kind])
+        else:  # the type is refused below; a client with no wallet posting scope learns only that
+            require_scope(client, Scope.WALLET_PAYMENTS, Scope.WALLET_GAME)
         key = check_key(request.headers.get("Idempotency-Key"))
         if not isinstance(request.data, dict):
             raise ValidationFailed("Send a JSON object.", fields={"non_field_errors": ["Expected an object."]})
@@ -188,7 +240,7 @@ class TransactionView(APIView):
             client=client.prefix,
             key=key,
             payload=request.data,
-            write=lambda: _post(client.prefix, validated),
+            write=lambda: _post(client.prefix, client.brand_ids, validated),
             savepoint=False,  # postings refuse before they write
         )
         return Response(body, status=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
@@ -203,7 +255,7 @@ class BalanceView(APIView):
         responses={200: None, **error_responses({404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         return Response(posting.balances(player.pk, player.currency))
 
 
@@ -226,7 +278,7 @@ def withdrawal_dict(w: Withdrawal) -> dict[str, Any]:
 
 
 class WithdrawalListView(APIView):
-    required_scopes = frozenset({Scope.WALLET_WRITE})
+    required_scopes = frozenset({Scope.WALLET_PAYMENTS})
 
     @extend_schema(
         operation_id="wallet_withdrawal_request",
@@ -257,7 +309,7 @@ class WithdrawalListView(APIView):
         v = dict(data.validated_data)
 
         def write() -> tuple[int, dict[str, Any]]:
-            player = player_get(external_id=external_id)
+            player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
             currency = v["currency"].upper()
             w = services.withdrawal_request(
                 actor=client,
@@ -276,7 +328,7 @@ class WithdrawalListView(APIView):
 
 
 class WithdrawalCancelView(APIView):
-    required_scopes = frozenset({Scope.WALLET_WRITE})
+    required_scopes = frozenset({Scope.WALLET_PAYMENTS})
 
     @extend_schema(
         operation_id="wallet_withdrawal_cancel",
@@ -293,7 +345,7 @@ class WithdrawalCancelView(APIView):
         key = check_key(request.headers.get("Idempotency-Key"))
 
         def write() -> tuple[int, dict[str, Any]]:
-            player = player_get(external_id=external_id)
+            player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
             w = Withdrawal.objects.filter(pk=withdrawal_id, player=player).first()
             if w is None:
                 raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
@@ -329,7 +381,7 @@ class PlayerTransactionsView(APIView):
         query = TransactionListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        player = player_get(external_id=external_id)
+        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
         rows = LedgerTransaction.objects.filter(player=player).order_by("-id")
         if q.get("type"):
             rows = rows.filter(type=q["type"])
