@@ -30,11 +30,13 @@ from apps.responsible.choices import (
     LimitPeriod,
     LimitSource,
 )
+from apps.responsible.coverage import coverage_summary, exclusions_covering
 from apps.responsible.limits import limits_from_facts, money_usage
 from apps.responsible.models import (
     Exclusion,
     ExclusionCorrection,
     Flag,
+    IdentityChangeRequest,
     Interaction,
     Limit,
     LimitChange,
@@ -65,14 +67,14 @@ def limits_with_usage(player: Player) -> list[dict[str, Any]]:
 def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
     if not request.user.has_perm("responsible.view_exclusion"):
         return None
-    now = timezone.now()
     return {
         "limits": limits_with_usage(player),
         "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
-        "exclusions": [
-            (e, e.in_force(now))
-            for e in Exclusion.objects.filter(services.models_q_person(player)).order_by("-id")[:20]
-        ],
+        # every exclusion that covers the account through any link, saying how (coverage.py)
+        "exclusions": exclusions_covering(player),
+        "identity_changes": list(
+            IdentityChangeRequest.objects.filter(player=player, approved=None).select_related("requested_by")
+        ),
         "flags": list(Flag.objects.filter(player=player).order_by("-id")[:10]),
         "interactions": list(Interaction.objects.filter(player=player).select_related("staff").order_by("-id")[:10]),
         "register_checks": list(RegisterCheck.objects.filter(player=player).order_by("-id")[:10]),
@@ -302,6 +304,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             and not exclusion.superseded_by_id
             and user.has_perm("responsible.correct_exclusion"),
             "corrections": list(exclusion.corrections.select_related("requested_by", "decided_by").order_by("-id")),
+            "coverage": coverage_summary(exclusion),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -478,3 +481,6 @@ class InteractionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin)
         player = get_object_or_404(Player, pk=Interaction.objects.get(pk=obj.pk).player_id)
         messages.success(request, "Interaction recorded.")
         return HttpResponseRedirect(reverse("admin:players_player_change", args=[player.pk]) + "#responsible")
+
+
+from apps.responsible import admin_identity  # noqa: E402, F401  (the identity change queue registers itself)

@@ -9,9 +9,10 @@ class ResponsibleConfig(AppConfig):
     def ready(self) -> None:
         from apps.players.eligibility import register_after_posting, register_check, register_fact
         from apps.players.page import register_section
-        from apps.players.services import register_registration_check
+        from apps.players.services import register_profile_guard, register_registration_check
         from apps.responsible import checks
         from apps.responsible.admin import player_rg_section
+        from apps.responsible.identity_changes import hold_identity_edit
 
         register_fact("rg_exclusions", checks.EXCLUSIONS_FACT)
         register_fact("rg_limits", checks.LIMITS_FACT)
@@ -20,4 +21,5 @@ class ResponsibleConfig(AppConfig):
         register_check(checks.check_national_register)  # last: asked only if nothing else refused
         register_after_posting(checks.raise_limit_flags)
         register_registration_check(checks.check_register_at_registration)
+        register_profile_guard(hold_identity_edit)  # identity edits of an excluded person's accounts: 4 eyes
         register_section("admin/responsible/player_section.html", player_rg_section)

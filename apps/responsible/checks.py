@@ -1,7 +1,8 @@
 """What player protection adds to ``can()``: exclusions, limits and national registers.
 
-Two facts join the eligibility query (one indexed lookup each, usually finding nothing): the exclusions in
-force for the person (this account or any with the same identity fingerprint) and the account's limits.
+Two facts join the eligibility query (indexed lookups, usually finding nothing): the exclusions in force for the
+person (this account, any with the same identity fingerprint, and whatever an exclusion recorded when it was placed,
+see ``coverage.py``) and the account's limits.
 Usage is read from the ledger only when a money limit applies to the action. A national register is asked only
 at the check points of the jurisdiction's rule pack, through a short cache.
 """
@@ -16,26 +17,24 @@ from apps.players.choices import Action
 from apps.players.eligibility import CheckContext, Eligibility
 from apps.responsible import registers
 from apps.responsible.choices import ExclusionKind, FlagKind, LimitKind, LimitSource
+from apps.responsible.coverage import PERSON_MATCH, REASONS
 from apps.responsible.limits import ZERO, LimitUse, json_fact, limits_from_facts, money_usage, period_start
 
-# Released rows stay in the answer for a week so that a check "in the past" (tests travel in time) still sees
-# them; Python decides what is in force at the check's ``now``.
-EXCLUSIONS_FACT = """(
+# The person's exclusions: this account's, the same fingerprint's, and those that recorded this account or one of
+# its keys (``coverage.PERSON_MATCH``: index lookups joined by a BitmapOr). Released rows stay in the answer for a
+# week so that a check "in the past" (tests travel in time) still sees them; Python decides what is in force at
+# the check's ``now``.
+EXCLUSIONS_FACT = f"""(
     SELECT coalesce(jsonb_agg(jsonb_build_array(e.kind, e.capabilities, e.starts_at, e.released_at, e.ends_at)),
                     '[]'::jsonb)
     FROM responsible_exclusion e
-    WHERE (e.player_id = p.id OR (e.identity_fingerprint = p.identity_fingerprint AND p.identity_fingerprint <> ''))
+    WHERE {PERSON_MATCH}
       AND e.superseded_by_id IS NULL AND (e.released_at IS NULL OR e.released_at > now() - interval '7 days')
-)"""
+)"""  # noqa: S608  (no user input)
 LIMITS_FACT = """(
     SELECT coalesce(jsonb_agg(jsonb_build_array(l.kind, l.period, l.source, l.amount::text, l.minutes)), '[]'::jsonb)
     FROM responsible_limit l WHERE l.player_id = p.id AND l.removed_at IS NULL
 )"""
-REASONS: dict[str, str] = {
-    ExclusionKind.TIME_OUT: "timed_out",
-    ExclusionKind.SELF_EXCLUSION: "self_excluded",
-    ExclusionKind.OPERATOR: "operator_excluded",
-}
 REGISTER_POINTS = {Action.LOGIN: "login", Action.GAME_LAUNCH: "game_launch", Action.MARKETING: "marketing"}
 
 

@@ -51,3 +51,24 @@ class RegisterOutcome(models.TextChoices):
     HIT = "hit", "Registered (excluded)"
     MISS = "miss", "Not registered"
     ERROR = "error", "Register could not be asked"
+
+
+class CoverKind(models.TextChoices):
+    """What an exclusion's coverage row names: an account, or a key that finds the person's other accounts."""
+
+    ACCOUNT = "account", "Account"
+    FINGERPRINT = "fingerprint", "Identity fingerprint (name and birth date)"
+    EMAIL = "email", "E-mail (keyed hash)"
+    PHONE = "phone", "Phone (keyed hash)"
+    INSTRUMENT = "instrument", "Payment instrument"
+
+
+class CoverLink(models.TextChoices):
+    """How a covered account was linked to the excluded person (shown on its player page)."""
+
+    EXCLUDED = "excluded", "the excluded account"
+    FINGERPRINT = "fingerprint", "same person by birth-date/name"
+    EMAIL = "email", "same e-mail"
+    PHONE = "phone", "same phone"
+    INSTRUMENT = "instrument", "same card"
+    PROFILE_EDIT = "profile_edit", "covered when its profile was edited"

@@ -12,11 +12,14 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 from apps.responsible.choices import (
     ChangeStatus,
+    CoverKind,
+    CoverLink,
     ExclusionKind,
     FlagKind,
     InteractionChannel,
@@ -132,6 +135,110 @@ class Exclusion(models.Model):
             and self.starts_at <= at  # type: ignore[operator]
             and (self.released_at is None or self.released_at > at)  # type: ignore[operator]
         )
+
+
+class ExclusionCover(models.Model):
+    """What an exclusion covers, written in the transaction that places it (see ``coverage.py``).
+
+    An ``account`` row names one of the person's accounts and how it was linked; a key row (fingerprint, e-mail
+    or phone hash, payment instrument) finds the person's accounts registered later, and refuses deposits with
+    the person's instruments. Append-only: whatever is edited afterwards, the exclusion keeps covering them.
+    """
+
+    exclusion = models.ForeignKey(Exclusion, on_delete=models.PROTECT, related_name="covers")
+    kind = models.CharField(max_length=12, choices=CoverKind.choices)
+    player = models.ForeignKey(
+        "players.Player", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=64, blank=True, help_text="The keyed hash or instrument fingerprint")
+    link = models.CharField(max_length=12, choices=CoverLink.choices, blank=True, help_text="Accounts: how found")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind=CoverKind.ACCOUNT, player__isnull=False, key="")
+                | (~models.Q(kind=CoverKind.ACCOUNT) & models.Q(player__isnull=True) & ~models.Q(key="")),
+                name="rg_cover_account_or_key",
+            ),
+            models.UniqueConstraint(
+                fields=["exclusion", "player"], condition=models.Q(kind=CoverKind.ACCOUNT), name="rg_cover_account_once"
+            ),
+            models.UniqueConstraint(
+                fields=["exclusion", "kind", "key"],
+                condition=~models.Q(kind=CoverKind.ACCOUNT),
+                name="rg_cover_key_once",
+            ),
+        ]
+        # the eligibility fact and the deposit check look rows up by account or by key (index-only scans)
+        indexes = [
+            models.Index(
+                fields=["player"],
+                include=["exclusion"],
+                name="rg_cover_player_idx",
+                condition=models.Q(player__isnull=False),
+            ),
+            models.Index(
+                fields=["key"], include=["kind", "exclusion"], name="rg_cover_key_idx", condition=~models.Q(key="")
+            ),
+        ]
+        triggers = [pgtrigger.Protect(name="rg_cover_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        what = f"player {self.player_id}" if self.kind == CoverKind.ACCOUNT else f"{self.kind} key"
+        return f"exclusion {self.exclusion_id} covers {what}"
+
+
+IDENTITY_CHANGE_GUARD = """
+    IF OLD.approved IS NOT NULL THEN
+        RAISE EXCEPTION 'identity change request % is already decided', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.player_id IS DISTINCT FROM OLD.player_id OR NEW.changes IS DISTINCT FROM OLD.changes
+       OR NEW.reason IS DISTINCT FROM OLD.reason OR NEW.requested_by_id IS DISTINCT FROM OLD.requested_by_id
+       OR NEW.requested_at IS DISTINCT FROM OLD.requested_at
+       OR NEW.exclusion_ids IS DISTINCT FROM OLD.exclusion_ids THEN
+        RAISE EXCEPTION 'identity change request % cannot change (decide it)', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.approved IS NOT NULL AND (NEW.decided_by_id IS NULL OR NEW.decided_by_id = OLD.requested_by_id) THEN
+        RAISE EXCEPTION 'identity change request % needs a second person', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+"""
+
+
+class IdentityChangeRequest(models.Model):
+    """A profile edit that changes the name or birth date of an account covered by an exclusion in force: held,
+    not applied, until a second staff member applies or refuses it (``identity_changes.py``)."""
+
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="identity_change_requests")
+    changes = models.JSONField(encoder=DjangoJSONEncoder, help_text="field -> {old, new}: the whole edit")
+    reason = models.CharField(max_length=500)
+    exclusion_ids = ArrayField(models.BigIntegerField(), default=list, help_text="The exclusions covering it then")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+
+    class Meta:
+        permissions = [("decide_identity_change", "Apply or refuse a held identity edit (second person)")]
+        indexes = [
+            models.Index(fields=["player"], name="rg_identity_change_pending_idx", condition=models.Q(approved=None))
+        ]
+        triggers = [
+            pgtrigger.Protect(name="rg_identity_change_no_delete", operation=pgtrigger.Delete),
+            pgtrigger.Trigger(
+                name="rg_identity_change_guard",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                func=IDENTITY_CHANGE_GUARD,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"identity change #{self.pk} of player {self.player_id}: {', '.join(sorted(self.changes))}"
 
 
 class ExclusionCorrection(models.Model):

@@ -1,4 +1,4 @@
-"""Who may do what with player protection (granted by responsible/0002_roles)."""
+"""Who may do what with player protection (granted by responsible/0002_roles, 0003 and 0005)."""
 
 VIEW = (
     "responsible.view_exclusion",
@@ -8,6 +8,7 @@ VIEW = (
     "responsible.view_flag",
     "responsible.view_interaction",
     "responsible.view_registercheck",
+    "responsible.view_identitychangerequest",
 )
 RESPONSIBLE_PERMISSIONS = {
     # support staff run responsible-gambling reviews: they record interactions, impose and propose lifts
@@ -20,8 +21,20 @@ RESPONSIBLE_PERMISSIONS = {
         "responsible.correct_exclusion",
     ),
     "AML Analyst": (*VIEW, "responsible.exclude_player", "responsible.decide_lift", "responsible.correct_exclusion"),
-    "MLRO": (*VIEW, "responsible.exclude_player", "responsible.decide_lift", "responsible.correct_exclusion"),
-    "KYC Officer": VIEW,
+    "MLRO": (
+        *VIEW,
+        "responsible.exclude_player",
+        "responsible.decide_lift",
+        "responsible.correct_exclusion",
+        "responsible.decide_identity_change",
+    ),
+    # KYC Officers correct identities; a second one (or an MLRO, an Administrator) applies a held edit
+    "KYC Officer": (*VIEW, "responsible.decide_identity_change"),
     "Finance Officer": VIEW,
-    "Administrator": (*VIEW, "responsible.decide_lift", "responsible.correct_exclusion"),
+    "Administrator": (
+        *VIEW,
+        "responsible.decide_lift",
+        "responsible.correct_exclusion",
+        "responsible.decide_identity_change",
+    ),
 }

@@ -24,6 +24,7 @@ from apps.geo.terms import is_valid_term, term_end
 from apps.players.models import Player
 from apps.players.services import player_lock, restriction_placed
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
+from apps.responsible.coverage import coverage_copy, coverage_record, person_q
 from apps.responsible.models import Exclusion, ExclusionCorrection, Interaction, Limit, LimitChange
 from apps.staff.models import StaffUser
 
@@ -46,12 +47,8 @@ def _in_force(player: Player, now: datetime, kinds: tuple[str, ...]) -> list[Exc
 
 
 def models_q_person(player: Player):  # type: ignore[no-untyped-def]
-    from django.db.models import Q
-
-    match = Q(player=player)
-    if player.identity_fingerprint:
-        match |= Q(identity_fingerprint=player.identity_fingerprint)
-    return match
+    """The person's exclusions, as the eligibility check finds them (coverage.py)."""
+    return person_q(player)
 
 
 def _emit(player: Player, type: str, **data: object) -> None:
@@ -112,6 +109,7 @@ def time_out(*, actor: AuditActor | None, player: Player, hours: int, api_client
         created_at=now,
         api_client=api_client,
     )
+    coverage_record(exclusion, player)
     audit_log(actor=actor, action="rg.timed_out", target=player, data={"hours": hours, "until": ends})
     _emit(player, "player.timed_out", until=_until(ends))
     return exclusion
@@ -148,6 +146,7 @@ def self_exclude(*, actor: AuditActor | None, player: Player, term: str, api_cli
         created_at=now,
         api_client=api_client,
     )
+    coverage_record(exclusion, player)
     audit_log(actor=actor, action="rg.self_excluded", target=player, data={"term": term, "ends_at": ends})
     _emit(player, "player.self_excluded", term=term, ends_at=_until(ends))
     return exclusion
@@ -212,6 +211,7 @@ def operator_exclude(
         created_at=now,
         created_by=actor,
     )
+    coverage_record(exclusion, player)
     audit_log(
         actor=actor,
         action="rg.operator_excluded",
@@ -372,6 +372,7 @@ def exclusion_correction_decide(*, actor: StaffUser, correction: ExclusionCorrec
         )
         old.superseded_by = result
         old.save(update_fields=["superseded_by"])
+        coverage_copy(old, result)
     audit_log(
         actor=actor,
         action="rg.correction_applied" if approve else "rg.correction_refused",

@@ -275,6 +275,13 @@ def deposit(
 ) -> Posted:
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
     allowed = refuse_unless(accounts.player_id, "deposit", amount=amount)
+    if instrument_fingerprint:  # an excluded person's card, whichever account pays with it (one indexed lookup)
+        from apps.responsible.coverage import instrument_denial
+
+        if reason := instrument_denial(instrument_fingerprint):
+            raise PostingRefused(
+                f"Refused: {reason}.", code=reason, fields={"reasons": [reason, "instrument_excluded"]}
+            )
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
     posted = write(
         accounts=accounts,
