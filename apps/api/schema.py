@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -47,3 +47,64 @@ def error_responses(extra: Mapping[int, tuple[str, ...]] | None = None) -> dict[
         status_code: OpenApiResponse(ErrorSerializer, description="Error codes: " + ", ".join(f"`{c}`" for c in codes))
         for status_code, codes in sorted(merged.items())
     }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]{1,128}$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A unique value per operation (a UUID): a replay returns the first answer, without a second effect.",
+)
+
+# What the plumbing can answer on any operation, whatever its view says (see the hook below).
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_GENERIC: dict[str, tuple[str, ...]] = {
+    "401": ("not_authenticated", "authentication_failed", "invalid_api_key"),
+    "403": ("missing_scope", "ip_not_allowed"),
+    "406": ("not_acceptable",),
+    "429": ("throttled",),
+}
+_WITH_BODY = {"400": ("parse_error",), "413": ("request_too_large",), "415": ("unsupported_media_type",)}
+_WITH_QUERY = {"400": ("invalid",)}  # a NUL in any query parameter (apps.core.middleware)
+_WITH_PATH = {"404": ("not_found",)}  # a NUL in a path segment
+
+
+def add_plumbing_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation documents the errors the plumbing can give it
+    (authentication, throttles, the parser, the hostile-URL guard), in the one error shape."""
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            extra: dict[str, tuple[str, ...]] = dict(_GENERIC)
+            parameters = operation.get("parameters", [])
+            if "requestBody" in operation or method in ("post", "put", "patch"):
+                extra = _merge(extra, _WITH_BODY)
+            if any(p.get("in") == "query" for p in parameters):
+                extra = _merge(extra, _WITH_QUERY)
+            if "{" in path:
+                extra = _merge(extra, _WITH_PATH)
+            responses = operation.setdefault("responses", {})
+            for status_code, codes in extra.items():
+                response = responses.get(status_code)
+                if response is None:
+                    responses[status_code] = {
+                        "description": "Error codes: " + ", ".join(f"`{c}`" for c in codes),
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    }
+                else:
+                    missing = [c for c in codes if f"`{c}`" not in response.get("description", "")]
+                    if missing:
+                        response["description"] = (
+                            response.get("description", "") + ", " + ", ".join(f"`{c}`" for c in missing)
+                        ).lstrip(", ")
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+def _merge(a: Mapping[str, tuple[str, ...]], b: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    merged = dict(a)
+    for key, codes in b.items():
+        merged[key] = tuple(dict.fromkeys(merged.get(key, ()) + codes))
+    return merged

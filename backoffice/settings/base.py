@@ -253,7 +253,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "LimitKindEnum": "apps.responsible.choices.LimitKind",
+        "LimitPeriodEnum": "apps.responsible.choices.LimitPeriod",
+        "LimitSourceEnum": "apps.responsible.choices.LimitSource",
+        "LimitChangeStatusEnum": "apps.responsible.choices.ChangeStatus",
+        "ExclusionKindEnum": "apps.responsible.choices.ExclusionKind",
+        "GameCategoryEnum": "apps.geo.choices.GameCategory",
+        "PlayerStatusEnum": "apps.players.choices.PlayerStatus",
+        "TransactionTypeEnum": "apps.wallet.choices.TransactionType",
+        "WithdrawalStatusEnum": "apps.wallet.choices.WithdrawalStatus",
+        "EligibilityActionEnum": "apps.players.choices.Action",
+    },
+    # Every operation also documents the errors the plumbing can answer (apps/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.add_plumbing_errors"],
 }
 
 # PLAYERS -------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from apps.geo.choices import GameCategory
 from apps.players import validation
-from apps.players.choices import Action
+from apps.players.choices import Action, PlayerStatus
 from apps.players.models import Player
 
 
@@ -213,7 +213,7 @@ def player_dict(player: Player) -> dict[str, Any]:
 
 
 class PlayerOutput(serializers.Serializer):
-    """For the schema only (responses are built by ``player_dict``)."""
+    """For the schema only (responses are built by ``player_dict``, whose fields these are)."""
 
     external_id = serializers.CharField()
     username = serializers.CharField()
@@ -221,16 +221,63 @@ class PlayerOutput(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     date_of_birth = serializers.DateField()
+    phone = serializers.CharField(allow_blank=True, help_text="E.164, or empty")
+    address_line = serializers.CharField(allow_blank=True, help_text="May hold line breaks (\\n)")
+    city = serializers.CharField(allow_blank=True)
+    postal_code = serializers.CharField(allow_blank=True)
     country = serializers.CharField()
-    region = serializers.CharField()
+    region = serializers.CharField(allow_blank=True)
     currency = serializers.CharField()
-    status = serializers.CharField()
+    language = serializers.CharField()
+    registration_ip = serializers.IPAddressField(allow_null=True)
+    registration_ip_country = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    last_login_at = serializers.DateTimeField(allow_null=True)
+    last_login_ip = serializers.IPAddressField(allow_null=True)
+    vip_tier = serializers.CharField(allow_blank=True)
+    affiliate_tag = serializers.CharField(allow_blank=True)
+    marketing_email = serializers.BooleanField()
+    marketing_email_at = serializers.DateTimeField(allow_null=True)
+    marketing_sms = serializers.BooleanField()
+    marketing_sms_at = serializers.DateTimeField(allow_null=True)
+    marketing_phone = serializers.BooleanField()
+    marketing_phone_at = serializers.DateTimeField(allow_null=True)
+    marketing_post = serializers.BooleanField()
+    marketing_post_at = serializers.DateTimeField(allow_null=True)
+    terms_version = serializers.CharField(allow_blank=True)
+    terms_accepted_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=PlayerStatus.choices)
+    blocked_deposit = serializers.BooleanField()
+    blocked_bet = serializers.BooleanField()
+    blocked_withdrawal = serializers.BooleanField()
+    blocked_bonus = serializers.BooleanField()
+    blocked_marketing = serializers.BooleanField()
 
 
 class EligibilityOutput(serializers.Serializer):
     allowed = serializers.BooleanField()
-    action = serializers.CharField()
+    action = serializers.ChoiceField(choices=Action.choices)
     reasons = serializers.ListField(child=serializers.CharField())
     restrictions = serializers.DictField()
     jurisdiction = serializers.CharField(allow_null=True)
+
+
+class LoginOutput(EligibilityOutput):
+    login_id = serializers.IntegerField()
+
+
+class GeoDecisionOutput(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    jurisdiction = serializers.CharField(allow_null=True)
+    ip_country = serializers.CharField(allow_null=True)
+    ip_source = serializers.CharField(allow_null=True)
+    explanation = serializers.ListField(child=serializers.CharField())
+
+
+class GeoCheckOutput(serializers.Serializer):
+    registration = GeoDecisionOutput()
+    play = GeoDecisionOutput()
+    min_age = serializers.IntegerField(allow_null=True)
+    allowed_currencies = serializers.ListField(child=serializers.CharField())

@@ -163,7 +163,7 @@ class LoginView(APIView):
         operation_id="players_login",
         summary="Record a login and answer whether it may proceed",
         request=s.LoginInput,
-        responses={201: s.EligibilityOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
+        responses={201: s.LoginOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
     )
     def post(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
@@ -179,12 +179,16 @@ class GeoCheckView(APIView):
     @extend_schema(
         operation_id="geo_check",
         summary="Pre-registration check of a residence and/or an IP",
+        description="Give `country`, `ip` or both: at least one of them is required (400 `invalid` naming "
+        "`country` otherwise). With only an IP, the IP's country is judged as the residence.",
         parameters=[
-            OpenApiParameter("country", str, description="Residence, ISO 3166-1 alpha-2"),
+            OpenApiParameter(
+                "country", str, description="Residence, ISO 3166-1 alpha-2. One of country or ip is required."
+            ),
             OpenApiParameter("region", str, description="ISO 3166-2 (US states, Canadian provinces)"),
-            OpenApiParameter("ip", str, description="The player's IP"),
+            OpenApiParameter("ip", str, description="The player's IP. One of country or ip is required."),
         ],
-        responses={200: None, **error_responses({400: ("invalid",)})},
+        responses={200: s.GeoCheckOutput, **error_responses({400: ("invalid",)})},
     )
     def get(self, request: Request) -> Response:
         data = s.GeoCheckQuery(data=request.query_params)

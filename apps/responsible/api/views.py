@@ -6,8 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from apps.core.errors import ValidationFailed
 from apps.players.selectors import player_get
 from apps.responsible import services
 from apps.responsible.admin import limits_with_usage
+from apps.responsible.api import serializers as rs
 from apps.responsible.choices import ChangeStatus, ExclusionKind
 from apps.responsible.models import Exclusion, LimitChange
 
@@ -54,7 +54,7 @@ class OverviewView(APIView):
     @extend_schema(
         operation_id="rg_overview",
         summary="Limits with usage and pending changes, the time-out and self-exclusion in force, reality check",
-        responses={200: None, **error_responses({404: ("player_not_found",)})},
+        responses={200: rs.OverviewOutput, **error_responses({404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
@@ -81,12 +81,6 @@ class OverviewView(APIView):
         )
 
 
-class LimitInput(serializers.Serializer):
-    kind = serializers.CharField(help_text="deposit, loss, wager or session")
-    period = serializers.CharField(help_text="day, week, month (session for a session limit)")
-    value = serializers.CharField(allow_null=True, help_text='A decimal string ("100.00"), minutes, or null to remove')
-
-
 def _body(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise ValidationFailed("Send a JSON object.", fields={"non_field_errors": ["Expected an object."]})
@@ -99,11 +93,11 @@ class LimitsView(APIView):
     @extend_schema(
         operation_id="rg_limit_set",
         summary="Set, lower, raise or remove a limit (a raise or removal waits for cooling-off and confirmation)",
-        request=LimitInput,
+        request=rs.LimitInput,
         responses={
-            201: None,
-            202: None,
-            **error_responses({400: ("limit_invalid",), 404: ("player_not_found",)}),
+            201: OpenApiResponse(rs.ChangeEnvelope, description="Applied at once (a new limit or a decrease)"),
+            202: OpenApiResponse(rs.ChangeEnvelope, description="Pending: cooling-off, then the player's confirmation"),
+            **error_responses({400: ("limit_invalid", "invalid"), 404: ("player_not_found",)}),
         },
     )
     def post(self, request: Request, external_id: str) -> Response:
@@ -130,8 +124,13 @@ class LimitConfirmView(APIView):
         summary="Confirm a pending raise or removal after its cooling-off",
         request=None,
         responses={
-            200: None,
-            **error_responses({404: ("player_not_found",), 409: ("cooling_off_pending", "change_lapsed")}),
+            200: rs.ChangeEnvelope,
+            **error_responses(
+                {
+                    404: ("player_not_found", "not_found"),
+                    409: ("cooling_off_pending", "change_lapsed", "change_not_pending"),
+                }
+            ),
         },
     )
     def post(self, request: Request, external_id: str, change_id: int) -> Response:
@@ -147,8 +146,13 @@ class TimeOutView(APIView):
     @extend_schema(
         operation_id="rg_time_out",
         summary="Take a break: in force at once, cannot be shortened",
-        request=None,
-        responses={201: None, **error_responses({400: ("term_not_allowed",), 409: ("exclusion_active",)})},
+        request=rs.TimeOutInput,
+        responses={
+            201: rs.TimeOutEnvelope,
+            **error_responses(
+                {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
+            ),
+        },
     )
     def post(self, request: Request, external_id: str) -> Response:
         hours = _body(request).get("hours")
@@ -169,8 +173,13 @@ class SelfExclusionView(APIView):
     @extend_schema(
         operation_id="rg_self_exclude",
         summary="Self-exclude for one of the jurisdiction's terms (e.g. 6m, 1y, 5y, permanent)",
-        request=None,
-        responses={201: None, **error_responses({400: ("term_not_allowed",), 409: ("exclusion_active",)})},
+        request=rs.SelfExclusionInput,
+        responses={
+            201: rs.SelfExclusionEnvelope,
+            **error_responses(
+                {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
+            ),
+        },
     )
     def post(self, request: Request, external_id: str) -> Response:
         term = _body(request).get("term")
@@ -188,7 +197,12 @@ class ReturnRequestView(APIView):
         operation_id="rg_return_request",
         summary="After the term: ask to return; the account reopens after the cooling-off",
         request=None,
-        responses={200: None, **error_responses({409: ("exclusion_active", "cooling_off_pending", "no_exclusion")})},
+        responses={
+            200: rs.SelfExclusionEnvelope,
+            **error_responses(
+                {404: ("player_not_found",), 409: ("exclusion_active", "cooling_off_pending", "no_exclusion")}
+            ),
+        },
     )
     def post(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.authentication import ClientIdentity, client_of
-from apps.api.schema import error_responses
+from apps.api.schema import IDEMPOTENCY_KEY, error_responses
 from apps.api.scopes import Scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import parse_amount, quantize
@@ -18,6 +18,7 @@ from apps.players.api.serializers import TextField
 from apps.players.selectors import player_get
 from apps.players.validation import CONTROL_MESSAGE, has_control_characters
 from apps.wallet import posting, services
+from apps.wallet.api import serializers as ws
 from apps.wallet.choices import TransactionType
 from apps.wallet.idempotency import check_key, run_idempotent
 from apps.wallet.models import LedgerTransaction, Withdrawal
@@ -198,9 +199,9 @@ class TransactionView(APIView):
         operation_id="wallet_post_transaction",
         summary="Post a deposit, bet, win or rollback (idempotent)",
         request=TransactionInput,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: None,
+            201: ws.PostedOutput,
             **error_responses(
                 {
                     400: ("invalid", "amount_invalid", "currency_mismatch", "idempotency_key_required"),
@@ -212,6 +213,7 @@ class TransactionView(APIView):
                         "already_rolled_back",
                         "duplicate_reference",
                         "round_settled",
+                        "balance_limit",
                     ),
                 }
             ),
@@ -252,7 +254,7 @@ class BalanceView(APIView):
     @extend_schema(
         operation_id="wallet_balance",
         summary="A player's balances",
-        responses={200: None, **error_responses({404: ("player_not_found",)})},
+        responses={200: ws.BalancesOutput, **error_responses({404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
         player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
@@ -284,12 +286,12 @@ class WithdrawalListView(APIView):
         operation_id="wallet_withdrawal_request",
         summary="Request a withdrawal (cash moves to pending at once; Finance approves)",
         request=WithdrawalInput,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: None,
+            201: ws.WithdrawalPostedOutput,
             **error_responses(
                 {
-                    400: ("invalid", "amount_invalid", "currency_mismatch"),
+                    400: ("invalid", "amount_invalid", "currency_mismatch", "idempotency_key_required"),
                     403: ("not_allowed", "blocked_for_withdrawal"),
                     404: ("player_not_found",),
                     409: ("insufficient_funds",),
@@ -334,10 +336,16 @@ class WithdrawalCancelView(APIView):
         operation_id="wallet_withdrawal_cancel",
         summary="Cancel a pending withdrawal: the funds go back to cash",
         request=None,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[IDEMPOTENCY_KEY],
         responses={
-            200: None,
-            **error_responses({404: ("player_not_found", "withdrawal_not_found"), 409: ("withdrawal_not_open",)}),
+            200: ws.WithdrawalPostedOutput,
+            **error_responses(
+                {
+                    400: ("idempotency_key_required", "invalid"),
+                    404: ("player_not_found", "withdrawal_not_found"),
+                    409: ("withdrawal_not_open", "idempotency_conflict"),
+                }
+            ),
         },
     )
     def post(self, request: Request, external_id: str, withdrawal_id: int) -> Response:
@@ -375,7 +383,7 @@ class PlayerTransactionsView(APIView):
         operation_id="wallet_transactions",
         summary="A player's transactions, newest first",
         parameters=[TransactionListQuery],
-        responses={200: None, **error_responses({400: ("invalid",), 404: ("player_not_found",)})},
+        responses={200: ws.TransactionPageOutput, **error_responses({400: ("invalid",), 404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
         query = TransactionListQuery(data=request.query_params)
