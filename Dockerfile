@@ -26,7 +26,8 @@ COPY --chown=pitboss:pitboss templates ./templates
 COPY --chown=pitboss:pitboss static ./static
 
 # collectstatic needs settings to import; these values exist only for this build step.
-RUN SECRET_KEY=build-only IDENTITY_HASH_KEY=build-only ALLOWED_HOSTS=build DEMO_TOOLS=0 python manage.py collectstatic --no-input --verbosity 0 \
+RUN SECRET_KEY=build-only IDENTITY_HASH_KEY=build-only AUDIT_HMAC_KEY=build-only-never-a-real-audit-key-0000 \
+    METRICS_TOKEN=build-only ALLOWED_HOSTS=build DEMO_TOOLS=0 python manage.py collectstatic --no-input --verbosity 0 \
     && chown -R pitboss:pitboss /app/var
 
 USER pitboss

@@ -21,11 +21,14 @@ venv: $(STAMP)
 	@echo "# Local settings for make run (not committed). See README for every variable." > .env
 	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
 	@echo "IDENTITY_HASH_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
+	@echo "AUDIT_HMAC_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
 	@echo "created .env with a new SECRET_KEY"
 
 services: $(STAMP) .env
 	@$(PY) manage.py check_services
 
+# ensure_database: the owner and application roles and the database (as the postgres superuser, idempotent);
+# migrate runs as the owner (MIGRATION_DATABASE_URL) and grants the application's role (DATABASE_URL) its rights.
 db: services
 	@$(PY) manage.py ensure_database
 	@$(PY) manage.py migrate --no-input
@@ -43,8 +46,10 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null) \
 	  || { echo "could not install chromium (apt-get): the browser test needs $(CHROMIUM)"; exit 1; }; }
 
+# The suite builds its database as the owner role and runs as the application's role: both are made first.
 test: $(STAMP) chromium
 	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py check_services
+	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py ensure_database --roles-only
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

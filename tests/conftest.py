@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,36 @@ from apps.audit.services import SystemActor
 from apps.staff import roles
 from apps.staff.models import StaffUser
 from tests.factories import StaffUserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The test database is built as the owner role; from here on the suite acts as the application's role
+    (tests/dbroles.py): every test runs with exactly the privileges the application has in production."""
+    from django.db import connections
+    from django.db.backends.postgresql.operations import DatabaseOperations
+    from django.db.backends.signals import connection_created
+
+    from tests import dbroles
+
+    original_flush = DatabaseOperations.execute_sql_flush
+    DatabaseOperations.execute_sql_flush = dbroles.flush_as_owner(original_flush)  # type: ignore[method-assign]
+    connection_created.connect(dbroles.act_as_app_role, dispatch_uid="pitboss-tests-app-role")
+    with django_db_blocker.unblock():
+        connections.close_all()  # the next connection handed out acts as the application
+    yield
+    connection_created.disconnect(dispatch_uid="pitboss-tests-app-role")
+    DatabaseOperations.execute_sql_flush = original_flush  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def owner_role(django_db_blocker: Any) -> Iterator[None]:
+    """For tests of what runs on the owner's connection in production (DDL, the ledger's partition switch) or
+    of tampering behind the triggers: act as the owner for the rest of the test. Request it after ``db``."""
+    from tests.dbroles import as_owner
+
+    with as_owner():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +74,13 @@ def registers(register_sandbox: Any, settings: Any) -> Any:
     settings.REGISTER_BACKOFF_SECONDS = 0.01
     settings.REGISTER_TIMEOUT_SECONDS = 0.5
     return register_sandbox
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts without audit checkpoints (a stale one would describe another test's chain). The folder
+    is created only if the test writes one."""
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path_factory.getbasetemp() / "audit-checkpoints" / uuid.uuid4().hex)
 
 
 @pytest.fixture(autouse=True)

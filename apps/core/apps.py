@@ -12,3 +12,10 @@ class CoreConfig(AppConfig):
         from apps.core.logging import bind_client_ip
 
         signals.bind_extra_request_metadata.connect(bind_client_ip, dispatch_uid="pitboss-client-ip")
+
+        from django.db.models.signals import post_migrate
+
+        from apps.core.dbroles import grant_after_migrate
+
+        # after every migrate, as the owner: the application's role gets exactly its privileges (dbroles.py)
+        post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="pitboss-app-role-grants")

@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from apps.audit.services import SystemActor, audit_log
+from apps.core.dbroles import ddl_alias
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ MONTHS_AHEAD = 3
 LOCK_TIMEOUT_MS = 5000  # the switch gives up (and can be run again) rather than stall postings for longer
 
 
+def _ddl() -> str:
+    """Every statement here runs on the owner's connection (``MIGRATION_DATABASE_URL``): the application's role
+    may not create, alter or attach tables. Audit events of a switch join that connection's transaction."""
+    return ddl_alias()
+
+
 @dataclass(frozen=True)
 class Partition:
     name: str
@@ -55,13 +62,13 @@ class Partition:
 
 
 def is_partitioned() -> bool:
-    with connection.cursor() as cursor:
+    with connections[_ddl()].cursor() as cursor:
         cursor.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [TABLE])
         return bool(cursor.fetchone()[0] == "p")
 
 
 def partitions() -> list[Partition]:
-    with connection.cursor() as cursor:
+    with connections[_ddl()].cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
             "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY c.relname",
@@ -92,7 +99,7 @@ def prepare(boundary: date, *, concurrently: bool = True) -> None:
 
     Adding the CHECK takes a brief exclusive lock: it gives up after ``LOCK_TIMEOUT_MS`` instead of queueing
     postings behind a long reader."""
-    with connection.cursor() as cursor:
+    with connections[_ddl()].cursor() as cursor:
         cursor.execute(
             f"CREATE UNIQUE INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS {KEY_INDEX} "
             f"ON {TABLE} (id, created_at)"
@@ -109,7 +116,7 @@ def prepare(boundary: date, *, concurrently: bool = True) -> None:
 
 
 def _range_check_exists() -> bool:
-    with connection.cursor() as cursor:
+    with connections[_ddl()].cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s", [TABLE, RANGE_CHECK]
         )
@@ -123,7 +130,7 @@ def abandon() -> bool:
     if not _range_check_exists():
         return True
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=_ddl()), connections[_ddl()].cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
             cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {RANGE_CHECK}")
     except DatabaseError:
@@ -156,7 +163,7 @@ def _definitions(cursor) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no
 
 def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partition]:
     """Step 3: the short switch, in one transaction. Run ``prepare`` first (``switch`` does both)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=_ddl()), connections[_ddl()].cursor() as cursor:
         # Waiting for the lock queues every bet behind it: give up after LOCK_TIMEOUT (a long report holds it)
         cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
         cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
@@ -202,6 +209,7 @@ def convert(boundary: date, *, months_ahead: int = MONTHS_AHEAD) -> list[Partiti
         until = max(boundary, this_month + relativedelta(months=months_ahead)) + relativedelta(months=1)
         created = _create_months(cursor, boundary, until)  # through the month ``months_ahead`` from now
         audit_log(
+            using=_ddl(),
             actor=SystemActor("ledger_partition"),
             action="ledger.entries_partitioned",
             data={"boundary": boundary.isoformat(), "history": HISTORY, "partitions": created},
@@ -242,7 +250,7 @@ def extend(*, months_ahead: int = MONTHS_AHEAD) -> list[str]:
     if not is_partitioned():
         abandon()
         return []
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=_ddl()), connections[_ddl()].cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {DEFAULT} LIMIT 1) x")  # noqa: S608 (a constant)
         if cursor.fetchone()[0]:
             log.error("ledger: %s holds rows: a month partition was missing; move them before adding it", DEFAULT)
@@ -251,6 +259,7 @@ def extend(*, months_ahead: int = MONTHS_AHEAD) -> list[str]:
         created = _create_months(cursor, start, this_month + relativedelta(months=months_ahead + 1))
         if created:
             audit_log(
+                using=_ddl(),
                 actor=SystemActor("ledger_partitions_extend"),
                 action="ledger.partitions_created",
                 data={"partitions": created},

@@ -21,7 +21,9 @@ def ledger_reconcile() -> dict[str, int]:
 
 @shared_task(name="apps.wallet.tasks.ledger_partitions_extend")
 def ledger_partitions_extend() -> list[str]:
-    """Daily: month partitions of the entries table three months ahead (nothing until it is partitioned)."""
+    """Daily: month partitions of the entries table three months ahead (nothing until it is partitioned).
+
+    DDL: runs on the owner's connection (``MIGRATION_DATABASE_URL``), so the worker that takes it needs that URL."""
     from apps.wallet import partitioning
 
     created = partitioning.extend()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import structlog
 
-from backoffice.settings.env import BASE_DIR, read, read_database, read_networks, read_url
+from backoffice.settings.env import BASE_DIR, provided, read, read_database, read_networks, read_url
 
 # CORE ----------------------------------------------------------------------------------------------------
 SECRET_KEY = read("SECRET_KEY")
@@ -103,8 +103,29 @@ TEMPLATES = [
 ]
 
 # DATABASE ------------------------------------------------------------------------------------------------
+# Two roles (docs/DEPLOYMENT.md, "Database roles"). The application connects as DATABASE_URL's role, which may
+# only read and write rows (never UPDATE/DELETE the audit trail or the ledger, no TRUNCATE, no DDL, no trigger
+# rights): only the owner of a table can alter it or disable its triggers, and the application is not it.
+# Migrations and the other DDL (the ledger's month partitions) connect as MIGRATION_DATABASE_URL's role, which
+# owns every table (alias "migration": `manage.py migrate` uses it, and apps.core.dbroles.ddl_alias()).
+# `manage.py ensure_database` creates both roles (with DATABASE_ADMIN_URL, a superuser, on a dev machine).
+# An older set-up that gives only DATABASE_URL keeps one role for both (not allowed in production).
+DATABASES = {"default": read_database("DATABASE_URL", "postgres://pitboss_app@127.0.0.1:5432/pitboss")}
+_owner_url = read("DATABASE_URL") if provided("DATABASE_URL") else "postgres://pitboss_owner@127.0.0.1:5432/pitboss"
+DATABASES["migration"] = read_database("MIGRATION_DATABASE_URL", _owner_url)
+DATABASES["migration"]["CONN_MAX_AGE"] = 0
+DATABASE_ROLES = {  # what ensure_database creates (the test settings log in differently, not as other roles)
+    "app": {"USER": DATABASES["default"]["USER"], "PASSWORD": DATABASES["default"]["PASSWORD"]},
+    "owner": {"USER": DATABASES["migration"]["USER"], "PASSWORD": DATABASES["migration"]["PASSWORD"]},
+}
+DATABASE_APP_ROLE = DATABASE_ROLES["app"]["USER"]
+DATABASE_OWNER_ROLE = DATABASE_ROLES["owner"]["USER"]
+DATABASE_DDL_ALIAS = "migration"
+_server = f"{DATABASES['default'].get('HOST') or '127.0.0.1'}:{DATABASES['default'].get('PORT') or 5432}"
+_schemes = ("postgres", "postgresql")
+# A superuser, only for `manage.py ensure_database` (creating the roles and the database on a dev machine or CI).
+DATABASE_ADMIN_URL = read_url("DATABASE_ADMIN_URL", f"postgres://postgres@{_server}/postgres", _schemes)
 # Django's native psycopg 3 pool: a new connection per request costs 8-10x a pooled one on this machine.
-DATABASES = {"default": read_database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pitboss")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": read("DATABASE_POOL_MIN", "int", default=1),
@@ -273,6 +294,19 @@ SPECTACULAR_SETTINGS = {
 # Key of the identity hashes (same person across accounts). Set once per installation: changing it orphans
 # every stored hash. Defaults to SECRET_KEY for development only; production.py requires it.
 IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
+
+# AUDIT ---------------------------------------------------------------------------------------------------
+# Key of the audit chain's row MACs and checkpoint signatures (apps/audit/hashing.py). Never stored in the
+# database: whoever can write the table without it cannot re-hash an altered row. Set once per installation
+# (a new key cannot verify rows or checkpoints signed with the old one). Defaults to SECRET_KEY for development
+# only; production.py requires it.
+AUDIT_HMAC_KEY = read("AUDIT_HMAC_KEY", default=SECRET_KEY)
+# Where the signed checkpoints of the chain's head are written (nightly, and by manage.py audit_checkpoint):
+# outside the database, ideally a volume or object-store mount its users cannot write (apps/audit/checkpoints.py).
+# The default folder is per database: a new database starts a new trail (and make bench's is not make run's).
+AUDIT_CHECKPOINT_DIR = read(
+    "AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "audit-checkpoints" / DATABASES["default"]["NAME"])
+)
 
 # WALLET --------------------------------------------------------------------------------------------------
 # Above these amounts (in any currency) a second staff member must approve (maker-checker).

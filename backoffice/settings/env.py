@@ -37,6 +37,11 @@ def _from_file(name: str) -> None:
             raise ImproperlyConfigured(f"{name}_FILE: cannot read {path!r}: {exc}") from exc
 
 
+def provided(name: str) -> bool:
+    """Whether ``NAME`` (or ``NAME_FILE``) is set, for defaults that depend on another variable."""
+    return name in os.environ or f"{name}_FILE" in os.environ
+
+
 def read(name: str, cast: Callable[..., Any] | str = "str", default: Any = _MISSING) -> Any:
     _from_file(name)
     if name not in os.environ:

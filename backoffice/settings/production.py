@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from backoffice.settings.base import *  # noqa: F403
-from backoffice.settings.env import read
+from backoffice.settings.env import provided, read
 
 DEBUG = False
 ALLOWED_HOSTS = read("ALLOWED_HOSTS", "list")  # required: no default in production
@@ -27,4 +27,21 @@ if not METRICS_TOKEN and not METRICS_ALLOWED_NETWORKS:  # noqa: F405 (from base)
     raise ImproperlyConfigured(
         "METRICS_TOKEN: /metrics would be open to anyone; set METRICS_TOKEN (scrape with "
         "'Authorization: Bearer <token>') or METRICS_ALLOWED_NETWORKS (the scrapers' CIDRs), or both"
+    )
+
+# AUDIT ---------------------------------------------------------------------------------------------------
+AUDIT_HMAC_KEY = read("AUDIT_HMAC_KEY")  # required: see base.py
+if len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY: use at least 32 random characters (it keys the audit trail)")
+
+# DATABASE ------------------------------------------------------------------------------------------------
+# The application must never log in as the role that owns the tables (it could alter them and disable their
+# triggers). MIGRATION_DATABASE_URL is given only to the processes that run migrations or DDL (the release
+# step, the worker that takes the daily partition task); without it this process has no owner connection.
+if not provided("MIGRATION_DATABASE_URL"):
+    del DATABASES["migration"]  # noqa: F405
+elif DATABASES["migration"]["USER"] == DATABASES["default"]["USER"]:  # noqa: F405
+    raise ImproperlyConfigured(
+        "DATABASE_URL: the application connects as the owner role of MIGRATION_DATABASE_URL "
+        f"({DATABASES['default']['USER']!r}); give it its own role without DDL rights (docs/DEPLOYMENT.md)"  # noqa: F405
     )

@@ -12,6 +12,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from backoffice.settings.base import *  # noqa: F403
 from backoffice.settings.base import CACHES, DATABASES
+from backoffice.settings.env import BASE_DIR
 
 # Each pytest-xdist worker gets its own key space, so throttles and lockouts of one never leak into another.
 # (Set here, not through os.environ: the controller process would pass its value on to the workers.)
@@ -24,8 +25,18 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Two checkouts (or two sessions) testing at once on one server set TEST_DATABASE_NAME, REDIS_URL and
 # CELERY_BROKER_URL apart; the defaults are what `make test` uses.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_pitboss")}
+# DATABASE: the suite logs in as the owner role (it creates, migrates and flushes its own test database) and, once
+# the database is built, acts as the application's role in every test (tests/dbroles.py): the whole suite runs
+# with the privileges the application has in production. One connection for both, so a test's DDL (the ledger's
+# partition switch) stays inside its transaction and is rolled back with it.
+_owner = DATABASES.pop("migration")
+DATABASES["default"].update({key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")})
+DATABASE_DDL_ALIAS = "default"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# AUDIT: tests/conftest.py gives every test its own empty checkpoint directory; this one is for anything else.
+AUDIT_CHECKPOINT_DIR = str(BASE_DIR / "var" / "test-audit-checkpoints")

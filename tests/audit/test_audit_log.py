@@ -11,6 +11,7 @@ from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.selectors import audit_chain_verify, audit_events_for
 from apps.audit.services import SystemActor, audit_log
 from apps.core import context
+from tests.dbroles import as_owner
 from tests.factories import StaffUserFactory
 
 
@@ -47,12 +48,15 @@ def test_it_rejects_an_action_that_is_not_a_dotted_code():
 
 @pytest.mark.django_db
 def test_the_database_rejects_update_and_delete():
+    """The application's role has no UPDATE or DELETE on the trail; the owner is stopped by the trigger."""
     event = audit_log(actor=None, action="test.immutable")
     for statement in (
         "UPDATE audit_event SET action = 'test.changed' WHERE id = %s",
         "DELETE FROM audit_event WHERE id = %s",
     ):
-        with pytest.raises(ProgrammingError, match="Cannot"), transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic(), connection.cursor() as c:
+            c.execute(statement, [event.pk])
+        with pytest.raises(ProgrammingError, match="Cannot"), as_owner(), connection.cursor() as cursor:
             cursor.execute(statement, [event.pk])
     with pytest.raises(ProgrammingError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action="test.changed")
@@ -62,7 +66,7 @@ def test_the_database_rejects_update_and_delete():
 
 def _tamper(sql: str, params: list[object]) -> None:
     """Change a row behind the trigger's back, as someone with table-owner rights could."""
-    with connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER USER")
         try:
             cursor.execute(sql, params)

@@ -96,11 +96,12 @@ def test_the_nightly_chain_check_reports_a_broken_chain():
 
     from apps.audit.services import audit_log
     from apps.audit.tasks import audit_verify_chain
+    from tests.dbroles import as_owner
 
     first = audit_log(actor=None, action="test.one")
     audit_log(actor=None, action="test.two")
-    assert audit_verify_chain() == {"ok": True, "checked": 2, "first_broken_id": None}
-    with connection.cursor() as cursor:
+    assert audit_verify_chain().items() >= {"ok": True, "checked": 2, "first_broken_id": None}.items()
+    with as_owner(), connection.cursor() as cursor:  # tampering needs the table owner's rights
         cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER USER")
         cursor.execute("UPDATE audit_event SET actor_name = 'someone else' WHERE id = %s", [first.pk])
         cursor.execute("ALTER TABLE audit_event ENABLE TRIGGER USER")

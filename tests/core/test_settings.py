@@ -45,11 +45,13 @@ def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
     assert read("PITBOSS_SECRET") == "from-a-file"
 
 
-def _start(env_overrides: dict[str, str], drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+def _start(
+    env_overrides: dict[str, str], drop: tuple[str, ...] = (), command: str = "check"
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update({"DJANGO_SETTINGS_MODULE": "backoffice.settings.base", "PITBOSS_IGNORE_DOTENV": "1", **env_overrides})
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -99,3 +101,39 @@ def test_production_starts_with_a_metrics_token_or_an_allow_list(metrics):
     result = _start({**PRODUCTION, **metrics}, drop=METRICS_VARIABLES)
     assert "METRICS_TOKEN" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
+
+
+def test_production_requires_an_audit_key_of_its_own():
+    without_key = {k: v for k, v in PRODUCTION.items() if k != "AUDIT_HMAC_KEY"}
+    missing = _start({**without_key, "METRICS_TOKEN": "t"}, drop=("AUDIT_HMAC_KEY", "AUDIT_HMAC_KEY_FILE"))
+    assert missing.returncode != 0 and "AUDIT_HMAC_KEY: this environment variable is required" in missing.stderr
+    short = _start({**PRODUCTION, "METRICS_TOKEN": "t", "AUDIT_HMAC_KEY": "too-short"})
+    assert short.returncode != 0 and "AUDIT_HMAC_KEY: use at least 32 random characters" in short.stderr
+
+
+def test_production_refuses_an_application_that_logs_in_as_the_owner_role():
+    same = _start(
+        {
+            **PRODUCTION,
+            "METRICS_TOKEN": "t",
+            "DATABASE_URL": "postgres://pitboss_owner@db.internal:5432/pitboss",
+            "MIGRATION_DATABASE_URL": "postgres://pitboss_owner@db.internal:5432/pitboss",
+        }
+    )
+    assert same.returncode != 0
+    assert "DATABASE_URL: the application connects as the owner role of MIGRATION_DATABASE_URL" in same.stderr
+    apart = _start(
+        {
+            **PRODUCTION,
+            "METRICS_TOKEN": "t",
+            "DATABASE_URL": "postgres://pitboss_app@db.internal:5432/pitboss",
+            "MIGRATION_DATABASE_URL": "postgres://pitboss_owner@db.internal:5432/pitboss",
+        }
+    )
+    assert apart.returncode == 0, apart.stderr
+
+
+def test_without_the_owner_url_a_production_process_cannot_migrate():
+    result = _start({**PRODUCTION, "METRICS_TOKEN": "t"}, drop=("MIGRATION_DATABASE_URL",), command="migrate")
+    assert result.returncode != 0
+    assert "MIGRATION_DATABASE_URL: this process runs DDL" in result.stderr

@@ -53,3 +53,79 @@ def test_ensure_database_creates_a_missing_database_once():
     finally:
         with psycopg.connect("dbname=postgres host=127.0.0.1 user=postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _superuser(dbname: str = "postgres") -> psycopg.Connection:
+    return psycopg.connect(f"dbname={dbname} host=127.0.0.1 user=postgres", autocommit=True)
+
+
+def _drop(name: str, *roles: str) -> None:
+    with _superuser() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in roles:
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_ensure_database_and_migrate_make_the_two_roles_on_a_fresh_server():
+    """`make run`'s db step: the roles and the database once, migrations as the owner, the app granted."""
+    suffix = uuid.uuid4().hex[:8]
+    name, app, owner = f"pitboss_setup_{suffix}", f"pb_app_{suffix}", f"pb_owner_{suffix}"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.base",
+        "DATABASE_URL": f"postgres://{app}:app-secret@127.0.0.1:5432/{name}",
+        "MIGRATION_DATABASE_URL": f"postgres://{owner}:owner-secret@127.0.0.1:5432/{name}",
+    }
+    try:
+        first = _manage("ensure_database", **env)
+        assert first.returncode == 0, first.stderr
+        assert f"role '{owner}' created" in first.stdout and f"role '{app}' created" in first.stdout
+        assert f"database '{name}' created" in first.stdout
+        again = _manage("ensure_database", **env)
+        assert again.returncode == 0 and "created" not in again.stdout and "exists" in again.stdout, again.stderr
+        migrated = _manage("migrate", "--no-input", **env)
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
+        with _superuser(name) as conn:
+            owners = conn.execute(
+                "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
+            ).fetchall()
+            assert owners == [(owner,)]
+            privileges = conn.execute(
+                "SELECT has_table_privilege(%s, 'audit_event', 'INSERT'), has_table_privilege(%s, 'audit_event', "
+                "'UPDATE'), has_table_privilege(%s, 'players_player', 'UPDATE'), "
+                "(SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = %s)",
+                [app, app, app, app],
+            ).fetchone()
+            assert privileges == (True, False, True, False)
+    finally:
+        _drop(name, app, owner)
+
+
+def test_ensure_database_hands_an_older_databases_objects_to_the_owner():
+    """A database made before there were two roles belongs to the superuser: migrations as the owner could not
+    alter its tables, nor replace pgtrigger's functions."""
+    suffix = uuid.uuid4().hex[:8]
+    name, app, owner = f"pitboss_setup_{suffix}", f"pb_app_{suffix}", f"pb_owner_{suffix}"
+    try:
+        with _superuser() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        with _superuser(name) as conn:
+            conn.execute("CREATE TABLE old_table (id bigserial PRIMARY KEY)")
+            conn.execute("CREATE FUNCTION old_function() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        result = _manage(
+            "ensure_database",
+            DATABASE_URL=f"postgres://{app}@127.0.0.1:5432/{name}",
+            MIGRATION_DATABASE_URL=f"postgres://{owner}@127.0.0.1:5432/{name}",
+        )
+        assert result.returncode == 0, result.stderr
+        assert (
+            f"now owned by '{owner}'" in result.stdout and "2 objects given to the owner" in result.stdout
+        )  # the sequence follows its table
+        with _superuser(name) as conn:
+            assert conn.execute(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname IN ('old_table', 'old_table_id_seq') "
+                "UNION SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'old_function'"
+            ).fetchall() == [(owner,)]
+            assert conn.execute("SELECT has_table_privilege(%s, 'old_table', 'UPDATE')", [app]).fetchone() == (True,)
+    finally:
+        _drop(name, app, owner)

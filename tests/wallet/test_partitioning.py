@@ -1,6 +1,7 @@
 """The entries table is partitioned by month in place: postings, triggers and verification carry on unchanged.
 
-Each test runs in a transaction that is rolled back, DDL included, so the switch never outlives its test."""
+Each test runs in a transaction that is rolled back, DDL included, so the switch never outlives its test. They act
+as the owner role (``owner_role``), as the switch and the daily task do on MIGRATION_DATABASE_URL's connection."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def cash(player) -> Decimal:
     return Account.objects.get(player=player, kind="cash").balance
 
 
-def test_the_entries_table_is_partitioned_by_month_in_place(player, caplog):
+def test_the_entries_table_is_partitioned_by_month_in_place(player, owner_role, caplog):
     posting.wallet_deposit(player=player, amount=D("100.00"), currency="GBP")
     for i in range(6):  # often enough that the posting's statements are prepared on this connection
         posting.wallet_bet(player=player, amount=D("0.50"), currency="GBP", round_id=f"r1-{i}", game_category="table")
@@ -98,7 +99,7 @@ def test_the_entries_table_is_partitioned_by_month_in_place(player, caplog):
         partitioning.convert(boundary)
 
 
-def test_a_failed_switch_leaves_the_plain_table_and_no_range_check(player):
+def test_a_failed_switch_leaves_the_plain_table_and_no_range_check(player, owner_role):
     posting.wallet_deposit(player=player, amount=D("1.00"), currency="GBP")
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -115,7 +116,9 @@ def test_a_failed_switch_leaves_the_plain_table_and_no_range_check(player):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_switch_blocked_by_a_long_reader_gives_up_and_leaves_no_check_behind(geo_rules, monkeypatch, caplog):
+def test_a_switch_blocked_by_a_long_reader_gives_up_and_leaves_no_check_behind(
+    geo_rules, owner_role, monkeypatch, caplog
+):
     """The real sequence, committed: the index is built CONCURRENTLY; a reader holding the table makes the
     switch give up after the lock timeout instead of queueing postings; the daily task removes the CHECK."""
     import psycopg

@@ -8,13 +8,23 @@ from apps.audit.selectors import audit_chain_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit trail's hash chain; exit non-zero and name the first broken row if it is broken."
+    help = (
+        "Verify the audit trail: its keyed hash chain, and every signed checkpoint in AUDIT_CHECKPOINT_DIR "
+        "(a truncated trail or removed newest events); exit non-zero naming the first problem."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = audit_chain_verify()
         if not report.ok:
+            if report.first_broken_id is None:  # nothing wrong with a row: rows are missing
+                raise CommandError(f"Audit chain BROKEN: {report.problem} ({report.checked} events verified).")
             raise CommandError(
                 f"Audit chain BROKEN at event #{report.first_broken_id}: {report.problem} "
                 f"({report.checked} events before it verified)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Audit chain intact: {report.checked} events verified, "
+                f"{report.checkpoints_matched} checkpoints matched."
+            )
+        )

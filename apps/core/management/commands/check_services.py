@@ -21,10 +21,15 @@ class Command(BaseCommand):
         try:
             server_connect().close()
         except psycopg.Error as exc:
-            problems.append(
-                f"PostgreSQL is not reachable at {where} ({str(exc).strip().splitlines()[0]}).\n"
-                "  Start it, or point at one: DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/pitboss"
-            )
+            first_line = str(exc).strip().splitlines()[0]
+            if "FATAL:" in first_line:  # the server answered: its roles or the database are not made yet
+                reason = first_line.split("FATAL:")[-1].strip()
+                self.stdout.write(f"PostgreSQL answers at {where} ({reason}): manage.py ensure_database sets it up")
+            else:
+                problems.append(
+                    f"PostgreSQL is not reachable at {where} ({first_line}).\n"
+                    "  Start it, or point at one: DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/pitboss"
+                )
         for variable, url in (("REDIS_URL", settings.REDIS_URL), ("CELERY_BROKER_URL", settings.CELERY_BROKER_URL)):
             if not url.startswith(("redis://", "rediss://", "unix://")):
                 continue
