@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
@@ -97,7 +98,13 @@ def identity_change_request(
 
 
 def _new_values(request: IdentityChangeRequest) -> dict[str, Any]:
-    return {name: Player._meta.get_field(name).to_python(change["new"]) for name, change in request.changes.items()}
+    """The edit's new values as the model holds them (the JSON has dates as text)."""
+    values = {}
+    for name, change in request.changes.items():
+        model_field = Player._meta.get_field(name)
+        assert isinstance(model_field, Field)
+        values[name] = model_field.to_python(change["new"])
+    return values
 
 
 @transaction.atomic

@@ -260,3 +260,32 @@ def test_the_database_refuses_to_change_or_remove_coverage_and_decided_requests(
     identity_change_decide(actor=StaffUserFactory(roles=["KYC Officer"]), request=request, approve=False)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE responsible_identitychangerequest SET approved = true WHERE id = %s", [request.pk])
+
+
+def test_identity_change_requests_need_a_staff_maker_a_reason_and_a_change(kyc_officer):
+    from apps.responsible.identity_changes import identity_change_request
+
+    player = PlayerFactory()
+    diff = {"first_name": {"old": player.first_name, "new": "Jo"}}
+    for kwargs, code in (
+        ({"actor": ACTOR, "diff": diff, "reason": "typo"}, "staff_only"),
+        ({"actor": kyc_officer, "diff": diff, "reason": "  "}, "reason_required"),
+        ({"actor": kyc_officer, "diff": {}, "reason": "typo"}, "nothing_to_change"),
+    ):
+        with pytest.raises(Exception) as refused:
+            identity_change_request(player=player, **kwargs)
+        assert refused.value.code == code
+    assert not IdentityChangeRequest.objects.exists()
+
+
+def test_the_queue_and_the_exclusion_page_show_what_is_held_and_covered(staff_client, kyc_officer):
+    a, b = twins("GB", "GBP")
+    exclusion = services.self_exclude(actor=ACTOR, player=a, term="1y")
+    with pytest.raises(ChangeHeld):
+        player_update(actor=kyc_officer, player=b, changes={"first_name": "Anne"}, staff=True, reason="typo")
+    client = staff_client(StaffUserFactory(roles=["KYC Officer"]))
+    queue = client.get("/admin/responsible/identitychangerequest/", {"decision": "pending"}).content.decode()
+    assert "first_name: Ann → Anne" in queue and "to decide" in queue
+    html = client.get(f"/admin/responsible/exclusion/{exclusion.pk}/change/").content.decode()
+    assert b.external_id in html and "same person by birth-date/name" in html
+    assert "Identity edits waiting for a second person" in client.get(page(b)).content.decode()
