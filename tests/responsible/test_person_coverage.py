@@ -289,3 +289,32 @@ def test_the_queue_and_the_exclusion_page_show_what_is_held_and_covered(staff_cl
     html = client.get(f"/admin/responsible/exclusion/{exclusion.pk}/change/").content.decode()
     assert b.external_id in html and "same person by birth-date/name" in html
     assert "Identity edits waiting for a second person" in client.get(page(b)).content.decode()
+
+
+def test_the_migration_records_what_exclusions_already_in_force_cover():
+    import importlib
+
+    from apps.responsible.models import Exclusion
+
+    a = PlayerFactory(phone="+447700900555")
+    same_phone = PlayerFactory(phone="+447700900555")
+    card_sharer = PlayerFactory()
+    deposit(a, instrument="card-1234")
+    deposit(card_sharer, instrument="card-1234")
+    old = Exclusion.objects.create(  # as placed before coverage was recorded
+        player=a, identity_fingerprint=a.identity_fingerprint, kind="self_exclusion", term="5y"
+    )
+    backfill = importlib.import_module("apps.responsible.migrations.0006_backfill_coverage").BACKFILL
+    for _ in range(2):  # idempotent
+        with connection.cursor() as cursor:
+            cursor.execute(backfill)
+    accounts = dict(ExclusionCover.objects.filter(exclusion=old, kind=CoverKind.ACCOUNT).values_list("player", "link"))
+    assert accounts == {a.pk: "excluded", same_phone.pk: "phone", card_sharer.pk: "instrument"}
+    keys = ExclusionCover.objects.filter(exclusion=old).exclude(kind=CoverKind.ACCOUNT).values_list("kind", "key")
+    assert set(keys) == {
+        ("fingerprint", a.identity_fingerprint), ("fingerprint", same_phone.identity_fingerprint),
+        ("email", a.email_hash), ("email", same_phone.email_hash), ("phone", a.phone_hash), ("instrument", "card-1234"),
+    }  # fmt: skip
+    assert_excluded(card_sharer)
+    with pytest.raises(posting.PostingRefused):
+        deposit(PlayerFactory(), instrument="card-1234")
