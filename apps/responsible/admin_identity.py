@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 
 from apps.core.admin_tools import ReadOnlyAdmin
 from apps.core.errors import ApplicationError
+from apps.players.admin_filters import brand_filter
 from apps.responsible.identity_changes import DECIDE_PERMISSION, identity_change_decide
 from apps.responsible.models import IdentityChangeRequest
 from apps.staff.models import staff_of
@@ -31,7 +32,7 @@ class PendingIdentityChangeFilter(admin.SimpleListFilter):
 @admin.register(IdentityChangeRequest)
 class IdentityChangeRequestAdmin(ReadOnlyAdmin):
     list_display = ("id", "player", "edit", "reason", "exclusion_ids", "requested_by", "requested_at", "decision")
-    list_filter = (PendingIdentityChangeFilter,)
+    list_filter = (PendingIdentityChangeFilter, brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player", "requested_by", "decided_by")
     actions = ["apply", "refuse"]
