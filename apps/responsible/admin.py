@@ -18,6 +18,7 @@ from unfold.admin import ModelAdmin
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo.terms import is_valid_term
+from apps.players.admin_filters import brand_filter
 from apps.players.choices import Action
 from apps.players.forms import PlayerField, PlayerPrefillMixin
 from apps.players.models import Player
@@ -145,7 +146,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
     correction."""
 
     list_display = ("id", "player", "kind", "term", "starts_at", "ends_at", "released_at", "lift_state")
-    list_filter = ("kind", PendingLiftFilter)
+    list_filter = ("kind", PendingLiftFilter, brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
     show_full_result_count = False
@@ -325,7 +326,7 @@ class ExclusionCorrectionAdmin(ReadOnlyAdmin):
     """The checker's queue for data-entry corrections: a different staff member applies or refuses."""
 
     list_display = ("id", "exclusion", "term", "ends_at", "reason", "requested_by", "decided_by", "approved")
-    list_filter = (PendingCorrectionFilter,)
+    list_filter = (PendingCorrectionFilter, brand_filter("exclusion__player__brand"))
     list_select_related = ("exclusion", "requested_by", "decided_by")
     actions = ["apply", "refuse"]
 
@@ -382,7 +383,7 @@ class LimitAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ReadOnlyAdmin):
     """Limits in force and removed. Adding here sets an operator limit (staff, with a reason)."""
 
     list_display = ("id", "player", "kind", "period", "source", "amount", "currency", "minutes", "removed_at")
-    list_filter = ("kind", "source")
+    list_filter = ("kind", "source", brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
     form = OperatorLimitForm
@@ -420,7 +421,7 @@ class LimitAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ReadOnlyAdmin):
 @admin.register(LimitChange)
 class LimitChangeAdmin(ReadOnlyAdmin):
     list_display = ("id", "player", "kind", "period", "old_value", "new_value", "status", "effective_at", "confirm_by")
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
 
@@ -428,7 +429,7 @@ class LimitChangeAdmin(ReadOnlyAdmin):
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
     list_display = ("id", "player", "kind", "period_key", "created_at")
-    list_filter = ("kind",)
+    list_filter = ("kind", brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player",)
 
@@ -436,7 +437,7 @@ class FlagAdmin(ReadOnlyAdmin):
 @admin.register(RegisterCheck)
 class RegisterCheckAdmin(ReadOnlyAdmin):
     list_display = ("id", "at", "register", "point", "subject", "outcome", "duration_ms", "detail")
-    list_filter = ("register", "outcome")
+    list_filter = ("register", "outcome", brand_filter("player__brand"))
     search_fields = ("=subject",)
 
 
@@ -454,7 +455,7 @@ class InteractionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin)
     """Calls, e-mails and their outcome; append-only."""
 
     list_display = ("id", "player", "channel", "outcome", "staff", "at")
-    list_filter = ("channel",)
+    list_filter = ("channel", brand_filter("player__brand"))
     search_fields = ("=player__external_id",)
     list_select_related = ("player", "staff")
     show_full_result_count = False

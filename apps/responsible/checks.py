@@ -18,7 +18,15 @@ from apps.players.eligibility import CheckContext, Eligibility
 from apps.responsible import registers
 from apps.responsible.choices import ExclusionKind, FlagKind, LimitKind, LimitSource
 from apps.responsible.coverage import PERSON_MATCH, REASONS
-from apps.responsible.limits import ZERO, LimitUse, json_fact, limits_from_facts, money_usage, period_start
+from apps.responsible.limits import (
+    ZERO,
+    LimitUse,
+    foreign_currency_limits,
+    json_fact,
+    limits_from_facts,
+    money_usage,
+    period_start,
+)
 
 # The person's exclusions: this account's, the same fingerprint's, and those that recorded this account or one of
 # its keys (``coverage.PERSON_MATCH``: index lookups joined by a BitmapOr). Released rows stay in the answer for a
@@ -89,6 +97,19 @@ def check_limits(ctx: CheckContext) -> None:
     relevant = [lim for lim in limits if kinds and lim.kind in kinds and lim.amount is not None]
     if not relevant:
         return
+    foreign = foreign_currency_limits(relevant, ctx.facts["currency"])
+    if foreign:  # fail closed: a cap that cannot be measured in the wallet's currency is not skipped
+        ctx.result.deny("limit_currency_unsupported")
+        ctx.result.restrictions["limits_unmeasurable"] = [
+            {
+                "kind": lim.kind,
+                "period": lim.period,
+                "source": lim.source,
+                "limit": str(lim.amount),
+                "currency": lim.currency,
+            }
+            for lim in foreign
+        ]
     zone = rules.time_zone if rules is not None else "UTC"
     uses = money_usage(ctx.facts["id"], relevant, ctx.facts["currency"], ctx.now, zone)
     ctx.result.notes["limits"], ctx.result.notes["now"], ctx.result.notes["zone"] = uses, ctx.now, zone

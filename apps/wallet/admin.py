@@ -17,6 +17,7 @@ from unfold.decorators import action
 
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
+from apps.players.admin_filters import brand_filter
 from apps.players.forms import PlayerField, PlayerPrefillMixin
 from apps.players.models import Player
 from apps.staff.models import staff_of
@@ -71,7 +72,7 @@ class EntryInline(TabularInline):  # type: ignore[misc]
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "type", "player", "amount", "currency", "round_id", "reference")
-    list_filter = (TransactionTypeFilter, ("created_at", RangeDateTimeFilter))
+    list_filter = (TransactionTypeFilter, brand_filter("player__brand"), ("created_at", RangeDateTimeFilter))
     list_filter_submit = True
     list_select_related = ("player",)
     search_fields = ("=reference", "=round_id", "=player__external_id")
@@ -97,7 +98,7 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
         "approvals",
         "active_holds",
     )
-    list_filter = (WithdrawalStatusFilter,)
+    list_filter = (WithdrawalStatusFilter, brand_filter("player__brand"))
     list_select_related = ("player", "first_approver", "second_approver")
     ordering = ("id",)
     actions = ["approve", "mark_paid"]
@@ -235,6 +236,7 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
 
     list_display = ("id", "requested_at", "player", "amount", "currency", "status", "requested_by", "approved_by")
     list_select_related = ("player", "requested_by", "approved_by")
+    list_filter = (brand_filter("player__brand"),)
     actions = ["approve", "reject"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:

@@ -261,3 +261,20 @@ def test_an_administrator_creates_a_brand_and_it_is_audited(staff_client, admin_
     brand = Brand.objects.get(code="spin-palace")
     event = AuditEvent.objects.get(action="brand.created")
     assert event.target_id == str(brand.pk) and event.data == {"code": "spin-palace", "name": "Spin Palace"}
+
+
+def test_staff_lists_of_money_and_protection_filter_by_brand(staff_client, admin_user, finance_officer, brands):
+    a, b = brands
+    in_a = PlayerFactory(brand=a, external_id="IN-A")
+    in_b = PlayerFactory(brand=b, external_id="IN-B")
+    for p in (in_a, in_b):
+        posting.wallet_deposit(player=p, amount=D("10.00"), currency="GBP")
+    client = staff_client(finance_officer)
+    for url in ("/admin/wallet/ledgertransaction/", "/admin/wallet/withdrawal/", "/admin/wallet/adjustment/"):
+        response = client.get(url, {"brand": str(b.pk)})
+        assert response.status_code == 200, url
+    page = client.get("/admin/wallet/ledgertransaction/", {"brand": str(b.pk)}).content.decode()
+    assert "IN-B" in page and "IN-A" not in page
+    admin = staff_client(admin_user)
+    for url in ("/admin/responsible/exclusion/", "/admin/responsible/limit/", "/admin/responsible/flag/"):
+        assert admin.get(url, {"brand": str(a.pk)}).status_code == 200, url

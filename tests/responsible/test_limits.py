@@ -192,3 +192,34 @@ def test_periods_start_at_local_midnight(period, now, zone, start):
     from apps.responsible.limits import period_start
 
     assert period_start(period, now, zone).isoformat() == start
+
+
+def _gb_deposit_cap(cap):
+    from apps.geo.models import RulePack
+    from apps.geo.services import geo_config_save
+
+    pack = RulePack.objects.filter(jurisdiction__code="GB").order_by("-effective_from").first()
+    pack.pk = None
+    pack.effective_from = timezone.now()
+    pack.deposit_caps = [cap]
+    geo_config_save(actor=None, obj=pack, created=True, changed=["deposit_caps"])
+
+
+def test_a_deposit_cap_in_another_currency_refuses_rather_than_skips():
+    _gb_deposit_cap({"period": "month", "amount": "100.00", "currency": "EUR"})
+    briton = PlayerFactory(country="GB", currency="GBP")
+    with pytest.raises(posting.PostingRefused) as refused:
+        deposit(briton, "1.00")
+    assert refused.value.code == "limit_currency_unsupported"
+    result = can(briton, "deposit", amount=D("1.00"))
+    assert result.restrictions["limits_unmeasurable"][0]["currency"] == "EUR"
+    assert not LedgerTransaction.objects.filter(player=briton).exists()
+
+
+def test_a_deposit_cap_in_the_players_currency_still_counts():
+    _gb_deposit_cap({"period": "month", "amount": "100.00", "currency": "GBP"})
+    briton = PlayerFactory(country="GB", currency="GBP")
+    deposit(briton, "100.00")
+    with pytest.raises(posting.PostingRefused) as refused:
+        deposit(briton, "0.01")
+    assert refused.value.code == "limit_reached"

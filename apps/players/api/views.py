@@ -145,7 +145,8 @@ class EligibilityView(APIView):
         description="Reason codes: account_suspended, account_blocked, account_closed, blocked_for_deposit, "
         "blocked_for_bet, blocked_for_withdrawal, blocked_for_bonus, blocked_for_marketing, underage, "
         "jurisdiction_blocked, ip_blocked, ip_country_blocked, ip_country_mismatch, ip_country_unknown, "
-        "currency_not_allowed, no_marketing_consent, stake_limit_exceeded. Restrictions: max_stake per game "
+        "currency_not_allowed, no_marketing_consent, stake_limit_exceeded, game_category_required, "
+        "stake_cap_currency_unsupported, limit_reached, limit_currency_unsupported. Restrictions: max_stake per game "
         "category, min_spin_seconds, reality_check_minutes, session_break_minutes (after session_break_after_minutes).",
     )
     def get(self, request: Request, external_id: str) -> Response:
