@@ -60,7 +60,7 @@ def _approves(approval: Any, player: Player, diff: dict[str, dict[str, Any]]) ->
         and approval.player_id == player.pk
         and approval.decided_by_id is not None
         and approval.decided_by_id != approval.requested_by_id
-        and set(diff) <= set(approval.changes)
+        and all(name in approval.changes and _new_values(approval)[name] == d["new"] for name, d in diff.items())
     )
 
 

@@ -318,3 +318,18 @@ def test_the_migration_records_what_exclusions_already_in_force_cover():
     assert_excluded(card_sharer)
     with pytest.raises(posting.PostingRefused):
         deposit(PlayerFactory(), instrument="card-1234")
+
+
+def test_an_approval_lets_through_only_the_edit_it_approved(kyc_officer):
+    a, b = twins("GB", "GBP")
+    services.self_exclude(actor=ACTOR, player=a, term="1y")
+    with pytest.raises(ChangeHeld):
+        player_update(actor=kyc_officer, player=b, changes={"first_name": "Anne"}, staff=True, reason="typo")
+    request = IdentityChangeRequest.objects.get()
+    request.approved, request.decided_by_id = True, StaffUserFactory().pk  # as the decision holds it
+    with pytest.raises(ChangeHeld):
+        player_update(
+            actor=kyc_officer, player=b, changes={"first_name": "Someone"}, staff=True, reason="x", approval=request
+        )
+    b.refresh_from_db()
+    assert b.first_name == "Ann" and IdentityChangeRequest.objects.count() == 2
