@@ -33,11 +33,12 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="An increase not confirmed within the jurisdiction's window lapses; the old limit stays.",
     ),
     ScheduledTask(
-        name="Verify the audit trail's hash chain",
+        name="Verify the audit trail's hash chain",  # and checkpoint it (apps/audit/checkpoints.py)
         task="apps.audit.tasks.audit_verify_chain",
         crontab="15 2 * * *",
         queue="compliance",
-        description="Walks the audit chain nightly; a broken chain is logged as an error with the first bad row.",
+        description="Walks the audit chain nightly against its checkpoints; a broken chain is logged as an error with "
+        "the first bad row, an intact one gets a new signed checkpoint in AUDIT_CHECKPOINT_DIR.",
     ),
     ScheduledTask(
         name="Reconcile the ledger",

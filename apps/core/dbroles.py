@@ -42,6 +42,13 @@ def ddl_alias() -> str:
     return str(alias)
 
 
+def owner_alias() -> str:
+    """The owner's connection if this process has one, else the application's: for maintenance (VACUUM) that
+    is better done by the owner but harmless to skip."""
+    alias = settings.DATABASE_DDL_ALIAS
+    return str(alias) if alias in settings.DATABASES else DEFAULT_DB_ALIAS
+
+
 def _sql(template: str, **identifiers: str) -> sql.Composed:
     return sql.SQL(template).format(**{k: sql.Identifier(v) for k, v in identifiers.items()})
 

@@ -104,9 +104,15 @@ def _pools(rng: random.Random) -> list[dict[str, Any]]:
 
 def vacuum_players() -> None:
     """After a bulk load, outside any transaction: VACUUM sets hint bits and the visibility map (so eligibility
-    reads are index-only scans) and ANALYZE refreshes the estimate the admin's paginator reads."""
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:  # VACUUM cannot run in a transaction (e.g. inside a test): analyse only
+    reads are index-only scans) and ANALYZE refreshes the estimate the admin's paginator reads. Both need the
+    table's owner: on the owner's connection where this process has one (the application's role is skipped)."""
+    from django.db import connections
+
+    from apps.core.dbroles import owner_alias
+
+    conn = connections[owner_alias()]
+    with conn.cursor() as cursor:
+        if conn.in_atomic_block:  # VACUUM cannot run in a transaction (e.g. inside a test): analyse only
             cursor.execute("ANALYZE players_player")
         else:
             cursor.execute("VACUUM (ANALYZE) players_player")
