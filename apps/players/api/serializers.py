@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
 from apps.geo.choices import GameCategory
@@ -281,3 +282,24 @@ class GeoCheckOutput(serializers.Serializer):
     play = GeoDecisionOutput()
     min_age = serializers.IntegerField(allow_null=True)
     allowed_currencies = serializers.ListField(child=serializers.CharField())
+
+
+REGISTER_EXAMPLE = OpenApiExample(
+    "A player in Great Britain",
+    request_only=True,
+    value={
+        "external_id": "demo-1001",
+        "username": "ada",
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "date_of_birth": "1990-12-10",
+        "address_line": "Flat 2\n10 Downing Street",
+        "city": "London",
+        "postal_code": "SW1A 2AA",
+        "country": "GB",
+        "currency": "GBP",
+        "registration_ip": "81.2.69.160",
+        "marketing_email": True,
+    },
+)

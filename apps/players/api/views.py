@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,6 +54,7 @@ class PlayerListView(APIView):
         operation_id="players_register",
         summary="Register a player",
         request=s.PlayerRegisterInput,
+        examples=[s.REGISTER_EXAMPLE],
         responses={
             201: s.PlayerOutput,
             **error_responses(
@@ -89,6 +90,7 @@ class PlayerDetailView(APIView):
         operation_id="players_update",
         summary="Change a player's contact details, consents or accepted terms",
         request=s.PlayerPatchInput,
+        examples=[OpenApiExample("A new city and e-mail consent", {"city": "Manchester", "marketing_email": True})],
         responses={
             200: s.PlayerOutput,
             **error_responses({**NOT_FOUND, 400: ("invalid", "field_read_only"), 409: ("email_taken",)}),
@@ -164,6 +166,7 @@ class LoginView(APIView):
         operation_id="players_login",
         summary="Record a login and answer whether it may proceed",
         request=s.LoginInput,
+        examples=[OpenApiExample("A login", {"ip": "81.2.69.160", "user_agent": "Mozilla/5.0", "device_id": "d-42"})],
         responses={201: s.LoginOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
     )
     def post(self, request: Request, external_id: str) -> Response:
@@ -184,10 +187,18 @@ class GeoCheckView(APIView):
         "`country` otherwise). With only an IP, the IP's country is judged as the residence.",
         parameters=[
             OpenApiParameter(
-                "country", str, description="Residence, ISO 3166-1 alpha-2. One of country or ip is required."
+                "country",
+                str,
+                description="Residence, ISO 3166-1 alpha-2. One of country or ip is required.",
+                examples=[OpenApiExample("Great Britain", "GB")],
             ),
             OpenApiParameter("region", str, description="ISO 3166-2 (US states, Canadian provinces)"),
-            OpenApiParameter("ip", str, description="The player's IP. One of country or ip is required."),
+            OpenApiParameter(
+                "ip",
+                str,
+                description="The player's IP. One of country or ip is required.",
+                examples=[OpenApiExample("A British address", "81.2.69.160")],
+            ),
         ],
         responses={200: s.GeoCheckOutput, **error_responses({400: ("invalid",)})},
     )

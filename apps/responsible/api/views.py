@@ -6,7 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -94,6 +94,7 @@ class LimitsView(APIView):
         operation_id="rg_limit_set",
         summary="Set, lower, raise or remove a limit (a raise or removal waits for cooling-off and confirmation)",
         request=rs.LimitInput,
+        examples=[OpenApiExample("A weekly deposit limit", {"kind": "deposit", "period": "week", "value": "100.00"})],
         responses={
             201: OpenApiResponse(rs.ChangeEnvelope, description="Applied at once (a new limit or a decrease)"),
             202: OpenApiResponse(rs.ChangeEnvelope, description="Pending: cooling-off, then the player's confirmation"),
@@ -147,6 +148,7 @@ class TimeOutView(APIView):
         operation_id="rg_time_out",
         summary="Take a break: in force at once, cannot be shortened",
         request=rs.TimeOutInput,
+        examples=[OpenApiExample("A day's break", {"hours": 24})],
         responses={
             201: rs.TimeOutEnvelope,
             **error_responses(
@@ -174,6 +176,7 @@ class SelfExclusionView(APIView):
         operation_id="rg_self_exclude",
         summary="Self-exclude for one of the jurisdiction's terms (e.g. 6m, 1y, 5y, permanent)",
         request=rs.SelfExclusionInput,
+        examples=[OpenApiExample("Six months", {"term": "6m"})],
         responses={
             201: rs.SelfExclusionEnvelope,
             **error_responses(

@@ -6,6 +6,7 @@ the posting path a serializer would cost as much as the SQL. These classes descr
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
 from apps.wallet.choices import TransactionType, WithdrawalStatus
@@ -56,3 +57,39 @@ class WithdrawalOutput(serializers.Serializer):
 class WithdrawalPostedOutput(serializers.Serializer):
     withdrawal = WithdrawalOutput()
     balances = BalancesOutput()
+
+
+_PLAYER = {"player": "demo-0000001", "currency": "GBP"}
+TRANSACTION_EXAMPLES = [
+    OpenApiExample(
+        "A deposit",
+        request_only=True,
+        value={**_PLAYER, "type": "deposit", "amount": "25.00", "reference": "dep-1", "payment_method": "card"},
+    ),
+    OpenApiExample(
+        "A bet",
+        request_only=True,
+        value={
+            **_PLAYER,
+            "type": "bet",
+            "amount": "2.50",
+            "round_id": "R-1",
+            "reference": "bet-1",
+            "game_id": "starburst",
+            "game_category": "slots",
+        },
+    ),
+    OpenApiExample(
+        "A win",
+        request_only=True,
+        value={**_PLAYER, "type": "win", "amount": "5.00", "round_id": "R-1", "reference": "win-1"},
+    ),
+    OpenApiExample(
+        "A rollback of a bet",
+        request_only=True,
+        value={"player": "demo-0000001", "type": "rollback", "rollback_of": "bet-1", "reference": "rb-1"},
+    ),
+]
+WITHDRAWAL_EXAMPLE = OpenApiExample(
+    "A withdrawal", request_only=True, value={"amount": "10.00", "currency": "GBP", "reference": "wd-1"}
+)

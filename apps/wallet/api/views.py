@@ -200,6 +200,7 @@ class TransactionView(APIView):
         summary="Post a deposit, bet, win or rollback (idempotent)",
         request=TransactionInput,
         parameters=[IDEMPOTENCY_KEY],
+        examples=ws.TRANSACTION_EXAMPLES,
         responses={
             201: ws.PostedOutput,
             **error_responses(
@@ -287,6 +288,7 @@ class WithdrawalListView(APIView):
         summary="Request a withdrawal (cash moves to pending at once; Finance approves)",
         request=WithdrawalInput,
         parameters=[IDEMPOTENCY_KEY],
+        examples=[ws.WITHDRAWAL_EXAMPLE],
         responses={
             201: ws.WithdrawalPostedOutput,
             **error_responses(
