@@ -123,16 +123,24 @@ def coverage_copy(old: Exclusion, new: Exclusion) -> None:
     ExclusionCover.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def coverage_pin(player: Player, exclusion_ids: list[int]) -> None:
+def coverage_pin(player: Player, exclusion_ids: list[int]) -> list[int]:
     """Before a profile edit of a covered account is applied: record the account itself, so that whatever its
-    name, birth date, e-mail or phone become, these exclusions keep covering it."""
+    name, birth date, e-mail or phone become, these exclusions keep covering it. Returns the exclusions that had
+    not recorded it yet."""
+    recorded = set(
+        ExclusionCover.objects.filter(
+            exclusion_id__in=exclusion_ids, kind=CoverKind.ACCOUNT, player=player
+        ).values_list("exclusion_id", flat=True)
+    )
+    missing = [pk for pk in exclusion_ids if pk not in recorded]
     ExclusionCover.objects.bulk_create(
         [
             ExclusionCover(exclusion_id=pk, kind=CoverKind.ACCOUNT, player_id=player.pk, link=CoverLink.PROFILE_EDIT)
-            for pk in exclusion_ids
+            for pk in missing
         ],
         ignore_conflicts=True,
     )
+    return missing
 
 
 _COVERING_SQL = f"""

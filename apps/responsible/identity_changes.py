@@ -48,7 +48,14 @@ def hold_identity_edit(
             f"Nothing was changed; request #{request.pk} waits in the identity change queue.",
             fields={name: ["Needs a second person."] for name in diff if name in IDENTITY_FIELDS},
         )
-    coverage_pin(player, covering)
+    pinned = coverage_pin(player, covering)
+    if pinned:
+        audit_log(
+            actor=actor,
+            action="rg.coverage_recorded",
+            target=player,
+            data={"exclusions": pinned, "before": sorted(diff)},
+        )
     return None
 
 

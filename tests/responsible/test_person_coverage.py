@@ -174,6 +174,7 @@ def test_it_keeps_covering_an_account_found_by_email_after_its_email_changes(kyc
     later.refresh_from_db()
     assert later.email == "someone.else@example.org"
     assert_excluded(later)  # recorded before the edit applied
+    assert AuditEvent.objects.get(action="rg.coverage_recorded", target_id=str(later.pk)).data["before"] == ["email"]
 
 
 @pytest.mark.parametrize(("country", "currency"), MARKETS)
@@ -333,3 +334,13 @@ def test_an_approval_lets_through_only_the_edit_it_approved(kyc_officer):
         )
     b.refresh_from_db()
     assert b.first_name == "Ann" and IdentityChangeRequest.objects.count() == 2
+
+
+def test_the_platform_sees_the_self_exclusion_on_a_covered_account(platform_client):
+    a = PlayerFactory(phone="+447700900777")
+    services.self_exclude(actor=ACTOR, player=a, term="1y")
+    same_phone = PlayerFactory(phone="+447700900777")
+    overview = platform_client.api().get(f"/api/v1/players/{same_phone.external_id}/responsible-gambling/").json()
+    assert overview["self_exclusion"] is not None and overview["self_exclusion"]["term"] == "1y"
+    eligibility = platform_client.api().get(f"/api/v1/players/{same_phone.external_id}/eligibility/?action=login")
+    assert eligibility.json()["reasons"] == ["self_excluded"]
