@@ -252,7 +252,7 @@ REST_FRAMEWORK = {
 }
 API_DEFAULT_THROTTLE_RATE = read("API_DEFAULT_THROTTLE_RATE", default="6000/min")
 # Invalid API keys allowed per client address; past it every request from that address is 429 until the window
-# ends (apps/api/throttling.py, AuthFailureThrottle).
+# ends (apps/api/auth_failures.py).
 API_AUTH_FAILURE_RATE = read("API_AUTH_FAILURE_RATE", default="30/min")
 # How long a verified key is trusted from the cache before the database is asked again. Revoking a key
 # also deletes its cache entry at once; this bound covers changes made behind the service's back.

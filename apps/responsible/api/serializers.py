@@ -80,7 +80,7 @@ class LimitUsageOutput(serializers.Serializer):
 
     kind = serializers.CharField(help_text="deposit, loss, wager, session (net_deposit for some jurisdiction caps)")
     period = serializers.CharField()
-    source = serializers.ChoiceField(choices=LimitSource.choices)
+    source = serializers.ChoiceField(choices=LimitSource.choices)  # type: ignore[assignment]
     limit = serializers.CharField(help_text='An amount ("100.00") or minutes ("60 min")')
     net = serializers.BooleanField(required=False)
     currency = serializers.CharField(required=False)
