@@ -99,9 +99,11 @@ def parse_transaction(raw: dict[str, Any]) -> dict[str, str]:
         value = value.strip()
         if len(value) > limit:
             errors[name] = [f"Ensure this field has no more than {limit} characters."]
-        elif has_control_characters(value):
-            errors[name] = [CONTROL_MESSAGE]
         data[name] = value
+    if has_control_characters("".join(data.values())):  # one scan of every field; which ones, only if any
+        for name, value in data.items():
+            if has_control_characters(value):
+                errors.setdefault(name, [CONTROL_MESSAGE])
     kind, category = raw.get("type"), raw.get("game_category", "")
     if kind not in POSTABLE:
         errors["type"] = [f"Must be one of: {', '.join(POSTABLE)}."]
