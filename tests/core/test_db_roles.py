@@ -19,7 +19,13 @@ from psycopg import errors
 from apps.core.dbroles import APPEND_ONLY_TABLES
 from tests.dbroles import as_owner
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        settings.DATABASE_APP_ROLE == settings.DATABASE_OWNER_ROLE,
+        reason="DATABASE_URL and MIGRATION_DATABASE_URL name one role: there is no application role to test",
+    ),
+]
 
 PROTECTED = ("audit_event", "wallet_entry", "wallet_transaction")
 

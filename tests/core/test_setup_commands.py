@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +41,13 @@ def test_check_services_names_an_unreachable_postgres():
     assert result.returncode == 1
     assert "PostgreSQL is not reachable at 127.0.0.1:1" in result.stderr
     assert "DATABASE_URL=postgres://" in result.stderr
+
+
+def test_check_services_counts_a_server_without_our_roles_yet_as_reachable():
+    """On a fresh machine the roles do not exist before ensure_database: the server still answers."""
+    result = _manage("check_services", DATABASE_URL="postgres://pb_nobody_yet@127.0.0.1:5432/pitboss")
+    assert result.returncode == 0, result.stderr
+    assert 'role "pb_nobody_yet" does not exist' in result.stdout and "ensure_database" in result.stdout
 
 
 def test_ensure_database_creates_a_missing_database_once():
@@ -129,3 +137,20 @@ def test_ensure_database_hands_an_older_databases_objects_to_the_owner():
             assert conn.execute("SELECT has_table_privilege(%s, 'old_table', 'UPDATE')", [app]).fetchone() == (True,)
     finally:
         _drop(name, app, owner)
+
+
+def test_make_test_hands_a_leftover_test_database_of_the_superuser_to_the_owner():
+    """The test runner creates (and first drops) its databases as the owner, which cannot drop the superuser's."""
+    test_name = f"pb_left_{uuid.uuid4().hex[:8]}"
+    leftover = f"{test_name}_gw3"
+    try:
+        with _superuser() as conn:
+            conn.execute(f'CREATE DATABASE "{leftover}"')
+        result = _manage("ensure_database", "--roles-only", TEST_DATABASE_NAME=test_name)
+        assert result.returncode == 0, result.stderr
+        assert f"leftover test database '{leftover}' handed to" in result.stdout
+        with _superuser() as conn:
+            owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [leftover])
+            assert owner.fetchone() == (settings.DATABASE_OWNER_ROLE,)
+    finally:
+        _drop(leftover)

@@ -82,6 +82,7 @@ class Command(BaseCommand):
                     if self._member(admin, app["USER"], owner["USER"]):
                         admin.execute(sql.SQL("REVOKE {} FROM {}").format(_ident(owner["USER"]), _ident(app["USER"])))
                 if options["roles_only"]:
+                    self._test_databases(admin, owner["USER"])
                     self.stdout.write(self.style.SUCCESS(f"roles ready: owner {owner['USER']!r}, app {app['USER']!r}"))
                     return
                 self._database(admin, name, owner["USER"])
@@ -128,6 +129,21 @@ class Command(BaseCommand):
         if row[0] != owner:
             admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(_ident(name), _ident(owner)))
             self.stdout.write(f"database {name!r} now owned by {owner!r} (was {row[0]!r})")
+
+    def _test_databases(self, admin: psycopg.Connection[Any], owner: str) -> None:
+        """A test database left behind by an interrupted run from before the roles (the superuser's) could not
+        be dropped by the owner, which the test runner now is: hand such leftovers to it."""
+        test_name = (settings.DATABASES["default"].get("TEST") or {}).get("NAME")
+        if not test_name:
+            return
+        leftovers = admin.execute(
+            "SELECT datname FROM pg_database WHERE (datname = %s OR starts_with(datname, %s)) "
+            "AND pg_catalog.pg_get_userbyid(datdba) <> %s",
+            [test_name, f"{test_name}_gw", owner],
+        ).fetchall()
+        for (leftover,) in leftovers:
+            admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(_ident(leftover), _ident(owner)))
+            self.stdout.write(f"leftover test database {leftover!r} handed to {owner!r}")
 
     @staticmethod
     def _adopt(db: psycopg.Connection[Any], owner: str) -> int:
