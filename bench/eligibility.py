@@ -16,6 +16,7 @@ import shutil
 from apps.api.scopes import Scope
 from apps.api.services import api_client_create
 from apps.audit.services import SystemActor
+from apps.players.demo import demo_brand
 from bench.http import CONNECTIONS, DURATION, THREADS, WORKERS, at_rate, free_port, start_gunicorn, wrk
 from bench.players import ensure_players
 
@@ -25,7 +26,9 @@ def run() -> None:
         print("\n== eligibility: skipped, wrk is not installed (make bench installs Debian's wrk) ==")
         return
     players = ensure_players()
-    _client, key = api_client_create(actor=SystemActor("bench"), name="bench eligibility", scopes=[Scope.PLAYERS_READ])
+    _client, key = api_client_create(
+        actor=SystemActor("bench"), name="bench eligibility", scopes=[Scope.PLAYERS_READ], brands=[demo_brand()]
+    )
     port = free_port()
     server = start_gunicorn(port)
     try:

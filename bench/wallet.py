@@ -25,6 +25,7 @@ from django.db import connection
 from apps.api.scopes import Scope
 from apps.api.services import api_client_create
 from apps.audit.services import SystemActor
+from apps.players.demo import demo_brand
 from apps.players.models import Player
 from apps.wallet.models import LedgerTransaction
 from apps.wallet.posting import wallet_deposit
@@ -122,6 +123,7 @@ def run() -> None:
         name="bench wallet",
         scopes=[Scope.WALLET_GAME, Scope.WALLET_PAYMENTS],
         throttle_rate="100000000/min",
+        brands=[demo_brand()],  # the demo players' brand: any other player is a 404
     )
     raw = _pgbench(ids)
     port = free_port()

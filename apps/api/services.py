@@ -168,11 +168,11 @@ def api_client_set_webhook(*, actor: AuditActor | None, client: ApiClient, url: 
     return client
 
 
-def webhook_subscribers() -> dict[str, tuple[str, str]]:
-    """Live clients with a webhook URL: prefix -> (url, secret). The outbox asks this (apps.core.outbox)."""
-    rows = (
-        ApiClient.objects.filter(revoked=False)
-        .exclude(webhook_url="")
-        .values_list("prefix", "webhook_url", "webhook_secret")
-    )
+def webhook_subscribers(player_external_id: str | None = None) -> dict[str, tuple[str, str]]:
+    """Live clients with a webhook URL: prefix -> (url, secret). The outbox asks this (apps.core.outbox); for a
+    player's event, only the clients bound to the player's brand: another brand's client never hears of them."""
+    found = ApiClient.objects.filter(revoked=False).exclude(webhook_url="")
+    if player_external_id is not None:
+        found = found.filter(brands__players__external_id=player_external_id)
+    rows = found.values_list("prefix", "webhook_url", "webhook_secret").distinct()
     return {prefix: (url, secret) for prefix, url, secret in rows}

@@ -11,6 +11,7 @@ from apps.api.models import ApiClient
 from apps.api.scopes import ALL_SCOPES
 from apps.api.services import api_client_create, api_client_revoke
 from apps.audit.services import AuditActor, audit_log
+from apps.players.demo import demo_brand
 from apps.staff import otp
 from apps.staff.models import StaffUser
 from apps.staff.roles import ADMINISTRATOR, ROLES
@@ -76,7 +77,7 @@ def demo_access(*, actor: AuditActor | None) -> DemoAccess:
         audit_log(actor=actor, action="staff.enrolled", target=user, data={"by": "demo access"})
     for old in ApiClient.objects.filter(name=DEMO_API_CLIENT, revoked=False):
         api_client_revoke(actor=actor, client=old, reason="replaced by a new demo key")
-    _client, key = api_client_create(actor=actor, name=DEMO_API_CLIENT, scopes=ALL_SCOPES)
+    _client, key = api_client_create(actor=actor, name=DEMO_API_CLIENT, scopes=ALL_SCOPES, brands=[demo_brand()])
     return DemoAccess(
         username=user.username,
         password=password,

@@ -35,7 +35,8 @@ from django.utils import timezone
 from apps.core.models import DeliveryStatus, OutboxDelivery, OutboxEvent
 
 log = logging.getLogger(__name__)
-Subscribers = Callable[[], dict[str, tuple[str, str]]]  # prefix -> (url, secret)
+# prefix -> (url, secret); given an event's key (a player's external id), only the subscribers that may see it
+Subscribers = Callable[[str | None], dict[str, tuple[str, str]]]
 _subscribers: list[Subscribers] = []
 
 
@@ -43,19 +44,20 @@ def set_subscribers(provider: Subscribers) -> None:
     _subscribers[:] = [provider]
 
 
-def subscribers() -> dict[str, tuple[str, str]]:
-    return _subscribers[0]() if _subscribers else {}
+def subscribers(key: str | None = None) -> dict[str, tuple[str, str]]:
+    return _subscribers[0](key) if _subscribers else {}
 
 
 OUTBOX_TASK = "apps.core.tasks.outbox_deliver"
 
 
 def outbox_emit(type: str, *, key: str, data: dict[str, Any]) -> OutboxEvent:
-    """Record an event for every subscriber, in the caller's transaction."""
+    """Record an event for every subscriber that may see ``key`` (an API client sees its brands' players only),
+    in the caller's transaction."""
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     event = OutboxEvent.objects.create(type=type, key=key, data=payload)
     OutboxDelivery.objects.bulk_create(
-        OutboxDelivery(event=event, subscriber=prefix, key=key) for prefix in sorted(subscribers())
+        OutboxDelivery(event=event, subscriber=prefix, key=key) for prefix in sorted(subscribers(key))
     )
     transaction.on_commit(_nudge, robust=True)
     return event

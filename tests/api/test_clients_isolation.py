@@ -278,3 +278,38 @@ def test_staff_lists_of_money_and_protection_filter_by_brand(staff_client, admin
     admin = staff_client(admin_user)
     for url in ("/admin/responsible/exclusion/", "/admin/responsible/limit/", "/admin/responsible/flag/"):
         assert admin.get(url, {"brand": str(a.pk)}).status_code == 200, url
+
+
+def test_player_events_reach_only_the_clients_of_the_players_brand(two_clients, player_a):
+    from apps.api.services import api_client_set_webhook
+    from apps.core.models import OutboxDelivery
+    from apps.responsible import services as rg
+
+    a, b = two_clients
+    api_client_set_webhook(actor=None, client=a.model, url="https://a.example/hooks")
+    api_client_set_webhook(actor=None, client=b.model, url="https://b.example/hooks")
+    rg.self_exclude(actor=None, player=player_a, term="1y")
+    assert list(OutboxDelivery.objects.values_list("subscriber", flat=True)) == [a.model.prefix]
+
+
+def test_create_api_client_binds_the_named_brands(brands, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("create_api_client", "Royal lobby", "--scopes", "players:read", "--brands", "royal-reels")
+    assert "brands: royal-reels" in capsys.readouterr().out
+    assert [b.code for b in ApiClient.objects.get(name="Royal lobby").brands.all()] == ["royal-reels"]
+    with pytest.raises(CommandError, match="Unknown brand"):
+        call_command("create_api_client", "Nowhere", "--brands", "no-such-brand")
+
+
+def test_the_demo_key_sees_the_demo_players(db):
+    from apps.core.demo import demo_access
+    from apps.players.demo import seed_players
+
+    seed_players(3, actor=None)
+    access = demo_access(actor=None)
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {access.api_key}")
+    assert api.get("/api/v1/players/demo-0000001/").status_code == 200
