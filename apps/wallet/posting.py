@@ -38,7 +38,10 @@ from apps.wallet.models import LedgerTransaction
 
 ZERO = Decimal("0")
 GAME_CATEGORIES = frozenset(GameCategory.values)
-REVERSIBLE = {TransactionType.BET: TransactionType.ROLLBACK, TransactionType.WIN: TransactionType.WIN_ROLLBACK}
+REVERSIBLE: dict[str, str] = {
+    TransactionType.BET: TransactionType.ROLLBACK,
+    TransactionType.WIN: TransactionType.WIN_ROLLBACK,
+}
 PlayerRef = Player | str  # the Player, or its external id
 
 
