@@ -86,7 +86,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         ("Actor", {"fields": ("actor_type", "actor_id", "actor_name", "request_id", "ip")}),
         ("Target", {"fields": ("target_type", "target_id", "target_label")}),
         ("Data", {"fields": ("data_pretty",)}),
-        ("Chain", {"fields": ("prev_hash", "row_hash")}),
+        ("Chain", {"fields": ("prev_hash", "row_hash", "hash_version")}),
     )
     readonly_fields = (
         "id",
@@ -103,6 +103,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "data_pretty",
         "prev_hash",
         "row_hash",
+        "hash_version",
     )
 
     def change_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:

@@ -120,3 +120,37 @@ def use_owner_for_default() -> bool:
         default.settings_dict[key] = owner[key]
     default.settings_dict["OPTIONS"] = dict(owner.get("OPTIONS") or {})  # no pool, no server-side binding
     return True
+
+
+def app_role_problems(cursor: Any, app_role: str | None = None) -> list[str]:
+    """What the application's role may do that it must not (empty: nothing). Read from the catalogue, so any
+    connection can ask; ``manage.py check --database default`` reports it (``apps.core.checks``)."""
+    app = app_role or settings.DATABASE_APP_ROLE
+    cursor.execute(
+        "SELECT rolsuper, rolcreaterole, rolbypassrls, "
+        "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE n.nspname = 'public' AND c.relowner = r.oid) FROM pg_roles r WHERE rolname = %s",
+        [app],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return [f"the application's role {app!r} does not exist (manage.py ensure_database)"]
+    superuser, createrole, bypassrls, owned = row
+    problems = ["it is a superuser: it can disable any trigger"] if superuser else []
+    problems += ["it may create roles"] if createrole else []
+    problems += ["it bypasses row-level security"] if bypassrls else []
+    problems += [f"it owns {owned} tables or sequences: it can alter them and disable their triggers"] if owned else []
+    if not superuser:
+        for table in append_only_relations(cursor):
+            cursor.execute(
+                "SELECT array_remove(ARRAY[CASE WHEN has_table_privilege(%s, c.oid, 'UPDATE') THEN 'UPDATE' END, "
+                "CASE WHEN has_table_privilege(%s, c.oid, 'DELETE') THEN 'DELETE' END, "
+                "CASE WHEN has_table_privilege(%s, c.oid, 'TRUNCATE') THEN 'TRUNCATE' END, "
+                "CASE WHEN has_table_privilege(%s, c.oid, 'TRIGGER') THEN 'TRIGGER' END], NULL) "
+                "FROM pg_class c WHERE c.relname = %s AND c.relnamespace = 'public'::regnamespace",
+                [app, app, app, app, table],
+            )
+            granted = cursor.fetchone()[0]
+            if granted:
+                problems.append(f"it has {', '.join(granted)} on {table}")
+    return problems

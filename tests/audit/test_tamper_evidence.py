@@ -188,3 +188,18 @@ def test_truncate_is_refused_to_every_role_but_the_owner_even_a_superuser():
             superuser.execute("TRUNCATE audit_event")
     with transaction.atomic():
         assert AuditEvent.objects.filter(action="test.kept").exists()
+
+
+@pytest.mark.django_db
+def test_audit_verify_warns_when_no_checkpoint_could_tell_a_cut_trail():
+    from io import StringIO
+
+    _events(1)
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "Audit chain intact: 1 events verified, 0 checkpoints matched." in out.getvalue()
+    assert "No checkpoint in" in out.getvalue() and "audit_checkpoint" in out.getvalue()
+    call_command("audit_checkpoint", stdout=out)
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "1 checkpoints matched" in out.getvalue() and "No checkpoint" not in out.getvalue()

@@ -163,3 +163,19 @@ def test_ddl_outside_migrations_needs_the_owner_connection():
         pytest.raises(ImproperlyConfigured, match="MIGRATION_DATABASE_URL"),
     ):
         ledger_partitions_extend()
+
+
+def _role_warnings() -> list[str]:
+    from django.core import checks
+
+    found = checks.run_checks(databases=["default"], tags=[checks.Tags.database])
+    return [m.msg for m in found if m.id and m.id.startswith("pitboss.W10")]
+
+
+def test_the_database_check_reports_an_app_role_with_too_many_rights():
+    assert _role_warnings() == []
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute(f"GRANT UPDATE, TRUNCATE ON wallet_entry TO {settings.DATABASE_APP_ROLE}")
+        assert _role_warnings() == [
+            f"The application's database role {settings.DATABASE_APP_ROLE!r}: it has UPDATE, TRUNCATE on wallet_entry."
+        ]

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.audit import checkpoints
 from apps.audit.selectors import audit_chain_verify
 
 
@@ -28,3 +29,10 @@ class Command(BaseCommand):
                 f"{report.checkpoints_matched} checkpoints matched."
             )
         )
+        if not report.checkpoints_matched:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"No checkpoint in {checkpoints.directory()}: a truncated trail or removed newest events could "
+                    "not be told from an intact one. Write one with manage.py audit_checkpoint (the nightly job does)."
+                )
+            )
