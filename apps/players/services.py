@@ -278,11 +278,11 @@ def _authority_for(actor: AuditActor | None, authority: str | None) -> str:
     if authority is None:
         held = [a for a in BlockAuthority.values if actor.has_perm(f"players.act_{a}")]
         return held[0] if held else BlockAuthority.SUPPORT
-    _require_authority(actor, authority)
+    require_authority(actor, authority)
     return authority
 
 
-def _require_authority(actor: AuditActor | None, authority: str) -> None:
+def require_authority(actor: AuditActor | None, authority: str) -> None:
     from apps.staff.models import StaffUser
 
     if not isinstance(actor, StaffUser) or not actor.has_perm(f"players.act_{authority}"):
@@ -317,7 +317,7 @@ def _lift(*, actor: AuditActor | None, player: Player, restriction: PlayerRestri
     restriction = PlayerRestriction.objects.select_for_update().get(pk=restriction.pk)
     now = timezone.now()
     if restriction.authority in PROTECTED_AUTHORITIES:
-        _require_authority(actor, restriction.authority)
+        require_authority(actor, restriction.authority)
         if restriction.lift_requested_by_id is None:
             restriction.lift_requested_by, restriction.lift_requested_at = actor, now  # type: ignore[assignment]
             restriction.lift_reason = reason

@@ -21,8 +21,9 @@ from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
 from apps.geo.terms import is_valid_term, term_end
+from apps.players.choices import BlockAuthority
 from apps.players.models import Player
-from apps.players.services import player_lock, restriction_placed
+from apps.players.services import player_lock, require_authority, restriction_placed
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
 from apps.responsible.coverage import coverage_copy, coverage_record, person_q
 from apps.responsible.models import Exclusion, ExclusionCorrection, Interaction, Limit, LimitChange
@@ -220,14 +221,16 @@ def operator_exclude(
     )
     _emit(player, "player.blocked", capabilities=capabilities or "all", until=_until(ends_at))
     if Action.WITHDRAW in capabilities:
-        restriction_placed(actor=actor, player=player, what="withdrawals blocked", reason=reason)
+        restriction_placed(actor=actor, player=player, what="withdrawals blocked (operator block)", reason=reason)
     return exclusion
 
 
 @transaction.atomic
 def operator_lift_request(*, actor: StaffUser, exclusion: Exclusion, reason: str) -> Exclusion:
-    """Maker: ask to lift an operator exclusion early; a second staff member decides."""
+    """Maker: ask to lift an operator exclusion early; a second staff member decides. Both act for responsible
+    gambling (``players.act_responsible_gambling``): an operator exclusion follows a responsible-gambling review."""
     reason = _reason(reason)
+    require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.kind != ExclusionKind.OPERATOR:
         raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
@@ -243,7 +246,9 @@ def operator_lift_request(*, actor: StaffUser, exclusion: Exclusion, reason: str
 
 @transaction.atomic
 def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: bool) -> Exclusion:
-    """Checker: a different staff member approves (the exclusion ends now) or refuses the lift."""
+    """Checker: a different staff member acting for responsible gambling approves (the exclusion ends now) or
+    refuses the lift."""
+    require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if not exclusion.lift_requested_by_id:
         raise Conflict("No lift is requested.", code="no_lift_request")

@@ -15,6 +15,7 @@ RESTRICTION_PERMISSIONS = {
     "AML Analyst": (
         "players.view_compliance",
         "players.act_compliance",
+        "players.act_responsible_gambling",
         "players.act_support",
         "players.view_playerrestriction",
     ),
@@ -25,7 +26,8 @@ RESTRICTION_PERMISSIONS = {
         "players.act_support",
         "players.view_playerrestriction",
     ),
-    "Support Agent": ("players.view_playerrestriction",),
+    # support staff run responsible-gambling reviews (apps.responsible): they ask lifts of operator exclusions
+    "Support Agent": ("players.act_responsible_gambling", "players.view_playerrestriction"),
     "KYC Officer": ("players.view_playerrestriction",),
 }
 LEGACY_REASON = "recorded before restrictions named their authority"
