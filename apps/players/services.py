@@ -72,7 +72,7 @@ def player_lock(player: Player) -> Player:
     return Player.objects.select_for_update().get(pk=player.pk)
 
 
-RestrictionHook = Callable[..., None]
+RestrictionHook = Callable[..., object]
 _restriction_hooks: list[RestrictionHook] = []
 
 
@@ -361,6 +361,7 @@ def player_set_status(
         raise Conflict(f"The account is already {status}.", code="status_unchanged")
     old = player.status
     current = _active_restriction(player, PlayerRestriction.STATUS)
+    used: str | None
     if status == PlayerStatus.ACTIVE:
         if not _lift(actor=actor, player=player, restriction=current, reason=reason):
             return player
@@ -387,7 +388,11 @@ def player_set_status(
     outbox_emit(event, key=player.external_id, data={"player": player.external_id, "status": status})
     if status != PlayerStatus.ACTIVE:
         restriction_placed(
-            actor=actor, player=player, what=f"account {status}", reason=reason, visibility=current.visibility
+            actor=actor,
+            player=player,
+            what=f"account {status}",
+            reason=reason,
+            visibility=current.visibility if current else Visibility.GENERAL,
         )
     return player
 
@@ -419,6 +424,7 @@ def player_set_block(
     if getattr(player, field) == blocked:
         raise Conflict("Nothing to change.", code="block_unchanged")
     current = _active_restriction(player, capability)
+    used: str | None
     if blocked:
         used = _authority_for(actor, authority)
         current = _restrict(actor=actor, player=player, what=capability, status="", authority=used, reason=reason)
@@ -447,7 +453,11 @@ def player_set_block(
     )
     if blocked and capability == Capability.WITHDRAWAL:
         restriction_placed(
-            actor=actor, player=player, what="withdrawals blocked", reason=reason, visibility=current.visibility
+            actor=actor,
+            player=player,
+            what="withdrawals blocked",
+            reason=reason,
+            visibility=current.visibility if current else Visibility.GENERAL,
         )
     return player
 
