@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.players.models import Player
@@ -257,12 +257,11 @@ def exclusions_covering(player: Player, *, limit: int = 20) -> list[Covering]:
     return found
 
 
-def coverage_summary(exclusion: Exclusion) -> dict[str, Any]:
-    """What an exclusion covers, for its admin page: the accounts (and how) and how many keys of each kind."""
-    rows = list(ExclusionCover.objects.filter(exclusion=exclusion).select_related("player").order_by("id"))
-    accounts = [(c.player, CoverLink(c.link).label if c.link else "") for c in rows if c.kind == CoverKind.ACCOUNT]
-    counts: dict[str, int] = {}
-    for c in rows:
-        if c.kind != CoverKind.ACCOUNT:
-            counts[CoverKind(c.kind).label] = counts.get(CoverKind(c.kind).label, 0) + 1
-    return {"accounts": accounts, "keys": sorted(counts.items())}
+def coverage_summary(exclusion: Exclusion, *, limit: int = 100) -> dict[str, Any]:
+    """What an exclusion covers, for its admin page: the first ``limit`` accounts (and how) and how many keys of
+    each kind."""
+    covers = ExclusionCover.objects.filter(exclusion=exclusion)
+    rows = covers.filter(kind=CoverKind.ACCOUNT).select_related("player").order_by("id")[:limit]
+    accounts = [(c.player, CoverLink(c.link).label if c.link else "") for c in rows]
+    keys = covers.exclude(kind=CoverKind.ACCOUNT).values_list("kind").annotate(n=Count("id")).order_by("kind")
+    return {"accounts": accounts, "keys": [(CoverKind(kind).label, n) for kind, n in keys]}

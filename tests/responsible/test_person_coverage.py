@@ -289,6 +289,7 @@ def test_the_queue_and_the_exclusion_page_show_what_is_held_and_covered(staff_cl
     assert "first_name: Ann → Anne" in queue and "to decide" in queue
     html = client.get(f"/admin/responsible/exclusion/{exclusion.pk}/change/").content.decode()
     assert b.external_id in html and "same person by birth-date/name" in html
+    assert "E-mail (keyed hash): 2" in html and "(name and birth date): 1" in html  # twins: one fingerprint
     assert "Identity edits waiting for a second person" in client.get(page(b)).content.decode()
 
 
