@@ -250,6 +250,8 @@ def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: boo
     refuses the lift."""
     require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
+    if exclusion.kind != ExclusionKind.OPERATOR:  # as the request: a lift request on a player's own never counts
+        raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
     if not exclusion.lift_requested_by_id:
         raise Conflict("No lift is requested.", code="no_lift_request")
     if exclusion.lift_requested_by_id == actor.pk:

@@ -13,11 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError
 from django.utils import timezone
 
 from apps.audit.services import SystemActor
-from apps.core.errors import ApplicationError
 from apps.players.models import Player
 from apps.responsible import services
 from apps.responsible.models import Exclusion
@@ -155,6 +153,13 @@ def lift_decision_without_a_request(w: World):
 
 def lift_decision_on_a_self_exclusion(w: World):
     exclusion = w.self_exclusion("5y")
+    return lambda: services.operator_lift_decide(actor=w.checker, exclusion=exclusion, approve=True)
+
+
+def lift_decision_on_a_forged_request(w: World):
+    # a lift request written on a self-exclusion behind the service's back (the request itself refuses one)
+    exclusion = w.self_exclusion("5y")
+    Exclusion.objects.filter(pk=exclusion.pk).update(lift_requested_by=w.maker, lift_requested_at=timezone.now())
     return lambda: services.operator_lift_decide(actor=w.checker, exclusion=exclusion, approve=True)
 
 
@@ -333,7 +338,8 @@ CASES: list[tuple[str, Callable[[World], Callable[[], object]]]] = [
     ("not_in_force", lift_of_an_expired_exclusion),
     ("lift_pending", second_lift_request),
     ("no_lift_request", lift_decision_without_a_request),
-    ("no_lift_request", lift_decision_on_a_self_exclusion),
+    ("not_liftable", lift_decision_on_a_self_exclusion),
+    ("not_liftable", lift_decision_on_a_forged_request),
     ("same_approver", lift_approved_by_its_requester),
     ("reason_required", correction_without_reason),
     ("not_correctable", correction_of_an_operator_exclusion),
@@ -375,8 +381,8 @@ def test_it_has_a_case_for_every_code_the_module_raises():
 
 
 def test_the_lift_path_never_ends_a_players_own_exclusion(world):
-    """The lift request refuses a self-exclusion (403 ``not_liftable``). With a lift request written behind the
-    service's back, the decision has no check of its own: the database's exclusion guard is what refuses."""
+    """Neither step of the two-person lift takes a self-exclusion: the request refuses it (403 ``not_liftable``),
+    and so does the decision on a request forged behind the service's back; the exclusion stays in force."""
     exclusion = world.self_exclusion("5y")
     refusal = assert_refused(
         lambda: services.operator_lift_request(actor=world.maker, exclusion=exclusion, reason="player asked"),
@@ -385,7 +391,11 @@ def test_the_lift_path_never_ends_a_players_own_exclusion(world):
     )
     assert refusal.status == 403
     Exclusion.objects.filter(pk=exclusion.pk).update(lift_requested_by=world.maker, lift_requested_at=timezone.now())
-    with pytest.raises((ApplicationError, IntegrityError)):
-        services.operator_lift_decide(actor=world.checker, exclusion=exclusion, approve=True)
+    refusal = assert_refused(
+        lambda: services.operator_lift_decide(actor=world.checker, exclusion=exclusion, approve=True),
+        "not_liftable",
+        tables=TABLES,
+    )
+    assert refusal.status == 403
     exclusion.refresh_from_db()
     assert exclusion.in_force() and exclusion.lift_approved_by is None and exclusion.released_at is None
