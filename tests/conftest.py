@@ -197,3 +197,13 @@ def player(db: Any) -> Any:
     from tests.factories import PlayerFactory
 
     return PlayerFactory()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the API contract test's figures (tests/api/test_contract.py: the share of operations that reached a
+    2xx) at the end of every run. Here, not in tests/api/: under xdist only the root conftest reaches the
+    controller, which receives the figures as a user property of the worker's report."""
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed"):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "contract_summary":
+                terminalreporter.write_line(value)

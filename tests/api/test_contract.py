@@ -180,6 +180,6 @@ def test_the_api_keeps_its_openapi_contract(wsgi_app, contract_fixtures, record_
         "reached a 2xx" + (f"; never: {', '.join(missing)}" if missing else "")
     )
     print(f"\n{summary}")
-    record_property("contract_summary", summary)  # tests/api/conftest.py prints it in the run's summary
+    record_property("contract_summary", summary)  # tests/conftest.py prints it in the run's summary
     assert not failures, "\n\n".join(failures[:20])
     assert share >= MIN_SHARE_2XX

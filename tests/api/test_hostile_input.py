@@ -41,6 +41,11 @@ def test_it_names_the_query_parameter_that_holds_a_nul_byte(platform_client, pla
     assert assert_error(response, 400, "invalid")["fields"] == {"ip": ["Null characters are not allowed."]}
 
 
+def test_an_encoded_percent_sign_before_00_is_not_a_nul_byte(platform_client, player):
+    response = platform_client.api().get(f"/api/v1/players/{player.external_id}/transactions/?type=100%2500")
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["type"]  # a bad type, not a NUL
+
+
 @pytest.mark.parametrize("field", ["player", "reference", "round_id", "payment_method", "not_a_field"])
 def test_it_refuses_a_nul_byte_in_any_wallet_body_field(platform_client, player, field):
     assert_error(post_txn(platform_client.api(), deposit(player, **{field: "a\x00b"})), 400, "parse_error")

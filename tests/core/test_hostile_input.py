@@ -29,3 +29,4 @@ def test_a_valid_admin_url_still_works(staff_client, admin_user, player):
     client = staff_client(admin_user)
     assert client.get(f"/admin/players/player/{player.pk}/change/").status_code == 200
     assert client.get("/admin/audit/auditevent/?actor=someone").status_code == 200
+    assert client.get("/admin/audit/auditevent/?q=100%2500").status_code == 200  # a literal "%00", not a NUL
