@@ -68,11 +68,12 @@ def limits_with_usage(player: Player) -> list[dict[str, Any]]:
 def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
     if not request.user.has_perm("responsible.view_exclusion"):
         return None
+    covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
     return {
         "limits": limits_with_usage(player),
         "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
-        # every exclusion that covers the account through any link, saying how (coverage.py)
-        "exclusions": exclusions_covering(player),
+        "exclusions": covering,
+        "covered_in_force": any(c.in_force for c in covering),
         "identity_changes": list(
             IdentityChangeRequest.objects.filter(player=player, approved=None).select_related("requested_by")
         ),

@@ -97,6 +97,7 @@ def test_it_keeps_the_twin_excluded_when_a_second_person_applies_a_birth_date_ed
     html = staff_client(checker).get(page(b)).content.decode()
     assert f"/admin/responsible/exclusion/{exclusion.pk}/change/" in html
     assert "recorded when excluded (same person by birth-date/name)" in html
+    assert "a change of name or date of birth needs a second person" in html
     actions = list(AuditEvent.objects.filter(target_id=str(b.pk)).values_list("action", flat=True))
     assert {"rg.identity_change_requested", "rg.identity_change_applied", "player.updated"} <= set(actions)
 
