@@ -20,10 +20,11 @@ A player is given as the ``Player`` or, from the API, as its external id (found 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -404,133 +405,11 @@ def win(
     )
 
 
-def rollback(
-    *,
-    player: PlayerRef,
-    bet_reference: str,
-    api_client: str,
-    reference: str = "",
-    of_type: str = TransactionType.BET,
-    brand_ids: Collection[int] | None = None,
-) -> Posted:
-    """Reverse a bet (or, with ``of_type="win"``, a win) by the reference this client posted it with: the money
-    goes back where it came from. A bet whose round already has a win is settled: 409 ``round_settled`` until
-    the win is rolled back first (the win was computed from the stake)."""
-    if of_type not in REVERSIBLE:
-        raise ValidationFailed("Only a bet or a win can be rolled back.", fields={"rollback_type": ["bet or win"]})
-    if isinstance(player, Player):
-        found = LedgerTransaction.objects.filter(player=player)
-    else:
-        found = LedgerTransaction.objects.filter(player__external_id=player)
-        if brand_ids is not None:
-            found = found.filter(player__brand_id__in=brand_ids)
-    original = found.filter(api_client=api_client, reference=bet_reference, type=of_type).first()
-    if original is None:
-        if not isinstance(player, Player):
-            players = Player.objects.filter(external_id=player)
-            if not (players.filter(brand_id__in=brand_ids) if brand_ids is not None else players).exists():
-                raise _player_not_found()
-        if of_type == TransactionType.WIN:
-            raise NotFound("No win with this reference.", code="unknown_win", fields={"rollback_of": ["Unknown win."]})
-        raise NotFound("No bet with this reference.", code="unknown_bet", fields={"rollback_of": ["Unknown bet."]})
-    accounts = lock_accounts(original.player_id, original.currency)
-    if LedgerTransaction.objects.filter(reverses=original).exists():
-        raise Conflict(f"This {of_type} is already rolled back.", code="already_rolled_back")
-    if of_type == TransactionType.BET and original.round_id and _round_has_win(original, api_client):
-        raise Conflict(
-            "The round of this bet already has a win: roll the win back first.",
-            code="round_settled",
-            fields={"rollback_of": ["The round is settled."]},
-        )
-    legs = [(e.account_id, -e.amount) for e in original.entries.all()]
-    deltas = {account_id: value for account_id, value in legs if account_id in (accounts.cash_id, accounts.bonus_id)}
-    after = accounts.after(deltas)
-    if after["cash"] < 0 or after["bonus"] < 0:  # a win already spent or withdrawn
-        raise InsufficientFunds(fields={"rollback_of": ["The player's balance no longer covers this win."]})
-    return write(
-        accounts=accounts,
-        type=REVERSIBLE[of_type],
-        amount=original.amount,
-        legs=legs,
-        player_deltas=deltas,
-        reverses=original,
-        round_id=original.round_id,
-        game_id=original.game_id,
-        game_category=original.game_category,
-        provider=original.provider,
-        api_client=api_client,
-        reference=reference,
-    )
-
-
-def _round_has_win(bet: LedgerTransaction, api_client: str) -> bool:
-    """A win of this client in the bet's round that is not itself rolled back (the round index serves it)."""
-    return LedgerTransaction.objects.filter(
-        player_id=bet.player_id,
-        round_id=bet.round_id,
-        api_client=api_client,
-        type=TransactionType.WIN,
-        reversed_by__isnull=True,
-    ).exists()
-
-
-# --- bonus money (the bonuses issue decides when; these move it) ------------------------------------------
-
-
-def bonus_award(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
-    """Bonus funds granted: the operator's bonus cost pays the player's bonus account."""
-    accounts = lock_accounts(player, currency)
-    refuse_unless(accounts.player_id, "bonus", amount=amount)
-    cost = accounts.operator[AccountKind.BONUS_COST]
-    return write(
-        accounts=accounts,
-        type=TransactionType.BONUS_AWARD,
-        amount=amount,
-        legs=[(cost, -amount), (accounts.bonus_id, amount)],
-        player_deltas={accounts.bonus_id: amount},
-        reference=reference,
-    )
-
-
-def bonus_convert(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
-    """Wagering met: bonus funds become withdrawable cash (up to the bonus balance)."""
-    accounts = lock_accounts(player, currency)
-    if amount > accounts.bonus:
-        raise InsufficientFunds(fields={"amount": [f"Bonus balance: {quantize(accounts.bonus, currency)}."]})
-    return write(
-        accounts=accounts,
-        type=TransactionType.BONUS_CONVERT,
-        amount=amount,
-        legs=[(accounts.bonus_id, -amount), (accounts.cash_id, amount)],
-        player_deltas={accounts.bonus_id: -amount, accounts.cash_id: amount},
-        reference=reference,
-    )
-
-
-def bonus_forfeit(*, player: PlayerRef, currency: str, amount: Decimal | None = None, reference: str = "") -> Posted:
-    """Bonus expired or cancelled: the funds (all of the bonus balance unless ``amount``) go back to bonus cost."""
-    accounts = lock_accounts(player, currency)
-    amount = accounts.bonus if amount is None else min(amount, accounts.bonus)
-    cost = accounts.operator[AccountKind.BONUS_COST]
-    return write(
-        accounts=accounts,
-        type=TransactionType.BONUS_FORFEIT,
-        amount=amount,
-        legs=[(accounts.bonus_id, -amount), (cost, amount)],
-        player_deltas={accounts.bonus_id: -amount},
-        reference=reference,
-    )
-
-
 # The API calls the plain functions inside its own transaction (the idempotency record's); everyone else calls
 # these, which open a transaction or a savepoint of their own.
 wallet_deposit = transaction.atomic(deposit)
 wallet_bet = transaction.atomic(bet)
 wallet_win = transaction.atomic(win)
-wallet_rollback = transaction.atomic(rollback)
-wallet_bonus_award = transaction.atomic(bonus_award)
-wallet_bonus_convert = transaction.atomic(bonus_convert)
-wallet_bonus_forfeit = transaction.atomic(bonus_forfeit)
 
 
 def format_balances(balances: dict[str, Decimal], currency: str) -> dict[str, str]:
@@ -551,3 +430,28 @@ def balances(player_id: int, currency: str) -> dict[str, str]:
         )
         found = dict(cursor.fetchall())
     return format_balances(found, currency)
+
+
+# Rollbacks (apps/wallet/reversal.py) and bonus money (apps/wallet/bonus_money.py) live in their own modules; callers
+# find them here with the other postings. Resolved on first use (PEP 562), so either module may be imported first.
+_BONUS = ("bonus_award", "bonus_convert", "bonus_forfeit")
+_ELSEWHERE = {
+    **dict.fromkeys(("rollback", "wallet_rollback"), "apps.wallet.reversal"),
+    **dict.fromkeys((*_BONUS, *(f"wallet_{name}" for name in _BONUS)), "apps.wallet.bonus_money"),
+}
+if TYPE_CHECKING:
+    from apps.wallet.bonus_money import (  # noqa: F401
+        bonus_award,
+        bonus_convert,
+        bonus_forfeit,
+        wallet_bonus_award,
+        wallet_bonus_convert,
+        wallet_bonus_forfeit,
+    )
+    from apps.wallet.reversal import rollback, wallet_rollback  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ELSEWHERE:
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
