@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from psycopg import sql
 
 APPEND_ONLY_TABLES = ("audit_event", "wallet_transaction", "wallet_entry")
@@ -92,8 +92,9 @@ def append_only_relations(cursor: Any) -> list[str]:
 
 def grant_after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """``post_migrate`` (once per migrate: sent for this app only). Only the owner can grant; any other
-    connection (a flush between tests, acting as the application) leaves the grants as they are."""
-    with connections[using].cursor() as cursor:
+    connection (a flush between tests, acting as the application) leaves the grants as they are. One
+    transaction: the append-only tables are never, even for a moment, granted UPDATE or DELETE."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT pg_catalog.pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = %s::regclass",
             ["django_migrations"],
