@@ -128,3 +128,35 @@ def test_limit_usage_counts_a_rolled_back_win_as_no_win():
     assert usage(player.pk, {"day"}, timezone.now())[("loss", "day")] == D("2.00")
     posting.wallet_rollback(player=player, bet_reference="w", api_client="", of_type="win")
     assert usage(player.pk, {"day"}, timezone.now())[("loss", "day")] == D("10.00")
+
+
+@pytest.mark.usefixtures("geo_rules")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deposits_under_one_reference_on_different_players_make_one_effect():
+    import threading
+
+    from django.db import connection
+
+    client = make_platform_client()
+    players = [PlayerFactory() for _ in range(4)]  # different players: no account lock serialises them
+    statuses: list[int] = []
+    barrier = threading.Barrier(len(players))
+
+    def send(p) -> None:
+        try:
+            barrier.wait()
+            body = {"type": "deposit", "player": p.external_id, "amount": "10.00", "currency": "GBP", "reference": "r"}
+            statuses.append(post(client.api(), body).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in players]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 409, 409, 409]
+    assert LedgerTransaction.objects.filter(type="deposit").count() == 1
+    from apps.wallet.models import Account
+
+    assert sorted(str(a.balance) for a in Account.objects.filter(kind="cash")) == ["0.0000"] * 3 + ["10.0000"]
