@@ -53,7 +53,13 @@ class TransactionInput(serializers.Serializer):
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     round_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     game_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    game_category = serializers.ChoiceField(choices=GameCategory.choices, required=False, allow_blank=True, default="")
+    game_category = serializers.ChoiceField(
+        choices=GameCategory.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required for a bet (stake caps are per category); optional on a win",
+    )
     provider = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     instrument_fingerprint = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
