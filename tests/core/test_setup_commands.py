@@ -74,8 +74,10 @@ def _drop(name: str, *roles: str) -> None:
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
-def test_ensure_database_and_migrate_make_the_two_roles_on_a_fresh_server():
-    """`make run`'s db step: the roles and the database once, migrations as the owner, the app granted."""
+def test_ensure_database_and_migrate_make_the_two_roles_on_a_fresh_server(tmp_path):
+    """`make run`'s db step: the roles and the database once, migrations as the owner, the app granted; then
+    the ledger's partition switch on the owner's connection, and the audit trail verified by the app."""
+    checkpoints = tmp_path / "checkpoints"
     suffix = uuid.uuid4().hex[:8]
     name, app, owner = f"pitboss_setup_{suffix}", f"pb_app_{suffix}", f"pb_owner_{suffix}"
     env = {
@@ -105,6 +107,23 @@ def test_ensure_database_and_migrate_make_the_two_roles_on_a_fresh_server():
                 [app, app, app, app],
             ).fetchone()
             assert privileges == (True, False, True, False)
+        # DDL after migrations goes to the owner's connection, the rest stays on the application's
+        switched = _manage("ledger_partition", "--switch", **env, AUDIT_CHECKPOINT_DIR=str(checkpoints))
+        assert switched.returncode == 0, switched.stderr[-2000:]
+        with _superuser(name) as conn:
+            partitions = conn.execute(
+                "SELECT c.relname, pg_get_userbyid(c.relowner), has_table_privilege(%s, c.oid, 'INSERT'), "
+                "has_table_privilege(%s, c.oid, 'DELETE') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'wallet_entry'::regclass",
+                [app, app],
+            ).fetchall()
+            assert len(partitions) >= 4 and {p[1:] for p in partitions} == {(owner, True, False)}
+            audited = conn.execute("SELECT count(*) FROM audit_event WHERE action = 'ledger.entries_partitioned'")
+            assert audited.fetchone() == (1,)  # committed with the switch, on the owner's connection
+        for command in ("audit_checkpoint", "audit_verify"):
+            ran = _manage(command, **env, AUDIT_CHECKPOINT_DIR=str(checkpoints))
+            assert ran.returncode == 0, ran.stderr[-2000:]
+        assert "1 checkpoints matched" in ran.stdout
     finally:
         _drop(name, app, owner)
 
