@@ -99,8 +99,21 @@ def add_plumbing_errors(result: dict[str, Any], generator: Any, request: Any, pu
                         response["description"] = (
                             response.get("description", "") + ", " + ", ".join(f"`{c}`" for c in missing)
                         ).lstrip(", ")
+            for status_code, response in responses.items():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-ID", _REQUEST_ID_HEADER)
+                if status_code == "429":
+                    headers.setdefault("Retry-After", _RETRY_AFTER_HEADER)
             operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+_REQUEST_ID_HEADER = {
+    "schema": {"type": "string"},
+    "required": True,
+    "description": "This request's id (yours, if you sent a plain X-Request-ID of up to 128 characters)",
+}
+_RETRY_AFTER_HEADER = {"schema": {"type": "integer", "minimum": 1}, "required": True, "description": "Seconds to wait"}
 
 
 def _merge(a: Mapping[str, tuple[str, ...]], b: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

@@ -3,7 +3,8 @@
 Real fixtures: a real API client key with every scope, a funded player, a pending withdrawal and a pending limit
 change; their ids are the path parameters, so generated requests reach the views rather than a 404. Every
 operation gets a bounded number of positive (schema-valid) and negative (schema-invalid) examples. The checks:
-no 5xx, every status is one the schema documents, and every response body matches its documented schema.
+no 5xx, every status is one the schema documents, and every response's content type, required headers and body
+match what the schema documents.
 The share of operations that reached a 2xx is printed (and must stay high: an operation that never succeeds
 tests nothing).
 """
@@ -32,6 +33,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -47,7 +49,13 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 20}
 TIME_BUDGET_SECONDS = 75
 MIN_SHARE_2XX = 0.9
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture

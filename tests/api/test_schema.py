@@ -72,3 +72,10 @@ def test_every_idempotent_write_requires_a_non_empty_key(spec):
 def test_the_geo_check_says_one_of_country_or_ip_is_required(spec):
     operation = spec["paths"]["/api/v1/geo/check/"]["get"]
     assert "at least one of them is required" in operation["description"]
+
+
+def test_a_429_documents_retry_after_and_every_response_its_request_id(spec):
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            assert response["headers"]["X-Request-ID"]["required"], (method, path, status)
+        assert operation["responses"]["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
