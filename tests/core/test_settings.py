@@ -103,8 +103,12 @@ def test_production_starts_with_a_metrics_token_or_an_allow_list(metrics):
     assert result.returncode == 0, result.stderr
 
 
-def test_production_requires_an_audit_key_of_its_own():
+def test_production_requires_an_audit_key_of_its_own(tmp_path):
     without_key = {k: v for k, v in PRODUCTION.items() if k != "AUDIT_HMAC_KEY"}
+    key_file = tmp_path / "audit-key"
+    key_file.write_text("k" * 40 + "\n")
+    from_file = _start({**without_key, "METRICS_TOKEN": "t", "AUDIT_HMAC_KEY_FILE": str(key_file)}, ("AUDIT_HMAC_KEY",))
+    assert from_file.returncode == 0, from_file.stderr  # a container secret
     missing = _start({**without_key, "METRICS_TOKEN": "t"}, drop=("AUDIT_HMAC_KEY", "AUDIT_HMAC_KEY_FILE"))
     assert missing.returncode != 0 and "AUDIT_HMAC_KEY: this environment variable is required" in missing.stderr
     short = _start({**PRODUCTION, "METRICS_TOKEN": "t", "AUDIT_HMAC_KEY": "too-short"})
