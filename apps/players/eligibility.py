@@ -124,6 +124,26 @@ def after_posting(player_id: int, result: Eligibility, amount: Decimal) -> None:
         hook(player_id, result, amount)
 
 
+InstrumentCheck = Callable[[str], "str | None"]
+_instrument_checks: list[InstrumentCheck] = []
+
+
+def register_instrument_check(check: InstrumentCheck) -> InstrumentCheck:
+    """``check(instrument_fingerprint)`` returns a reason to refuse a payment with this instrument whoever pays
+    with it, or None (apps.responsible refuses an excluded person's card). Called only when one is named."""
+    if check not in _instrument_checks:
+        _instrument_checks.append(check)
+    return check
+
+
+def instrument_refusal(instrument_fingerprint: str) -> str | None:
+    for check in _instrument_checks:
+        reason = check(instrument_fingerprint)
+        if reason:
+            return reason
+    return None
+
+
 def register_fact(name: str, sql: str) -> None:
     """Add a column to the eligibility query: ``sql`` is an expression over the player row aliased ``p``."""
     if all(existing != name for existing, _ in (*_BASE_FACTS, *_extra_facts)):

@@ -7,11 +7,17 @@ class ResponsibleConfig(AppConfig):
     verbose_name = "Responsible gambling"
 
     def ready(self) -> None:
-        from apps.players.eligibility import register_after_posting, register_check, register_fact
+        from apps.players.eligibility import (
+            register_after_posting,
+            register_check,
+            register_fact,
+            register_instrument_check,
+        )
         from apps.players.page import register_section
         from apps.players.services import register_profile_guard, register_registration_check
         from apps.responsible import checks
         from apps.responsible.admin import player_rg_section
+        from apps.responsible.coverage import instrument_denial
         from apps.responsible.identity_changes import hold_identity_edit
 
         register_fact("rg_exclusions", checks.EXCLUSIONS_FACT)
@@ -20,6 +26,7 @@ class ResponsibleConfig(AppConfig):
         register_check(checks.check_limits)
         register_check(checks.check_national_register)  # last: asked only if nothing else refused
         register_after_posting(checks.raise_limit_flags)
+        register_instrument_check(instrument_denial)  # an excluded person's card, on any account
         register_registration_check(checks.check_register_at_registration)
         register_profile_guard(hold_identity_edit)  # identity edits of an excluded person's accounts: 4 eyes
         register_section("admin/responsible/player_section.html", player_rg_section)

@@ -32,7 +32,7 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from apps.core.money import quantize
 from apps.geo.choices import GameCategory
-from apps.players.eligibility import Eligibility, after_posting, can
+from apps.players.eligibility import Eligibility, after_posting, can, instrument_refusal
 from apps.players.models import Player
 from apps.wallet.choices import AccountKind, TransactionType
 from apps.wallet.models import LedgerTransaction
@@ -279,13 +279,9 @@ def deposit(
 ) -> Posted:
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
     allowed = refuse_unless(accounts.player_id, "deposit", amount=amount)
-    if instrument_fingerprint:  # an excluded person's card, whichever account pays with it (one indexed lookup)
-        from apps.responsible.coverage import instrument_denial
-
-        if reason := instrument_denial(instrument_fingerprint):
-            raise PostingRefused(
-                f"Refused: {reason}.", code=reason, fields={"reasons": [reason, "instrument_excluded"]}
-            )
+    # an excluded person's card, whichever account pays with it (apps.responsible: one indexed lookup)
+    if instrument_fingerprint and (reason := instrument_refusal(instrument_fingerprint)):
+        raise PostingRefused(f"Refused: {reason}.", code=reason, fields={"reasons": [reason, "instrument_excluded"]})
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
     posted = write(
         accounts=accounts,
