@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
@@ -13,7 +12,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter, TextFilter
 from apps.audit.choices import ActorType
 from apps.audit.models import AuditEvent
 from apps.core.admin_tools import ReadOnlyAdmin
-from apps.core.visibility import visible_data
+from apps.core.visibility import ViewerAdminMixin, viewer, visible_data
 
 
 class ActorTypeFilter(admin.SimpleListFilter):
@@ -66,11 +65,8 @@ class TargetFilter(TextFilter):  # type: ignore[misc]
         return queryset.filter(target_id=target_id.strip()) if target_id else queryset
 
 
-_viewer: ContextVar[Any] = ContextVar("audit_viewer", default=None)
-
-
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "occurred_at", "actor_display", "action", "target_display", "request_id", "ip")
     list_filter = (
         ActorTypeFilter,
@@ -106,16 +102,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "hash_version",
     )
 
-    def change_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        token = _viewer.set(request.user)  # the read-only display below redacts for this user
-        try:
-            response = super().change_view(request, *args, **kwargs)
-            if hasattr(response, "render"):
-                response.render()
-            return response
-        finally:
-            _viewer.reset(token)
-
     @admin.display(description="actor", ordering="actor_name")
     def actor_display(self, obj: AuditEvent) -> str:
         return format_html("{} <small>({})</small>", obj.actor_name, obj.get_actor_type_display())
@@ -129,5 +115,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="data")
     def data_pretty(self, obj: AuditEvent) -> str:
         # compliance reasons are redacted for staff without the compliance permission (tipping off)
-        data = visible_data(obj.data, _viewer.get())
+        data = visible_data(obj.data, viewer())
         return format_html("<pre>{}</pre>", json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))

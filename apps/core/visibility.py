@@ -7,6 +7,7 @@ filtered or redacted through these helpers wherever staff read them: the player 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 COMPLIANCE = "compliance"
@@ -29,3 +30,32 @@ def visible_data(data: Any, user: Any) -> Any:
     if not isinstance(data, dict) or data.get("visibility") != COMPLIANCE or sees_compliance(user):
         return data
     return {k: (REDACTED if k in TEXT_KEYS else v) for k, v in data.items()}
+
+
+_viewer: ContextVar[Any] = ContextVar("viewer", default=None)
+
+
+def viewer() -> Any:
+    """The staff member an admin page is being rendered for (see ``ViewerAdminMixin``), or None."""
+    return _viewer.get()
+
+
+class ViewerAdminMixin:
+    """Admin display methods get no request: this mixin renders the changelist and the change page with the
+    viewer known to ``viewer()``, so a column can redact what that staff member may not read."""
+
+    def _as_viewer(self, request: Any, view: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _viewer.set(request.user)
+        try:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+        finally:
+            _viewer.reset(token)
+
+    def changelist_view(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._as_viewer(request, super().changelist_view, *args, **kwargs)  # type: ignore[misc]
+
+    def change_view(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._as_viewer(request, super().change_view, *args, **kwargs)  # type: ignore[misc]

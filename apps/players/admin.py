@@ -16,14 +16,14 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 
 from apps.audit.selectors import audit_events_for
-from apps.core.admin_tools import BigTableAdminMixin
+from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
-from apps.core.visibility import sees_compliance, visible_data, visible_text
+from apps.core.visibility import ViewerAdminMixin, sees_compliance, viewer, visible_data, visible_text
 from apps.geo.models import Jurisdiction
 from apps.players import services
 from apps.players.admin_filters import brand_filter
 from apps.players.brands import brand_save
-from apps.players.choices import Capability, PlayerStatus, Visibility
+from apps.players.choices import BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Brand, Player, PlayerRestriction
 from apps.players.page import sections_for
@@ -242,3 +242,73 @@ class BrandAdmin(ModelAdmin):  # type: ignore[misc]
     def save_model(self, request: HttpRequest, obj: Brand, form: forms.ModelForm, change: bool) -> None:
         saved = brand_save(actor=staff_of(request), brand=obj)  # type: ignore[arg-type]
         obj.pk = saved.pk
+
+
+class LiftFilter(admin.SimpleListFilter):
+    """The checkers' queue: lifts asked by one person and waiting for a second of the same authority."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "In force"), ("lift_requested", "Lift requested"), ("lifted", "Lifted")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PlayerRestriction]) -> QuerySet[PlayerRestriction]:
+        if self.value() == "active":
+            return queryset.filter(lifted_at=None)
+        if self.value() == "lift_requested":
+            return queryset.filter(lifted_at=None, lift_requested_by__isnull=False)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+class AuthorityFilter(admin.SimpleListFilter):
+    title = "authority"
+    parameter_name = "authority"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(BlockAuthority.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PlayerRestriction]) -> QuerySet[PlayerRestriction]:
+        return queryset.filter(authority=self.value()) if self.value() else queryset
+
+
+@admin.register(PlayerRestriction)
+class PlayerRestrictionAdmin(ViewerAdminMixin, ReadOnlyAdminMixin, ModelAdmin):  # type: ignore[misc]
+    """Every status and block with its authority and reason (compliance reasons for compliance staff only).
+    Lifts are asked and confirmed on the player page, by two people of the authority where it is protected."""
+
+    list_display = ("player", "restriction", "authority", "shown_reason", "placed_by", "placed_at", "lift_state")
+    list_select_related = ("player", "placed_by", "lift_requested_by", "lifted_by")
+    list_filter = (LiftFilter, AuthorityFilter)
+    ordering = ("-placed_at",)
+    fields = (
+        "player",
+        "restriction",
+        "authority",
+        "shown_reason",
+        "placed_by",
+        "placed_at",
+        "lift_requested_by",
+        "lift_requested_at",
+        "lifted_by",
+        "lifted_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="restriction")
+    def restriction(self, obj: PlayerRestriction) -> str:
+        return obj.get_status_display() if obj.what == PlayerRestriction.STATUS else f"{obj.what} blocked"
+
+    @admin.display(description="reason")
+    def shown_reason(self, obj: PlayerRestriction) -> str:
+        return visible_text(obj.reason, obj.visibility, viewer())
+
+    @admin.display(description="lift")
+    def lift_state(self, obj: PlayerRestriction) -> str:
+        if obj.lifted_at:
+            return f"lifted {obj.lifted_at:%Y-%m-%d %H:%M} by {obj.lifted_by or 'system'}"
+        if obj.lift_requested_by_id:
+            return f"asked by {obj.lift_requested_by}: a second person confirms on the player page"
+        return "—"

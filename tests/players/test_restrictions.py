@@ -206,3 +206,26 @@ def test_the_page_says_when_a_lift_waits_for_a_second_person(staff_client, mlro,
     assert "Lift requested: a second person" in html and "requested by" in html
     player.refresh_from_db()
     assert player.blocked_bet
+
+
+RESTRICTIONS = "/admin/players/playerrestriction/"
+
+
+def test_the_restrictions_list_is_the_checkers_queue_and_redacts_compliance_reasons(
+    staff_client, mlro, support_agent, crm_manager, finance_officer
+):
+    player = PlayerFactory()
+    services.player_set_block(actor=mlro, player=player, capability="bet", blocked=True, reason=SECRET)
+    services.player_set_block(actor=mlro, player=player, capability="bet", blocked=False, reason="reviewed")
+    services.player_set_block(
+        actor=finance_officer, player=player, capability="deposit", blocked=True, reason="chargeback"
+    )
+    queue = staff_client(mlro).get(f"{RESTRICTIONS}?state=lift_requested").content.decode()
+    assert SECRET in queue and "a second person confirms" in queue and "chargeback" not in queue
+    support_view = staff_client(support_agent).get(RESTRICTIONS).content.decode()
+    assert SECRET not in support_view and "[compliance only]" in support_view and "chargeback" in support_view
+    restriction = PlayerRestriction.objects.get(what="bet")
+    detail = staff_client(support_agent).get(f"{RESTRICTIONS}{restriction.pk}/change/")
+    assert detail.status_code == 200 and SECRET not in detail.content.decode()
+    assert staff_client(crm_manager).get(RESTRICTIONS).status_code == 403  # no view_playerrestriction
+    assert staff_client(mlro).post(f"{RESTRICTIONS}{restriction.pk}/change/", {}).status_code == 403  # read-only
