@@ -8,7 +8,7 @@ from typing import Any
 import pgtrigger
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from apps.players.choices import BlockAuthority, Capability, PlayerStatus, VipTier, Visibility
@@ -45,7 +45,7 @@ class Player(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="players")
     external_id = models.CharField(max_length=64, help_text="The platform's id for the player (unique)")
     username = models.CharField(max_length=64)
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(max_length=254, help_text="Unique within the brand (a person may play at several)")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -137,6 +137,8 @@ class Player(models.Model):
                 ],
                 name="player_external_id_eligibility",
             ),
+            # per brand, so that one brand's client cannot learn from a 409 who plays at another brand
+            models.UniqueConstraint(Lower("email"), "brand", name="player_email_per_brand"),
             models.CheckConstraint(condition=models.Q(status__in=PlayerStatus.values), name="player_status_valid"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="player_phone_e164"

@@ -56,13 +56,17 @@ def _set_identity_keys(player: Player) -> None:
     player.phone_hash = identity.phone_hash(player.phone)
 
 
-def _duplicate_check(*, external_id: str | None, email: str | None, exclude: int | None = None) -> None:
+def _duplicate_check(
+    *, external_id: str | None, email: str | None, brand_id: int | None, exclude: int | None = None
+) -> None:
+    """external_id is the platform's and unique everywhere; an e-mail is unique within its brand only (the same
+    person may play at two brands, and another brand's client must not learn that they do)."""
     others = Player.objects.exclude(pk=exclude) if exclude else Player.objects.all()
     if external_id is not None and others.filter(external_id=external_id).exists():
         raise Conflict(
             "A player with this external_id exists.", code="external_id_taken", fields={"external_id": ["Taken."]}
         )
-    if email is not None and others.filter(email__iexact=email).exists():
+    if email is not None and others.filter(brand_id=brand_id, email__iexact=email).exists():
         raise Conflict("A player with this e-mail exists.", code="email_taken", fields={"email": ["Taken."]})
 
 
@@ -157,8 +161,8 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
         raise ValidationFailed(
             f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
         )
-    _duplicate_check(external_id=data["external_id"], email=data["email"])
     player = Player(**data)
+    _duplicate_check(external_id=data["external_id"], email=data["email"], brand_id=player.brand_id)
     player.created_at = now
     player.registration_ip = ip
     player.registration_ip_country = (lookup(ip, snap).country or "") if ip else ""
@@ -238,7 +242,7 @@ def _player_update(
         )
     player = Player.objects.select_for_update().get(pk=player.pk)
     if "email" in changes and changes["email"].lower() != player.email.lower():
-        _duplicate_check(external_id=None, email=changes["email"], exclude=player.pk)
+        _duplicate_check(external_id=None, email=changes["email"], brand_id=player.brand_id, exclude=player.pk)
     now = timezone.now()
     diff: dict[str, dict[str, Any]] = {}
     for name, value in changes.items():

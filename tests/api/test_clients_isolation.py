@@ -313,3 +313,17 @@ def test_the_demo_key_sees_the_demo_players(db):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {access.api_key}")
     assert api.get("/api/v1/players/demo-0000001/").status_code == 200
+
+
+def test_an_email_is_unique_within_a_brand_and_tells_another_brand_nothing(geo_rules, two_clients, player_a):
+    a_client, b_client = two_clients
+    same_email = {**REGISTRATION, "external_id": "B-1", "email": "Alice@Example.com"}  # player_a's, in brand A
+    response = b_client.api().post("/api/v1/players/", same_email, format="json")
+    assert response.status_code == 201, response.content  # no 409: brand B's client learns nothing of brand A
+    twin = Player.objects.get(external_id="B-1")
+    assert twin.brand != player_a.brand and twin.email_hash == player_a.email_hash  # still the same person's key
+    again = {**REGISTRATION, "external_id": "A-2", "email": "ALICE@example.com"}
+    assert_error(a_client.api().post("/api/v1/players/", again, format="json"), 409, "email_taken")
+    patch = b_client.api().patch(f"/api/v1/players/{twin.external_id}/", {"email": "b-1@example.com"}, format="json")
+    assert patch.status_code == 200, patch.content
+    assert Player.objects.filter(email__iexact="alice@example.com").count() == 1
