@@ -114,22 +114,21 @@ def geo_rules(transactional_db: Any) -> None:
 @pytest.fixture
 def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
+    import importlib
+
     from django.apps import apps as django_apps
 
-    from apps.core.roles import OUTBOX_PERMISSIONS
-    from apps.players.roles import PLAYER_PERMISSIONS, PROFILE_EDIT_PERMISSIONS
-    from apps.responsible.roles import RESPONSIBLE_PERMISSIONS
-    from apps.wallet.roles import WALLET_PERMISSIONS
-
-    for permission_set in (
-        OUTBOX_PERMISSIONS,
-        RESPONSIBLE_PERMISSIONS,
-        roles.FOUNDATION_PERMISSIONS,
-        PLAYER_PERMISSIONS,
-        PROFILE_EDIT_PERMISSIONS,
-        WALLET_PERMISSIONS,
-    ):
-        roles.grant_role_permissions(django_apps, permission_set)
+    # every *_PERMISSIONS mapping of every apps.<app>.roles module: a new one can never be forgotten here
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("apps."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.roles")
+        except ModuleNotFoundError:
+            continue
+        for name, value in sorted(vars(module).items()):
+            if name.endswith("_PERMISSIONS") and isinstance(value, dict):
+                roles.grant_role_permissions(django_apps, value)
 
 
 def current_code(device: TOTPDevice) -> str:
