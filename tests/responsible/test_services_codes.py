@@ -1,8 +1,8 @@
 """Every refusal of apps.responsible.services, through the service itself: the exact code, and nothing changed
 (no exclusion, correction, limit or change row, no player or wallet state, no audit event, no outbox message).
 
-``not_liftable`` is the only thing that keeps the operator-lift path (two staff members) from ending a player's
-own self-exclusion or time-out: its cases are the reason this table exists.
+``not_liftable`` keeps the operator-lift path (two staff members) from ending a player's own self-exclusion or
+time-out: the lift request and the lift decision both refuse one.
 """
 
 from __future__ import annotations
