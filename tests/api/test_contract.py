@@ -47,7 +47,7 @@ from tests.factories import PlayerFactory
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 20}
-TIME_BUDGET_SECONDS = 75
+TIME_BUDGET_SECONDS = 60  # past it, one case per strategy (the test takes ~15 s here alone, ~25 s in the suite)
 MIN_SHARE_2XX = 0.9
 CHECKS = [
     not_a_server_error,
@@ -174,7 +174,7 @@ def test_the_api_keeps_its_openapi_contract(wsgi_app, contract_fixtures, record_
         ]
         for mode, examples, strategy in strategies:
             if time.monotonic() - started > TIME_BUDGET_SECONDS:
-                break
+                examples = 1  # a slow machine: every operation still gets one case of each kind
             codes = statuses[operation.label]
             _exercise(app, operation, mode, examples, codes, failures, strategy, contract_fixtures["player"])
 
