@@ -84,6 +84,12 @@ def test_it_still_parses_ordinary_nesting(platform_client, player):
     assert post_txn(platform_client.api(), body).status_code == 201
 
 
+@pytest.mark.parametrize("value", [{"a": 1}, ["slots"], 7, True])
+def test_it_refuses_a_game_category_that_is_not_a_string(platform_client, player, value):
+    body = {**deposit(player), "type": "bet", "round_id": "R1", "game_category": value}
+    assert list(assert_error(post_txn(platform_client.api(), body), 400, "invalid")["fields"]) == ["game_category"]
+
+
 @pytest.mark.parametrize("value", ["a\x1bb", "a\x07", "a\r\nb", "a\tb", "a\x7f"])
 def test_it_refuses_control_characters_in_wallet_text_fields(platform_client, player, value):
     body = assert_error(post_txn(platform_client.api(), deposit(player, reference=value)), 400, "invalid")

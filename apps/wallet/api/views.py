@@ -113,7 +113,7 @@ def parse_transaction(raw: dict[str, Any]) -> dict[str, str]:
     kind, category = raw.get("type"), raw.get("game_category", "")
     if kind not in POSTABLE:
         errors["type"] = [f"Must be one of: {', '.join(POSTABLE)}."]
-    if category != "" and category not in _GAME_CATEGORIES:
+    if category != "" and (not isinstance(category, str) or category not in _GAME_CATEGORIES):  # {} is unhashable
         errors["game_category"] = [f"Must be one of: {', '.join(sorted(_GAME_CATEGORIES))}."]
     elif kind == "bet" and category == "":  # stake caps are per category: an unnamed one could not be capped
         errors["game_category"] = [f"Required for a bet, one of: {', '.join(sorted(_GAME_CATEGORIES))}."]
