@@ -19,6 +19,7 @@ from apps.players import identity
 from apps.players.choices import PROTECTED_AUTHORITIES, BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.eligibility import Eligibility, can
 from apps.players.models import Player, PlayerLogin, PlayerNote, PlayerRestriction, Tag
+from apps.players.validation import clean_staff_text
 
 MARKETING_CHANNELS = ("email", "sms", "phone", "post")
 # What the platform may change through PATCH; the rest (name, date of birth, residence, currency) is staff's.
@@ -44,7 +45,7 @@ STATUS_ACTIONS = {
 
 
 def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
         raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
     return reason
@@ -56,9 +57,7 @@ def _set_identity_keys(player: Player) -> None:
     player.phone_hash = identity.phone_hash(player.phone)
 
 
-def _duplicate_check(
-    *, external_id: str | None, email: str | None, brand_id: int | None, exclude: int | None = None
-) -> None:
+def _duplicate_check(*, external_id: str | None, email: str | None, brand_id: int, exclude: int | None = None) -> None:
     """external_id is the platform's and unique everywhere; an e-mail is unique within its brand only (the same
     person may play at two brands, and another brand's client must not learn that they do)."""
     others = Player.objects.exclude(pk=exclude) if exclude else Player.objects.all()
@@ -240,6 +239,10 @@ def _player_update(
         raise ValidationFailed(
             "These fields cannot be changed here.", code="field_read_only", fields={f: ["Read-only."] for f in refused}
         )
+    changes = {
+        name: clean_staff_text(name, value, multiline=name == "address_line") if isinstance(value, str) else value
+        for name, value in changes.items()
+    }
     player = Player.objects.select_for_update().get(pk=player.pk)
     if "email" in changes and changes["email"].lower() != player.email.lower():
         _duplicate_check(external_id=None, email=changes["email"], brand_id=player.brand_id, exclude=player.pk)
@@ -469,7 +472,7 @@ def player_set_block(
 @transaction.atomic
 def player_note_add(*, actor: Any, player: Player, text: str, visibility: str = Visibility.GENERAL) -> PlayerNote:
     """A staff note; a compliance note is written and read only by staff with ``players.view_compliance``."""
-    text = (text or "").strip()
+    text = clean_staff_text("text", text or "", multiline=True).strip()
     if not text:
         raise ValidationFailed("A note needs text.", fields={"text": ["Required."]})
     if visibility not in Visibility.values:

@@ -58,3 +58,15 @@ def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     """True if ``value`` holds a character a one-line text (or, ``multiline``, a text after
     ``normalise_line_breaks``) must not hold."""
     return (_CONTROL_BUT_LF if multiline else _CONTROL).search(value) is not None
+
+
+def clean_staff_text(name: str, value: str, *, multiline: bool = False) -> str:
+    """Staff text (admin forms, services) follows the API's rule: no control characters; a multi-line text (an
+    address, a note, a reason) keeps its line breaks, as "\n". ValidationFailed naming the field otherwise."""
+    from apps.core.errors import ValidationFailed
+
+    if multiline:
+        value = normalise_line_breaks(value)
+    if has_control_characters(value, multiline=multiline):
+        raise ValidationFailed(CONTROL_MESSAGE, code="invalid", fields={name: [CONTROL_MESSAGE]})
+    return value

@@ -24,6 +24,7 @@ from apps.geo.terms import is_valid_term, term_end
 from apps.players.choices import BlockAuthority
 from apps.players.models import Player
 from apps.players.services import player_lock, require_authority, restriction_placed
+from apps.players.validation import clean_staff_text
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
 from apps.responsible.coverage import coverage_copy, coverage_record, person_q
 from apps.responsible.models import Exclusion, ExclusionCorrection, Interaction, Limit, LimitChange
@@ -69,7 +70,7 @@ def timeout_range(rules: Rules | None) -> tuple[int, int]:
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
         raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
     return reason

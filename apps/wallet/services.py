@@ -18,6 +18,7 @@ from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import parse_amount
 from apps.players.models import Player
+from apps.players.validation import clean_staff_text
 from apps.staff.models import StaffUser
 from apps.wallet import posting
 from apps.wallet.choices import AccountKind, AdjustmentStatus, TransactionType, WithdrawalStatus
@@ -28,7 +29,7 @@ HOLD_PLAYER_RESTRICTED = "player_restricted"
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
         raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
     return reason

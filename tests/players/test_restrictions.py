@@ -229,3 +229,31 @@ def test_the_restrictions_list_is_the_checkers_queue_and_redacts_compliance_reas
     assert detail.status_code == 200 and SECRET not in detail.content.decode()
     assert staff_client(crm_manager).get(RESTRICTIONS).status_code == 403  # no view_playerrestriction
     assert staff_client(mlro).post(f"{RESTRICTIONS}{restriction.pk}/change/", {}).status_code == 403  # read-only
+
+
+@pytest.mark.parametrize("bad", ["Ada\x1b[31m", "Ada\x07", "Ada\r\nByron", "Ada\x00"])
+def test_staff_edits_refuse_control_characters_in_names(admin_user, player, bad):
+    refused(
+        "invalid",
+        services.player_update,
+        actor=admin_user,
+        player=player,
+        changes={"first_name": bad},
+        staff=True,
+        reason="KYC",
+    )
+    player.refresh_from_db()
+    assert player.first_name != bad
+
+
+def test_notes_reasons_and_addresses_keep_line_breaks_and_refuse_other_control_characters(admin_user, mlro, player):
+    note = services.player_note_add(actor=mlro, player=player, text="Called.\r\nWill call back.")
+    assert note.text == "Called.\nWill call back."
+    refused("invalid", services.player_note_add, actor=mlro, player=player, text="beep\x07")
+    refused(
+        "invalid", services.player_set_block, actor=mlro, player=player, capability="bet", blocked=True, reason="\x1b"
+    )
+    updated = services.player_update(
+        actor=admin_user, player=player, changes={"address_line": "1 High St\r\nFlat 2"}, staff=True, reason="KYC"
+    )
+    assert updated.address_line == "1 High St\nFlat 2"

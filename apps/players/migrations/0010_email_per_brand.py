@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('players', '0009_restrictions_backfill'),
+        ("players", "0009_restrictions_backfill"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='player',
-            name='email',
-            field=models.EmailField(help_text='Unique within the brand (a person may play at several)', max_length=254),
+            model_name="player",
+            name="email",
+            field=models.EmailField(help_text="Unique within the brand (a person may play at several)", max_length=254),
         ),
         migrations.AddConstraint(
-            model_name='player',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), models.F('brand'), name='player_email_per_brand'),
+            model_name="player",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"), models.F("brand"), name="player_email_per_brand"
+            ),
         ),
     ]
