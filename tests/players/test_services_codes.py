@@ -1,5 +1,6 @@
-"""Every refusal of apps.players.services, through the service itself: the exact code, and nothing changed (no
-player, restriction, note or tag row, no withdrawal hold, no audit event, no outbox message)."""
+"""Every refusal of apps.players.services and apps.players.restrictions, through the services themselves: the
+exact code, and nothing changed (no player, restriction, note or tag row, no withdrawal hold, no audit event, no
+outbox message)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from apps.audit.services import SystemActor
-from apps.players import services
+from apps.players import restrictions, services
 from apps.players.models import Brand, Player
 from apps.staff import roles
 from apps.staff.models import StaffUser
@@ -235,5 +236,6 @@ def test_it_refuses_with_the_code_and_changes_nothing(world, code, case):
     assert_refused(case(world), code, tables=TABLES)
 
 
-def test_it_has_a_case_for_every_code_the_module_raises():
-    assert codes_raised_by(services) - RECORDS_BY_DESIGN <= {code for code, _ in CASES}
+def test_it_has_a_case_for_every_code_the_modules_raise():
+    raised = codes_raised_by(services) | codes_raised_by(restrictions)
+    assert raised - RECORDS_BY_DESIGN <= {code for code, _ in CASES}
