@@ -1,7 +1,7 @@
-"""Every refusal of apps.wallet.posting, through the plain posting functions the API calls inside its own
-transaction: the exact code, and nothing written. That is the module's promise ("every refusal is raised before
-the write, so a caller ... needs no savepoint"): here the caller is the test's own transaction, which must still
-be usable and unchanged after each refusal."""
+"""Every refusal of apps.wallet.posting (with its reversal and bonus_money parts), through the plain posting
+functions the API calls inside its own transaction: the exact code, and nothing written. That is the module's
+promise ("every refusal is raised before the write, so a caller ... needs no savepoint"): here the caller is the
+test's own transaction, which must still be usable and unchanged after each refusal."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from apps.audit.services import SystemActor
 from apps.players.models import Brand, Player
 from apps.players.services import player_set_block
 from apps.responsible.services import self_exclude
-from apps.wallet import posting
+from apps.wallet import bonus_money, posting, reversal
 from apps.wallet.services import withdrawal_request
 from tests.factories import PlayerFactory
 from tests.refusals import app_tables, assert_refused, codes_raised_by
@@ -193,5 +193,6 @@ def test_it_refuses_with_the_code_and_writes_nothing(world, code, case):
     assert_refused(case(world), code, tables=TABLES)
 
 
-def test_it_has_a_case_for_every_code_the_module_raises():
-    assert codes_raised_by(posting) - CLASS_DEFAULTS <= {code for code, _ in CASES}
+def test_it_has_a_case_for_every_code_the_modules_raise():
+    raised = codes_raised_by(posting) | codes_raised_by(reversal) | codes_raised_by(bonus_money)
+    assert raised - CLASS_DEFAULTS <= {code for code, _ in CASES}
