@@ -257,3 +257,38 @@ def test_notes_reasons_and_addresses_keep_line_breaks_and_refuse_other_control_c
         actor=admin_user, player=player, changes={"address_line": "1 High St\r\nFlat 2"}, staff=True, reason="KYC"
     )
     assert updated.address_line == "1 High St\nFlat 2"
+
+
+@pytest.mark.parametrize(
+    ("persona", "authority", "allowed"),
+    [
+        ("finance_officer", "finance", True),
+        ("aml_analyst", "finance", False),
+        ("aml_analyst", "support", True),
+        ("finance_officer", "support", False),
+        ("mlro", "responsible_gambling", True),
+        ("finance_officer", "responsible_gambling", False),
+        ("aml_analyst", "compliance", True),
+        ("admin_user", "compliance", False),
+    ],
+)
+def test_each_authority_is_held_by_its_roles_only(request, persona, authority, allowed):
+    staff = request.getfixturevalue(persona)
+    player = PlayerFactory()
+    if allowed:
+        services.player_set_block(
+            actor=staff, player=player, capability="bonus", blocked=True, reason="x", authority=authority
+        )
+        assert PlayerRestriction.objects.get(player=player).authority == authority
+    else:
+        refused(
+            "authority_required",
+            services.player_set_block,
+            actor=staff,
+            player=player,
+            capability="bonus",
+            blocked=True,
+            reason="x",
+            authority=authority,
+        )
+        assert not PlayerRestriction.objects.filter(player=player).exists()
