@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
@@ -201,6 +202,13 @@ def snapshot(version: int | None = None) -> GeoSnapshot:
         if _current is None or _current.version != version:
             _current = _load(version)
         return _current
+
+
+def local_date(now: datetime, rules: Rules | None) -> date:
+    """Today on the jurisdiction's calendar: a birthday starts at local midnight, not at UTC's."""
+    if rules is None or rules.time_zone in ("", "UTC"):
+        return now.date()
+    return now.astimezone(ZoneInfo(rules.time_zone)).date()
 
 
 def age_on(date_of_birth: date, today: date) -> int:

@@ -234,7 +234,7 @@ def evaluate(
         now=now,
         snap=snap,
         geo=geo,
-        age=geo_config.age_on(dob, now.date()),
+        age=geo_config.age_on(dob, geo_config.local_date(now, geo.rules)),
         result=Eligibility(action=action, jurisdiction=geo.jurisdiction),
     )
     for check in _checks:

@@ -132,7 +132,7 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
         fields.setdefault("registration_ip" if code.startswith("ip_") else "country", []).append(f"{code}: {why}")
     rules = decision.rules
     if rules is not None:
-        age = geo_config.age_on(data["date_of_birth"], now.date())
+        age = geo_config.age_on(data["date_of_birth"], geo_config.local_date(now, rules))
         if age < rules.min_age:
             fields.setdefault("date_of_birth", []).append(
                 f"underage: the minimum age in {rules.jurisdiction} is {rules.min_age}"

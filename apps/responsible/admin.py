@@ -54,7 +54,7 @@ def limits_with_usage(player: Player) -> list[dict[str, Any]]:
     facts = facts_for(player_id=player.pk) or {}
     now = timezone.now()
     rules = services.rules_for(player, now)
-    limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, now.date()))
+    limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, geo_config.local_date(now, rules)))
     zone = rules.time_zone if rules is not None else "UTC"
     rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now, zone)]
     rows += [
