@@ -42,15 +42,22 @@ def register_restriction_hook(hook: RestrictionHook) -> RestrictionHook:
 
 
 def restriction_placed(
-    *, actor: AuditActor | None, player: Player, what: str, reason: str, visibility: str = Visibility.GENERAL
+    *,
+    actor: AuditActor | None,
+    player: Player,
+    what: str,
+    reason: str,
+    visibility: str = Visibility.GENERAL,
+    authority: str = BlockAuthority.SUPPORT,
 ) -> None:
     """Tell the other apps that ``player`` may no longer withdraw (``what`` says why: a status or a block).
-    A compliance reason is passed with its visibility, so that nobody copies it where others read it."""
+    A compliance reason is passed with its visibility, so that nobody copies it where others read it, and the
+    authority, so that whatever the other app holds is released only on that authority."""
     for hook in _restriction_hooks:
-        hook(actor=actor, player=player, what=what, reason=reason, visibility=visibility)
+        hook(actor=actor, player=player, what=what, reason=reason, visibility=visibility, authority=authority)
 
 
-def _authority_for(actor: AuditActor | None, authority: str | None) -> str:
+def authority_for(actor: AuditActor | None, authority: str | None) -> str:
     """The authority a restriction is imposed on: the one named (which a staff member must hold), else the
     strongest the staff member holds; the system's own restrictions default to support."""
     from apps.staff.models import StaffUser
@@ -151,7 +158,7 @@ def player_set_status(
             return player
         used = current.authority if current else None
     elif current is None:
-        used = _authority_for(actor, authority)
+        used = authority_for(actor, authority)
         current = _restrict(
             actor=actor, player=player, what=PlayerRestriction.STATUS, status=status, authority=used, reason=reason
         )
@@ -177,6 +184,7 @@ def player_set_status(
             what=f"account {status}",
             reason=reason,
             visibility=current.visibility if current else Visibility.GENERAL,
+            authority=current.authority if current else BlockAuthority.SUPPORT,
         )
     return player
 
@@ -210,7 +218,7 @@ def player_set_block(
     current = _active_restriction(player, capability)
     used: str | None
     if blocked:
-        used = _authority_for(actor, authority)
+        used = authority_for(actor, authority)
         current = _restrict(actor=actor, player=player, what=capability, status="", authority=used, reason=reason)
     else:
         if not _lift(actor=actor, player=player, restriction=current, reason=reason):
@@ -242,5 +250,6 @@ def player_set_block(
             what="withdrawals blocked",
             reason=reason,
             visibility=current.visibility if current else Visibility.GENERAL,
+            authority=current.authority if current else BlockAuthority.SUPPORT,
         )
     return player

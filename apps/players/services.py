@@ -23,6 +23,7 @@ from apps.players.models import Player, PlayerLogin, PlayerNote, Tag
 # here too, the players app's one way in.
 from apps.players.restrictions import (
     STATUS_ACTIONS,
+    authority_for,
     player_set_block,
     player_set_status,
     register_restriction_hook,
@@ -33,6 +34,7 @@ from apps.players.validation import clean_staff_text, require_reason
 
 __all__ = [
     "STATUS_ACTIONS",
+    "authority_for",
     "player_set_block",
     "player_set_status",
     "register_restriction_hook",

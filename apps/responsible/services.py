@@ -222,7 +222,13 @@ def operator_exclude(
     )
     _emit(player, "player.blocked", capabilities=capabilities or "all", until=_until(ends_at))
     if Action.WITHDRAW in capabilities:
-        restriction_placed(actor=actor, player=player, what="withdrawals blocked (operator block)", reason=reason)
+        restriction_placed(
+            actor=actor,
+            player=player,
+            what="withdrawals blocked (operator block)",
+            reason=reason,
+            authority=BlockAuthority.RESPONSIBLE_GAMBLING,
+        )
     return exclusion
 
 

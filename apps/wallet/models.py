@@ -211,7 +211,12 @@ class Withdrawal(models.Model):
 
 class WithdrawalHold(models.Model):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="holds")
-    kind = models.CharField(max_length=20, default="manual", help_text="manual; later: kyc_incomplete, aml_case")
+    kind = models.CharField(max_length=20, default="manual", help_text="manual, player_restricted; later: aml_case")
+    authority = models.CharField(
+        max_length=24,
+        default="compliance",  # rows from before authorities existed: fail closed
+        help_text="On whose authority (compliance, responsible_gambling, finance, support): who may release it",
+    )
     reason = models.CharField(max_length=500)
     placed_by = models.ForeignKey("staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     placed_at = models.DateTimeField(default=timezone.now)
@@ -239,6 +244,7 @@ class Adjustment(models.Model):
         "staff.StaffUser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True, help_text="Why it was rejected (or approved)")
     posted = models.OneToOneField(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
     )

@@ -17,7 +17,9 @@ from django.utils import timezone
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import parse_amount
+from apps.players.choices import PROTECTED_AUTHORITIES
 from apps.players.models import Player
+from apps.players.services import authority_for, require_authority
 from apps.players.validation import clean_staff_text
 from apps.staff.models import StaffUser
 from apps.wallet import posting
@@ -112,14 +114,24 @@ def withdrawal_cancel(*, actor: AuditActor | None = None, withdrawal: Withdrawal
 
 @transaction.atomic
 def withdrawal_place_hold(
-    *, actor: StaffUser, withdrawal: Withdrawal, reason: str, kind: str = "manual"
+    *, actor: StaffUser, withdrawal: Withdrawal, reason: str, kind: str = "manual", authority: str | None = None
 ) -> WithdrawalHold:
+    """A hold on an open withdrawal, on the placer's authority: a compliance or responsible-gambling hold is
+    released only by staff acting for that authority (an MLRO's source-of-funds hold is not Finance's to drop)."""
     reason = _reason(reason)
+    used = authority_for(actor, authority)  # the placer's strongest authority unless named
     withdrawal = _locked(withdrawal)
     if withdrawal.status not in OPEN:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
-    hold = WithdrawalHold.objects.create(withdrawal=withdrawal, kind=kind, reason=reason, placed_by=actor)
-    audit_log(actor=actor, action="withdrawal.hold_placed", target=withdrawal, data={"kind": kind, "reason": reason})
+    hold = WithdrawalHold.objects.create(
+        withdrawal=withdrawal, kind=kind, authority=used, reason=reason, placed_by=actor
+    )
+    audit_log(
+        actor=actor,
+        action="withdrawal.hold_placed",
+        target=withdrawal,
+        data={"kind": kind, "reason": reason, "authority": used},
+    )
     return hold
 
 
@@ -129,6 +141,8 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
     hold = WithdrawalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
         raise Conflict("This hold is already released.", code="hold_released")
+    if hold.authority in PROTECTED_AUTHORITIES:
+        require_authority(actor, hold.authority)
     hold.released_by, hold.released_at, hold.release_reason = actor, timezone.now(), reason
     hold.save(update_fields=["released_by", "released_at", "release_reason"])
     audit_log(
@@ -138,7 +152,13 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
 
 
 def withdrawals_hold_for_restriction(
-    *, actor: AuditActor | None, player: Player, what: str, reason: str, visibility: str = "general"
+    *,
+    actor: AuditActor | None,
+    player: Player,
+    what: str,
+    reason: str,
+    visibility: str = "general",
+    authority: str = "support",
 ) -> int:
     """A suspension, block or closure (or a withdrawal block) stops the player's open withdrawals: each gets a
     hold with that reason, in the same transaction. A compliance reason is not copied: Finance reads holds.
@@ -150,12 +170,14 @@ def withdrawals_hold_for_restriction(
     held = 0
     for withdrawal in Withdrawal.objects.select_for_update().filter(player_id=player.pk, status__in=OPEN):
         text = f"{what}: {shown}"[:500]
-        WithdrawalHold.objects.create(withdrawal=withdrawal, kind=HOLD_PLAYER_RESTRICTED, reason=text, placed_by=staff)
+        WithdrawalHold.objects.create(
+            withdrawal=withdrawal, kind=HOLD_PLAYER_RESTRICTED, authority=authority, reason=text, placed_by=staff
+        )
         audit_log(
             actor=actor,
             action="withdrawal.hold_placed",
             target=withdrawal,
-            data={"kind": HOLD_PLAYER_RESTRICTED, "reason": text},
+            data={"kind": HOLD_PLAYER_RESTRICTED, "reason": text, "authority": authority},
         )
         held += 1
     return held
@@ -298,10 +320,11 @@ def adjustment_decide(*, actor: StaffUser, adjustment: Adjustment, approve: bool
     if approve:
         adjustment.posted = _post_adjustment(adjustment)
         adjustment.status = AdjustmentStatus.POSTED
+        adjustment.decision_reason = (reason or "").strip()[:500]
     else:
-        _reason(reason)
+        adjustment.decision_reason = _reason(reason)  # kept: the requester and an auditor read why
         adjustment.status = AdjustmentStatus.REJECTED
-    adjustment.save(update_fields=["approved_by", "decided_at", "posted", "status"])
+    adjustment.save(update_fields=["approved_by", "decided_at", "posted", "status", "decision_reason"])
     audit_log(
         actor=actor,
         action=f"adjustment.{'approved' if approve else 'rejected'}",

@@ -53,9 +53,12 @@ def test_a_suspension_holds_the_open_withdrawal_and_two_officers_cannot_pay_it(f
     assert holds[0].reason == "account suspended: compliance review (see the player page)"
     assert AuditEvent.objects.filter(action="withdrawal.hold_placed", target_id=str(withdrawal.pk)).count() == 2
     refused("withdrawal_on_hold", services.withdrawal_approve, actor=finance[0], withdrawal=withdrawal)
-    # finance releases the holds on its own: the player is still suspended, and the approval re-runs can()
+    # the holds are on the MLRO's compliance authority: Finance cannot drop them
+    assert {h.authority for h in holds} == {"compliance"}
+    refused("authority_required", services.withdrawal_release_hold, actor=finance[0], hold=holds[0], reason="ok")
+    # an MLRO releases them by mistake: the player is still suspended, and the approval re-runs can()
     for hold in holds:
-        services.withdrawal_release_hold(actor=finance[0], hold=hold, reason="looks fine")
+        services.withdrawal_release_hold(actor=mlro_user, hold=hold, reason="released early")
     refused("account_suspended", services.withdrawal_approve, actor=finance[0], withdrawal=withdrawal)
     withdrawal.refresh_from_db()
     assert withdrawal.status == "pending" and withdrawal.first_approver is None
@@ -68,7 +71,7 @@ def test_an_approved_withdrawal_is_not_paid_once_the_player_is_blocked(finance, 
     player_set_block(actor=mlro_user, player=player, capability="withdrawal", blocked=True, reason="review")
     refused("withdrawal_on_hold", services.withdrawal_settle, actor=finance[1], withdrawal=withdrawal, paid=True)
     hold = WithdrawalHold.objects.get(withdrawal=withdrawal)
-    services.withdrawal_release_hold(actor=finance[1], hold=hold, reason="released by mistake")
+    services.withdrawal_release_hold(actor=mlro_user, hold=hold, reason="released by mistake")
     refused("blocked_for_withdrawal", services.withdrawal_settle, actor=finance[1], withdrawal=withdrawal, paid=True)
     withdrawal.refresh_from_db()
     assert withdrawal.status == "approved"
@@ -101,3 +104,18 @@ def test_the_queue_shows_the_players_status_and_blocks_without_the_reason(staff_
     player_set_block(actor=mlro_user, player=player, capability="withdrawal", blocked=True, reason="sof")
     page = staff_client(finance[0]).get("/admin/wallet/withdrawal/").content.decode()
     assert "Suspended; blocked: withdrawal" in page
+
+
+def test_a_finance_hold_is_finances_and_an_adjustment_rejection_keeps_its_reason(finance, mlro_user, settings):
+    player, withdrawal = requested("10.00")
+    hold = services.withdrawal_place_hold(actor=finance[0], withdrawal=withdrawal, reason="card check")
+    assert hold.authority == "finance"
+    services.withdrawal_release_hold(actor=finance[1], hold=hold, reason="card fine")
+    mlro_hold = services.withdrawal_place_hold(actor=mlro_user, withdrawal=withdrawal, reason="source of funds")
+    assert mlro_hold.authority == "compliance"
+    refused("authority_required", services.withdrawal_release_hold, actor=finance[1], hold=mlro_hold, reason="x")
+    settings.ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = D("1.00")
+    adjustment = services.adjustment_request(actor=finance[0], player=player, amount="5.00", reason="goodwill")
+    services.adjustment_decide(actor=finance[1], adjustment=adjustment, approve=False, reason="no complaint on file")
+    adjustment.refresh_from_db()
+    assert (adjustment.status, adjustment.decision_reason) == ("rejected", "no complaint on file")
