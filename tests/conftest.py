@@ -114,21 +114,11 @@ def geo_rules(transactional_db: Any) -> None:
 @pytest.fixture
 def role_groups(transactional_db: Any) -> None:
     """For transactional tests: an earlier one flushed every table, including the roles the migrations made."""
-    import importlib
-
     from django.apps import apps as django_apps
 
     # every *_PERMISSIONS mapping of every apps.<app>.roles module: a new one can never be forgotten here
-    for config in django_apps.get_app_configs():
-        if not config.name.startswith("apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.roles")
-        except ModuleNotFoundError:
-            continue
-        for name, value in sorted(vars(module).items()):
-            if name.endswith("_PERMISSIONS") and isinstance(value, dict):
-                roles.grant_role_permissions(django_apps, value)
+    defined = roles.defined_role_permissions()
+    roles.grant_role_permissions(django_apps, {role: tuple(sorted(perms)) for role, perms in defined.items()})
 
 
 def current_code(device: TOTPDevice) -> str:

@@ -71,3 +71,26 @@ def grant_role_permissions(apps: Any, role_permissions: dict[str, tuple[str, ...
             except Permission.DoesNotExist as exc:
                 raise LookupError(f"role {role!r}: permission {dotted!r} does not exist") from exc
             group.permissions.add(permission)
+
+
+def defined_role_permissions() -> dict[str, set[str]]:
+    """Every ``*_PERMISSIONS`` mapping of every ``apps.<app>.roles`` module, merged per role: what the roles are
+    meant to hold today (the tests compare it with what the migrations granted). Never for migrations."""
+    import importlib
+    from collections import defaultdict
+
+    from django.apps import apps as django_apps
+
+    merged: dict[str, set[str]] = defaultdict(set)
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("apps."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.roles")
+        except ModuleNotFoundError:
+            continue
+        for name, value in vars(module).items():
+            if name.endswith("_PERMISSIONS") and isinstance(value, dict):
+                for role, permissions in value.items():
+                    merged[role].update(permissions)
+    return dict(merged)

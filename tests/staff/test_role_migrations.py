@@ -8,12 +8,9 @@ grants what roles.py does not list), the test below names the role and the permi
 from __future__ import annotations
 
 import ast
-import importlib
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
 from apps.staff import roles
@@ -23,20 +20,7 @@ APPS_DIR = Path(__file__).resolve().parents[2] / "apps"
 
 
 def defined_role_permissions() -> dict[str, set[str]]:
-    """Every ``*_PERMISSIONS`` mapping of every ``apps.<app>.roles`` module, merged per role."""
-    merged: dict[str, set[str]] = defaultdict(set)
-    for config in django_apps.get_app_configs():
-        if not config.name.startswith("apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.roles")
-        except ModuleNotFoundError:
-            continue
-        for name, value in vars(module).items():
-            if name.endswith("_PERMISSIONS") and isinstance(value, dict):
-                for role, permissions in value.items():
-                    merged[role].update(permissions)
-    return merged
+    return roles.defined_role_permissions()
 
 
 def migrated_role_permissions() -> dict[str, set[str]]:
