@@ -7,8 +7,9 @@ owner grants the application (``grant_app_privileges``, on ``post_migrate``):
 
 * SELECT, INSERT, UPDATE, DELETE on every table, USAGE and SELECT on every sequence (nextval, not setval);
 * on the append-only tables (the audit trail, the ledger's transactions and entries, and every partition of
-  them) SELECT and INSERT only. Their pgtrigger triggers refuse UPDATE and DELETE too, but any session can tell
-  pgtrigger to skip them (``SET pgtrigger.ignore``): the missing privilege is what really holds;
+  them) SELECT and INSERT only. Their pgtrigger triggers refuse UPDATE and DELETE too; pgtrigger's skip switch
+  (``SET pgtrigger.ignore``) is redefined to never apply to the application's role, so every other pgtrigger
+  protection (exclusions, restrictions, coverage, logins) holds against it as well;
 * never TRUNCATE, TRIGGER or REFERENCES, and no membership in the owner's role (``ensure_database``);
 * default privileges for what the owner creates later outside a migration (the ledger's month partitions, made
   by the daily task on the owner's connection): SELECT and INSERT on tables, USAGE and SELECT on sequences. A
@@ -72,9 +73,33 @@ def grant_app_privileges(cursor: Any, *, app_role: str | None = None) -> bool:
     ]
     for statement in statements:
         cursor.execute(statement)
+    cursor.execute(_never_skip_for(app))
     for table in append_only_relations(cursor):
         cursor.execute(_sql("REVOKE UPDATE, DELETE ON {table} FROM {app}", table=table, app=app))
     return True
+
+
+def _never_skip_for(app: str) -> sql.Composed:
+    """pgtrigger lets any session skip its triggers (``SET pgtrigger.ignore``), through this one function that
+    every pgtrigger trigger calls. Redefined here, after every migrate (a migration that installs a trigger
+    re-creates it), it never says "skip" to the application's role: the exclusion guard, the restriction guard
+    and every other pgtrigger protection hold against the application's credentials too."""
+    return sql.SQL(
+        """CREATE OR REPLACE FUNCTION public._pgtrigger_should_ignore(trigger_name NAME) RETURNS BOOLEAN AS $$
+        DECLARE
+            _pgtrigger_ignore TEXT[];
+        BEGIN
+            IF current_user = {app} THEN
+                RETURN FALSE;
+            END IF;
+            BEGIN
+                SELECT INTO _pgtrigger_ignore CURRENT_SETTING('pgtrigger.ignore');
+                EXCEPTION WHEN OTHERS THEN
+            END;
+            RETURN coalesce(trigger_name = ANY(_pgtrigger_ignore), FALSE);
+        END;
+        $$ LANGUAGE plpgsql"""
+    ).format(app=sql.Literal(app))
 
 
 def append_only_relations(cursor: Any) -> list[str]:

@@ -179,3 +179,27 @@ def test_the_database_check_reports_an_app_role_with_too_many_rights():
         assert _role_warnings() == [
             f"The application's database role {settings.DATABASE_APP_ROLE!r}: it has UPDATE, TRUNCATE on wallet_entry."
         ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pgtriggers_skip_switch_does_not_work_for_the_app_role(app_login):
+    """Every pgtrigger protection, not only the audit trail's and the ledger's, holds against the app's login."""
+    from apps.audit.services import SystemActor
+    from apps.players.services import player_set_block
+    from tests.factories import PlayerFactory
+
+    player_set_block(
+        actor=SystemActor("t"), player=PlayerFactory(), capability="bet", blocked=True, reason="fraud review"
+    )
+    triggers = [
+        row[0]
+        for row in app_login.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'players_playerrestriction'::regclass AND NOT tgisinternal"
+        ).fetchall()
+    ]
+    app_login.execute("SELECT set_config('pgtrigger.ignore', %s, false)", ["{" + ",".join(triggers) + "}"])
+    with pytest.raises(errors.RaiseException):
+        app_login.execute("DELETE FROM players_playerrestriction")
+    with pytest.raises((errors.RaiseException, errors.CheckViolation)):
+        app_login.execute("UPDATE players_playerrestriction SET reason = 'nothing to see'")
+    assert app_login.execute("SELECT count(*) FROM players_playerrestriction").fetchone() == (1,)
