@@ -7,6 +7,7 @@ losing that record, so it is disabled instead: inactive, no staff flag, no roles
 Running it again finds nothing to do (a disabled row is disabled again).
 """
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import DatabaseError, migrations, transaction
 from django.db.models import ProtectedError, RestrictedError
 
@@ -18,7 +19,7 @@ def remove_anonymous_user(apps, schema_editor):
     StaffUser = apps.get_model("staff", "StaffUser")
     db = schema_editor.connection.alias
     candidates = StaffUser.objects.using(db).filter(
-        username=GUARDIAN_ANONYMOUS_USERNAME, password__startswith="!", email=""
+        username=GUARDIAN_ANONYMOUS_USERNAME, password__startswith=UNUSABLE_PASSWORD_PREFIX, email=""
     )
     for user in candidates:
         try:
