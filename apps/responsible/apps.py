@@ -16,9 +16,9 @@ class ResponsibleConfig(AppConfig):
         from apps.players.page import register_section
         from apps.players.services import register_profile_guard, register_registration_check
         from apps.responsible import checks
-        from apps.responsible.admin import player_rg_section
         from apps.responsible.coverage import instrument_denial
         from apps.responsible.identity_changes import hold_identity_edit
+        from apps.responsible.selectors import player_rg_section
 
         register_fact("rg_exclusions", checks.EXCLUSIONS_FACT)
         register_fact("rg_limits", checks.LIMITS_FACT)

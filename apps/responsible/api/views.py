@@ -17,10 +17,10 @@ from apps.api.scopes import Scope
 from apps.core.errors import ValidationFailed
 from apps.players.selectors import player_get
 from apps.responsible import services
-from apps.responsible.admin import limits_with_usage
 from apps.responsible.api import serializers as rs
 from apps.responsible.choices import ChangeStatus, ExclusionKind
 from apps.responsible.models import Exclusion, LimitChange
+from apps.responsible.selectors import limits_with_usage
 
 
 def change_dict(change: LimitChange) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Staff screens for player protection: the player page's section, exclusions with the lift queue
-(maker-checker), limits and their changes, flags, interactions, register checks. Every write calls a service."""
+"""Exclusions with the lift queue (maker-checker) and the data-entry corrections' queue; every write calls a
+service."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from unfold.admin import ModelAdmin
 
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
@@ -21,72 +20,14 @@ from apps.geo.terms import is_valid_term
 from apps.players.admin_filters import brand_filter
 from apps.players.choices import Action
 from apps.players.forms import PlayerField, PlayerPrefillMixin
-from apps.players.models import Player
 from apps.responsible import services
-from apps.responsible.choices import (
-    ChangeStatus,
-    ExclusionKind,
-    InteractionChannel,
-    LimitKind,
-    LimitPeriod,
-    LimitSource,
-)
-from apps.responsible.coverage import coverage_summary, exclusions_covering
-from apps.responsible.limits import limits_from_facts, money_usage
+from apps.responsible.choices import ExclusionKind
+from apps.responsible.coverage import coverage_summary
 from apps.responsible.models import (
     Exclusion,
     ExclusionCorrection,
-    Flag,
-    IdentityChangeRequest,
-    Interaction,
-    Limit,
-    LimitChange,
-    RegisterCheck,
 )
 from apps.staff.models import staff_of
-
-
-def limits_with_usage(player: Player) -> list[dict[str, Any]]:
-    """Every limit that applies to the player (own, operator, jurisdiction) with used / remaining / percent."""
-    from apps.geo import config as geo_config
-    from apps.players.eligibility import facts_for
-
-    facts = facts_for(player_id=player.pk) or {}
-    now = timezone.now()
-    rules = services.rules_for(player, now)
-    limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, geo_config.local_date(now, rules)))
-    zone = rules.time_zone if rules is not None else "UTC"
-    rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now, zone)]
-    rows += [
-        {"kind": lim.kind, "period": lim.period, "source": lim.source, "limit": f"{lim.minutes} min"}
-        for lim in limits
-        if lim.minutes
-    ]
-    return rows
-
-
-def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
-    if not request.user.has_perm("responsible.view_exclusion"):
-        return None
-    covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
-    return {
-        "limits": limits_with_usage(player),
-        "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
-        "exclusions": covering,
-        "covered_in_force": any(c.in_force for c in covering),
-        "identity_changes": list(
-            IdentityChangeRequest.objects.filter(player=player, approved=None).select_related("requested_by")
-        ),
-        "flags": list(Flag.objects.filter(player=player).order_by("-id")[:10]),
-        "interactions": list(Interaction.objects.filter(player=player).select_related("staff").order_by("-id")[:10]),
-        "register_checks": list(RegisterCheck.objects.filter(player=player).order_by("-id")[:10]),
-        "can_exclude": request.user.has_perm("responsible.exclude_player"),
-        "can_record": request.user.has_perm("responsible.add_interaction"),
-        "can_limit": request.user.has_perm("responsible.set_operator_limit"),
-        "lifts_to_decide": Exclusion.objects.filter(
-            player=player, lift_requested_by__isnull=False, lift_approved_by__isnull=True
-        ).count(),
-    }
 
 
 class OperatorExclusionForm(forms.ModelForm):
@@ -349,140 +290,3 @@ class ExclusionCorrectionAdmin(ReadOnlyAdmin):
     @admin.action(description="Refuse the correction")
     def refuse(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:
         self._each(request, queryset, approve=False)
-
-
-class OperatorLimitForm(forms.ModelForm):
-    """Staff set, change or remove (empty value) an operator limit, with a reason; it applies at once."""
-
-    player_external_id = PlayerField()
-    kind = forms.ChoiceField(choices=LimitKind.choices)
-    period = forms.ChoiceField(choices=LimitPeriod.choices)
-    reason = forms.CharField(max_length=500, help_text="Why (shown in the player's history and the audit trail)")
-    value = forms.CharField(
-        required=False,
-        help_text="A decimal amount in the player's currency, or whole minutes for session time; empty removes it",
-    )
-
-    class Meta:
-        model = Limit
-        fields = ("reason",)
-
-    def clean(self) -> dict[str, Any]:
-        """Checks through the service's own parser, so the form refuses exactly what the service refuses."""
-        data = super().clean() or {}
-        player = data.get("player_external_id")
-        if isinstance(player, Player) and data.get("kind"):
-            try:
-                services.parse_limit_value(data["kind"], data.get("value") or None, player.currency)
-            except ApplicationError as exc:
-                self.add_error("value", exc.message)
-        return data
-
-
-@admin.register(Limit)
-class LimitAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ReadOnlyAdmin):
-    """Limits in force and removed. Adding here sets an operator limit (staff, with a reason)."""
-
-    list_display = ("id", "player", "kind", "period", "source", "amount", "currency", "minutes", "removed_at")
-    list_filter = ("kind", "source", brand_filter("player__brand"))
-    search_fields = ("=player__external_id",)
-    list_select_related = ("player",)
-    form = OperatorLimitForm
-    fields = ("player_external_id", "kind", "period", "value", "reason")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("responsible.set_operator_limit")
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields if obj is None else (*self.list_display[1:], "reason", "updated_at")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return () if obj is None else self.get_fields(request, obj)
-
-    def save_model(self, request: HttpRequest, obj: Limit, form: forms.ModelForm, change: bool) -> None:
-        data = form.cleaned_data
-        outcome = services.limit_set(
-            actor=staff_of(request),
-            player=data["player_external_id"],
-            kind=data["kind"],
-            period=data["period"],
-            value=data.get("value") or None,
-            source=LimitSource.OPERATOR,
-            reason=data["reason"],
-            staff=staff_of(request),
-        )
-        obj.pk = outcome.limit.pk if outcome.limit else outcome.change.limit_id
-
-    def response_add(self, request: HttpRequest, obj: Limit, post_url_continue: str | None = None) -> Any:
-        messages.success(request, "Operator limit saved.")
-        player_id = Limit.objects.get(pk=obj.pk).player_id
-        return HttpResponseRedirect(reverse("admin:players_player_change", args=[player_id]) + "#responsible")
-
-
-@admin.register(LimitChange)
-class LimitChangeAdmin(ReadOnlyAdmin):
-    list_display = ("id", "player", "kind", "period", "old_value", "new_value", "status", "effective_at", "confirm_by")
-    list_filter = ("status", "kind", brand_filter("player__brand"))
-    search_fields = ("=player__external_id",)
-    list_select_related = ("player",)
-
-
-@admin.register(Flag)
-class FlagAdmin(ReadOnlyAdmin):
-    list_display = ("id", "player", "kind", "period_key", "created_at")
-    list_filter = ("kind", brand_filter("player__brand"))
-    search_fields = ("=player__external_id",)
-    list_select_related = ("player",)
-
-
-@admin.register(RegisterCheck)
-class RegisterCheckAdmin(ReadOnlyAdmin):
-    list_display = ("id", "at", "register", "point", "subject", "outcome", "duration_ms", "detail")
-    list_filter = ("register", "outcome", brand_filter("player__brand"))
-    search_fields = ("=subject",)
-
-
-class InteractionForm(forms.ModelForm):
-    player_external_id = PlayerField()
-    channel = forms.ChoiceField(choices=InteractionChannel.choices)
-
-    class Meta:
-        model = Interaction
-        fields = ("channel", "summary", "outcome")
-
-
-@admin.register(Interaction)
-class InteractionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
-    """Calls, e-mails and their outcome; append-only."""
-
-    list_display = ("id", "player", "channel", "outcome", "staff", "at")
-    list_filter = ("channel", brand_filter("player__brand"))
-    search_fields = ("=player__external_id",)
-    list_select_related = ("player", "staff")
-    show_full_result_count = False
-    form = InteractionForm
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Interaction, form: forms.ModelForm, change: bool) -> None:
-        data = form.cleaned_data
-        created = services.interaction_record(
-            actor=staff_of(request),
-            player=data["player_external_id"],
-            channel=data["channel"],
-            summary=data["summary"],
-            outcome=data["outcome"],
-        )
-        obj.pk = created.pk
-
-    def response_add(self, request: HttpRequest, obj: Interaction, post_url_continue: str | None = None) -> Any:
-        player = get_object_or_404(Player, pk=Interaction.objects.get(pk=obj.pk).player_id)
-        messages.success(request, "Interaction recorded.")
-        return HttpResponseRedirect(reverse("admin:players_player_change", args=[player.pk]) + "#responsible")
-
-
-from apps.responsible import admin_identity  # noqa: E402, F401  (the identity change queue registers itself)

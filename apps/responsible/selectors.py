@@ -1,0 +1,66 @@
+"""The reads of player protection: the limits with their usage (the API and the player page), and the player
+page's responsible-gambling section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apps.players.models import Player
+from apps.responsible import services
+from apps.responsible.choices import ChangeStatus
+from apps.responsible.coverage import exclusions_covering
+from apps.responsible.limits import limits_from_facts, money_usage
+from apps.responsible.models import (
+    Exclusion,
+    Flag,
+    IdentityChangeRequest,
+    Interaction,
+    LimitChange,
+    RegisterCheck,
+)
+
+
+def limits_with_usage(player: Player) -> list[dict[str, Any]]:
+    """Every limit that applies to the player (own, operator, jurisdiction) with used / remaining / percent."""
+    from apps.geo import config as geo_config
+    from apps.players.eligibility import facts_for
+
+    facts = facts_for(player_id=player.pk) or {}
+    now = timezone.now()
+    rules = services.rules_for(player, now)
+    limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, geo_config.local_date(now, rules)))
+    zone = rules.time_zone if rules is not None else "UTC"
+    rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now, zone)]
+    rows += [
+        {"kind": lim.kind, "period": lim.period, "source": lim.source, "limit": f"{lim.minutes} min"}
+        for lim in limits
+        if lim.minutes
+    ]
+    return rows
+
+
+def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
+    if not request.user.has_perm("responsible.view_exclusion"):
+        return None
+    covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
+    return {
+        "limits": limits_with_usage(player),
+        "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
+        "exclusions": covering,
+        "covered_in_force": any(c.in_force for c in covering),
+        "identity_changes": list(
+            IdentityChangeRequest.objects.filter(player=player, approved=None).select_related("requested_by")
+        ),
+        "flags": list(Flag.objects.filter(player=player).order_by("-id")[:10]),
+        "interactions": list(Interaction.objects.filter(player=player).select_related("staff").order_by("-id")[:10]),
+        "register_checks": list(RegisterCheck.objects.filter(player=player).order_by("-id")[:10]),
+        "can_exclude": request.user.has_perm("responsible.exclude_player"),
+        "can_record": request.user.has_perm("responsible.add_interaction"),
+        "can_limit": request.user.has_perm("responsible.set_operator_limit"),
+        "lifts_to_decide": Exclusion.objects.filter(
+            player=player, lift_requested_by__isnull=False, lift_approved_by__isnull=True
+        ).count(),
+    }
