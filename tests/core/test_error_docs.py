@@ -39,3 +39,25 @@ def test_every_scope_is_in_the_readme_and_the_retired_one_says_what_replaced_it(
     assert [s for s in Scope.values if f"`{s}`" not in readme] == []
     for retired, replacements in RETIRED_SCOPES.items():
         assert f"`{retired}`" in readme and all(f"`{r}`" in readme for r in replacements)
+
+
+def test_the_eligibility_endpoint_lists_every_reason_can_answer():
+    """The platform reads the reasons from the schema: the description must not drift from the checks."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from apps.responsible.checks import REASONS as EXCLUSION_REASONS
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = next(
+        op for ops in schema["paths"].values() for op in ops.values() if op.get("operationId") == "players_eligibility"
+    )
+    listed = set(re.findall(r"[a-z_]+", operation["description"]))
+    reasons = {c for c in raised_codes() if c in set(REASON.findall(_all_sources()))}
+    reasons |= set(EXCLUSION_REASONS.values()) | {"self_excluded_national", "register_unavailable"}
+    reasons |= {f"account_{s}" for s in ("suspended", "blocked", "closed")}
+    reasons |= {f"blocked_for_{c}" for c in ("deposit", "bet", "withdrawal", "bonus", "marketing")}
+    assert sorted(reasons - listed) == []
+
+
+def _all_sources() -> str:
+    return "\n".join(p.read_text() for p in (ROOT / "apps").rglob("*.py") if "migrations" not in p.parts)
