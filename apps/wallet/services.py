@@ -184,8 +184,8 @@ def withdrawals_hold_for_restriction(
 
 
 def _recheck_player(withdrawal: Withdrawal) -> None:
-    """The decision re-checks the world now: the player must still be allowed to withdraw this amount."""
-    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)  # serialises with status changes
+    """The decision re-checks the world now: the player must still be allowed to withdraw this amount. The
+    caller has locked the player's row first (as status changes do), so no restriction lands in between."""
     posting.refuse_unless(withdrawal.player_id, "withdraw", amount=withdrawal.amount)
 
 
