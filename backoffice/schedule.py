@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 class ScheduledTask:
     name: str
     task: str
-    crontab: str  # "minute hour day_of_month month_of_year day_of_week"
+    crontab: str  # "minute hour day_of_month month_of_year day_of_week"; "" with every_seconds
     queue: str = "default"
     kwargs: dict[str, object] = field(default_factory=dict)
     description: str = ""
+    every_seconds: int | None = None  # an interval instead of a crontab, for what runs more than once a minute
+    expire_seconds: int | None = None  # a run not started within this long is dropped (the next one comes)
 
 
 SCHEDULE: tuple[ScheduledTask, ...] = (
@@ -31,6 +33,16 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",
         description="An increase not confirmed within the jurisdiction's window lapses; the old limit stays.",
+    ),
+    ScheduledTask(
+        name="Seal the audit trail",
+        task="apps.audit.tasks.audit_seal_pending",
+        crontab="",
+        every_seconds=2,
+        expire_seconds=10,
+        queue="compliance",
+        description="Chains the audit events written since the last run (positions and keyed hashes), within "
+        "seconds; writers never wait for it. Lag: /metrics pitboss_audit_seal_lag_seconds, /readyz audit_seal.",
     ),
     ScheduledTask(
         name="Verify the audit trail's hash chain",  # and checkpoint it (apps/audit/checkpoints.py)

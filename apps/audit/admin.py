@@ -82,7 +82,7 @@ class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
         ("Actor", {"fields": ("actor_type", "actor_id", "actor_name", "request_id", "ip")}),
         ("Target", {"fields": ("target_type", "target_id", "target_label")}),
         ("Data", {"fields": ("data_pretty",)}),
-        ("Chain", {"fields": ("prev_hash", "row_hash", "hash_version")}),
+        ("Chain", {"fields": ("seq", "prev_hash", "row_hash", "hash_version", "content_mac")}),
     )
     readonly_fields = (
         "id",
@@ -97,9 +97,11 @@ class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
         "target_id",
         "target_label",
         "data_pretty",
+        "seq",
         "prev_hash",
         "row_hash",
         "hash_version",
+        "content_mac",
     )
 
     @admin.display(description="actor", ordering="actor_name")

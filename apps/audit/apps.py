@@ -5,3 +5,8 @@ class AuditConfig(AppConfig):
     name = "apps.audit"
     label = "audit"
     verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from apps.audit import metrics
+
+        metrics.register()

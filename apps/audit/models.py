@@ -1,28 +1,40 @@
 """The audit trail: append-only in the database, hash-chained with a keyed hash, and checkpointed outside it.
 
-* A pgtrigger ``Protect`` trigger rejects every UPDATE and DELETE of a row. pgtrigger lets any session skip its
-  triggers (``SET pgtrigger.ignore``), so what really stops the application is that its database role has no
-  UPDATE, DELETE, TRUNCATE or trigger rights on this table (``apps/core/dbroles.py``).
-* A plain ``BEFORE TRUNCATE`` trigger (migration 0002, not pgtrigger, so that switch does not apply) refuses
-  TRUNCATE to every role but the table's owner, superusers included. Why the owner may: it can drop any trigger
-  on its own table anyway, so refusing it would protect nothing, and pytest-django's flush between
-  transactional tests runs as the owner. The application never is the owner, and an emptied trail is caught
-  by the checkpoints below.
-* Each row stores ``row_hash``: HMAC-SHA256 (``AUDIT_HMAC_KEY``, kept out of the database) of its canonical
-  content, which includes the previous row's hash (``prev_hash``); rows from before keyed hashing keep plain
-  SHA-256 (``hash_version`` 1, see ``hashing.py``). Altering, removing or reordering a row breaks the chain at
-  that row, and without the key nobody can re-hash the rest; ``manage.py audit_verify`` finds the first such row.
-* A signed checkpoint of the chain's head (count, last id, hash) is written outside the database each night
+Writing and chaining are two steps, so that no writer waits for another (issue 11):
+
+* ``audit_log`` INSERTs the event *unsealed*: its content, ``hash_version`` 3 and ``content_mac``, an HMAC
+  (``AUDIT_HMAC_KEY``, kept out of the database) of the content and the row's id. No lock, no head lookup: one
+  ``nextval`` and one INSERT, in the caller's transaction, which it commits or rolls back with the change.
+* One sealer (``services.audit_seal``: a beat task every few seconds and ``manage.py audit_seal``; two never run
+  at once) takes the unsealed rows it can see committed (``WHERE seq IS NULL``, not "ids above a cursor", so a
+  row whose transaction commits late is sealed by a later run, at a later position: never skipped), gives each
+  the next chain position ``seq``, its predecessor's hash ``prev_hash`` and ``row_hash`` (an HMAC of position, id,
+  predecessor and content MAC), through ``audit_event_seal()``, a function owned by the owner role.
+* The database keeps every row append-only from its first write (migration 0003, plain triggers with no
+  session switch to skip them): a new row must come unsealed (scheme 3, with its content MAC) unless the owner
+  writes it; an UPDATE is allowed exactly once per row, only by the owner (so only inside
+  ``audit_event_seal()``), only setting ``seq``, ``prev_hash`` and ``row_hash`` together from NULL and changing no
+  other column; every other UPDATE and every DELETE is refused, to every role. The application's role has no
+  UPDATE or DELETE privilege on the table at all (``apps/core/dbroles.py``); it may only call the function,
+  which also checks that the batch links onto the sealed head it found, position after position.
+* A plain ``BEFORE TRUNCATE`` trigger (migration 0002) refuses TRUNCATE to every role but the table's owner,
+  superusers included. Why the owner may: it can drop any trigger on its own table anyway, so refusing it
+  would protect nothing, and pytest-django's flush between transactional tests runs as the owner. The
+  application never is the owner, and an emptied trail is caught by the checkpoints below.
+* Rows from before (``hash_version`` 1, plain SHA-256, and 2, HMAC-SHA256) were hashed at write time under a
+  global lock, chained in id order; migration 0003 gave them their positions in that order, so the whole trail
+  is one chain in ``seq`` order and they verify as they always did (``hashing.py``).
+* Altering, removing or reordering a sealed row breaks the chain at that row, and without the key nobody can
+  re-hash the rest; ``manage.py audit_verify`` finds the first such row, checks every unsealed row's content
+  MAC too, and reports how many rows wait for the sealer and for how long.
+* A signed checkpoint of the sealed head (count, last id, hash) is written outside the database each night
   (``checkpoints.py``), so a truncated trail or a removed newest row, which leave no broken link, are found too.
-* Writers take a transaction-level advisory lock before reading the chain's head, so concurrent writers
-  append one after another and never fork the chain (see ``services.audit_log``).
 * The target is stored as plain text (``app_label.model`` and primary key), not as a foreign key: the trail
   must outlive renames and deletions of what it describes, and a cascade could never touch it anyway.
 """
 
 from __future__ import annotations
 
-import pgtrigger
 from django.contrib.postgres.indexes import BrinIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -47,11 +59,18 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     request_id = models.CharField(max_length=128, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    row_hash = models.CharField(max_length=64, unique=True)
     hash_version = models.PositiveSmallIntegerField(
-        default=hashing.CURRENT, help_text="1: SHA-256 (rows from before keyed hashing); 2: HMAC-SHA256"
+        default=hashing.CURRENT,
+        help_text="1: SHA-256 (rows from before keyed hashing); 2: HMAC-SHA256 (before sealing); "
+        "3: content MAC at write, sealed into the chain later",
     )
+    content_mac = models.CharField(
+        max_length=64, null=True, blank=True, help_text="Scheme 3: HMAC of the content and id, written with the row"
+    )
+    # The seal: NULL until the sealer chains the row (all three at once, once).
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the chain (1, 2, ...)")
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    row_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         db_table = "audit_event"
@@ -63,18 +82,30 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_type", "actor_id", "-id"], name="audit_actor_idx"),
             models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx"),
             BrinIndex(fields=["occurred_at"], name="audit_occurred_brin"),
+            # what the sealer reads: the unsealed rows only, however long the trail
+            models.Index(fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(hash_version__in=hashing.VERSIONS), name="audit_hash_version_known"
             ),
-        ]
-        triggers = [
-            pgtrigger.Protect(
-                name="audit_event_append_only",
-                operation=pgtrigger.Update | pgtrigger.Delete,
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash__isnull=True, row_hash__isnull=True)
+                | models.Q(seq__isnull=False, prev_hash__isnull=False, row_hash__isnull=False),
+                name="audit_sealed_all_or_nothing",
             ),
+            models.CheckConstraint(
+                condition=models.Q(hash_version__lt=hashing.SEALED_HMAC_SHA256) | models.Q(content_mac__isnull=False),
+                name="audit_v3_has_content_mac",
+            ),
+            models.CheckConstraint(condition=models.Q(seq__gt=0), name="audit_seq_positive"),
         ]
+        # The append-only triggers and the seal function are plain SQL in migration 0003 (not pgtrigger: its
+        # skip switch would apply to them).
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_name}"
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None

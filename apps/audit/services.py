@@ -1,13 +1,20 @@
-"""``audit_log``: the one way to write the audit trail. Call it inside the transaction of the change."""
+"""``audit_log``: the one way to write the audit trail. Call it inside the transaction of the change.
+
+``audit_seal``: the one way to chain what was written (the beat task and ``manage.py audit_seal`` call it).
+Writers never wait for each other or for the sealer: see ``apps/audit/models.py`` for the design and why a row
+cannot change between its write and its seal.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+import structlog
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -17,8 +24,12 @@ from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.selectors import ChainReport, audit_chain_verify
 from apps.core import context
 
-# One constant key for the chain's advisory lock ("audit" in ASCII).
-CHAIN_LOCK_KEY = 0x6175646974
+log = structlog.get_logger(__name__)
+
+# The sealer's advisory lock ("seal" in ASCII): held by the one sealer at work, for one batch's transaction.
+# Writers never take it (nor any other system-wide lock).
+SEAL_LOCK_KEY = 0x7365616C
+SEAL_BATCH_SIZE = 1000
 
 
 @runtime_checkable
@@ -75,46 +86,106 @@ def audit_log(
     data: dict[str, Any] | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> AuditEvent:
-    """Append one event to the hash chain, keyed with ``AUDIT_HMAC_KEY`` (scheme 2, see ``hashing.py``).
+    """Append one event to the trail, unsealed: its content and ``content_mac`` (scheme 3, see ``hashing.py``),
+    which binds the content to the row's id under ``AUDIT_HMAC_KEY``. The sealer gives it its chain position
+    and hashes within seconds of the caller's commit (``audit_seal``); until then ``seq``, ``prev_hash`` and
+    ``row_hash`` of the returned event are None.
 
     ``using``: the connection whose transaction the event joins; DDL on the owner's connection (the ledger's
     partition switch) audits itself there, so the event commits or rolls back with it.
 
-    Side effects: takes the chain's transaction-level advisory lock, held until the caller's transaction
-    ends, so audit writes are serialised system-wide. Call it last in a service, just before commit.
+    Side effects: one ``nextval`` and one INSERT. No lock: concurrent writers do not wait for each other, and
+    a rolled-back caller leaves no trace (a gap in ids, never in the chain).
     """
     if not action or "." not in action:
         raise ValueError(f"audit action must be a dotted code like 'player.blocked', got {action!r}")
     actor_type, actor_id, actor_name = (actor or SYSTEM).audit_identity()
-    with transaction.atomic(using=using):
-        with connections[using].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute("SELECT row_hash FROM audit_event ORDER BY id DESC LIMIT 1")
-            head = cursor.fetchone()
-        row: dict[str, Any] = {
-            "occurred_at": timezone.now(),
-            "actor_type": str(actor_type),
-            "actor_id": str(actor_id),
-            "actor_name": str(actor_name)[:150],
-            "action": action,
-            **_target_fields(target),
-            "data": hashing.normalise_data(data),
-            "request_id": context.current_request_id() or "",
-            "ip": _normalise_ip(context.current_client_ip()),
-            "prev_hash": head[0] if head else GENESIS_HASH,
-        }
-        row["hash_version"] = hashing.CURRENT
-        row["row_hash"] = hashing.row_hash(row, hashing.CURRENT)
-        return AuditEvent.objects.using(using).create(**row)
+    with connections[using].cursor() as cursor:
+        # the id first: the content MAC covers it, so no row's content can be replayed as another row
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))")
+        event_id = cursor.fetchone()[0]
+    row: dict[str, Any] = {
+        "id": event_id,
+        "occurred_at": timezone.now(),
+        "actor_type": str(actor_type),
+        "actor_id": str(actor_id),
+        "actor_name": str(actor_name)[:150],
+        "action": action,
+        **_target_fields(target),
+        "data": hashing.normalise_data(data),
+        "request_id": context.current_request_id() or "",
+        "ip": _normalise_ip(context.current_client_ip()),
+        "hash_version": hashing.SEALED_HMAC_SHA256,
+    }
+    row["content_mac"] = hashing.content_mac(row)
+    return AuditEvent.objects.using(using).create(**row)
+
+
+def _seal_batch(*, batch_size: int, using: str) -> int | None:
+    """Seal up to ``batch_size`` unsealed rows visible now, in one transaction; None when another sealer holds
+    the seal lock. Killed half-way, the transaction rolls back whole and the next run finds the same rows."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return None
+        # Taken after the lock, in READ COMMITTED: the head as the previous sealer committed it.
+        cursor.execute("SELECT seq, row_hash FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        head = cursor.fetchone()
+        # "Unsealed", not "ids above the last one sealed": a row whose transaction commits after higher ids were
+        # sealed is still unsealed here, and gets the next position; nothing can be skipped.
+        cursor.execute("SELECT id, content_mac FROM audit_event WHERE seq IS NULL ORDER BY id LIMIT %s", [batch_size])
+        pending = cursor.fetchall()
+        if not pending:
+            return 0
+        first_seq = (head[0] if head else 0) + 1
+        first_prev = head[1] if head else GENESIS_HASH
+        prev, hashes = first_prev, []
+        for offset, (event_id, content) in enumerate(pending):
+            prev = hashing.seal_mac(seq=first_seq + offset, event_id=event_id, prev_hash=prev, content=content or "")
+            hashes.append(prev)
+        cursor.execute(
+            "SELECT audit_event_seal(%s::bigint[], %s::text[], %s::bigint, %s::text)",
+            [[event_id for event_id, _ in pending], hashes, first_seq, first_prev],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def audit_seal(
+    *, batch_size: int = SEAL_BATCH_SIZE, max_seconds: float | None = None, using: str = DEFAULT_DB_ALIAS
+) -> int:
+    """Chain every event committed so far: the next positions, in batches of ``batch_size``, each batch its own
+    transaction, until none is left (or ``max_seconds`` have passed; the next run carries on). Returns how many
+    were sealed: 0 when there was nothing to seal, or when another sealer is at work (two never run at once).
+
+    Side effects: UPDATEs of the seal columns through ``audit_event_seal()``, nothing else. Not audited itself
+    (an event about sealing would need sealing). Safe to run at any time, from anywhere, any number of times.
+    """
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    total = 0
+    while True:
+        try:
+            sealed = _seal_batch(batch_size=batch_size, using=using)
+        except DatabaseError as exc:
+            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "40001":
+                raise
+            log.warning("audit_seal_raced", problem=str(exc).splitlines()[0])  # someone sealed without the lock
+            return total
+        if sealed is None:
+            return total
+        total += sealed
+        if sealed < batch_size or (deadline is not None and time.monotonic() >= deadline):
+            return total
 
 
 def audit_checkpoint_write() -> tuple[ChainReport, Path | None]:
-    """Verify the chain (against the checkpoints so far), then write a signed checkpoint of the verified head
-    outside the database. A broken chain gets no checkpoint: that would bless what was done to it.
+    """Seal what is pending, verify the sealed chain (against the checkpoints so far), then write a signed
+    checkpoint of the verified head outside the database. A broken chain gets no checkpoint: that would bless
+    what was done to it.
 
-    Side effects: one file in ``AUDIT_CHECKPOINT_DIR``. Reads only (not audited: a checkpoint is evidence about
-    the trail, and writing an event for it would move the head it just recorded).
+    Side effects: seals pending events (``audit_seal``); one file in ``AUDIT_CHECKPOINT_DIR``. Not audited: a
+    checkpoint is evidence about the trail, and writing an event for it would move the head it just recorded.
     """
+    audit_seal()
     report = audit_chain_verify()
     if not report.ok:
         return report, None

@@ -11,6 +11,8 @@ owner grants the application (``grant_app_privileges``, on ``post_migrate``):
   (``SET pgtrigger.ignore``) is redefined to never apply to the application's role, so every other pgtrigger
   protection (exclusions, restrictions, coverage, logins) holds against it as well;
 * never TRUNCATE, TRIGGER or REFERENCES, and no membership in the owner's role (``ensure_database``);
+* EXECUTE on ``audit_event_seal()``, the owner's SECURITY DEFINER function that is the only way to chain audit
+  rows (the app has no UPDATE on the trail; the trail's trigger lets only the owner set the seal columns, once);
 * default privileges for what the owner creates later outside a migration (the ledger's month partitions, made
   by the daily task on the owner's connection): SELECT and INSERT on tables, USAGE and SELECT on sequences. A
   later migration's tables get the full set from the grant that follows it.
@@ -29,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from psycopg import sql
 
 APPEND_ONLY_TABLES = ("audit_event", "wallet_transaction", "wallet_entry")
+AUDIT_SEAL_FUNCTION = "public.audit_event_seal(bigint[], text[], bigint, text)"  # audit/0003
 MIGRATION_ALIAS = "migration"
 
 
@@ -76,6 +79,11 @@ def grant_app_privileges(cursor: Any, *, app_role: str | None = None) -> bool:
     cursor.execute(_never_skip_for(app))
     for table in append_only_relations(cursor):
         cursor.execute(_sql("REVOKE UPDATE, DELETE ON {table} FROM {app}", table=table, app=app))
+    cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [AUDIT_SEAL_FUNCTION])
+    if cursor.fetchone()[0]:
+        cursor.execute(
+            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(AUDIT_SEAL_FUNCTION), sql.Identifier(app))
+        )
     return True
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models, transaction
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import ValidationFailed
@@ -22,6 +22,14 @@ def config_save(*, actor: AuditActor | None, obj: models.Model, changed: list[st
         data=values,
     )
     return obj
+
+
+def _timing(entry: ScheduledTask) -> dict[str, object]:
+    """The entry's schedule as PeriodicTask fields: an interval or a crontab, the other one cleared."""
+    if entry.every_seconds:
+        interval, _ = IntervalSchedule.objects.get_or_create(every=entry.every_seconds, period=IntervalSchedule.SECONDS)
+        return {"interval": interval, "crontab": None}
+    return {"crontab": _crontab(entry), "interval": None}
 
 
 def _crontab(entry: ScheduledTask) -> CrontabSchedule:
@@ -51,15 +59,20 @@ def schedule_install(*, actor: AuditActor | None, reset: bool = False) -> dict[s
 
     outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
     for entry in SCHEDULE:
-        crontab = _crontab(entry)
+        timing = _timing(entry)
         task = PeriodicTask.objects.filter(name=entry.name).first()
-        wanted = {"task": entry.task, "queue": entry.queue, "kwargs": json.dumps(entry.kwargs, sort_keys=True)}
+        wanted: dict[str, object] = {
+            "task": entry.task,
+            "queue": entry.queue,
+            "kwargs": json.dumps(entry.kwargs, sort_keys=True),
+            "expire_seconds": entry.expire_seconds,
+        }
         if task is None:
-            PeriodicTask.objects.create(name=entry.name, crontab=crontab, description=entry.description, **wanted)
+            PeriodicTask.objects.create(name=entry.name, description=entry.description, **timing, **wanted)
             outcome["created"].append(entry.name)
             continue
         if reset:
-            wanted.update({"crontab": crontab, "enabled": True})  # type: ignore[dict-item]
+            wanted.update({**timing, "enabled": True})
         changed = {k: v for k, v in wanted.items() if getattr(task, k) != v}
         if changed:
             for k, v in changed.items():

@@ -51,7 +51,8 @@ CHECKS: dict[str, Callable[[], None]] = {
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to take traffic: PostgreSQL, the Redis cache and the Celery broker all answer. 503 otherwise."""
+    """Ready to take traffic: PostgreSQL, the Redis cache and the Celery broker all answer. 503 otherwise.
+    Also says how far the audit sealer is behind (``audit_seal``), without letting that decide readiness."""
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         started = time.perf_counter()
@@ -62,7 +63,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
     ready = all(r["ok"] for r in results.values())
-    return JsonResponse({"status": "ready" if ready else "not_ready", "checks": results}, status=200 if ready else 503)
+    body = {"status": "ready" if ready else "not_ready", "checks": results, "audit_seal": _audit_seal_lag()}
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def _audit_seal_lag() -> dict[str, object]:
+    """Information, not a check: events waiting for the audit sealer do not make this process unready
+    (alert on /metrics ``pitboss_audit_seal_lag_seconds`` instead)."""
+    from apps.audit.selectors import audit_seal_lag
+
+    try:
+        lag = audit_seal_lag()
+    except Exception as exc:  # the database check above already says why
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"unsealed": lag.unsealed, "oldest_seconds": round(lag.seconds(), 3)}
 
 
 def bench_floor(request: HttpRequest) -> JsonResponse:

@@ -9,7 +9,7 @@ from django.db.utils import ProgrammingError
 
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.selectors import audit_chain_verify, audit_events_for
-from apps.audit.services import SystemActor, audit_log
+from apps.audit.services import SystemActor, audit_log, audit_seal
 from apps.core import context
 from tests.dbroles import as_owner
 from tests.factories import StaffUserFactory
@@ -30,13 +30,24 @@ def test_it_records_actor_target_data_request_id_and_ip():
 
 
 @pytest.mark.django_db
-def test_it_chains_each_row_to_the_previous_one():
+def test_it_writes_unsealed_and_the_sealer_chains_each_row_to_the_previous_one():
     first = audit_log(actor=SystemActor("test"), action="test.first")
     second = audit_log(actor=None, action="test.second")
+    assert (first.seq, first.prev_hash, first.row_hash) == (None, None, None)
+    assert first.content_mac and first.hash_version == 3
+    report = audit_chain_verify()
+    assert report.ok and report.checked == 0 and report.lag.unsealed == 2
+    assert audit_seal() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.row_hash
     assert second.actor_type == "system"
-    assert audit_chain_verify().ok
+    report = audit_chain_verify()
+    assert report.ok and report.checked == 2 and report.lag.unsealed == 0
+    assert (report.head_id, report.head_hash) == (second.pk, second.row_hash)
+    assert audit_seal() == 0
 
 
 @pytest.mark.django_db
@@ -48,7 +59,8 @@ def test_it_rejects_an_action_that_is_not_a_dotted_code():
 
 @pytest.mark.django_db
 def test_the_database_rejects_update_and_delete():
-    """The application's role has no UPDATE or DELETE on the trail; the owner is stopped by the trigger."""
+    """The application's role has no UPDATE or DELETE on the trail; the owner is stopped by the trigger, sealed
+    or not (tests/audit/test_append_only.py has every case)."""
     event = audit_log(actor=None, action="test.immutable")
     for statement in (
         "UPDATE audit_event SET action = 'test.changed' WHERE id = %s",
@@ -56,7 +68,7 @@ def test_the_database_rejects_update_and_delete():
     ):
         with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic(), connection.cursor() as c:
             c.execute(statement, [event.pk])
-        with pytest.raises(ProgrammingError, match="Cannot"), as_owner(), connection.cursor() as cursor:
+        with pytest.raises(ProgrammingError, match="append-only"), as_owner(), connection.cursor() as cursor:
             cursor.execute(statement, [event.pk])
     with pytest.raises(ProgrammingError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action="test.changed")
@@ -77,6 +89,7 @@ def _tamper(sql: str, params: list[object]) -> None:
 @pytest.mark.django_db
 def test_audit_verify_reports_the_first_altered_row():
     events = [audit_log(actor=None, action=f"test.n{i}") for i in range(5)]
+    audit_seal()
     call_command("audit_verify")  # intact
     _tamper('UPDATE audit_event SET data = \'{"amount": "1000000"}\' WHERE id = %s', [events[2].pk])
     with pytest.raises(CommandError, match=f"BROKEN at event #{events[2].pk}: its content"):
@@ -86,13 +99,15 @@ def test_audit_verify_reports_the_first_altered_row():
 @pytest.mark.django_db
 def test_audit_verify_reports_a_deleted_row():
     events = [audit_log(actor=None, action=f"test.n{i}") for i in range(4)]
+    audit_seal()
     _tamper("DELETE FROM audit_event WHERE id = %s", [events[1].pk])
     report = audit_chain_verify()
     assert report.first_broken_id == events[2].pk and "prev_hash" in report.problem
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_do_not_fork_the_chain():
+def test_concurrent_writers_then_one_seal_do_not_fork_the_chain():
+    """(tests/audit/test_sealing.py has writers and sealers at the same time)"""
     threads_n, per_thread = 8, 15
     barrier = threading.Barrier(threads_n)
     errors: list[BaseException] = []
@@ -115,6 +130,7 @@ def test_concurrent_writers_do_not_fork_the_chain():
         t.join()
     assert not errors
     assert AuditEvent.objects.count() == threads_n * per_thread
+    assert audit_seal(batch_size=7) == threads_n * per_thread
     prevs = list(AuditEvent.objects.values_list("prev_hash", flat=True))
     assert len(prevs) == len(set(prevs)), "two rows claim the same predecessor: the chain forked"
     report = audit_chain_verify()
@@ -128,4 +144,6 @@ def test_a_rolled_back_transaction_leaves_no_gap_in_the_chain():
         audit_log(actor=None, action="test.rolled_back")
         raise RuntimeError
     audit_log(actor=None, action="test.after")
-    assert audit_chain_verify().ok
+    assert audit_seal() == 2
+    report = audit_chain_verify()
+    assert report.ok and report.checked == 2

@@ -19,15 +19,18 @@ from psycopg.conninfo import make_conninfo
 from apps.audit import checkpoints, hashing
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.audit.selectors import audit_chain_verify
-from apps.audit.services import SystemActor, audit_log
+from apps.audit.services import SystemActor, audit_log, audit_seal
 from apps.audit.tasks import audit_verify_chain
 from tests.dbroles import as_owner
 
-FIELDS = (*hashing.HASHED_FIELDS, "id", "row_hash", "hash_version")
+FIELDS = (*hashing.HASHED_FIELDS, "id", "seq", "row_hash", "hash_version", "content_mac")
 
 
 def _events(n: int) -> list[AuditEvent]:
-    return [audit_log(actor=SystemActor("test"), action=f"test.n{i}", data={"i": i}) for i in range(n)]
+    """``n`` events, sealed (what the chain's tests need), as they are in the table."""
+    ids = [audit_log(actor=SystemActor("test"), action=f"test.n{i}", data={"i": i}).pk for i in range(n)]
+    assert audit_seal() == n
+    return list(AuditEvent.objects.filter(pk__in=ids).order_by("seq"))
 
 
 def _behind_the_triggers(sql: str, params: list[object] | None = None) -> None:
@@ -40,7 +43,7 @@ def _behind_the_triggers(sql: str, params: list[object] | None = None) -> None:
 
 def _rehash_from(first_id: int, *, version: int) -> None:
     """Re-chain every row from ``first_id`` on as someone without the key can: plain SHA-256."""
-    rows = list(AuditEvent.objects.order_by("id").values(*FIELDS))
+    rows = list(AuditEvent.objects.filter(seq__isnull=False).order_by("seq").values(*FIELDS))
     prev = GENESIS_HASH
     for row in rows:
         if row["id"] >= first_id:
@@ -63,10 +66,14 @@ def _checkpoint() -> Path:
 
 @pytest.mark.django_db
 def test_it_keys_new_rows_with_the_audit_key_kept_out_of_the_database():
-    event = audit_log(actor=SystemActor("test"), action="test.keyed")
+    (event,) = _events(1)
     row = AuditEvent.objects.values(*FIELDS).get(pk=event.pk)
-    assert row["hash_version"] == hashing.HMAC_SHA256
-    assert row["row_hash"] == hashing.row_hash(row, hashing.HMAC_SHA256, key=settings.AUDIT_HMAC_KEY.encode())
+    key = settings.AUDIT_HMAC_KEY.encode()
+    assert row["hash_version"] == hashing.SEALED_HMAC_SHA256
+    assert row["content_mac"] == hashing.content_mac(row, key=key)
+    assert row["row_hash"] == hashing.seal_mac(
+        seq=1, event_id=event.pk, prev_hash=GENESIS_HASH, content=row["content_mac"], key=key
+    )
     assert row["row_hash"] != hashlib.sha256(hashing.canonical(row)).hexdigest()
     assert audit_chain_verify().ok
     with override_settings(AUDIT_HMAC_KEY="another-installation-key"):
@@ -75,9 +82,27 @@ def test_it_keys_new_rows_with_the_audit_key_kept_out_of_the_database():
 
 
 @pytest.mark.django_db
-def test_rows_hashed_before_keyed_hashing_still_verify_and_the_chain_carries_on_keyed():
+def test_the_content_mac_binds_the_id_so_a_row_cannot_be_replayed_as_another():
+    """Whoever may INSERT (the application's role) but lacks the key cannot copy an event into a new row."""
+    (event,) = _events(1)
+    row = AuditEvent.objects.values(*hashing.CONTENT_FIELDS, "content_mac").get(pk=event.pk)
+    replay = {**row, "id": event.pk + 1000}
+    AuditEvent.objects.create(**replay)  # allowed: an unsealed scheme-3 row with a content MAC
+    report = audit_chain_verify()
+    assert report.first_broken_id == event.pk + 1000 and "does not match its hash (it is not sealed yet)" in (
+        report.problem
+    )
+    assert audit_seal() == 1  # the sealer chains it all the same (it must never stall); verify names it still
+    report = audit_chain_verify()
+    assert report.first_broken_id == event.pk + 1000 and report.problem == "its content does not match its hash"
+
+
+@pytest.mark.django_db
+def test_rows_of_schemes_1_and_2_still_verify_and_the_chain_carries_on_sealed():
     prev = GENESIS_HASH
-    for i in range(3):  # what migration 0002 finds: scheme-1 rows
+    # what migration 0003 finds: scheme-1 rows (from before keyed hashing), then scheme-2 rows (from before
+    # sealing), chained in id order; it gives them their positions in that order
+    for i, version in enumerate((hashing.LEGACY_SHA256,) * 2 + (hashing.HMAC_SHA256,) * 2):
         row = {
             "occurred_at": timezone.now(),
             "actor_type": "system",
@@ -92,21 +117,28 @@ def test_rows_hashed_before_keyed_hashing_still_verify_and_the_chain_carries_on_
             "ip": None,
             "prev_hash": prev,
         }
-        prev = hashlib.sha256(hashing.canonical(row)).hexdigest()
-        AuditEvent.objects.create(**row, row_hash=prev, hash_version=hashing.LEGACY_SHA256)
-    keyed = audit_log(actor=None, action="test.keyed")
-    assert keyed.prev_hash == prev and keyed.hash_version == hashing.HMAC_SHA256
+        prev = hashing.row_hash(row, version)
+        with as_owner():  # the owner may write a row with its hash (only it: tests/audit/test_append_only.py)
+            AuditEvent.objects.create(**row, row_hash=prev, seq=i + 1, hash_version=version)
+    sealed = audit_log(actor=None, action="test.sealed")
+    assert audit_seal() == 1
+    sealed.refresh_from_db()
+    assert (sealed.seq, sealed.prev_hash, sealed.hash_version) == (5, prev, hashing.SEALED_HMAC_SHA256)
     report = audit_chain_verify()
-    assert report.ok and report.checked == 4
+    assert report.ok and report.checked == 5 and report.head_id == sealed.pk
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("version", [hashing.HMAC_SHA256, hashing.LEGACY_SHA256], ids=["kept-v2", "downgraded-v1"])
+@pytest.mark.parametrize(
+    "version",
+    [hashing.SEALED_HMAC_SHA256, hashing.HMAC_SHA256, hashing.LEGACY_SHA256],
+    ids=["kept-v3", "downgraded-v2", "downgraded-v1"],
+)
 def test_audit_verify_finds_an_altered_row_re_hashed_without_the_key(version):
     events = _events(5)
     _behind_the_triggers("UPDATE audit_event SET data = '{\"i\": 999}' WHERE id = %s", [events[2].pk])
     _rehash_from(events[2].pk, version=version)  # every link is consistent again, but not keyed
-    expected = "does not match its hash" if version == hashing.HMAC_SHA256 else "hashed without the key"
+    expected = "does not match its hash" if version == hashing.SEALED_HMAC_SHA256 else "hashed without the key"
     with pytest.raises(CommandError, match=f"BROKEN at event #{events[2].pk}: .*{expected}"):
         call_command("audit_verify")
 
@@ -142,6 +174,7 @@ def test_audit_verify_finds_a_removed_newest_event():
     with pytest.raises(CommandError, match=f"ends at #{events[-2].pk} after 3 events but .*4 events.*removed"):
         call_command("audit_verify")
     audit_log(actor=None, action="test.after_the_cut")  # new events chained onto the cut do not hide it
+    assert audit_seal() == 1
     report = audit_chain_verify()
     assert not report.ok and "no longer in the trail" in report.problem
 

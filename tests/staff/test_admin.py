@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from apps.api.models import ApiClient
 from apps.audit.models import AuditEvent
-from apps.audit.services import SystemActor, audit_log
+from apps.audit.services import SystemActor, audit_log, audit_seal
 from apps.staff.models import StaffUser
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,8 @@ def test_support_agents_and_outsiders_may_not(staff_client, support_agent, outsi
 
 def test_the_audit_admin_is_read_only(staff_client, admin_user):
     event = audit_log(actor=None, action="test.readonly")
+    audit_seal()
+    event.refresh_from_db()
     client = staff_client(admin_user)
     assert client.get(f"{AUDIT_LIST}add/").status_code == 403
     assert client.post(f"{AUDIT_LIST}{event.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -11,7 +11,8 @@ from apps.audit.selectors import audit_chain_verify
 class Command(BaseCommand):
     help = (
         "Verify the audit trail: its keyed hash chain, and every signed checkpoint in AUDIT_CHECKPOINT_DIR "
-        "(a truncated trail or removed newest events); exit non-zero naming the first problem."
+        "(a truncated trail or removed newest events), in chain order; then the events not sealed yet, whose "
+        "count and age it reports; exit non-zero naming the first problem."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,6 +30,14 @@ class Command(BaseCommand):
                 f"{report.checkpoints_matched} checkpoints matched."
             )
         )
+        lag = report.lag
+        if lag.unsealed:
+            self.stdout.write(
+                f"{lag.unsealed} events not sealed yet (content verified), the oldest written {lag.seconds():.1f} s "
+                "ago: the sealer chains them within seconds (manage.py audit_seal does it now)."
+            )
+        else:
+            self.stdout.write("No event waits for the sealer.")
         if not report.checkpoints_matched:
             self.stdout.write(
                 self.style.WARNING(
