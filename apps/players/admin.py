@@ -138,7 +138,8 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "title": str(player),
             "player": player,
             "same_person": list(players_same_person(player)[:20]),
-            "logins": list(player.logins.all()[:20]),
+            # login rows (addresses, devices, refusal reasons) are for players.view_playerlogin, not every viewer
+            "logins": list(player.logins.all()[:20]) if user.has_perm("players.view_playerlogin") else None,
             "notes": list(notes[:50]),
             "tags": sorted(player.tags.values_list("name", flat=True)),
             "history": history,
