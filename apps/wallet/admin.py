@@ -15,6 +15,8 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action
 
+from apps.approvals import selectors as approvals_selectors
+from apps.approvals.admin_tools import reason_or_page
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
 from apps.players.admin_filters import brand_filter
@@ -125,9 +127,11 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
 
     @admin.display(description="approvals")
     def approvals(self, obj: Withdrawal) -> str:
+        """From the row itself (no query per row): a first approval on a pending withdrawal waits for a second."""
         names = [str(u) for u in (obj.first_approver, obj.second_approver) if u]
-        need = "2" if services.needs_second_approval(obj) else "1"
-        return f"{len(names)}/{need} {', '.join(names)}"
+        if obj.status == WithdrawalStatus.PENDING and obj.first_approver_id:
+            return f"1/2 {', '.join(names)}: waiting for a second approver"
+        return f"{len(names)} {', '.join(names)}".strip()
 
     @admin.display(description="player")
     def player_state(self, obj: Withdrawal) -> str:
@@ -167,7 +171,8 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
         return [path("<int:pk>/decide/", view(self.decide_view), name="wallet_withdrawal_decide"), *super().get_urls()]
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Reject, mark failed, place or release a hold: each with a reason."""
+        """Approve (first or second approval; an optional note), reject, mark failed, place or release a hold
+        (each with a reason)."""
         withdrawal = get_object_or_404(Withdrawal, pk=pk)
         back = HttpResponseRedirect(reverse("admin:wallet_withdrawal_change", args=[pk]))
         if request.method != "POST":
@@ -181,7 +186,9 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
             messages.error(request, "The reason may not contain a NUL character.")
             return back
         try:
-            if what == "reject":
+            if what == "approve":  # the same service as the queue's action and the Approvals inbox
+                services.withdrawal_approve(actor=actor, withdrawal=withdrawal, reason=reason)
+            elif what == "reject":
                 services.withdrawal_reject(actor=actor, withdrawal=withdrawal, reason=reason)
             elif what == "failed":
                 services.withdrawal_settle(actor=actor, withdrawal=withdrawal, paid=False, reason=reason)
@@ -212,10 +219,16 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
             ("reject", "Reject: funds back to the player"),
             ("failed", "Payout failed: funds back to the player"),
         ]
+        pending = approvals_selectors.pending_for(withdrawal, kind=services.WITHDRAWAL_KIND)
         extra = {
             "holds": list(withdrawal.holds.all()),
             "withdrawal": withdrawal,
             "decisions": decisions,
+            "can_approve": withdrawal.status == WithdrawalStatus.PENDING
+            and request.user.has_perm("wallet.approve_withdrawal")
+            and (pending is None or pending.maker_id != request.user.pk),  # never one's own first approval
+            "pending_approval": pending,
+            "needs_second": services.needs_second_approval(withdrawal),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -283,24 +296,29 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
         if created.status == AdjustmentStatus.PENDING:
             messages.warning(request, "Above the threshold: another staff member must approve this adjustment.")
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[Adjustment], approve: bool) -> None:
-        if not request.user.has_perm("wallet.approve_adjustment"):
-            raise PermissionDenied
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Adjustment], approve: bool, reason: str = "") -> None:
         for adjustment in queryset:
             try:
-                services.adjustment_decide(
-                    actor=staff_of(request),
-                    adjustment=adjustment,
-                    approve=approve,
-                    reason="" if approve else f"rejected by {request.user}",
+                decided = services.adjustment_decide(
+                    actor=staff_of(request), adjustment=adjustment, approve=approve, reason=reason
                 )
             except ApplicationError as exc:
-                messages.error(request, f"#{adjustment.pk}: {exc.message}")
+                messages.error(request, f"Adjustment #{adjustment.pk}: {exc.message}")
+            else:
+                messages.success(request, f"Adjustment #{decided.pk}: {decided.get_status_display().lower()}.")
 
     @action(description="Approve (not your own)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
+        if not request.user.has_perm("wallet.approve_adjustment"):
+            raise PermissionDenied
         self._decide(request, queryset, approve=True)
 
-    @action(description="Reject")
-    def reject(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
-        self._decide(request, queryset, approve=False)
+    @action(description="Reject (with a reason)")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> HttpResponse | None:
+        if not request.user.has_perm("wallet.approve_adjustment"):
+            raise PermissionDenied
+        reason, page = reason_or_page(self, request, queryset, title="Reject the selected adjustments")
+        if page is not None:
+            return page
+        self._decide(request, queryset, approve=False, reason=reason or "")
+        return None

@@ -1,19 +1,32 @@
 """Withdrawals and staff adjustments: the money movements that people decide on, each audited.
 
 Withdrawal lifecycle: ``withdrawal_request`` (API; cash -> pending_withdrawal at once) -> ``withdrawal_approve``
-(Finance; a second, different approver above WITHDRAWAL_SECOND_APPROVAL_THRESHOLD; refused while a hold is
-active) -> ``withdrawal_mark_paid`` (pending -> payment clearing) or ``withdrawal_mark_failed`` (funds back).
-``withdrawal_reject`` (Finance) and ``withdrawal_cancel`` (the player, through the API) give the funds back.
+(Finance; refused while a hold is active) -> ``withdrawal_settle`` (paid: pending -> payment clearing; failed:
+funds back). ``withdrawal_reject`` (Finance) and ``withdrawal_cancel`` (the player, through the API) give the
+funds back.
+
+Maker-checker runs on apps.approvals (kinds ``wallet.withdrawal`` and ``wallet.adjustment``, registered below
+when this module is imported, which WalletConfig.ready does): the first approver of a withdrawal is the maker;
+from WITHDRAWAL_SECOND_APPROVAL_THRESHOLD (EUR, per currency by its rate), counting the player's withdrawals
+approved by one person in the window, a second, different approver decides. A withdrawal is the player's
+request, so its rolling total is the player's, whoever approved. An adjustment is the requester's: from
+ADJUSTMENT_SECOND_APPROVAL_THRESHOLD, counting what the same staff member posted alone for the same player in
+the window, it waits for a second person. Either decision can also be taken in the Approvals inbox; both paths
+apply it here, in the decision's transaction.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.approvals import selectors as approvals_selectors
+from apps.approvals import services as approvals
+from apps.approvals.choices import ApprovalState, RollingScope
+from apps.approvals.models import Approval
+from apps.approvals.registry import ApprovalKind, register_kind
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import parse_amount
@@ -28,6 +41,8 @@ from apps.wallet.models import Adjustment, LedgerTransaction, Withdrawal, Withdr
 
 OPEN = (WithdrawalStatus.PENDING, WithdrawalStatus.APPROVED)
 HOLD_PLAYER_RESTRICTED = "player_restricted"
+WITHDRAWAL_KIND = "wallet.withdrawal"
+ADJUSTMENT_KIND = "wallet.adjustment"
 
 
 def _reason(reason: str) -> str:
@@ -108,6 +123,7 @@ def withdrawal_cancel(*, actor: AuditActor | None = None, withdrawal: Withdrawal
     _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
     withdrawal.status, withdrawal.decided_at = WithdrawalStatus.CANCELLED, timezone.now()
     withdrawal.save(update_fields=["status", "decided_at"])
+    approvals.approvals_close_for(actor=actor, target=withdrawal, reason="cancelled by the player")
     audit_log(actor=actor, action="withdrawal.cancelled", target=withdrawal)
     return withdrawal
 
@@ -190,44 +206,79 @@ def _recheck_player(withdrawal: Withdrawal) -> None:
 
 
 def needs_second_approval(withdrawal: Withdrawal) -> bool:
-    return withdrawal.amount >= settings.WITHDRAWAL_SECOND_APPROVAL_THRESHOLD
+    """Whether this withdrawal needs (or needed) a second approver: from its approval, or, before the first
+    approval, as it would be decided now (no lock: for the screens)."""
+    latest = approvals_selectors.for_target(withdrawal, kind=WITHDRAWAL_KIND).order_by("-id").first()
+    if latest is not None and latest.state != ApprovalState.CANCELLED:
+        return latest.state != ApprovalState.BELOW_THRESHOLD
+    needed, _ = approvals.needs_checker(
+        WITHDRAWAL_APPROVAL,
+        maker=None,
+        player_id=withdrawal.player_id,
+        amount=withdrawal.amount,
+        currency=withdrawal.currency,
+        now=timezone.now(),
+        lock=False,
+    )
+    return needed
 
 
-@transaction.atomic
-def withdrawal_approve(*, actor: StaffUser, withdrawal: Withdrawal) -> Withdrawal:
-    """Approve; above the threshold the first approval waits for a second, different approver. Refused while a
-    hold is active or while ``can(player, "withdraw")`` refuses (a block, a suspension placed since the request)."""
-    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)  # player first, as status changes do
+def _refuse_unless_approvable(withdrawal: Withdrawal) -> Withdrawal:
+    """The player's row first (as status changes do), then the withdrawal: pending, no active hold, and
+    ``can(player, "withdraw")`` still allows it (a block or suspension placed since the request refuses)."""
+    Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)
     withdrawal = _locked(withdrawal)
     if withdrawal.status != WithdrawalStatus.PENDING:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
     if withdrawal.holds.filter(released_at__isnull=True).exists():
         raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
     _recheck_player(withdrawal)
-    if withdrawal.first_approver_id is None:
-        withdrawal.first_approver = actor
-        if needs_second_approval(withdrawal):
-            withdrawal.save(update_fields=["first_approver"])
-            audit_log(actor=actor, action="withdrawal.first_approval", target=withdrawal)
-            return withdrawal
-    elif withdrawal.first_approver_id == actor.pk:
-        raise Conflict("A second, different staff member must approve.", code="same_approver")
-    else:
-        withdrawal.second_approver = actor
-    withdrawal.status, withdrawal.decided_at = WithdrawalStatus.APPROVED, timezone.now()
-    withdrawal.save(update_fields=["first_approver", "second_approver", "status", "decided_at"])
-    audit_log(
-        actor=actor,
-        action="withdrawal.approved",
-        target=withdrawal,
-        data={"amount": withdrawal.amount, "currency": withdrawal.currency},
-    )
     return withdrawal
 
 
 @transaction.atomic
-def withdrawal_reject(*, actor: StaffUser, withdrawal: Withdrawal, reason: str) -> Withdrawal:
-    reason = _reason(reason)
+def withdrawal_approve(*, actor: StaffUser, withdrawal: Withdrawal, reason: str = "") -> Withdrawal:
+    """Approve. The first approval asks apps.approvals: below the threshold it approves at once; above, it waits
+    for a second, different approver, who approves here or in the Approvals inbox (the same decision). Refused
+    while a hold is active or while ``can(player, "withdraw")`` refuses, at each step."""
+    withdrawal = _refuse_unless_approvable(withdrawal)
+    pending = approvals_selectors.pending_for(withdrawal, kind=WITHDRAWAL_KIND)
+    if pending is not None:
+        approvals.approval_decide(actor=actor, approval=pending, approve=True, reason=reason)
+    else:
+        withdrawal.first_approver, withdrawal.second_approver = actor, None
+        withdrawal.save(update_fields=["first_approver", "second_approver"])
+        approval = approvals.approval_request(
+            actor=actor,
+            kind=WITHDRAWAL_KIND,
+            target=withdrawal,
+            reason=reason or "first approval of the withdrawal",
+            payload={"withdrawal": withdrawal.pk},
+            amount=withdrawal.amount,
+            currency=withdrawal.currency,
+            player_id=withdrawal.player_id,
+        )
+        if approval.state == ApprovalState.PENDING:
+            audit_log(actor=actor, action="withdrawal.first_approval", target=withdrawal)
+    withdrawal.refresh_from_db()
+    return withdrawal
+
+
+def _apply_withdrawal_approval(approval: Approval, actor: StaffUser) -> None:
+    """The approvals kind's ``apply``: the world is checked again now, then the withdrawal is approved."""
+    withdrawal = _refuse_unless_approvable(Withdrawal.objects.get(pk=int(approval.target_id)))
+    withdrawal.second_approver = approval.checker  # none below the threshold
+    withdrawal.status, withdrawal.decided_at = WithdrawalStatus.APPROVED, timezone.now()
+    withdrawal.save(update_fields=["second_approver", "status", "decided_at"])
+    audit_log(
+        actor=actor,
+        action="withdrawal.approved",
+        target=withdrawal,
+        data={"amount": withdrawal.amount, "currency": withdrawal.currency, "approval": approval.pk},
+    )
+
+
+def _reject(actor: StaffUser, withdrawal: Withdrawal, reason: str) -> Withdrawal:
     withdrawal = _locked(withdrawal)
     if withdrawal.status not in OPEN:
         raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
@@ -239,6 +290,26 @@ def withdrawal_reject(*, actor: StaffUser, withdrawal: Withdrawal, reason: str) 
     )
     withdrawal.save(update_fields=["status", "decided_at", "decision_reason"])
     audit_log(actor=actor, action="withdrawal.rejected", target=withdrawal, data={"reason": reason})
+    return withdrawal
+
+
+def _reject_from_approval(approval: Approval, actor: StaffUser) -> None:
+    """The approvals kind's ``on_reject``: the second approver refuses the payout, so the funds go back."""
+    _reject(actor, Withdrawal.objects.get(pk=int(approval.target_id)), approval.decision_reason)
+
+
+@transaction.atomic
+def withdrawal_reject(*, actor: StaffUser, withdrawal: Withdrawal, reason: str) -> Withdrawal:
+    """Funds back to the player. Waiting for a second approver, another staff member's rejection is that
+    decision (recorded on the approval); the first approver's own rejection withdraws their approval."""
+    reason = _reason(reason)
+    pending = approvals_selectors.pending_for(withdrawal, kind=WITHDRAWAL_KIND)
+    if pending is not None and pending.maker_id != actor.pk:
+        approvals.approval_decide(actor=actor, approval=pending, approve=False, reason=reason)
+        withdrawal.refresh_from_db()
+        return withdrawal
+    withdrawal = _reject(actor, withdrawal, reason)
+    approvals.approvals_close_for(actor=actor, target=withdrawal, reason=f"rejected by the first approver: {reason}")
     return withdrawal
 
 
@@ -285,10 +356,45 @@ def _post_adjustment(adjustment: Adjustment) -> LedgerTransaction:
     ).transaction
 
 
+def _adjustment_apply(approval: Approval, actor: StaffUser) -> None:
+    """The approvals kind's ``apply``: post it (below the threshold at once, else on the checker's approval)."""
+    adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
+    if adjustment.status != AdjustmentStatus.PENDING:
+        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+    adjustment.posted = _post_adjustment(adjustment)
+    adjustment.status, adjustment.decided_at = AdjustmentStatus.POSTED, timezone.now()
+    adjustment.approved_by, adjustment.decision_reason = approval.checker, approval.decision_reason
+    adjustment.save(update_fields=["approved_by", "decided_at", "posted", "status", "decision_reason"])
+    if approval.checker_id is not None:
+        audit_log(
+            actor=actor,
+            action="adjustment.approved",
+            target=adjustment.player,
+            data={"adjustment": adjustment.pk, "reason": approval.decision_reason, "approval": approval.pk},
+        )
+
+
+def _adjustment_reject(approval: Approval, actor: StaffUser) -> None:
+    adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
+    if adjustment.status != AdjustmentStatus.PENDING:
+        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+    adjustment.status, adjustment.decided_at = AdjustmentStatus.REJECTED, timezone.now()
+    adjustment.approved_by = approval.checker
+    adjustment.decision_reason = approval.decision_reason  # kept: the requester and an auditor read why
+    adjustment.save(update_fields=["approved_by", "decided_at", "status", "decision_reason"])
+    audit_log(
+        actor=actor,
+        action="adjustment.rejected",
+        target=adjustment.player,
+        data={"adjustment": adjustment.pk, "reason": approval.decision_reason, "approval": approval.pk},
+    )
+
+
 @transaction.atomic
 def adjustment_request(*, actor: StaffUser, player: Player, amount: str | Decimal, reason: str) -> Adjustment:
-    """Credit (+) or debit (-) a player's cash. Up to the threshold it posts at once; above, it waits for a
-    second staff member (``adjustment_approve``)."""
+    """Credit (+) or debit (-) a player's cash. Below the threshold (with what this staff member posted alone
+    for this player in the window) it posts at once; from it, it waits for a second staff member
+    (``adjustment_decide`` or the Approvals inbox)."""
     reason = _reason(reason)
     text = str(amount).strip()
     sign = -1 if text.startswith("-") else 1
@@ -302,33 +408,52 @@ def adjustment_request(*, actor: StaffUser, player: Player, amount: str | Decima
         target=player,
         data={"adjustment": adjustment.pk, "amount": value, "currency": player.currency, "reason": reason},
     )
-    if abs(value) <= settings.ADJUSTMENT_SECOND_APPROVAL_THRESHOLD:
-        adjustment.posted = _post_adjustment(adjustment)
-        adjustment.status, adjustment.decided_at = AdjustmentStatus.POSTED, timezone.now()
-        adjustment.save(update_fields=["posted", "status", "decided_at"])
+    approvals.approval_request(
+        actor=actor,
+        kind=ADJUSTMENT_KIND,
+        target=adjustment,
+        reason=reason,
+        payload={"adjustment": adjustment.pk, "amount": value, "currency": player.currency},
+        amount=value,
+        currency=player.currency,
+        player_id=player.pk,
+    )
+    adjustment.refresh_from_db()
     return adjustment
 
 
 @transaction.atomic
 def adjustment_decide(*, actor: StaffUser, adjustment: Adjustment, approve: bool, reason: str = "") -> Adjustment:
+    """The second staff member's decision (the same one the Approvals inbox takes): approve posts it, reject
+    (with a reason) refuses it. Never the requester."""
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
-    if adjustment.status != AdjustmentStatus.PENDING:
+    pending = approvals_selectors.pending_for(adjustment, kind=ADJUSTMENT_KIND)
+    if adjustment.status != AdjustmentStatus.PENDING or pending is None:
         raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
-    if adjustment.requested_by_id == actor.pk:
-        raise Conflict("The requester cannot approve their own adjustment.", code="same_approver")
-    adjustment.approved_by, adjustment.decided_at = actor, timezone.now()
-    if approve:
-        adjustment.posted = _post_adjustment(adjustment)
-        adjustment.status = AdjustmentStatus.POSTED
-        adjustment.decision_reason = (reason or "").strip()[:500]
-    else:
-        adjustment.decision_reason = _reason(reason)  # kept: the requester and an auditor read why
-        adjustment.status = AdjustmentStatus.REJECTED
-    adjustment.save(update_fields=["approved_by", "decided_at", "posted", "status", "decision_reason"])
-    audit_log(
-        actor=actor,
-        action=f"adjustment.{'approved' if approve else 'rejected'}",
-        target=adjustment.player,
-        data={"adjustment": adjustment.pk, "reason": reason},
-    )
+    approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
+    adjustment.refresh_from_db()
     return adjustment
+
+
+WITHDRAWAL_APPROVAL = ApprovalKind(
+    code=WITHDRAWAL_KIND,
+    label="Withdrawal (second approver)",
+    request_permission="wallet.approve_withdrawal",
+    decide_permission="wallet.approve_withdrawal",
+    apply=_apply_withdrawal_approval,
+    on_reject=_reject_from_approval,
+    threshold_setting="WITHDRAWAL_SECOND_APPROVAL_THRESHOLD",
+    rolling_scope=RollingScope.PLAYER,
+)
+ADJUSTMENT_APPROVAL = ApprovalKind(
+    code=ADJUSTMENT_KIND,
+    label="Manual adjustment",
+    request_permission="wallet.add_adjustment",
+    decide_permission="wallet.approve_adjustment",
+    apply=_adjustment_apply,
+    on_reject=_adjustment_reject,
+    threshold_setting="ADJUSTMENT_SECOND_APPROVAL_THRESHOLD",
+    rolling_scope=RollingScope.MAKER_AND_PLAYER,
+)
+register_kind(WITHDRAWAL_APPROVAL)
+register_kind(ADJUSTMENT_APPROVAL)

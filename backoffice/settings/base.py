@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import structlog
+from django.core.exceptions import ImproperlyConfigured
 
 from backoffice.settings.env import BASE_DIR, provided, read, read_database, read_networks, read_url
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "apps.players",
     "apps.wallet",
     "apps.responsible",
+    "apps.approvals",
     "simple_history",
     "django.contrib.postgres",
 ]
@@ -310,9 +312,37 @@ AUDIT_CHECKPOINT_DIR = read(
     "AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "var" / "audit-checkpoints" / DATABASES["default"]["NAME"])
 )
 
-# WALLET --------------------------------------------------------------------------------------------------
-# Above these amounts (in any currency) a second staff member must approve (maker-checker).
+# APPROVALS (maker-checker, apps/approvals) -----------------------------------------------------------------
+# Thresholds in EUR: from these amounts (converted by the currency's rate below) a second staff member must
+# approve. Several requests count together: an adjustment adds what the same maker posted for the same player
+# without a second person in the window; a withdrawal adds the player's own in the window, whoever approved them.
 WITHDRAWAL_SECOND_APPROVAL_THRESHOLD = read("WITHDRAWAL_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("2000"))
+ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
+APPROVAL_ROLLING_WINDOW_HOURS = read("APPROVAL_ROLLING_WINDOW_HOURS", int, default=24)
+
+
+def _rates(text: str) -> dict[str, Decimal]:
+    """``GBP=0.85,KWD=0.33``: units of each currency one EUR buys; a malformed entry fails at start-up."""
+    rates: dict[str, Decimal] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        code, _, value = item.partition("=")
+        code, rate = code.strip().upper(), Decimal(value.strip())
+        if len(code) != 3 or not code.isalpha() or not rate.is_finite() or rate <= 0:
+            raise ValueError(f"{item!r} is not CODE=positive rate")
+        rates[code] = rate
+    return rates
+
+
+# Units of each currency per 1 EUR, maintained by the operator (Finance reviews them at least monthly and sets
+# CURRENCY_RATES_PER_EUR, e.g. "GBP=0.85,KWD=0.33", which overrides or adds to these). They only place the
+# thresholds, never convert money. A currency missing here always needs a second person (fail closed).
+CURRENCY_RATES_PER_EUR: dict[str, Decimal] = {
+    "EUR": Decimal("1"),
+    **_rates("GBP=0.85,USD=1.10,CAD=1.50,SEK=11.50,DKK=7.46,NOK=11.70,CHF=0.95,PLN=4.30,JPY=160,KWD=0.34,BHD=0.41"),
+    **read("CURRENCY_RATES_PER_EUR", _rates, default={}),
+}
+if CURRENCY_RATES_PER_EUR["EUR"] != 1:
+    raise ImproperlyConfigured("CURRENCY_RATES_PER_EUR: the rate of EUR is 1")
 
 # RESPONSIBLE GAMBLING: national self-exclusion registers (docs/RESPONSIBLE.md) and webhooks to the platform ---
 REGISTER_TIMEOUT_SECONDS = read("REGISTER_TIMEOUT_SECONDS", float, default=2.0)
@@ -329,7 +359,6 @@ SELF_EXCLUSION_REGISTERS = {
 OUTBOX_MAX_ATTEMPTS = read("OUTBOX_MAX_ATTEMPTS", int, default=8)
 OUTBOX_BACKOFF_SECONDS = read("OUTBOX_BACKOFF_SECONDS", float, default=5.0)
 OUTBOX_TIMEOUT_SECONDS = read("OUTBOX_TIMEOUT_SECONDS", float, default=5.0)
-ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
 
 # DEMO ----------------------------------------------------------------------------------------------------
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.approvals.models import Approval
 from apps.audit.models import AuditEvent
 from apps.geo.terms import term_end
 from apps.responsible import services
@@ -74,9 +75,14 @@ def test_a_lift_refused_in_the_admin_leaves_the_exclusion_in_force(staff_client,
     block = _block(maker, player)
     decide = f"/admin/responsible/exclusion/{block.pk}/decide/"
     maker.post(decide, {"what": "request_lift", "reason": "player asked"})
-    checker.post(decide, {"what": "refuse_lift"})
+    checker.post(decide, {"what": "refuse_lift"})  # a refusal needs a reason: nothing happens without one
+    block.refresh_from_db()
+    assert block.lift_requested_by_id is not None
+    checker.post(decide, {"what": "refuse_lift", "reason": "affordability not shown"})
     block.refresh_from_db()
     assert block.in_force() and block.lift_requested_by_id is None
+    approval = Approval.objects.get(kind="responsible.lift", target_id=str(block.pk))
+    assert (approval.state, approval.checker, approval.decision_reason) == ("rejected", mlro, "affordability not shown")
 
 
 def test_a_self_exclusion_cannot_be_lifted_from_the_admin(staff_client, support_agent, player):

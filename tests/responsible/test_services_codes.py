@@ -42,8 +42,12 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    roles = ["MLRO"]
-    return World(player=PlayerFactory(), maker=StaffUserFactory(roles=roles), checker=StaffUserFactory(roles=roles))
+    # a Support Agent asks (request_lift, correct_exclusion); an MLRO decides (decide_lift, correct_exclusion)
+    return World(
+        player=PlayerFactory(),
+        maker=StaffUserFactory(roles=["Support Agent"]),
+        checker=StaffUserFactory(roles=["MLRO"]),
+    )
 
 
 def at(when: datetime, call: Callable[[], object]) -> Callable[[], object]:
@@ -232,7 +236,7 @@ def second_correction_approved_after_the_first(w: World):
 def correction_decided_twice(w: World):
     exclusion = w.self_exclusion("5y")
     correction = services.exclusion_correction_request(actor=w.maker, exclusion=exclusion, term="1y", reason="typo")
-    services.exclusion_correction_decide(actor=w.checker, correction=correction, approve=False)
+    services.exclusion_correction_decide(actor=w.checker, correction=correction, approve=False, reason="as keyed")
     return lambda: services.exclusion_correction_decide(actor=w.checker, correction=correction, approve=True)
 
 
@@ -368,7 +372,7 @@ CASES: list[tuple[str, Callable[[World], Callable[[], object]]]] = [
     ("change_not_pending", confirm_a_superseded_change),
     ("invalid", interaction_without_summary),
 ]
-TABLES = app_tables("responsible", "players", "wallet")
+TABLES = app_tables("responsible", "players", "wallet", "approvals")
 
 
 @pytest.mark.parametrize(("code", "case"), CASES, ids=[f"{code}-{case.__name__}" for code, case in CASES])

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from unfold.admin import ModelAdmin
 
+from apps.approvals.admin_tools import reason_or_page
 from apps.core.admin_tools import ReadOnlyAdmin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo.terms import is_valid_term
@@ -165,15 +166,23 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             "lifted",
         )
 
-    @admin.action(description="Refuse the requested lift")
-    def refuse_lift(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> None:
+    @admin.action(description="Refuse the requested lift (with a reason)")
+    def refuse_lift(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> HttpResponse | None:
+        if not request.user.has_perm("responsible.decide_lift"):
+            raise PermissionDenied
+        reason, page = reason_or_page(self, request, queryset, title="Refuse the requested lifts")
+        if page is not None:
+            return page
         self._each(
             request,
             queryset,
             "responsible.decide_lift",
-            lambda e: services.operator_lift_decide(actor=staff_of(request), exclusion=e, approve=False),
+            lambda e: services.operator_lift_decide(
+                actor=staff_of(request), exclusion=e, approve=False, reason=reason or ""
+            ),
             "lift refused",
         )
+        return None
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -219,7 +228,12 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
                 services.exclusion_correction_request(actor=actor, exclusion=exclusion, **form.cleaned_data)
                 done = "Correction requested: a second staff member applies it."
             else:
-                services.operator_lift_decide(actor=actor, exclusion=exclusion, approve=what == "approve_lift")
+                services.operator_lift_decide(
+                    actor=actor,
+                    exclusion=exclusion,
+                    approve=what == "approve_lift",
+                    reason=request.POST.get("reason", ""),
+                )
                 done = "Lifted." if what == "approve_lift" else "Lift refused."
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -242,6 +256,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             and user.has_perm("responsible.request_lift"),
             "can_decide_lift": lift_pending
             and not exclusion.lift_approved_by_id
+            and exclusion.lift_requested_by_id != user.pk  # never one's own request (the service refuses it too)
             and user.has_perm("responsible.decide_lift"),
             "can_correct": not operator
             and not exclusion.superseded_by_id
@@ -272,12 +287,16 @@ class ExclusionCorrectionAdmin(ReadOnlyAdmin):
     list_select_related = ("exclusion", "requested_by", "decided_by")
     actions = ["apply", "refuse"]
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection], approve: bool) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection], approve: bool, reason: str = ""
+    ) -> None:
         if not request.user.has_perm("responsible.correct_exclusion"):
             raise PermissionDenied
         for correction in queryset:
             try:
-                services.exclusion_correction_decide(actor=staff_of(request), correction=correction, approve=approve)
+                services.exclusion_correction_decide(
+                    actor=staff_of(request), correction=correction, approve=approve, reason=reason
+                )
             except ApplicationError as exc:
                 self.message_user(request, f"#{correction.pk}: {exc.message}", level=messages.ERROR)
             else:
@@ -287,6 +306,12 @@ class ExclusionCorrectionAdmin(ReadOnlyAdmin):
     def apply(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:
         self._each(request, queryset, approve=True)
 
-    @admin.action(description="Refuse the correction")
-    def refuse(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:
-        self._each(request, queryset, approve=False)
+    @admin.action(description="Refuse the correction (with a reason)")
+    def refuse(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> HttpResponse | None:
+        if not request.user.has_perm("responsible.correct_exclusion"):
+            raise PermissionDenied
+        reason, page = reason_or_page(self, request, queryset, title="Refuse the selected corrections")
+        if page is not None:
+            return page
+        self._each(request, queryset, approve=False, reason=reason or "")
+        return None

@@ -1,5 +1,14 @@
 """Time-outs, self-exclusions and the return, operator exclusions and their lifts (maker-checker), data-entry
-corrections of an exclusion (maker-checker)."""
+corrections of an exclusion (maker-checker).
+
+Both maker-checker pairs run on apps.approvals (kinds ``responsible.lift`` and ``responsible.correction``,
+registered below when this module is imported: the responsible admin and API import it at start-up). They
+always need a second person (no threshold). The exclusion's and the correction's own fields follow the approval:
+the lift request is on the exclusion while its approval is pending, the correction is decided when it is. The
+decision is taken here (the exclusion's page, the corrections' queue) or in the Approvals inbox: either way the
+callbacks below apply it in the decision's transaction, re-checking the checker's responsible-gambling
+authority and the corrected end at that moment.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.approvals import selectors as approvals_selectors
+from apps.approvals import services as approvals
+from apps.approvals.models import Approval
+from apps.approvals.registry import ApprovalKind, register_kind
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.geo.terms import is_valid_term, term_end
@@ -27,6 +40,9 @@ from apps.responsible.services._common import (
     timeout_range,
 )
 from apps.staff.models import StaffUser
+
+LIFT_KIND = "responsible.lift"
+CORRECTION_KIND = "responsible.correction"
 
 
 @transaction.atomic
@@ -194,36 +210,66 @@ def operator_lift_request(*, actor: StaffUser, exclusion: Exclusion, reason: str
     exclusion.lift_requested_by, exclusion.lift_requested_at, exclusion.lift_reason = actor, timezone.now(), reason
     exclusion.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
     audit_log(actor=actor, action="rg.lift_requested", target=exclusion.player, data={"exclusion": exclusion.pk})
+    approvals.approval_request(
+        actor=actor,
+        kind=LIFT_KIND,
+        target=exclusion,
+        reason=reason,
+        payload={"exclusion": exclusion.pk, "capabilities": exclusion.capabilities},
+        player_id=exclusion.player_id,
+    )
     return exclusion
 
 
 @transaction.atomic
-def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: bool) -> Exclusion:
+def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: bool, reason: str = "") -> Exclusion:
     """Checker: a different staff member acting for responsible gambling approves (the exclusion ends now) or
-    refuses the lift."""
+    refuses the lift (with a reason). The same decision as the Approvals inbox's."""
     require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.kind != ExclusionKind.OPERATOR:  # as the request: a lift request on a player's own never counts
         raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
+    pending = approvals_selectors.pending_for(exclusion, kind=LIFT_KIND)
+    if not exclusion.lift_requested_by_id or pending is None:
+        raise Conflict("No lift is requested.", code="no_lift_request")
+    approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
+    exclusion.refresh_from_db()
+    return exclusion
+
+
+def _lift_locked(approval: Approval, actor: StaffUser) -> Exclusion:
+    require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)  # the checker's authority, now
+    exclusion = Exclusion.objects.select_for_update().select_related("player").get(pk=int(approval.target_id))
+    if exclusion.kind != ExclusionKind.OPERATOR:
+        raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
     if not exclusion.lift_requested_by_id:
         raise Conflict("No lift is requested.", code="no_lift_request")
-    if exclusion.lift_requested_by_id == actor.pk:
-        raise Conflict("A second, different staff member must decide.", code="same_approver")
-    player = exclusion.player
-    if approve:
-        exclusion.lift_approved_by, exclusion.released_at = actor, timezone.now()
-        exclusion.save(update_fields=["lift_approved_by", "released_at"])
-        _emit(player, "player.unblocked", exclusion=exclusion.pk)
-    else:
-        exclusion.lift_requested_by, exclusion.lift_requested_at, exclusion.lift_reason = None, None, ""
-        exclusion.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
+    return exclusion
+
+
+def _lift_apply(approval: Approval, actor: StaffUser) -> None:
+    exclusion = _lift_locked(approval, actor)
+    exclusion.lift_approved_by, exclusion.released_at = actor, timezone.now()
+    exclusion.save(update_fields=["lift_approved_by", "released_at"])
+    _emit(exclusion.player, "player.unblocked", exclusion=exclusion.pk)
     audit_log(
         actor=actor,
-        action="rg.lift_approved" if approve else "rg.lift_refused",
-        target=player,
-        data={"exclusion": exclusion.pk},
+        action="rg.lift_approved",
+        target=exclusion.player,
+        data={"exclusion": exclusion.pk, "approval": approval.pk},
     )
-    return exclusion
+
+
+def _lift_reject(approval: Approval, actor: StaffUser) -> None:
+    exclusion = _lift_locked(approval, actor)
+    exclusion.lift_requested_by, exclusion.lift_requested_at, exclusion.lift_reason = None, None, ""
+    exclusion.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
+    audit_log(
+        actor=actor,
+        action="rg.lift_refused",
+        target=exclusion.player,
+        data={"exclusion": exclusion.pk, "reason": approval.decision_reason, "approval": approval.pk},
+    )
 
 
 @transaction.atomic
@@ -255,6 +301,14 @@ def exclusion_correction_request(
         action="rg.correction_requested",
         target=exclusion.player,
         data={"exclusion": exclusion.pk, "term": term, "ends_at": ends_at, "reason": reason},
+    )
+    approvals.approval_request(
+        actor=actor,
+        kind=CORRECTION_KIND,
+        target=correction,
+        reason=reason,
+        payload={"exclusion": exclusion.pk, "term": term, "ends_at": ends_at},
+        player_id=exclusion.player_id,
     )
     return correction
 
@@ -295,48 +349,94 @@ def _check_offered(exclusion: Exclusion, term: str) -> None:
 
 
 @transaction.atomic
-def exclusion_correction_decide(*, actor: StaffUser, correction: ExclusionCorrection, approve: bool) -> Exclusion:
-    """Checker: a second staff member applies the correction: a new row supersedes the old one."""
+def exclusion_correction_decide(
+    *, actor: StaffUser, correction: ExclusionCorrection, approve: bool, reason: str = ""
+) -> Exclusion:
+    """Checker: a second staff member applies the correction (a new row supersedes the old one, returned) or
+    refuses it (with a reason; the old row is returned). The same decision as the Approvals inbox's."""
     correction = ExclusionCorrection.objects.select_for_update().get(pk=correction.pk)
+    pending = approvals_selectors.pending_for(correction, kind=CORRECTION_KIND)
+    if correction.approved is not None or pending is None:
+        raise Conflict("This correction is decided.", code="already_decided")
+    approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
+    old = Exclusion.objects.get(pk=correction.exclusion_id)
+    return Exclusion.objects.get(pk=old.superseded_by_id) if approve and old.superseded_by_id else old
+
+
+def _correction_locked(approval: Approval, actor: StaffUser, approve: bool) -> tuple[ExclusionCorrection, Exclusion]:
+    correction = ExclusionCorrection.objects.select_for_update().get(pk=int(approval.target_id))
     if correction.approved is not None:
         raise Conflict("This correction is decided.", code="already_decided")
-    if correction.requested_by_id == actor.pk:
-        raise Conflict("A second, different staff member must decide.", code="same_approver")
-    old = Exclusion.objects.select_for_update().get(pk=correction.exclusion_id)
+    old = Exclusion.objects.select_for_update().select_related("player").get(pk=correction.exclusion_id)
     correction.decided_by, correction.decided_at, correction.approved = actor, timezone.now(), approve
     correction.save(update_fields=["decided_by", "decided_at", "approved"])
-    result = old
-    if approve:
-        if old.superseded_by_id:
-            raise Conflict("This exclusion was already corrected.", code="already_corrected")
-        # the world may have moved since the request: the corrected end is checked again now
-        ends_at = _corrected_end(old, correction.term, correction.decided_at)
-        if old.kind == ExclusionKind.TIME_OUT:
-            released = ends_at  # a time-out ends by itself at its (corrected, future) end
-        elif old.released_at is not None and ends_at is not None and ends_at <= old.released_at:
-            released = old.released_at  # a return already requested stays requested
-        else:
-            released = None  # still running (or now longer): the player asks to return after the new end
-        result = Exclusion.objects.create(
-            player_id=old.player_id,
-            identity_fingerprint=old.identity_fingerprint,
-            kind=old.kind,
-            term=correction.term,
-            capabilities=old.capabilities,
-            starts_at=old.starts_at,
-            ends_at=ends_at,
-            released_at=released,
-            reason=old.reason,
-            created_by=actor,
-            api_client=old.api_client,
-        )
-        old.superseded_by = result
-        old.save(update_fields=["superseded_by"])
-        coverage_copy(old, result)
+    return correction, old
+
+
+def _correction_apply(approval: Approval, actor: StaffUser) -> None:
+    """A new row supersedes the old one; the world may have moved since the request, so the corrected end is
+    checked again now."""
+    correction, old = _correction_locked(approval, actor, True)
+    if old.superseded_by_id:
+        raise Conflict("This exclusion was already corrected.", code="already_corrected")
+    ends_at = _corrected_end(old, correction.term, correction.decided_at or timezone.now())
+    if old.kind == ExclusionKind.TIME_OUT:
+        released = ends_at  # a time-out ends by itself at its (corrected, future) end
+    elif old.released_at is not None and ends_at is not None and ends_at <= old.released_at:
+        released = old.released_at  # a return already requested stays requested
+    else:
+        released = None  # still running (or now longer): the player asks to return after the new end
+    result = Exclusion.objects.create(
+        player_id=old.player_id,
+        identity_fingerprint=old.identity_fingerprint,
+        kind=old.kind,
+        term=correction.term,
+        capabilities=old.capabilities,
+        starts_at=old.starts_at,
+        ends_at=ends_at,
+        released_at=released,
+        reason=old.reason,
+        created_by=actor,
+        api_client=old.api_client,
+    )
+    old.superseded_by = result
+    old.save(update_fields=["superseded_by"])
+    coverage_copy(old, result)
     audit_log(
         actor=actor,
-        action="rg.correction_applied" if approve else "rg.correction_refused",
+        action="rg.correction_applied",
         target=old.player,
-        data={"exclusion": old.pk, "replacement": result.pk if approve else None},
+        data={"exclusion": old.pk, "replacement": result.pk, "approval": approval.pk},
     )
-    return result
+
+
+def _correction_reject(approval: Approval, actor: StaffUser) -> None:
+    _correction, old = _correction_locked(approval, actor, False)
+    audit_log(
+        actor=actor,
+        action="rg.correction_refused",
+        target=old.player,
+        data={"exclusion": old.pk, "replacement": None, "reason": approval.decision_reason, "approval": approval.pk},
+    )
+
+
+register_kind(
+    ApprovalKind(
+        code=LIFT_KIND,
+        label="Lift of an operator exclusion",
+        request_permission="responsible.request_lift",
+        decide_permission="responsible.decide_lift",
+        apply=_lift_apply,
+        on_reject=_lift_reject,
+    )
+)
+register_kind(
+    ApprovalKind(
+        code=CORRECTION_KIND,
+        label="Correction of an exclusion's term",
+        request_permission="responsible.correct_exclusion",
+        decide_permission="responsible.correct_exclusion",
+        apply=_correction_apply,
+        on_reject=_correction_reject,
+    )
+)

@@ -1,0 +1,204 @@
+"""The Approvals inbox: every request that waits for (or went without) a second person, of every kind, filtered
+by kind, state and age. Approving or rejecting here calls the same service as the owning screens; a maker is
+never offered a decision on their own request, and the service refuses it anyway."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from unfold.admin import ModelAdmin
+
+from apps.approvals import selectors, services
+from apps.approvals.admin_tools import reason_or_page
+from apps.approvals.choices import ApprovalState
+from apps.approvals.models import Approval
+from apps.approvals.registry import kinds
+from apps.core.admin_tools import EstimatedCountPaginator
+from apps.core.errors import ApplicationError
+from apps.staff.models import staff_of
+
+ALL = "all"
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The registered kinds (fixed choices from the registry: no DISTINCT over the table)."""
+
+    title, parameter_name = "kind", "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(k.code, k.label) for k in kinds()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Approval]) -> QuerySet[Approval]:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    """What needs work by default: the pending requests. "All" shows the decided ones too."""
+
+    title, parameter_name = "state", "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(ALL, "All"), *ApprovalState.choices]
+
+    def choices(self, changelist: Any) -> Any:
+        # no Django "All" (no parameter): that is our default, pending; ours is the explicit "all"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def value(self) -> str:
+        return super().value() or ApprovalState.PENDING
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Approval]) -> QuerySet[Approval]:
+        return queryset if self.value() == ALL else queryset.filter(state=self.value())
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title, parameter_name = "waiting", "age"
+    AGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, f"asked over {key} ago") for key in self.AGES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Approval]) -> QuerySet[Approval]:
+        age = self.AGES.get(self.value() or "")
+        return queryset.filter(requested_at__lte=timezone.now() - age) if age else queryset
+
+
+def _target_url(approval: Approval) -> str | None:
+    ct = approval.target_ct
+    try:
+        return reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[approval.target_id])
+    except NoReverseMatch:
+        return None
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
+    list_display = ("id", "waiting", "kind_label", "state", "maker", "money", "target_link", "player_link", "why")
+    list_filter = (KindFilter, StateFilter, AgeFilter)
+    list_select_related = ("maker", "checker", "target_ct")
+    ordering = ("requested_at", "id")  # oldest first: the queue
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = ["approve_selected", "reject_selected"]
+    change_form_template = "admin/approvals/approval/change_form.html"
+    fields = readonly_fields = (
+        "kind",
+        "state",
+        "maker",
+        "requested_at",
+        "reason",
+        "amount",
+        "currency",
+        "amount_eur",
+        "target_ct",
+        "target_id",
+        "player_id",
+        "payload",
+        "checker",
+        "decided_at",
+        "decision_reason",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
+        # each member sees the kinds they ask for or decide, and their own requests
+        return selectors.inbox_for(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return bool(selectors.kinds_decidable_by(request.user))
+
+    @admin.display(description="waiting", ordering="requested_at")
+    def waiting(self, obj: Approval) -> str:
+        return timesince(obj.requested_at)
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, obj: Approval) -> str:
+        return next((k.label for k in kinds() if k.code == obj.kind), obj.kind)
+
+    @admin.display(description="amount")
+    def money(self, obj: Approval) -> str:
+        return f"{obj.amount.normalize():f} {obj.currency}" if obj.amount is not None else ""
+
+    @admin.display(description="target")
+    def target_link(self, obj: Approval) -> str:
+        url = _target_url(obj)
+        return format_html('<a href="{}">{}</a>', url, obj.target_label) if url else obj.target_label
+
+    @admin.display(description="player")
+    def player_link(self, obj: Approval) -> str:
+        if obj.player_id is None:
+            return ""
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:players_player_change", args=[obj.player_id]), obj.player_id
+        )
+
+    @admin.display(description="reason")
+    def why(self, obj: Approval) -> str:
+        return obj.reason if len(obj.reason) <= 80 else f"{obj.reason[:79]}…"
+
+    def _decide(self, request: HttpRequest, approval: Approval, approve: bool, reason: str) -> bool:
+        try:
+            services.approval_decide(actor=staff_of(request), approval=approval, approve=approve, reason=reason)
+        except ApplicationError as exc:
+            messages.error(request, f"{approval}: {exc.message}")
+            return False
+        messages.success(request, f"{Approval.objects.get(pk=approval.pk)}.")
+        return True
+
+    @admin.action(description="Approve and apply (not your own)", permissions=["decide"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        for approval in queryset:
+            self._decide(request, approval, True, "")
+
+    @admin.action(description="Reject (with a reason)", permissions=["decide"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Approval]) -> HttpResponse | None:
+        reason, page = reason_or_page(self, request, queryset, title="Reject the selected requests")
+        if page is not None:
+            return page
+        for approval in queryset:
+            self._decide(request, approval, False, reason or "")
+        return None
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        approval = get_object_or_404(self.get_queryset(request), pk=object_id)  # not in their inbox: 404
+        if request.method == "POST" and request.POST.get("_decision") in ("approve", "reject"):
+            if not self.has_decide_permission(request):
+                raise PermissionDenied
+            approve = request.POST["_decision"] == "approve"
+            self._decide(request, approval, approve, request.POST.get("reason", ""))
+            return HttpResponseRedirect(reverse("admin:approvals_approval_change", args=[approval.pk]))
+        extra = {
+            "approval": approval,
+            "target_url": _target_url(approval),
+            "can_decide": selectors.may_decide(request.user, approval),
+            "is_maker": approval.maker_id == request.user.pk,
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
