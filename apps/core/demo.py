@@ -1,87 +1,111 @@
-"""Demo data for ``make run``. Never loaded in production (``DEMO_TOOLS`` is off there)."""
+"""Demo data and demo credentials for ``make run``, contributed by the apps. Never in production (``DEMO_TOOLS``
+is off there and the commands refuse).
+
+``core`` knows no app above it (docs/ARCHITECTURE.md, "Layers"): each app registers what it seeds and which
+credentials it prints from its ``AppConfig.ready()``, and ``seed_demo`` / ``demo_access`` run them in order.
+
+* ``register_seeder(name, seed, order=..., count=DemoCount(...))``: ``seed(actor=..., count=...)`` adds what is
+  missing (idempotent) and returns the lines the command prints. A seeder with a ``DemoCount`` gets its own
+  command option (``--players N``) and receives the number; the others receive ``count=None``.
+* ``register_access(name, access, order=...)``: ``access(actor=...)`` makes fresh credentials and returns them
+  as ``DemoCredentials`` (the lines to print, and the values for code and tests). All of them run in one
+  transaction: a failure leaves the old credentials in place.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.api.models import ApiClient
-from apps.api.scopes import ALL_SCOPES
-from apps.api.services import api_client_create, api_client_revoke
-from apps.audit.services import AuditActor, audit_log
-from apps.players.demo import demo_brand
-from apps.staff import otp
-from apps.staff.models import StaffUser
-from apps.staff.roles import ADMINISTRATOR, ROLES
-from apps.staff.services import generate_password, staff_create, staff_set_roles
-
-DEMO_ADMIN = "demo-admin"
-DEMO_API_CLIENT = "Demo platform"
+from apps.audit.services import AuditActor
 
 
 @dataclass(frozen=True)
-class DemoAccess:
-    username: str
-    password: str
-    totp_secret: str
-    otpauth_uri: str
-    api_key: str
+class DemoCount:
+    """A number of things a seeder tops up to, given on the command line as ``--<option> N``."""
+
+    option: str
+    default: int
+    help: str
 
 
-def seed_demo(*, actor: AuditActor | None) -> list[str]:
-    """One demo staff member per role but Administrator (``demo_access`` makes that one). Idempotent.
+class Seed(Protocol):
+    def __call__(self, *, actor: AuditActor | None, count: int | None) -> list[str]: ...
 
-    They have no usable password and no device: an administrator sets a password in the admin, and the member
-    enrols an authenticator at first login.
-    """
-    created = []
-    for role in ROLES:
-        username = "demo-" + role.lower().replace(" ", "-")
-        if role == ADMINISTRATOR or StaffUser.objects.filter(username=username).exists():
-            continue
-        staff_create(
-            actor=actor,
-            username=username,
-            email=f"{username}@staff.invalid",
-            roles=[role],
-            with_device=False,
-        )
-        created.append(f"staff member {username} ({role}); set a password in the admin to use it")
-    return created
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    lines: list[str]
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class Access(Protocol):
+    def __call__(self, *, actor: AuditActor | None) -> DemoCredentials: ...
+
+
+@dataclass(frozen=True)
+class Seeder:
+    name: str
+    seed: Seed
+    order: int
+    count: DemoCount | None = None
+
+
+@dataclass(frozen=True)
+class AccessProvider:
+    name: str
+    access: Access
+    order: int
+
+
+_seeders: dict[str, Seeder] = {}
+_access: dict[str, AccessProvider] = {}
+
+
+def register_seeder(name: str, seed: Seed, *, order: int, count: DemoCount | None = None) -> None:
+    """Register (or replace, by name) a demo seeder; lower ``order`` runs first."""
+    if count is not None:
+        taken = {s.count.option for s in _seeders.values() if s.count is not None and s.name != name}
+        if count.option in taken:
+            raise ValueError(f"demo seeder {name!r}: option --{count.option} is already another seeder's")
+    _seeders[name] = Seeder(name, seed, order, count)
+
+
+def register_access(name: str, access: Access, *, order: int) -> None:
+    """Register (or replace, by name) a provider of demo credentials; lower ``order`` is printed first."""
+    _access[name] = AccessProvider(name, access, order)
+
+
+def seeders() -> list[Seeder]:
+    return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
+
+
+def access_providers() -> list[AccessProvider]:
+    return sorted(_access.values(), key=lambda a: (a.order, a.name))
+
+
+def seed_demo(*, actor: AuditActor | None, counts: Mapping[str, int] | None = None) -> list[str]:
+    """Run every seeder in order (each idempotent); ``counts`` by option name, the seeder's default otherwise.
+
+    Not one transaction: a seeder may need to run outside one (players are loaded with COPY, then VACUUMed)."""
+    counts = counts or {}
+    lines: list[str] = []
+    for seeder in seeders():
+        count = None if seeder.count is None else counts.get(seeder.count.option, seeder.count.default)
+        lines.extend(seeder.seed(actor=actor, count=count))
+    return lines
 
 
 @transaction.atomic
-def demo_access(*, actor: AuditActor | None) -> DemoAccess:
-    """The demo administrator with a fresh password (the TOTP device is kept), and a fresh demo API key."""
-    user = StaffUser.objects.filter(username=DEMO_ADMIN).first()
-    password = generate_password()
-    if user is None:
-        user, password, _device = staff_create(
-            actor=actor,
-            username=DEMO_ADMIN,
-            email=f"{DEMO_ADMIN}@staff.invalid",
-            roles=[ADMINISTRATOR],
-            password=password,
-        )
-    else:
-        user.set_password(password)
-        user.is_active = True
-        user.save(update_fields=["password", "is_active"])
-        staff_set_roles(actor=actor, user=user, roles=[ADMINISTRATOR])
-        audit_log(actor=actor, action="staff.password_reset", target=user, data={"reason": "demo access"})
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=otp.TOTP_DEVICE_NAME, confirmed=True)
-        audit_log(actor=actor, action="staff.enrolled", target=user, data={"by": "demo access"})
-    for old in ApiClient.objects.filter(name=DEMO_API_CLIENT, revoked=False):
-        api_client_revoke(actor=actor, client=old, reason="replaced by a new demo key")
-    _client, key = api_client_create(actor=actor, name=DEMO_API_CLIENT, scopes=ALL_SCOPES, brands=[demo_brand()])
-    return DemoAccess(
-        username=user.username,
-        password=password,
-        totp_secret=otp.base32_secret(device),
-        otpauth_uri=otp.provisioning_uri(device),
-        api_key=key,
-    )
+def demo_access(*, actor: AuditActor | None) -> DemoCredentials:
+    """Fresh demo credentials from every provider, in order, in one transaction."""
+    lines: list[str] = []
+    values: dict[str, str] = {}
+    for provider in access_providers():
+        credentials = provider.access(actor=actor)
+        lines.extend(credentials.lines)
+        values.update(credentials.values)
+    return DemoCredentials(lines=lines, values=values)

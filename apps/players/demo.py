@@ -2,6 +2,9 @@
 
 One million players take about a minute (COPY, then PostgreSQL updating the indexes); the admin and the
 eligibility benchmark run on them. Idempotent: ``seed_players(n)`` tops the demo players up to ``n``.
+
+Registered with ``apps.core.demo`` from ``PlayersConfig.ready()``: the players seeder (``seed_demo --players N``)
+and the demo platform API key, bound to the demo brand so that it sees these players (``demo_access``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from faker import Faker
 
+from apps.api.models import ApiClient
+from apps.api.scopes import ALL_SCOPES
+from apps.api.services import api_client_create, api_client_revoke
 from apps.audit.services import AuditActor, audit_log
+from apps.core.demo import DemoCount, DemoCredentials
 from apps.players import identity
 from apps.players.models import Brand
 
@@ -70,6 +76,8 @@ COLUMNS = (
 )
 PREFIX = "demo-"
 DEMO_BRAND_CODE = "demo-casino"
+DEMO_API_CLIENT = "Demo platform"
+PLAYERS_COUNT = DemoCount("players", 3000, "top demo players up to this many (COPY)")
 
 
 def demo_brand() -> Brand:
@@ -79,6 +87,8 @@ def demo_brand() -> Brand:
 
 
 def _pools(rng: random.Random) -> list[dict[str, Any]]:
+    from faker import Faker  # only when seeding: the app registers this module at every start-up
+
     pools = []
     for share, country, region, currency, locale, phone, tld in MARKETS:
         fake = Faker(locale)
@@ -191,3 +201,27 @@ def seed_players(n: int, *, actor: AuditActor | None, seed: int = 7) -> int:
     added = n - existing
     audit_log(actor=actor, action="demo.players_seeded", data={"added": added, "total": n})
     return added
+
+
+def seed_demo_players(*, actor: AuditActor | None, count: int | None) -> list[str]:
+    """The players seeder: top the demo players up to ``count``, then VACUUM what was loaded."""
+    wanted = PLAYERS_COUNT.default if count is None else count
+    added = seed_players(wanted, actor=actor)
+    if added:
+        vacuum_players()
+    return [f"players: {added} added (demo players now at least {wanted})"]
+
+
+def demo_api_key(*, actor: AuditActor | None) -> DemoCredentials:
+    """A fresh demo platform API key with every scope, bound to the demo brand; the previous one is revoked."""
+    for old in ApiClient.objects.filter(name=DEMO_API_CLIENT, revoked=False):
+        api_client_revoke(actor=actor, client=old, reason="replaced by a new demo key")
+    _client, key = api_client_create(actor=actor, name=DEMO_API_CLIENT, scopes=ALL_SCOPES, brands=[demo_brand()])
+    return DemoCredentials(
+        lines=[
+            "Demo platform API key (all scopes):",
+            f"  curl -H 'Authorization: Api-Key {key}' http://127.0.0.1:8000/api/v1/client/",
+            "API docs: http://127.0.0.1:8000/api/docs/",
+        ],
+        values={"api_key": key},
+    )

@@ -30,3 +30,8 @@ class ResponsibleConfig(AppConfig):
         register_registration_check(checks.check_register_at_registration)
         register_profile_guard(hold_identity_edit)  # identity edits of an excluded person's accounts: 4 eyes
         register_section("admin/responsible/player_section.html", player_rg_section)
+
+        from apps.core.serve import register_serve_option
+        from apps.responsible.demo import SANDBOX_FLAG, SANDBOX_HELP, start_register_sandbox
+
+        register_serve_option(SANDBOX_FLAG, start_register_sandbox, help=SANDBOX_HELP, demo_only=True)

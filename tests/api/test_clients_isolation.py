@@ -311,7 +311,7 @@ def test_the_demo_key_sees_the_demo_players(db):
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {access.api_key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {access.values['api_key']}")
     assert api.get("/api/v1/players/demo-0000001/").status_code == 200
 
 

@@ -6,27 +6,31 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.audit.services import SystemActor
-from apps.core.demo import seed_demo
+from apps.core.demo import seed_demo, seeders
 
 
 class Command(BaseCommand):
-    help = "Seed demo data (idempotent: running it again adds nothing that is already there)."
+    help = (
+        "Seed demo data (idempotent: running it again adds nothing that is already there). Each app registers "
+        "its own seeder (apps.core.demo.register_seeder); a seeder with a count adds its --<option> N."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--players", type=int, default=3000, help="top demo players up to this many (COPY)")
+        for seeder in seeders():
+            if seeder.count is not None:
+                parser.add_argument(
+                    f"--{seeder.count.option}", type=int, default=seeder.count.default, help=seeder.count.help
+                )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_TOOLS:
             raise CommandError("DEMO_TOOLS is off (production): no demo data here.")
-        if options["players"] < 0:
-            raise CommandError("--players must be 0 or more")
-        actor = SystemActor("manage.py seed_demo")
-        for line in seed_demo(actor=actor):
+        counts: dict[str, int] = {}
+        for seeder in seeders():
+            if seeder.count is not None:
+                counts[seeder.count.option] = options[seeder.count.option.replace("-", "_")]
+                if counts[seeder.count.option] < 0:
+                    raise CommandError(f"--{seeder.count.option} must be 0 or more")
+        for line in seed_demo(actor=SystemActor("manage.py seed_demo"), counts=counts):
             self.stdout.write(line)
-        from apps.players.demo import seed_players, vacuum_players
-
-        added = seed_players(options["players"], actor=actor)
-        if added:
-            vacuum_players()
-        self.stdout.write(f"players: {added} added (demo players now at least {options['players']})")
         self.stdout.write(self.style.SUCCESS("demo data in place"))

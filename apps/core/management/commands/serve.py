@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.core.serve import serve_options
+
 
 class Command(BaseCommand):
     help = "Run web (gunicorn), a Celery worker and Celery beat in the foreground until Ctrl-C."
@@ -18,29 +20,21 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")))
         parser.add_argument("--worker-concurrency", type=int, default=2)
-        parser.add_argument(
-            "--register-sandbox",
-            action="store_true",
-            help="demo only: answer national self-exclusion registers from a loopback sandbox (nobody is "
-            "registered but last names in REGISTER_SANDBOX_EXCLUDED) for each register without a configured URL",
-        )
+        for option in serve_options():  # registered by the apps (apps.core.serve)
+            parser.add_argument(
+                option.flag, action="store_true", help=("demo only: " if option.demo_only else "") + option.help
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.conf import settings
 
-        if options["register_sandbox"]:
-            if not settings.DEMO_TOOLS:
-                self.stderr.write("--register-sandbox is a demo tool; DEMO_TOOLS is off here")
+        chosen = [option for option in serve_options() if options[option.dest]]
+        for option in chosen:
+            if option.demo_only and not settings.DEMO_TOOLS:
+                self.stderr.write(f"{option.flag} is a demo tool; DEMO_TOOLS is off here")
                 sys.exit(2)
-            from apps.responsible.sandbox import Sandbox
-
-            sandbox = Sandbox().start()
-            sandbox.excluded.update(filter(None, os.environ.get("REGISTER_SANDBOX_EXCLUDED", "").split(",")))
-            for code, config in settings.SELF_EXCLUSION_REGISTERS.items():
-                if not config["url"]:  # inherited by web, worker and beat
-                    os.environ[f"REGISTER_{code.upper()}_URL"] = sandbox.url
-                    os.environ[f"REGISTER_{code.upper()}_KEY"] = "sandbox"
-            self.stdout.write(f"national registers: sandbox at {sandbox.url} (demo only)")
+        for option in chosen:
+            self.stdout.write(option.start())
         bindir = os.path.dirname(sys.executable)
         commands = {
             "web": [
