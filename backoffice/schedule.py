@@ -53,6 +53,18 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "the first bad row, an intact one gets a new signed checkpoint in AUDIT_CHECKPOINT_DIR.",
     ),
     ScheduledTask(
+        name="Drain the posting events",
+        task="apps.wallet.tasks.posting_events_drain",
+        crontab="",
+        every_seconds=5,
+        expire_seconds=5,
+        kwargs={"budget_seconds": 4.0},
+        queue="compliance",
+        description="Hands every posting to its durable consumers (limit flags; AML and bonus triggers later). "
+        "Postings nudge a drain at once; this sweep catches up after a Redis or worker outage (each run drains for "
+        "up to 4 s; runs in parallel share the work).",
+    ),
+    ScheduledTask(
         name="Reconcile the ledger",
         task="apps.wallet.tasks.ledger_reconcile",
         crontab="45 1 * * *",

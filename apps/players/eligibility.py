@@ -63,7 +63,6 @@ class Eligibility:
     reasons: list[str] = field(default_factory=list)
     restrictions: dict[str, Any] = field(default_factory=dict)
     jurisdiction: str | None = None
-    notes: dict[str, Any] = field(default_factory=dict)  # what checks computed, for ``after_posting`` hooks
 
     @property
     def allowed(self) -> bool:
@@ -105,23 +104,6 @@ def register_check(check: Check) -> Check:
     if check not in _checks:
         _checks.append(check)
     return check
-
-
-AfterPosting = Callable[[int, Eligibility, Decimal], None]
-_after_posting: list[AfterPosting] = []
-
-
-def register_after_posting(hook: AfterPosting) -> AfterPosting:
-    """``hook(player_id, eligibility, amount)`` runs after a posting the eligibility allowed, in its transaction
-    (the responsible app raises its 80%-of-a-limit flags there)."""
-    if hook not in _after_posting:
-        _after_posting.append(hook)
-    return hook
-
-
-def after_posting(player_id: int, result: Eligibility, amount: Decimal) -> None:
-    for hook in _after_posting:
-        hook(player_id, result, amount)
 
 
 InstrumentCheck = Callable[[str], "str | None"]

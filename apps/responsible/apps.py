@@ -8,7 +8,6 @@ class ResponsibleConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.players.eligibility import (
-            register_after_posting,
             register_check,
             register_fact,
             register_instrument_check,
@@ -19,13 +18,15 @@ class ResponsibleConfig(AppConfig):
         from apps.responsible.coverage import instrument_denial
         from apps.responsible.identity_changes import hold_identity_edit
         from apps.responsible.selectors import player_rg_section
+        from apps.wallet.events import register_consumer
 
         register_fact("rg_exclusions", checks.EXCLUSIONS_FACT)
         register_fact("rg_limits", checks.LIMITS_FACT)
         register_check(checks.check_exclusions)
         register_check(checks.check_limits)
         register_check(checks.check_national_register)  # last: asked only if nothing else refused
-        register_after_posting(checks.raise_limit_flags)
+        # 80%-of-a-limit flags: a durable consumer of deposits and bets, off the posting path
+        register_consumer(checks.LIMIT_FLAGS_CONSUMER, checks.raise_limit_flags, types=checks.FLAGGED_LIMITS)
         register_instrument_check(instrument_denial)  # an excluded person's card, on any account
         register_registration_check(checks.check_register_at_registration)
         register_profile_guard(hold_identity_edit)  # identity edits of an excluded person's accounts: 4 eyes

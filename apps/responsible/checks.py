@@ -10,23 +10,23 @@ at the check points of the jurisdiction's rule pack, through a short cache.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
+from apps.geo import config as geo_config
 from apps.players.choices import Action
-from apps.players.eligibility import CheckContext, Eligibility
+from apps.players.eligibility import CheckContext
 from apps.responsible import registers
 from apps.responsible.choices import ExclusionKind, FlagKind, LimitKind, LimitSource
 from apps.responsible.coverage import PERSON_MATCH, REASONS
 from apps.responsible.limits import (
     ZERO,
-    LimitUse,
     foreign_currency_limits,
     json_fact,
     limits_from_facts,
     money_usage,
     period_start,
 )
+from apps.wallet.events import PostingEvent
 
 # The person's exclusions: this account's, the same fingerprint's, and those that recorded this account or one of
 # its keys (``coverage.PERSON_MATCH``: index lookups joined by a BitmapOr). Released rows stay in the answer for a
@@ -112,7 +112,6 @@ def check_limits(ctx: CheckContext) -> None:
         ]
     zone = rules.time_zone if rules is not None else "UTC"
     uses = money_usage(ctx.facts["id"], relevant, ctx.facts["currency"], ctx.now, zone)
-    ctx.result.notes["limits"], ctx.result.notes["now"], ctx.result.notes["zone"] = uses, ctx.now, zone
     amount = ctx.amount if ctx.action != Action.MARKETING else None
     reached = [u for u in uses if (u.used + amount > u.limit.amount if amount else u.used >= u.limit.amount)]  # type: ignore[operator]
     if reached:
@@ -167,25 +166,46 @@ def check_national_register(ctx: CheckContext) -> None:
         ctx.result.deny(reason)
 
 
-def raise_limit_flags(player_id: int, result: Eligibility, amount: Decimal) -> None:
-    """After a posting: a flag when it brought a limit to 80% of its amount, another when to 100%."""
+LIMIT_FLAGS_CONSUMER = "responsible.limit_flags"
+FLAGGED_LIMITS = {"deposit": (LimitKind.DEPOSIT,), "bet": (LimitKind.WAGER, LimitKind.LOSS)}
+
+
+def raise_limit_flags(events: list[PostingEvent]) -> None:
+    """Durable consumer of deposits and bets (``responsible.limit_flags``): a flag when a period's usage reached
+    80% of a limit, another when it reached 100%, once per limit and period.
+
+    Runs after commit, off the posting path: usage is read from the rollups for the period each event fell in
+    (up to that period's end), so a consumer catching up after midnight still flags yesterday's limit."""
+    from apps.players.eligibility import facts_for
     from apps.responsible.models import Flag
 
-    uses: list[LimitUse] = result.notes.get("limits") or []
-    for use in uses:
-        limit_amount = use.limit.amount or ZERO
-        total = use.used + amount
-        if not limit_amount or total * 100 < limit_amount * 80:
-            continue
-        start = period_start(use.limit.period, result.notes["now"], result.notes.get("zone", "UTC"))
-        key = (
-            f"{use.limit.kind}:{use.limit.period}:{use.limit.source}:{'net' if use.limit.net else ''}:{start:%Y-%m-%d}"
-        )
-        detail = {**use.as_dict(), "used_after": str(total)}
-        kinds = [FlagKind.LIMIT_80] + ([FlagKind.LIMIT_REACHED] if total >= limit_amount else [])
-        for kind in kinds:
+    facts = facts_for(player_id=events[0].player_id)
+    if facts is None:
+        return
+    snap = geo_config.snapshot(facts["geo_version"])
+    code = snap.jurisdiction_code(facts["country"], facts["region"])
+    seen: set[str] = set()
+    for event in reversed(events):  # the newest event of each kind and period speaks for the older ones
+        rules = snap.rules_for(code, event.created_at) if code else None
+        zone = rules.time_zone if rules is not None else "UTC"
+        age = geo_config.age_on(facts["date_of_birth"], geo_config.local_date(event.created_at, rules))
+        kinds = FLAGGED_LIMITS.get(event.type, ())
+        limits = [lim for lim in limits_from_facts(facts, rules, age) if lim.kind in kinds]
+        for use in money_usage(event.player_id, limits, facts["currency"], event.created_at, zone, bounded=True):
+            limit_amount = use.limit.amount or ZERO
+            if not limit_amount or use.used * 100 < limit_amount * 80:
+                continue
+            start = period_start(use.limit.period, event.created_at, zone)
+            key = f"{use.limit.kind}:{use.limit.period}:{use.limit.source}:{'net' if use.limit.net else ''}:"
+            key += f"{start:%Y-%m-%d}"
+            if key in seen:
+                continue
+            seen.add(key)
+            detail = {**use.as_dict(), "used_after": str(use.used)}
+            kinds_raised = [FlagKind.LIMIT_80] + ([FlagKind.LIMIT_REACHED] if use.used >= limit_amount else [])
             Flag.objects.bulk_create(
-                [Flag(player_id=player_id, kind=kind, detail=detail, period_key=key[:64])], ignore_conflicts=True
+                [Flag(player_id=event.player_id, kind=k, detail=detail, period_key=key[:64]) for k in kinds_raised],
+                ignore_conflicts=True,
             )
 
 

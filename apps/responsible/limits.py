@@ -1,4 +1,4 @@
-"""Effective limits and their usage, computed from the wallet's ledger.
+"""Effective limits and their usage, read from the wallet's per-player day rollups (``apps/wallet/rollups.py``).
 
 Periods are calendar periods of the jurisdiction's clock (``Jurisdiction.time_zone``): the day from local
 midnight, the week from Monday's, the month from the 1st's; a player with no jurisdiction counts in UTC.
@@ -11,22 +11,21 @@ jurisdiction's cap. Usage, per period:
 * ``loss``: stakes, less rolled-back stakes, less wins not rolled back (net loss; a bet of X can lose at most X).
 
 Read in the posting's transaction after the player's accounts are locked, so two concurrent deposits cannot
-both slip under a limit: the second sees the first.
+both slip under a limit: the second sees the first (the rollup row is written by the first's own statement).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-
 from apps.geo.config import Rules
 from apps.responsible.choices import LimitKind, LimitSource
+from apps.wallet import rollups
 
 ZERO = Decimal("0")
 MONEY_KINDS = (LimitKind.DEPOSIT, LimitKind.LOSS, LimitKind.WAGER)
@@ -99,37 +98,32 @@ def limits_from_facts(facts: dict[str, Any], rules: Rules | None, age: int) -> l
     return found
 
 
-def usage(player_id: int, periods: set[str], now: datetime, zone: str = "UTC") -> dict[tuple[str, str], Decimal]:
-    """(usage key, period) -> amount used in the current period; one query over the player's transactions."""
+def period_end(period: str, start: date) -> date:
+    """The first day after the period that began on ``start``."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def usage(
+    player_id: int, currency: str, periods: set[str], now: datetime, zone: str = "UTC", *, bounded: bool = False
+) -> dict[tuple[str, str], Decimal]:
+    """(usage key, period) -> amount used in the period ``now`` is in, from the player's day rollups (one query
+    over at most 31 rows a period, however many postings the period holds). ``bounded``: only up to the period's
+    end (for a period that may be over: a consumer catching up on yesterday's postings)."""
     if not periods:
         return {}
-    starts = {period: period_start(period, now, zone) for period in sorted(periods)}
-    columns, params = [], []
-    for start in starts.values():
-        columns.append(
-            "coalesce(sum(amount) FILTER (WHERE type = 'deposit' AND created_at >= %s), 0), "
-            "coalesce(sum(CASE type WHEN 'withdrawal' THEN amount WHEN 'withdrawal_cancel' THEN -amount END) "
-            "FILTER (WHERE created_at >= %s), 0), "
-            "coalesce(sum(CASE type WHEN 'bet' THEN amount WHEN 'rollback' THEN -amount END) "
-            "FILTER (WHERE created_at >= %s), 0), "
-            "coalesce(sum(CASE type WHEN 'win' THEN amount WHEN 'win_rollback' THEN -amount END) "
-            "FILTER (WHERE created_at >= %s), 0)"
-        )
-        params += [start] * 4
-    sql = (
-        f"SELECT {', '.join(columns)} FROM wallet_transaction "  # noqa: S608 (placeholders only)
-        "WHERE player_id = %s AND created_at >= %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, player_id, min(starts.values())])
-        row = cursor.fetchone()
+    starts = {period: period_start(period, now, zone).date() for period in sorted(periods)}
+    ends = {period: period_end(period, start) for period, start in starts.items()} if bounded else None
+    sums = rollups.period_sums(player_id, currency, starts, ends)
     result: dict[tuple[str, str], Decimal] = {}
-    for i, period in enumerate(starts):
-        deposits, withdrawn, staked, won = (Decimal(v) for v in row[i * 4 : i * 4 + 4])
-        result[("deposit", period)] = deposits
-        result[("net_deposit", period)] = deposits - withdrawn
-        result[("wager", period)] = staked
-        result[("loss", period)] = staked - won
+    for period, got in sums.items():
+        result[("deposit", period)] = got["deposits"]
+        result[("net_deposit", period)] = got["deposits"] - got["withdrawals"]
+        result[("wager", period)] = got["stakes"]
+        result[("loss", period)] = got["stakes"] - got["wins"]
     return result
 
 
@@ -171,9 +165,15 @@ def foreign_currency_limits(limits: list[EffectiveLimit], currency: str) -> list
 
 
 def money_usage(
-    player_id: int, limits: list[EffectiveLimit], currency: str, now: datetime, zone: str = "UTC"
+    player_id: int,
+    limits: list[EffectiveLimit],
+    currency: str,
+    now: datetime,
+    zone: str = "UTC",
+    *,
+    bounded: bool = False,
 ) -> list[LimitUse]:
     """Usage of the limits in ``currency``; see ``foreign_currency_limits`` for the others."""
     money = [lim for lim in limits if lim.amount is not None and lim.currency == currency]
-    used = usage(player_id, {lim.period for lim in money}, now, zone)
+    used = usage(player_id, currency, {lim.period for lim in money}, now, zone, bounded=bounded)
     return [LimitUse(limit=lim, used=used[(lim.usage_key, lim.period)]) for lim in money]

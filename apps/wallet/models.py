@@ -256,3 +256,73 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"adjustment #{self.pk} {self.amount} {self.currency} ({self.status})"
+
+
+class PlayerDay(models.Model):
+    """What the ledger moved for one player on one local day (the jurisdiction's clock) in one currency.
+
+    Written by the posting's own statement (an upsert beside the ledger insert, ``apps/wallet/rollups.py``), under
+    the player's account lock, so it never lags and adds no contention. Net figures: a rollback takes its bet off
+    ``stakes`` and ``bet_count`` on the day the rollback is posted (as limit usage always counted it), a cancelled
+    withdrawal comes off ``withdrawals``. Derived data, so not append-only: ``manage.py ledger_verify`` proves it
+    equals the ledger and ``manage.py wallet_rollups_build`` rebuilds it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # indexed by the unique constraint (player, currency, day)
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="+", db_index=False)
+    currency = models.CharField(max_length=3)
+    day = models.DateField(help_text="Local date on the jurisdiction's clock when the postings were made")
+    deposits = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    deposit_count = models.IntegerField(default=0)
+    withdrawals = models.DecimalField(max_digits=20, decimal_places=4, default=0, help_text="Net of cancels")
+    withdrawal_count = models.IntegerField(default=0)
+    withdrawals_paid = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    stakes = models.DecimalField(max_digits=20, decimal_places=4, default=0, help_text="Net of rollbacks")
+    bonus_stakes = models.DecimalField(max_digits=20, decimal_places=4, default=0, help_text="Of stakes: bonus funds")
+    bet_count = models.IntegerField(default=0)
+    wins = models.DecimalField(max_digits=20, decimal_places=4, default=0, help_text="Net of win rollbacks")
+    bonus_wins = models.DecimalField(max_digits=20, decimal_places=4, default=0, help_text="Of wins: to bonus")
+    win_count = models.IntegerField(default=0)
+    bonus_awarded = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    bonus_converted = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    bonus_forfeited = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    adjustments = models.DecimalField(
+        max_digits=20, decimal_places=4, default=0, help_text="Signed: credits less debits"
+    )
+
+    class Meta:
+        db_table = "wallet_player_day"
+        verbose_name = "player day rollup"
+        constraints = [
+            models.UniqueConstraint(fields=["player", "currency", "day"], name="wallet_player_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"player {self.player_id} {self.day} {self.currency}"
+
+
+class PostingQueueItem(models.Model):
+    """One posting waiting for one durable consumer (``apps/wallet/events.py``): inserted by the posting's own
+    statement, deleted in the transaction that processed it. The rows still here are the consumer's position."""
+
+    id = models.BigAutoField(primary_key=True)
+    consumer = models.CharField(max_length=64)
+    transaction_id = models.BigIntegerField()  # no foreign key: the ledger may be partitioned, nothing points in
+    player_id = models.BigIntegerField()
+    cash_part = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    bonus_part = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    queued_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "wallet_posting_queue"
+        verbose_name = "queued posting event"
+        indexes = [
+            models.Index(fields=["consumer", "id"], name="wallet_queue_consumer_idx"),
+            models.Index(fields=["consumer", "player_id", "id"], name="wallet_queue_player_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer}: transaction {self.transaction_id}"

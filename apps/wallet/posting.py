@@ -20,6 +20,7 @@ A player is given as the ``Player`` or, from the API, as its external id (found 
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from apps.core.money import quantize
 from apps.geo.choices import GameCategory
-from apps.players.eligibility import Eligibility, after_posting, can, instrument_refusal
+from apps.players.eligibility import Eligibility, can, instrument_refusal
 from apps.players.models import Player
+from apps.wallet import events, rollups
 from apps.wallet.choices import AccountKind, TransactionType
 from apps.wallet.models import LedgerTransaction
 
@@ -89,6 +91,9 @@ class PlayerAccounts:
     pending_id: int
     pending: Decimal
     operator: dict[str, int]  # kind -> account id (never locked)
+    country: str = ""  # residence: the jurisdiction whose clock the rollups' day follows
+    region: str = ""
+    geo_version: int | None = None
 
     def after(self, deltas: dict[int, Decimal]) -> dict[str, Decimal]:
         """The balances once ``deltas`` (account id -> change) are applied."""
@@ -105,17 +110,21 @@ class Posted:
     balances: dict[str, Decimal]  # the player's cash, bonus and pending_withdrawal after the posting
 
 
-# One round trip: the player (by id or external id), their rows of the currency locked in id order, and the
+# One round trip: the player (by id or external id) with what places them on a clock (residence, the geo
+# configuration's version: the rollups' local day), their rows of the currency locked in id order, and the
 # operator's rows of the currency, unlocked. No row: no such player; a row without an account: first use.
 _LOCK_SQL = """
-    WITH p AS (SELECT id, currency FROM players_player WHERE {where}),
+    WITH p AS (
+        SELECT id, currency, country, region, (SELECT version FROM geo_geoconfigversion WHERE id = 1) AS geo
+        FROM players_player WHERE {where}
+    ),
     locked AS (
         SELECT a.id, a.kind, a.balance FROM wallet_account a
         WHERE a.player_id = (SELECT id FROM p) AND a.currency = %s ORDER BY a.id FOR UPDATE
     )
-    SELECT p.id, p.currency, l.id, l.kind, l.balance FROM p LEFT JOIN locked l ON true
+    SELECT p.id, p.currency, l.id, l.kind, l.balance, p.country, p.region, p.geo FROM p LEFT JOIN locked l ON true
     UNION ALL
-    SELECT NULL, NULL, o.id, o.kind, o.balance FROM wallet_account o
+    SELECT NULL, NULL, o.id, o.kind, o.balance, NULL, NULL, NULL FROM wallet_account o
     WHERE o.player_id IS NULL AND o.currency = %s AND EXISTS (SELECT 1 FROM p)
 """
 # Keyed by how the player is named; "brands" is the API's: an external id among the client's brands (both columns
@@ -163,7 +172,9 @@ def lock_accounts(
         rows = cursor.fetchall()
         if not rows:
             raise _player_not_found()
-        player_id, player_currency = next((row[0], row[1]) for row in rows if row[0] is not None)
+        player_id, player_currency, country, region, geo = next(
+            (row[0], row[1], row[5], row[6], row[7]) for row in rows if row[0] is not None
+        )
         if currency != player_currency:
             raise currency_mismatch(player_currency)
         if len(rows) < 7:
@@ -171,7 +182,7 @@ def lock_accounts(
             cursor.execute(_CREATE_SQL, params)
             cursor.execute(sql, [*lead, currency, currency])
             rows = cursor.fetchall()
-    mine = {kind: (pk, balance) for pid, _, pk, kind, balance in rows if pid is not None}
+    mine = {row[3]: (row[2], row[4]) for row in rows if row[0] is not None}
     return PlayerAccounts(
         player_id=player_id,
         player_currency=player_currency,
@@ -182,7 +193,10 @@ def lock_accounts(
         bonus=mine["bonus"][1],
         pending_id=mine["pending_withdrawal"][0],
         pending=mine["pending_withdrawal"][1],
-        operator={kind: pk for pid, _, pk, kind, _ in rows if pid is None},
+        operator={row[3]: row[2] for row in rows if row[0] is None},
+        country=country,
+        region=region,
+        geo_version=geo,
     )
 
 
@@ -225,7 +239,8 @@ def write(
     player_deltas: dict[int, Decimal],
     **fields: Any,
 ) -> Posted:
-    """Insert the transaction and its entries and move the player's balances: one statement.
+    """Insert the transaction and its entries, move the player's balances, add the posting to the player's day
+    rollup and queue it for the durable consumers: one statement. Then the in-transaction observers run.
 
     ``legs`` are (account id, signed amount) and must sum to zero; ``player_deltas`` the balance moves of the
     player's (locked) accounts. The database re-checks both: the deferred trigger at commit, the CHECK now.
@@ -241,6 +256,8 @@ def write(
     params: list[Any] = [f.get_db_prep_save(getattr(txn, f.attname), connection) for f in _TXN_FIELDS]
     entries = [(account_id, value) for account_id, value in legs if value != 0]
     moves = [(account_id, delta) for account_id, delta in sorted(player_deltas.items()) if delta != 0]
+    cash = player_deltas.get(accounts.cash_id, ZERO)
+    bonus = abs(player_deltas.get(accounts.bonus_id, ZERO))
     # Only column names and placeholders are formatted in; every value is a parameter.
     sql = (
         f"WITH t AS (INSERT INTO wallet_transaction ({_TXN_COLUMNS}) VALUES ({_TXN_VALUES}) "  # noqa: S608
@@ -255,6 +272,18 @@ def write(
             "AS v(id, delta), t WHERE a.id = v.id)"  # joined to t: no transaction inserted, no balance moved
         )
         params += [x for move in moves for x in move]
+    rolled = rollups.deltas(type, amount=amount, cash=cash, bonus=bonus)
+    if rolled:
+        zone = rollups.zone_for(accounts.country, accounts.region, accounts.geo_version or 0, now)
+        sql += ", " + _rollup_sql(tuple(rolled))
+        params += [accounts.player_id, currency, rollups.day_of(now, zone), *rolled.values()]
+    queued = events.consumers_for(type)
+    if queued:
+        sql += (
+            ", q AS (INSERT INTO wallet_posting_queue (consumer, transaction_id, player_id, cash_part, bonus_part, "
+            "queued_at, attempts, last_error) SELECT c, t.id, %s, %s, %s, %s, 0, '' FROM t, unnest(%s::text[]) AS c)"
+        )
+        params += [accounts.player_id, abs(cash), bonus, now, queued]
     sql += " SELECT id FROM t"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -263,7 +292,37 @@ def write(
         raise DuplicateReference(fields={"reference": [f"This client already posted a {type} with this reference."]})
     txn.pk = inserted[0]
     txn._state.adding, txn._state.db = False, connection.alias
+    if events.has_observers():
+        events.observe(_event(txn, abs(cash), bonus))
+    if queued:
+        events.nudge_after_commit()
     return Posted(transaction=txn, balances=after)
+
+
+@functools.lru_cache(maxsize=64)
+def _rollup_sql(columns: tuple[str, ...]) -> str:
+    return rollups.upsert_sql(columns)
+
+
+def _event(txn: LedgerTransaction, cash_part: Decimal, bonus_part: Decimal) -> events.PostingEvent:
+    return events.PostingEvent(
+        transaction_id=txn.pk,
+        type=txn.type,
+        player_id=txn.player_id,
+        currency=txn.currency,
+        amount=txn.amount,
+        cash_part=cash_part,
+        bonus_part=bonus_part,
+        game_id=txn.game_id,
+        game_category=txn.game_category,
+        provider=txn.provider,
+        round_id=txn.round_id,
+        payment_method=txn.payment_method,
+        instrument_fingerprint=txn.instrument_fingerprint,
+        api_client=txn.api_client,
+        reverses_id=txn.reverses_id,
+        created_at=txn.created_at,
+    )
 
 
 def deposit(
@@ -278,12 +337,12 @@ def deposit(
     brand_ids: Collection[int] | None = None,
 ) -> Posted:
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
-    allowed = refuse_unless(accounts.player_id, "deposit", amount=amount)
+    refuse_unless(accounts.player_id, "deposit", amount=amount)
     # an excluded person's card, whichever account pays with it (apps.responsible: one indexed lookup)
     if instrument_fingerprint and (reason := instrument_refusal(instrument_fingerprint)):
         raise PostingRefused(f"Refused: {reason}.", code=reason, fields={"reasons": [reason, "instrument_excluded"]})
     clearing = accounts.operator[AccountKind.PAYMENT_CLEARING]
-    posted = write(
+    return write(
         accounts=accounts,
         type=TransactionType.DEPOSIT,
         amount=amount,
@@ -294,8 +353,6 @@ def deposit(
         payment_method=payment_method,
         instrument_fingerprint=instrument_fingerprint,
     )
-    after_posting(accounts.player_id, allowed, amount)
-    return posted
 
 
 def bet(
@@ -321,14 +378,14 @@ def bet(
             fields={"game_category": [f"Required, one of: {', '.join(GameCategory.values)}."]},
         )
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
-    allowed = refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category)
+    refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category)
     from_cash = min(amount, accounts.cash)
     from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
         available = quantize(accounts.cash + accounts.bonus, currency)
         raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
     house = accounts.operator[AccountKind.HOUSE]
-    posted = write(
+    return write(
         accounts=accounts,
         type=TransactionType.BET,
         amount=amount,
@@ -341,8 +398,6 @@ def bet(
         api_client=api_client,
         reference=reference,
     )
-    after_posting(accounts.player_id, allowed, amount)
-    return posted
 
 
 def _round_funding(accounts: PlayerAccounts, round_id: str, api_client: str) -> tuple[Decimal, Decimal]:

@@ -40,3 +40,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # AUDIT: tests/conftest.py gives every test its own empty checkpoint directory; this one is for anything else.
 AUDIT_CHECKPOINT_DIR = str(BASE_DIR / "var" / "test-audit-checkpoints")
+
+# No worker consumes the test broker: postings do not nudge drains (tests drain themselves; one test turns it on).
+POSTING_EVENTS_NUDGE = False

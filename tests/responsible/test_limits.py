@@ -15,7 +15,7 @@ from apps.core.models import OutboxEvent
 from apps.players.eligibility import can
 from apps.responsible import services
 from apps.responsible.models import Flag, LimitChange
-from apps.wallet import posting
+from apps.wallet import events, posting
 from apps.wallet.models import LedgerTransaction
 from apps.wallet.services import withdrawal_request
 from tests.factories import PlayerFactory
@@ -26,7 +26,10 @@ D = Decimal
 
 
 def deposit(player, amount):
-    return posting.wallet_deposit(player=player, amount=D(amount), currency=player.currency)
+    """A deposit, then the durable consumers' worker (the 80% flags are raised after commit)."""
+    posted = posting.wallet_deposit(player=player, amount=D(amount), currency=player.currency)
+    events.drain()
+    return posted
 
 
 @pytest.mark.parametrize(("country", "currency"), [("GB", "GBP"), ("MT", "EUR")])

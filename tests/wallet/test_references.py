@@ -125,9 +125,9 @@ def test_limit_usage_counts_a_rolled_back_win_as_no_win():
     posting.wallet_deposit(player=player, amount=D("50.00"), currency="GBP")
     posting.wallet_bet(player=player, amount=D("10.00"), currency="GBP", round_id="R", game_category="table")
     posting.wallet_win(player=player, amount=D("8.00"), currency="GBP", round_id="R", reference="w")
-    assert usage(player.pk, {"day"}, timezone.now())[("loss", "day")] == D("2.00")
+    assert usage(player.pk, "GBP", {"day"}, timezone.now())[("loss", "day")] == D("2.00")
     posting.wallet_rollback(player=player, bet_reference="w", api_client="", of_type="win")
-    assert usage(player.pk, {"day"}, timezone.now())[("loss", "day")] == D("10.00")
+    assert usage(player.pk, "GBP", {"day"}, timezone.now())[("loss", "day")] == D("10.00")
 
 
 @pytest.mark.usefixtures("geo_rules")
