@@ -291,7 +291,14 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
             amount=form.cleaned_data["amount_text"],
             reason=form.cleaned_data["reason"],
         )
-        obj.pk = created.pk
+        # the admin's message names this object: it is the one the service made ("adjustment #7 500.0000 GBP")
+        obj.pk, obj.player, obj.amount, obj.currency, obj.status = (
+            created.pk,
+            created.player,
+            created.amount,
+            created.currency,
+            created.status,
+        )
         obj._state.adding = False
         if created.status == AdjustmentStatus.PENDING:
             messages.warning(request, "Above the threshold: another staff member must approve this adjustment.")

@@ -399,6 +399,10 @@ def adjustment_request(*, actor: StaffUser, player: Player, amount: str | Decima
     text = str(amount).strip()
     sign = -1 if text.startswith("-") else 1
     value = sign * parse_amount(text.lstrip("+-"), player.currency)
+    if value < 0:  # refused now rather than at the second approval (which checks again: cash may move)
+        accounts = posting.lock_accounts(player, player.currency)
+        if -value > accounts.cash:
+            raise posting.InsufficientFunds(fields={"amount": [f"Cash is {accounts.cash} {player.currency}."]})
     adjustment = Adjustment.objects.create(
         player=player, currency=player.currency, amount=value, reason=reason, requested_by=actor
     )

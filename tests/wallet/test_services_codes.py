@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.approvals.models import Approval
 from apps.audit.services import SystemActor
 from apps.players.models import Player
 from apps.players.services import player_set_block
@@ -20,7 +21,7 @@ from tests.refusals import assert_refused, codes_raised_by
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-TABLES = (Player, Account, LedgerTransaction, Entry, Withdrawal, WithdrawalHold, Adjustment)
+TABLES = (Player, Account, LedgerTransaction, Entry, Withdrawal, WithdrawalHold, Adjustment, Approval)
 
 
 @dataclass
@@ -167,8 +168,13 @@ def debit_more_than_cash(w: World):
 
 
 def approve_a_large_debit_beyond_cash(w: World):
-    adjustment = services.adjustment_request(actor=w.maker, player=w.player, amount="-100.01", reason="clawback")
+    adjustment = services.adjustment_request(actor=w.maker, player=w.player, amount="-100.00", reason="clawback")
+    w.pending(amount="0.01")  # the cash moved since the request: the approval checks again
     return lambda: services.adjustment_decide(actor=w.checker, adjustment=adjustment, approve=True)
+
+
+def request_a_large_debit_beyond_cash(w: World):
+    return lambda: services.adjustment_request(actor=w.maker, player=w.player, amount="-100.01", reason="clawback")
 
 
 def adjustment_of_no_amount(w: World):
@@ -203,6 +209,7 @@ CASES: list[tuple[str, Case]] = [
     ("insufficient_funds", withdraw_more_than_cash),
     ("insufficient_funds", debit_more_than_cash),
     ("insufficient_funds", approve_a_large_debit_beyond_cash),
+    ("insufficient_funds", request_a_large_debit_beyond_cash),
     ("amount_invalid", adjustment_of_no_amount),
     ("blocked_for_withdrawal", withdraw_while_blocked),
 ]

@@ -59,3 +59,14 @@ def test_rejecting_an_adjustment_in_its_list_asks_for_a_reason(staff_client, pla
         "no complaint on file",
         checker,
     )
+
+
+def test_an_adjustment_form_names_what_it_made_and_refuses_a_debit_beyond_the_cash(staff_client, player):
+    posting.wallet_deposit(player=player, amount=D("20.00"), currency="GBP")
+    client = staff_client(StaffUserFactory(roles=FINANCE))
+    form = {"player_external_id": player.external_id, "reason": "compensation"}
+    made = client.post("/admin/wallet/adjustment/add/", {**form, "amount_text": "500.00"}, follow=True)
+    adjustment = Adjustment.objects.get()
+    assert f"adjustment #{adjustment.pk} 500.0000 GBP (pending)" in made.content.decode()
+    refused = client.post("/admin/wallet/adjustment/add/", {**form, "amount_text": "-99999.00"}, follow=True)
+    assert "Nothing was saved" in refused.content.decode() and Adjustment.objects.count() == 1
