@@ -277,7 +277,9 @@ def test_an_approval_audits_the_request_the_decision_and_the_application(player)
 
 def test_a_refusal_by_the_owning_app_rolls_the_decision_back(player):
     maker, checker = StaffUserFactory(roles=FINANCE), StaffUserFactory(roles=FINANCE)
+    funded(player, "500.00")
     adjustment = wallet.adjustment_request(actor=maker, player=player, amount="-500.00", reason="clawback")
+    wallet.withdrawal_request(player=player, amount=D("0.01"), currency="GBP")  # the cash moved since
     approval = selectors.pending_for(adjustment)
     assert_refused(
         lambda: services.approval_decide(actor=checker, approval=approval, approve=True),
