@@ -75,7 +75,7 @@ ADMIN_OPEN_TO_ANY_STAFF: dict[str, str] = {}
 ANY_CLIENT: dict[str, str] = {
     "api/v1/client/": "who am I: any valid key",
     "api/v1/wallet/transactions/": "wallet:payments (deposit) or wallet:game (bet, win, rollback), "
-    "checked by require_scope once the type is parsed",
+    "checked by CommandView.scope_by_field once the body is read",
 }
 
 # Everything outside /admin/ and /api/v1/.

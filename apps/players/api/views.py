@@ -5,12 +5,12 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.authentication import client_of
+from apps.api.commands import CommandView, client_player
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
 from apps.core.errors import NotFound, ValidationFailed
@@ -21,7 +21,6 @@ from apps.players import services, validation
 from apps.players.api import serializers as s
 from apps.players.eligibility import ACTIONS, can_for_external_id
 from apps.players.models import Brand
-from apps.players.selectors import player_get
 
 NOT_FOUND = {404: ("player_not_found",)}
 
@@ -47,32 +46,20 @@ def _registration_brand(brand_ids: frozenset[int], code: str) -> Brand:
     return brands[0]
 
 
-class PlayerListView(APIView):
+class PlayerListView(CommandView):
     required_scopes = {"POST": frozenset({Scope.PLAYERS_WRITE})}
+    request_serializer = s.PlayerRegisterInput
+    responses = {201: s.PlayerOutput}
+    errors = {
+        400: ("invalid", "registration_refused", "brand_required", "brand_not_allowed"),
+        409: ("external_id_taken", "email_taken"),
+    }
+    openapi = {"operation_id": "players_register", "summary": "Register a player", "examples": [s.REGISTER_EXAMPLE]}
 
-    @extend_schema(
-        operation_id="players_register",
-        summary="Register a player",
-        request=s.PlayerRegisterInput,
-        examples=[s.REGISTER_EXAMPLE],
-        responses={
-            201: s.PlayerOutput,
-            **error_responses(
-                {
-                    400: ("invalid", "registration_refused", "brand_required", "brand_not_allowed"),
-                    409: ("external_id_taken", "email_taken"),
-                }
-            ),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        data = s.PlayerRegisterInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        ip = fields.pop("registration_ip", None)
-        fields["brand"] = _registration_brand(client_of(request).brand_ids, fields.pop("brand", ""))
-        player = services.player_register(actor=client_of(request), data=fields, ip=ip)
-        return Response(s.player_dict(player), status=status.HTTP_201_CREATED)
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        ip = data.pop("registration_ip", None)
+        data["brand"] = _registration_brand(self.brand_ids, data.pop("brand", ""))
+        return s.player_dict(services.player_register(actor=self.client, data=data, ip=ip))
 
 
 class PlayerDetailView(APIView):
@@ -84,7 +71,7 @@ class PlayerDetailView(APIView):
         responses={200: s.PlayerOutput, **error_responses(NOT_FOUND)},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        return Response(s.player_dict(player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)))
+        return Response(s.player_dict(client_player(request, external_id)))
 
     @extend_schema(
         operation_id="players_update",
@@ -97,7 +84,7 @@ class PlayerDetailView(APIView):
         },
     )
     def patch(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
+        player = client_player(request, external_id)
         unknown = sorted(set(request.data) - set(s.PlayerPatchInput().fields)) if isinstance(request.data, dict) else []
         if unknown:
             raise ValidationFailed(
@@ -162,22 +149,22 @@ class EligibilityView(APIView):
         return Response(result.as_dict())
 
 
-class LoginView(APIView):
+class LoginView(CommandView):
     required_scopes = frozenset({Scope.PLAYERS_WRITE})
+    request_serializer = s.LoginInput
+    responses = {201: s.LoginOutput}
+    errors = {**NOT_FOUND, 400: ("invalid",)}
+    openapi = {
+        "operation_id": "players_login",
+        "summary": "Record a login and answer whether it may proceed",
+        "examples": [
+            OpenApiExample("A login", {"ip": "81.2.69.160", "user_agent": "Mozilla/5.0", "device_id": "d-42"})
+        ],
+    }
 
-    @extend_schema(
-        operation_id="players_login",
-        summary="Record a login and answer whether it may proceed",
-        request=s.LoginInput,
-        examples=[OpenApiExample("A login", {"ip": "81.2.69.160", "user_agent": "Mozilla/5.0", "device_id": "d-42"})],
-        responses={201: s.LoginOutput, **error_responses({**NOT_FOUND, 400: ("invalid",)})},
-    )
-    def post(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        data = s.LoginInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        login, result = services.player_login_record(player=player, **data.validated_data)
-        return Response({"login_id": login.pk, **result.as_dict()}, status=status.HTTP_201_CREATED)
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        login, result = services.player_login_record(player=self.player, **data)
+        return {"login_id": login.pk, **result.as_dict()}
 
 
 class GeoCheckView(APIView):

@@ -1,18 +1,24 @@
 """The responsible-gambling API's request bodies and response shapes.
 
-The request serializers document the bodies (the views pass them to the services, which validate: one set of
-rules for the API and the admin). The output serializers describe the plain dicts the views build
+The request bodies are ``CommandInput``s: each documents its body and reads it (``parse``). They read only the
+body's shape; the values (a limit's kind, period and amount, a time-out's hours, a term) are checked by the
+services against the player's jurisdiction, the one set of rules the API and the admin share, with their own
+codes (``limit_invalid``, ``term_not_allowed``). The output serializers describe the plain dicts the views build
 (``change_dict``, ``exclusion_dict``), for the OpenAPI schema only.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from apps.api.commands import CommandInput, require_object
+from apps.core.errors import ValidationFailed
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
 
 
-class LimitInput(serializers.Serializer):
+class LimitInput(CommandInput):
     kind = serializers.ChoiceField(choices=LimitKind.choices)
     period = serializers.ChoiceField(
         choices=LimitPeriod.choices, help_text="day, week or month; session for a session limit (and only then)"
@@ -24,19 +30,39 @@ class LimitInput(serializers.Serializer):
         "or null to remove the limit",
     )
 
+    @classmethod
+    def parse(cls, raw: Any) -> dict[str, Any]:
+        body = require_object(raw)
+        if "value" not in body:  # null is a value: it removes the limit
+            raise ValidationFailed("A value is required.", code="limit_invalid", fields={"value": ["Required."]})
+        return {"kind": str(body.get("kind", "")), "period": str(body.get("period", "")), "value": body["value"]}
 
-class TimeOutInput(serializers.Serializer):
+
+class TimeOutInput(CommandInput):
     hours = serializers.IntegerField(
         min_value=1, help_text="Within the jurisdiction's range (e.g. 24 to 1008 in GB); 400 term_not_allowed outside"
     )
 
+    @classmethod
+    def parse(cls, raw: Any) -> dict[str, Any]:
+        hours = require_object(raw).get("hours")
+        if not isinstance(hours, int) or isinstance(hours, bool):
+            raise ValidationFailed(
+                "hours is a whole number.", code="term_not_allowed", fields={"hours": ["An integer."]}
+            )
+        return {"hours": hours}
 
-class SelfExclusionInput(serializers.Serializer):
+
+class SelfExclusionInput(CommandInput):
     term = serializers.CharField(
         max_length=20,
         help_text="One of the terms the player's jurisdiction offers (self_exclusion_terms in the overview), "
         "e.g. 6m, 1y, 5y, permanent",
     )
+
+    @classmethod
+    def parse(cls, raw: Any) -> dict[str, Any]:
+        return {"term": str(require_object(raw).get("term") or "")}
 
 
 class ChangeOutput(serializers.Serializer):

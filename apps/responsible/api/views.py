@@ -11,11 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.authentication import client_of
+from apps.api.commands import CommandView, client_player
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
-from apps.core.errors import ValidationFailed
-from apps.players.selectors import player_get
 from apps.responsible import services
 from apps.responsible.api import serializers as rs
 from apps.responsible.choices import ChangeStatus, ExclusionKind
@@ -57,7 +55,7 @@ class OverviewView(APIView):
         responses={200: rs.OverviewOutput, **error_responses({404: ("player_not_found",)})},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
+        player = client_player(request, external_id)
         now = timezone.now()
         in_force = [
             e
@@ -81,133 +79,86 @@ class OverviewView(APIView):
         )
 
 
-def _body(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise ValidationFailed("Send a JSON object.", fields={"non_field_errors": ["Expected an object."]})
-    return request.data
-
-
-class LimitsView(APIView):
+class LimitsView(CommandView):
     required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+    request_serializer = rs.LimitInput
+    responses = {
+        201: OpenApiResponse(rs.ChangeEnvelope, description="Applied at once (a new limit or a decrease)"),
+        202: OpenApiResponse(rs.ChangeEnvelope, description="Pending: cooling-off, then the player's confirmation"),
+    }
+    errors = {400: ("limit_invalid", "invalid"), 404: ("player_not_found",)}
+    openapi = {
+        "operation_id": "rg_limit_set",
+        "summary": "Set, lower, raise or remove a limit (a raise or removal waits for cooling-off and confirmation)",
+        "examples": [
+            OpenApiExample("A weekly deposit limit", {"kind": "deposit", "period": "week", "value": "100.00"})
+        ],
+    }
 
-    @extend_schema(
-        operation_id="rg_limit_set",
-        summary="Set, lower, raise or remove a limit (a raise or removal waits for cooling-off and confirmation)",
-        request=rs.LimitInput,
-        examples=[OpenApiExample("A weekly deposit limit", {"kind": "deposit", "period": "week", "value": "100.00"})],
-        responses={
-            201: OpenApiResponse(rs.ChangeEnvelope, description="Applied at once (a new limit or a decrease)"),
-            202: OpenApiResponse(rs.ChangeEnvelope, description="Pending: cooling-off, then the player's confirmation"),
-            **error_responses({400: ("limit_invalid", "invalid"), 404: ("player_not_found",)}),
-        },
-    )
-    def post(self, request: Request, external_id: str) -> Response:
-        data = _body(request)
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        if "value" not in data:
-            raise ValidationFailed("A value is required.", code="limit_invalid", fields={"value": ["Required."]})
-        outcome = services.limit_set(
-            actor=client_of(request),
-            player=player,
-            kind=str(data.get("kind", "")),
-            period=str(data.get("period", "")),
-            value=data["value"],
-        )
-        pending = outcome.change.status == ChangeStatus.PENDING
-        return Response({"change": change_dict(outcome.change)}, status=202 if pending else 201)
+    def perform(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        outcome = services.limit_set(actor=self.client, player=self.player, **data)
+        return 202 if outcome.change.status == ChangeStatus.PENDING else 201, {"change": change_dict(outcome.change)}
 
 
-class LimitConfirmView(APIView):
+class LimitConfirmView(CommandView):
     required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+    responses = {200: rs.ChangeEnvelope}
+    errors = {
+        404: ("player_not_found", "not_found"),
+        409: ("cooling_off_pending", "change_lapsed", "change_not_pending"),
+    }
+    openapi = {
+        "operation_id": "rg_limit_confirm",
+        "summary": "Confirm a pending raise or removal after its cooling-off",
+    }
 
-    @extend_schema(
-        operation_id="rg_limit_confirm",
-        summary="Confirm a pending raise or removal after its cooling-off",
-        request=None,
-        responses={
-            200: rs.ChangeEnvelope,
-            **error_responses(
-                {
-                    404: ("player_not_found", "not_found"),
-                    409: ("cooling_off_pending", "change_lapsed", "change_not_pending"),
-                }
-            ),
-        },
-    )
-    def post(self, request: Request, external_id: str, change_id: int) -> Response:
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        change = get_object_or_404(LimitChange, pk=change_id, player=player)
-        outcome = services.limit_confirm(actor=client_of(request), player=player, change=change)
-        return Response({"change": change_dict(outcome.change)})
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        change = get_object_or_404(LimitChange, pk=self.kwargs["change_id"], player=self.player)
+        outcome = services.limit_confirm(actor=self.client, player=self.player, change=change)
+        return {"change": change_dict(outcome.change)}
 
 
-class TimeOutView(APIView):
+class TimeOutView(CommandView):
     required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+    request_serializer = rs.TimeOutInput
+    responses = {201: rs.TimeOutEnvelope}
+    errors = {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
+    openapi = {
+        "operation_id": "rg_time_out",
+        "summary": "Take a break: in force at once, cannot be shortened",
+        "examples": [OpenApiExample("A day's break", {"hours": 24})],
+    }
 
-    @extend_schema(
-        operation_id="rg_time_out",
-        summary="Take a break: in force at once, cannot be shortened",
-        request=rs.TimeOutInput,
-        examples=[OpenApiExample("A day's break", {"hours": 24})],
-        responses={
-            201: rs.TimeOutEnvelope,
-            **error_responses(
-                {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
-            ),
-        },
-    )
-    def post(self, request: Request, external_id: str) -> Response:
-        hours = _body(request).get("hours")
-        if not isinstance(hours, int) or isinstance(hours, bool):
-            raise ValidationFailed(
-                "hours is a whole number.", code="term_not_allowed", fields={"hours": ["An integer."]}
-            )
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        exclusion = services.time_out(
-            actor=client_of(request), player=player, hours=hours, api_client=client_of(request).prefix
-        )
-        return Response({"time_out": exclusion_dict(exclusion)}, status=201)
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        exclusion = services.time_out(actor=self.client, player=self.player, api_client=self.client.prefix, **data)
+        return {"time_out": exclusion_dict(exclusion)}
 
 
-class SelfExclusionView(APIView):
+class SelfExclusionView(CommandView):
     required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+    request_serializer = rs.SelfExclusionInput
+    responses = {201: rs.SelfExclusionEnvelope}
+    errors = {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
+    openapi = {
+        "operation_id": "rg_self_exclude",
+        "summary": "Self-exclude for one of the jurisdiction's terms (e.g. 6m, 1y, 5y, permanent)",
+        "examples": [OpenApiExample("Six months", {"term": "6m"})],
+    }
 
-    @extend_schema(
-        operation_id="rg_self_exclude",
-        summary="Self-exclude for one of the jurisdiction's terms (e.g. 6m, 1y, 5y, permanent)",
-        request=rs.SelfExclusionInput,
-        examples=[OpenApiExample("Six months", {"term": "6m"})],
-        responses={
-            201: rs.SelfExclusionEnvelope,
-            **error_responses(
-                {400: ("term_not_allowed", "invalid"), 404: ("player_not_found",), 409: ("exclusion_active",)}
-            ),
-        },
-    )
-    def post(self, request: Request, external_id: str) -> Response:
-        term = _body(request).get("term")
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        exclusion = services.self_exclude(
-            actor=client_of(request), player=player, term=str(term or ""), api_client=client_of(request).prefix
-        )
-        return Response({"self_exclusion": exclusion_dict(exclusion)}, status=201)
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        exclusion = services.self_exclude(actor=self.client, player=self.player, api_client=self.client.prefix, **data)
+        return {"self_exclusion": exclusion_dict(exclusion)}
 
 
-class ReturnRequestView(APIView):
+class ReturnRequestView(CommandView):
     required_scopes = frozenset({Scope.RESPONSIBLE_WRITE})
+    responses = {200: rs.SelfExclusionEnvelope}
+    errors = {404: ("player_not_found",), 409: ("exclusion_active", "cooling_off_pending", "no_exclusion")}
+    openapi = {
+        "operation_id": "rg_return_request",
+        "summary": "After the term: ask to return; the account reopens after the cooling-off",
+    }
 
-    @extend_schema(
-        operation_id="rg_return_request",
-        summary="After the term: ask to return; the account reopens after the cooling-off",
-        request=None,
-        responses={
-            200: rs.SelfExclusionEnvelope,
-            **error_responses(
-                {404: ("player_not_found",), 409: ("exclusion_active", "cooling_off_pending", "no_exclusion")}
-            ),
-        },
-    )
-    def post(self, request: Request, external_id: str) -> Response:
-        player = player_get(external_id=external_id, brand_ids=client_of(request).brand_ids)
-        rows = services.self_exclusion_return_request(actor=client_of(request), player=player)
-        return Response({"self_exclusion": exclusion_dict(rows[0])})
+    def perform(self, data: dict[str, Any]) -> dict[str, Any]:
+        rows = services.self_exclusion_return_request(actor=self.client, player=self.player)
+        return {"self_exclusion": exclusion_dict(rows[0])}
