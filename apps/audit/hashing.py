@@ -8,11 +8,12 @@ Three schemes, recorded per row in ``hash_version``:
   whoever can write the table but does not hold the key cannot re-hash an altered row. Rows written while the
   chain was built under one global lock (before issue 11) keep it: chained in id order, the hash inside the row.
 * ``3`` (``SEALED_HMAC_SHA256``): every new row. Written in two steps (see ``services.audit_log`` and
-  ``services.audit_seal``): the writer stores the content with ``content_mac``, an HMAC of the content *and the
-  row's id* (so a row's content cannot be replayed as another row), taking no lock and reading no head; the
-  sealer later gives the row its chain position ``seq`` and ``prev_hash`` and stores ``row_hash``, an HMAC of
-  ``(seq, id, prev_hash, content_mac)``. The content MAC proves the content is what the writer wrote, the row
-  MAC proves where in the chain it sits.
+  ``services.audit_seal``): the writer stores the content with ``content_mac``, an HMAC of the content, its
+  time and the row's ``nonce`` (a time-ordered random UUID the database keeps unique, so a row's content and MAC
+  cannot be replayed as another row: the copy is refused), taking no lock, reading no head, in one statement;
+  the sealer later gives the row its chain position ``seq`` and ``prev_hash`` and stores ``row_hash``, an HMAC
+  of ``(seq, id, prev_hash, content_mac)``. The content MAC proves the content is what the key holder wrote, the
+  row MAC proves which row it is and where in the chain it sits.
 
 Along the chain the version never goes down: a scheme-1 row after a scheme-2 row is how a re-hash without the
 key would have to look, and ``audit_chain_verify`` reports it. A downgrade of the *whole* chain to scheme 1 is
@@ -24,6 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
+import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,8 +85,9 @@ def mac(context: bytes, message: bytes, *, key: bytes | None = None) -> str:
     return hmac.new(key if key is not None else audit_key(), context + message, hashlib.sha256).hexdigest()
 
 
-# Scheme 3's content: every column the writer sets, the id included, the chain columns not (they come later).
-CONTENT_FIELDS = ("id", "hash_version", *(name for name in HASHED_FIELDS if name != "prev_hash"))
+# Scheme 3's content: every column the writer sets (the id is the database's, bound by the seal), the chain
+# columns not (they come later).
+CONTENT_FIELDS = ("nonce", "hash_version", *(name for name in HASHED_FIELDS if name != "prev_hash"))
 SEAL_FIELDS = ("seq", "prev_hash", "row_hash")  # the only columns a seal sets (the trigger allows nothing else)
 
 
@@ -95,11 +100,18 @@ def canonical_content(row: dict[str, Any]) -> bytes:
     content = {name: row[name] for name in CONTENT_FIELDS}
     content["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     content["ip"] = row["ip"] or ""
+    content["nonce"] = str(row["nonce"])
     return _json(content)
 
 
+def new_nonce() -> uuid.UUID:
+    """Time-ordered (microseconds first, like UUIDv7), so the unique index grows at its right edge; 72 random
+    bits after it."""
+    return uuid.UUID(int=((time.time_ns() // 1000) << 72) | secrets.randbits(72))
+
+
 def content_mac(row: dict[str, Any], *, key: bytes | None = None) -> str:
-    """Scheme 3, written with the row: binds its content to its id."""
+    """Scheme 3, written with the row: binds its content to its time and nonce."""
     return mac(CONTENT_CONTEXT_V3, canonical_content(row), key=key)
 
 

@@ -2,9 +2,10 @@
 
 Writing and chaining are two steps, so that no writer waits for another (issue 11):
 
-* ``audit_log`` INSERTs the event *unsealed*: its content, ``hash_version`` 3 and ``content_mac``, an HMAC
-  (``AUDIT_HMAC_KEY``, kept out of the database) of the content and the row's id. No lock, no head lookup: one
-  ``nextval`` and one INSERT, in the caller's transaction, which it commits or rolls back with the change.
+* ``audit_log`` INSERTs the event *unsealed*: its content, ``hash_version`` 3, a unique ``nonce`` and
+  ``content_mac``, an HMAC (``AUDIT_HMAC_KEY``, kept out of the database) of the content, its time and the nonce.
+  No lock, no head lookup: one INSERT, in the caller's transaction, which it commits or rolls back with the
+  change.
 * One sealer (``services.audit_seal``: a beat task every few seconds and ``manage.py audit_seal``; two never run
   at once) takes the unsealed rows it can see committed (``WHERE seq IS NULL``, not "ids above a cursor", so a
   row whose transaction commits late is sealed by a later run, at a later position: never skipped), gives each
@@ -64,13 +65,16 @@ class AuditEvent(models.Model):
         help_text="1: SHA-256 (rows from before keyed hashing); 2: HMAC-SHA256 (before sealing); "
         "3: content MAC at write, sealed into the chain later",
     )
+    nonce = models.UUIDField(
+        null=True, blank=True, help_text="Scheme 3: unique per row (time-ordered), covered by the content MAC"
+    )
     content_mac = models.CharField(
-        max_length=64, null=True, blank=True, help_text="Scheme 3: HMAC of the content and id, written with the row"
+        max_length=64, null=True, blank=True, help_text="Scheme 3: HMAC of the content, time and nonce"
     )
     # The seal: NULL until the sealer chains the row (all three at once, once).
-    seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the chain (1, 2, ...)")
+    seq = models.BigIntegerField(null=True, blank=True, help_text="Position in the chain (1, 2, ...)")
     prev_hash = models.CharField(max_length=64, null=True, blank=True)
-    row_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    row_hash = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         db_table = "audit_event"
@@ -98,7 +102,21 @@ class AuditEvent(models.Model):
                 condition=models.Q(hash_version__lt=hashing.SEALED_HMAC_SHA256) | models.Q(content_mac__isnull=False),
                 name="audit_v3_has_content_mac",
             ),
+            models.CheckConstraint(
+                condition=models.Q(hash_version__lt=hashing.SEALED_HMAC_SHA256) | models.Q(nonce__isnull=False),
+                name="audit_v3_has_nonce",
+            ),
             models.CheckConstraint(condition=models.Q(seq__gt=0), name="audit_seq_positive"),
+            # Unique over the sealed rows only: a writer's INSERT adds nothing to these two indexes (the seal
+            # does). The unique position is also what makes two sealers unable to fork the chain.
+            models.UniqueConstraint(fields=["seq"], condition=models.Q(seq__isnull=False), name="audit_seq_unique"),
+            models.UniqueConstraint(
+                fields=["row_hash"], condition=models.Q(row_hash__isnull=False), name="audit_row_hash_unique"
+            ),
+            # a copy of a row (content, nonce and MAC) is refused: the MAC cannot be replayed as another event
+            models.UniqueConstraint(
+                fields=["nonce"], condition=models.Q(nonce__isnull=False), name="audit_nonce_unique"
+            ),
         ]
         # The append-only triggers and the seal function are plain SQL in migration 0003 (not pgtrigger: its
         # skip switch would apply to them).

@@ -48,8 +48,8 @@ def audit_seal_lag(*, using: str = DEFAULT_DB_ALIAS) -> SealLag:
     return SealLag(int(count), oldest)
 
 
-SEALED_FIELDS = (*hashing.HASHED_FIELDS, "id", "seq", "row_hash", "hash_version", "content_mac")
-UNSEALED_FIELDS = (*hashing.CONTENT_FIELDS, "content_mac")
+SEALED_FIELDS = (*hashing.HASHED_FIELDS, "id", "seq", "row_hash", "hash_version", "nonce", "content_mac")
+UNSEALED_FIELDS = ("id", *hashing.CONTENT_FIELDS, "content_mac")
 
 
 def _sealed_problem(row: dict[str, Any], expected_prev: str, version_before: int, position: int) -> str:

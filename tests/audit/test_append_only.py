@@ -103,8 +103,8 @@ def test_a_sealed_row_never_changes_again_not_even_its_seal():
 def test_a_new_row_must_come_unsealed_with_its_content_mac():
     columns = (
         "INSERT INTO audit_event (occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, "
-        "target_label, data, request_id, hash_version, content_mac, seq, prev_hash, row_hash) "
-        "VALUES (now(), 'system', '', 't', 'test.row', '', '', '', '{}', '', %s, %s, %s, %s, %s)"
+        "target_label, data, request_id, hash_version, nonce, content_mac, seq, prev_hash, row_hash) "
+        "VALUES (now(), 'system', '', 't', 'test.row', '', '', '', '{}', '', %s, gen_random_uuid(), %s, %s, %s, %s)"
     )
     head = _sealed()
     pre_sealed = [3, "c" * 64, head.seq + 1, head.row_hash, "d" * 64]  # would take the sealer's next position
@@ -112,6 +112,8 @@ def test_a_new_row_must_come_unsealed_with_its_content_mac():
     assert "written unsealed" in _refused(columns, [2, None, None, None, None])  # the pre-sealing scheme
     assert "written unsealed" in _refused(columns, [3, None, None, None, None])  # no content MAC
     assert "audit_sealed_all_or_nothing" in _refused(columns, [3, "c" * 64, head.seq + 1, None, None], owner=True)
+    no_nonce = columns.replace("gen_random_uuid()", "NULL")
+    assert "written unsealed" in _refused(no_nonce, [3, "c" * 64, None, None, None])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(columns, [3, "c" * 64, None, None, None])  # what audit_log writes (a forged MAC, here)
 

@@ -147,3 +147,12 @@ def test_a_rolled_back_transaction_leaves_no_gap_in_the_chain():
     assert audit_seal() == 2
     report = audit_chain_verify()
     assert report.ok and report.checked == 2
+
+
+def test_the_writers_insert_names_every_content_column_once():
+    from apps.audit import hashing
+    from apps.audit.services import COLUMNS, INSERT_SQL
+
+    assert set(COLUMNS) == {*hashing.CONTENT_FIELDS, "content_mac"} and len(COLUMNS) == len(set(COLUMNS))
+    assert INSERT_SQL.startswith(f"INSERT INTO audit_event ({', '.join(COLUMNS)}) VALUES")
+    assert INSERT_SQL.count("%s") == len(COLUMNS) and INSERT_SQL.endswith("RETURNING id")

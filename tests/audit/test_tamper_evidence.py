@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
@@ -23,7 +23,7 @@ from apps.audit.services import SystemActor, audit_log, audit_seal
 from apps.audit.tasks import audit_verify_chain
 from tests.dbroles import as_owner
 
-FIELDS = (*hashing.HASHED_FIELDS, "id", "seq", "row_hash", "hash_version", "content_mac")
+FIELDS = (*hashing.HASHED_FIELDS, "id", "seq", "row_hash", "hash_version", "nonce", "content_mac")
 
 
 def _events(n: int) -> list[AuditEvent]:
@@ -82,19 +82,26 @@ def test_it_keys_new_rows_with_the_audit_key_kept_out_of_the_database():
 
 
 @pytest.mark.django_db
-def test_the_content_mac_binds_the_id_so_a_row_cannot_be_replayed_as_another():
-    """Whoever may INSERT (the application's role) but lacks the key cannot copy an event into a new row."""
+def test_a_row_cannot_be_replayed_as_another_event():
+    """Whoever may INSERT (the application's role) but lacks the key cannot pass a copy of an event off as a
+    second one: the exact copy is refused (its nonce is taken), and a fresh nonce breaks the content MAC."""
     (event,) = _events(1)
     row = AuditEvent.objects.values(*hashing.CONTENT_FIELDS, "content_mac").get(pk=event.pk)
-    replay = {**row, "id": event.pk + 1000}
-    AuditEvent.objects.create(**replay)  # allowed: an unsealed scheme-3 row with a content MAC
+    with pytest.raises(IntegrityError, match="audit_nonce_unique"), transaction.atomic():
+        AuditEvent.objects.create(**row)
+    AuditEvent.objects.create(**{**row, "nonce": hashing.new_nonce()})  # allowed: unsealed, scheme 3, a MAC
+    replay = AuditEvent.objects.get(seq__isnull=True)
     report = audit_chain_verify()
-    assert report.first_broken_id == event.pk + 1000 and "does not match its hash (it is not sealed yet)" in (
-        report.problem
-    )
+    assert report.first_broken_id == replay.pk and "does not match its hash (it is not sealed yet)" in report.problem
     assert audit_seal() == 1  # the sealer chains it all the same (it must never stall); verify names it still
     report = audit_chain_verify()
-    assert report.first_broken_id == event.pk + 1000 and report.problem == "its content does not match its hash"
+    assert report.first_broken_id == replay.pk and report.problem == "its content does not match its hash"
+
+
+def test_nonces_are_unique_and_time_ordered():
+    nonces = [hashing.new_nonce() for _ in range(1000)]
+    assert len(set(nonces)) == 1000
+    assert [n.int >> 72 for n in nonces] == sorted(n.int >> 72 for n in nonces)
 
 
 @pytest.mark.django_db

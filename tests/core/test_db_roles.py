@@ -100,8 +100,8 @@ def test_the_app_role_writes_rows_where_it_should(app_login):
     with app_login.transaction(force_rollback=True):
         app_login.execute(
             "INSERT INTO audit_event (occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, "
-            "target_label, data, request_id, content_mac, hash_version) "
-            "VALUES (now(), 'system', '', 't', 'test.row', '', '', '', '{}', '', 'c', 3)"
+            "target_label, data, request_id, nonce, content_mac, hash_version) "
+            "VALUES (now(), 'system', '', 't', 'test.row', '', '', '', '{}', '', gen_random_uuid(), 'c', 3)"
         )
         app_login.execute("UPDATE players_player SET first_name = first_name WHERE false")
         app_login.execute("DELETE FROM django_session WHERE false")
