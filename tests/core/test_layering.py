@@ -41,6 +41,11 @@ KNOWN_CROSSINGS: dict[tuple[str, str], str] = {
     ("apps.api.services", "players"): "api_client_create/update bind the brands (Brand.objects.default())",
     ("apps.api.admin", "players"): "the client form's brand boxes and the brand list filter",
     ("apps.api.management.commands.create_api_client", "players"): "--brands looks the brands up by code",
+    ("apps.api.commands", "players"): "the command base view scopes the URL's player to the client's brands "
+    "(players.selectors) and applies the control-character rule of players.validation (the rule belongs in core; "
+    "the lookup goes with the brand binding)",
+    ("apps.api.commands", "wallet"): "idempotent commands run through wallet.idempotency (an Idempotency-Key store "
+    "is API plumbing: IdempotencyRecord belongs in apps.api, a model move with migrations in both apps)",
     ("apps.core.lanes", "staff"): "the staff middleware's browser-only wrappers (StaffNetworks, StaffEnrolment) "
     "belong in apps.staff.middleware, named from settings.MIDDLEWARE",
 }
