@@ -13,7 +13,16 @@ import os
 import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
-BENCHMARKS = ("api_auth", "audit_chain", "eligibility", "admin_changelist", "wallet", "partition")
+BENCHMARKS = (
+    "api_auth",
+    "audit_chain",
+    "eligibility",
+    "admin_changelist",
+    "wallet",
+    "posting_events",
+    "rollups",
+    "partition",
+)
 
 
 def main(argv: list[str]) -> int:

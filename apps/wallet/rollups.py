@@ -149,12 +149,14 @@ _FROM_LEDGER = """
         count(*) FILTER (WHERE t.type = 'win') - count(*) FILTER (WHERE t.type = 'win_rollback')
     FROM wallet_transaction t
     JOIN (SELECT unnest(%s::bigint[]) AS player_id, unnest(%s::text[]) AS zone) z ON z.player_id = t.player_id
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sum(e.amount) FILTER (WHERE a.kind = 'cash'), 0) AS cash,
+    LEFT JOIN (  -- what each transaction moved on the player's cash and bonus accounts (by account: indexed)
+        SELECT e.transaction_id,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'cash'), 0) AS cash,
                coalesce(sum(e.amount) FILTER (WHERE a.kind = 'bonus'), 0) AS bonus
-        FROM wallet_entry e JOIN wallet_account a ON a.id = e.account_id
-        WHERE e.transaction_id = t.id AND a.player_id = t.player_id
-    ) b
+        FROM wallet_account a JOIN wallet_entry e ON e.account_id = a.id
+        WHERE a.player_id = ANY(%s::bigint[]) AND a.kind IN ('cash', 'bonus')
+        GROUP BY e.transaction_id
+    ) b ON b.transaction_id = t.id
     GROUP BY 1, 2, 3
 """
 
@@ -195,7 +197,7 @@ def rebuild_players(zones: list[tuple[int, str]], using: str = DEFAULT_DB_ALIAS)
         cursor.execute("DELETE FROM wallet_player_day WHERE player_id = ANY(%s)", [ids])
         cursor.execute(
             f"INSERT INTO wallet_player_day (player_id, currency, day, {', '.join(COLUMNS)}) {_FROM_LEDGER}",
-            [ids, names],
+            [ids, names, ids],
         )
         return int(cursor.rowcount)
 
@@ -242,7 +244,7 @@ def mismatches(*, batch: int = 5000, limit: int = 100) -> list[RollupMismatch]:
             FROM l FULL JOIN r ON r.player_id = l.player_id AND r.currency = l.currency AND r.day = l.day
         """  # noqa: S608 (names only)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [ids, names, ids])
+            cursor.execute(sql, [ids, names, ids, ids])
             for row in cursor.fetchall():
                 stored = row[3 : 3 + len(COLUMNS)]
                 ledger = row[3 + len(COLUMNS) + 3 :]

@@ -160,3 +160,22 @@ def test_a_build_while_postings_go_on_counts_each_posting_once(geo_rules):
     thread.join(10)
     assert not errors
     assert rollups.mismatches() == []
+
+
+@pytest.mark.django_db
+def test_the_migration_builds_the_same_rows_for_a_ledger_that_has_postings():
+    import importlib
+
+    migration = importlib.import_module("apps.wallet.migrations.0008_rollups_and_posting_queue")
+    german, briton = PlayerFactory(country="DE", currency="EUR"), PlayerFactory()
+    with time_machine.travel(datetime(2027, 7, 10, 22, 30, tzinfo=UTC), tick=False):
+        posting.wallet_deposit(player=german, amount=D("5.00"), currency="EUR")
+    posting.wallet_deposit(player=briton, amount=D("50.00"), currency="GBP")
+    posting.wallet_bonus_award(player=briton, amount=D("10.00"), currency="GBP")
+    bet(briton, "55.00", "b1")
+    before = sorted(PlayerDay.objects.values_list("player_id", "day", "deposits", "stakes", "bonus_stakes"))
+    PlayerDay.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BUILD_SQL)
+    assert sorted(PlayerDay.objects.values_list("player_id", "day", "deposits", "stakes", "bonus_stakes")) == before
+    assert rollups.mismatches() == []

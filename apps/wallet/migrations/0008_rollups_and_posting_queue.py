@@ -98,17 +98,60 @@ class Migration(migrations.Migration):
     ]
 
 
+# The rollups' columns and their definitions from the ledger at this version, and the posting's clock (the
+# residence's jurisdiction with a rule pack in force, else UTC), written out here so the migration never runs live
+# code of a later version (apps/wallet/rollups.py keeps the same definitions for the rebuild and the check).
+BUILD_SQL = """
+    INSERT INTO wallet_player_day (player_id, currency, day, deposits, withdrawals, withdrawals_paid, stakes,
+        bonus_stakes, wins, bonus_wins, bonus_awarded, bonus_converted, bonus_forfeited, adjustments, deposit_count,
+        withdrawal_count, bet_count, win_count)
+    SELECT t.player_id, t.currency, (t.created_at AT TIME ZONE z.zone)::date,
+        coalesce(sum(t.amount) FILTER (WHERE t.type = 'deposit'), 0),
+        coalesce(sum(CASE t.type WHEN 'withdrawal' THEN t.amount WHEN 'withdrawal_cancel' THEN -t.amount END), 0),
+        coalesce(sum(t.amount) FILTER (WHERE t.type = 'withdrawal_paid'), 0),
+        coalesce(sum(CASE t.type WHEN 'bet' THEN t.amount WHEN 'rollback' THEN -t.amount END), 0),
+        coalesce(sum(CASE t.type WHEN 'bet' THEN -b.bonus WHEN 'rollback' THEN -b.bonus END), 0),
+        coalesce(sum(CASE t.type WHEN 'win' THEN t.amount WHEN 'win_rollback' THEN -t.amount END), 0),
+        coalesce(sum(CASE t.type WHEN 'win' THEN b.bonus WHEN 'win_rollback' THEN b.bonus END), 0),
+        coalesce(sum(t.amount) FILTER (WHERE t.type = 'bonus_award'), 0),
+        coalesce(sum(t.amount) FILTER (WHERE t.type = 'bonus_convert'), 0),
+        coalesce(sum(t.amount) FILTER (WHERE t.type = 'bonus_forfeit'), 0),
+        coalesce(sum(b.cash) FILTER (WHERE t.type = 'adjustment'), 0),
+        count(*) FILTER (WHERE t.type = 'deposit'),
+        count(*) FILTER (WHERE t.type = 'withdrawal') - count(*) FILTER (WHERE t.type = 'withdrawal_cancel'),
+        count(*) FILTER (WHERE t.type = 'bet') - count(*) FILTER (WHERE t.type = 'rollback'),
+        count(*) FILTER (WHERE t.type = 'win') - count(*) FILTER (WHERE t.type = 'win_rollback')
+    FROM wallet_transaction t
+    JOIN (
+        SELECT p.id AS player_id, coalesce((
+            SELECT j.time_zone FROM geo_jurisdiction j
+            WHERE j.code = CASE WHEN EXISTS (
+                    SELECT 1 FROM geo_rulepack rp JOIN geo_jurisdiction jr ON jr.id = rp.jurisdiction_id
+                    WHERE jr.code = p.region AND p.region <> ''
+                ) THEN p.region ELSE p.country END
+              AND EXISTS (SELECT 1 FROM geo_rulepack rp WHERE rp.jurisdiction_id = j.id AND rp.effective_from <= now())
+        ), 'UTC') AS zone
+        FROM players_player p
+    ) z ON z.player_id = t.player_id
+    LEFT JOIN (
+        SELECT e.transaction_id,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'cash'), 0) AS cash,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'bonus'), 0) AS bonus
+        FROM wallet_account a JOIN wallet_entry e ON e.account_id = a.id
+        WHERE a.player_id IS NOT NULL AND a.kind IN ('cash', 'bonus')
+        GROUP BY e.transaction_id
+    ) b ON b.transaction_id = t.id
+    GROUP BY 1, 2, 3
+"""
+
+
 def build_rollups(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Existing ledgers get their day rollups before any code reads them (limit usage would otherwise start at
-    zero: fail open). Raw SQL only, so it does not depend on the models of a later version."""
-    from apps.wallet import rollups
-
+    zero: fail open). One statement, in the migration's transaction, before any posting of the new code."""
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM wallet_transaction)")
-        if not cursor.fetchone()[0]:
-            return
-    for _ in rollups.build(using=schema_editor.connection.alias):
-        pass
+        if cursor.fetchone()[0]:
+            cursor.execute(BUILD_SQL)
 
 
 Migration.operations.append(migrations.RunPython(build_rollups, migrations.RunPython.noop, elidable=True))

@@ -1,0 +1,179 @@
+"""What posting events cost a bet, and whether a durable consumer keeps up.
+
+Two threads post bets through the posting service (``wallet_bet``, the API's own call) for random funded players,
+in rounds that alternate between no consumer at all (the baseline, measured in the same run) and one in-transaction
+observer (one UPDATE of a per-player row) plus one durable consumer. While the consumers are on, a separate
+process drains the queue as the Celery task does; the backlog is sampled every half second. Goal: bets with
+consumers >= 0.9x bets without; the backlog does not grow (the drain keeps up with the peak bet rate).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+
+from django.db import connection, connections
+
+from bench.players import ensure_players
+from bench.wallet import _funded_players
+
+ROUND_SECONDS = float(os.environ.get("BENCH_EVENTS_ROUND_SECONDS", "8"))
+ROUNDS = int(os.environ.get("BENCH_EVENTS_ROUNDS", "3"))
+THREADS = 2
+CONSUMER = "bench.counter"
+
+
+def observer(event: object) -> None:
+    """One UPDATE, no scan: the shape bonus wagering progress will have."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE bench_observed SET bets = bets + 1 WHERE player_id = %s", [event.player_id])  # type: ignore[attr-defined]
+
+
+def consume(batch: list[object]) -> None:
+    """The durable consumer: counts what it got (one statement per player batch)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE bench_observed SET consumed = consumed + %s WHERE player_id = %s",
+            [len(batch), batch[0].player_id],  # type: ignore[attr-defined]
+        )
+
+
+def register(on: bool) -> None:
+    from apps.wallet import events
+
+    for name in list(events.consumers()):
+        events.unregister_consumer(name)
+    events.unregister_observer(observer)
+    if on:
+        events.register_observer(observer, types=["bet"])
+        events.register_consumer(CONSUMER, consume, types=["bet"])
+
+
+def _bets(players: list[int], seconds: float, counts: list[int], run: str) -> None:
+    from apps.wallet.posting import wallet_bet
+
+    done, rng, end = 0, random.Random(), time.perf_counter() + seconds
+    try:
+        while time.perf_counter() < end:
+            wallet_bet(
+                player=rng.choice(players),
+                amount=Decimal("0.10"),
+                currency="GBP",
+                round_id=f"{run}-{done}",
+                game_category="table",
+            )
+            done += 1
+    finally:
+        counts.append(done)
+        connections.close_all()
+
+
+def _round(players: list[int], run: str) -> float:
+    counts: list[int] = []
+    threads = [
+        threading.Thread(target=_bets, args=(players, ROUND_SECONDS, counts, f"{run}-{i}")) for i in range(THREADS)
+    ]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def _backlog() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM wallet_posting_queue WHERE consumer = %s", [CONSUMER])
+        return int(cursor.fetchone()[0])
+
+
+def _start_drainer() -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    return subprocess.Popen([sys.executable, "-m", "bench.posting_events", "drain"], env=env)
+
+
+def run() -> None:
+    ensure_players()
+    players = [p.pk for p in _funded_players()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_observed (player_id bigint PRIMARY KEY, bets bigint NOT NULL DEFAULT 0, "
+            "consumed bigint NOT NULL DEFAULT 0)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_observed (player_id) SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING", [players]
+        )
+        cursor.execute("DELETE FROM wallet_posting_queue WHERE consumer = %s", [CONSUMER])
+    run_id = f"ev{int(time.time())}"
+    register(False)
+    _round(players, run_id + "-warm")
+    base, with_events, backlog_samples = [], [], []
+    drainer = _start_drainer()
+    try:
+        for r in range(ROUNDS):
+            register(False)
+            base.append(_round(players, f"{run_id}-b{r}"))
+            register(True)
+            stop = threading.Event()
+            samples: list[int] = []
+
+            def sample(out: list[int] = samples, halt: threading.Event = stop) -> None:
+                while not halt.wait(0.5):
+                    out.append(_backlog())
+                connections.close_all()
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            with_events.append(_round(players, f"{run_id}-e{r}"))
+            stop.set()
+            sampler.join()
+            backlog_samples.append(samples)
+        register(False)
+        deadline, left = time.perf_counter() + 30, _backlog()
+        while left and time.perf_counter() < deadline:
+            time.sleep(0.2)
+            left = _backlog()
+    finally:
+        drainer.terminate()
+        drainer.wait(timeout=10)
+    b, e = statistics.median(base), statistics.median(with_events)
+    print(
+        f"\n== posting_events: {THREADS} threads, {len(players):,} funded players, "
+        f"{ROUNDS} rounds of {ROUND_SECONDS:.0f} s =="
+    )
+    print(f"  {'bets, no consumer (baseline)':<52} {b:8.0f} bets/s   1.00x")
+    print(f"  {'bets, 1 observer + 1 durable consumer (drained)':<52} {e:8.0f} bets/s   {e / b:4.2f}x  (goal >= 0.9)")
+    for r, samples in enumerate(backlog_samples):
+        if samples:
+            print(
+                f"  round {r + 1}: backlog sampled every 0.5 s: first {samples[0]}, max {max(samples)}, "
+                f"last {samples[-1]} (bets/s {with_events[r]:.0f})"
+            )
+    print(f"  backlog 30 s after the last round: {left} (0 = the drain kept up)")
+
+
+def drain_forever() -> None:
+    """The drainer process: the Celery task's loop, with the bench consumer registered."""
+    import django
+
+    django.setup()
+    register(True)
+    from apps.wallet import events
+
+    while True:
+        if not events.drain(CONSUMER, budget_seconds=5).processed:
+            time.sleep(0.05)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["drain"]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
+    os.environ["DATABASE_URL"] = (
+        f"postgres://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DATABASE', 'pitboss_bench')}"
+    )
+    drain_forever()
