@@ -7,10 +7,17 @@ class ApprovalState(models.TextChoices):
     APPROVED = "approved", "Approved and applied"
     REJECTED = "rejected", "Rejected"
     CANCELLED = "cancelled", "Cancelled (the target was settled otherwise)"
+    EXPIRED = "expired", "Expired: nobody decided in time"
 
 
 # the states in which nobody will decide any more
-DECIDED = (ApprovalState.APPROVED, ApprovalState.REJECTED, ApprovalState.CANCELLED, ApprovalState.BELOW_THRESHOLD)
+DECIDED = (
+    ApprovalState.APPROVED,
+    ApprovalState.REJECTED,
+    ApprovalState.CANCELLED,
+    ApprovalState.EXPIRED,
+    ApprovalState.BELOW_THRESHOLD,
+)
 
 
 class RollingScope(models.TextChoices):

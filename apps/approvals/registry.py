@@ -1,10 +1,12 @@
 """The kinds of change that go through maker-checker, registered at start-up by the apps that own them.
 
-apps.approvals imports no feature app: each app's ``AppConfig.ready`` calls :func:`register_kind` with its
-permissions and callbacks. ``apply(approval, actor)`` makes the change once approved (or at once when the amount
-is below the threshold); ``on_reject(approval, actor)`` puts the owning app's rows in their refused state. Both
-run inside the decision's transaction: raising an ``ApplicationError`` there refuses the decision and rolls it
-back, so a checker can never approve what the owning app's rules would refuse now.
+apps.approvals imports no feature app: each app registers its kinds at start-up (:func:`register_kind`, from
+code its ``AppConfig.ready`` runs) with their permissions and callbacks. ``apply(approval, actor)`` makes the
+change once approved (or at once when the amount is below the threshold); ``on_reject(approval, actor)`` puts the
+owning app's rows in their refused state; ``on_expire(approval, actor)``, if given, puts them where a request
+nobody decided in time leaves them (the actor is the system; a kind without it never expires). Each runs inside
+the decision's transaction: raising an ``ApplicationError`` there refuses the decision and rolls it back, so a
+checker can never approve what the owning app's rules would refuse now.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ApprovalKind:
     # The setting holding the threshold in EUR from which a second person is needed; None: always needed.
     threshold_setting: str | None = None
     rolling_scope: str = RollingScope.MAKER_AND_PLAYER
+    on_expire: Callback | None = None
 
 
 _KINDS: dict[str, ApprovalKind] = {}

@@ -17,10 +17,11 @@ cannot both see the total below the threshold.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -29,13 +30,14 @@ from django.utils import timezone
 
 from apps.approvals.choices import ApprovalState, RollingScope
 from apps.approvals.models import Approval
-from apps.approvals.registry import ApprovalKind, kind_for
+from apps.approvals.registry import ApprovalKind, kind_for, kinds
 from apps.approvals.thresholds import threshold_eur, to_eur
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from apps.staff.models import StaffUser
 from apps.staff.permissions import can_act
 
+log = structlog.get_logger(__name__)
 ROLLING_LOCK_CLASS = 0x4150  # pg_advisory_xact_lock(class, key): "AP", apart from the audit chain's lock
 # as apps.players.validation's rule for staff text: line breaks kept, every other control character refused
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -215,3 +217,51 @@ def approvals_close_for(*, actor: AuditActor | None, target: Model, reason: str,
         )
         closed += 1
     return closed
+
+
+def approvals_expire(*, actor: AuditActor, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+    """Requests nobody decided within ``APPROVAL_PENDING_EXPIRY_HOURS`` expire: each in its own transaction,
+    the owning app's ``on_expire`` first (an adjustment is rejected, a withdrawal's first approval withdrawn, a
+    lift request cleared, a correction refused), then ``approval.expired`` in the trail. A row the owning app
+    refuses to expire (its target moved on) stays pending and is counted as skipped; a row another process is
+    deciding right now is left to it (SKIP LOCKED). Kinds without ``on_expire`` never expire. Idempotent."""
+    now = now or timezone.now()
+    hours = settings.APPROVAL_PENDING_EXPIRY_HOURS
+    expiring = [k.code for k in kinds() if k.on_expire is not None]
+    outcome = {"expired": 0, "skipped": 0}
+    if hours <= 0 or not expiring:
+        return outcome
+    ids = list(
+        Approval.objects.filter(
+            state=ApprovalState.PENDING, kind__in=expiring, requested_at__lte=now - timedelta(hours=hours)
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    for approval_id in ids:
+        try:
+            with transaction.atomic():
+                approval = (
+                    Approval.objects.select_for_update(skip_locked=True)
+                    .filter(pk=approval_id, state=ApprovalState.PENDING)
+                    .first()
+                )
+                if approval is None:
+                    continue
+                approval.state, approval.decided_at = ApprovalState.EXPIRED, now
+                approval.decision_reason = f"nobody decided within {hours} h"
+                approval.save(update_fields=["state", "decided_at", "decision_reason"])
+                on_expire = kind_for(approval.kind).on_expire
+                assert on_expire is not None
+                on_expire(approval, actor)
+                audit_log(
+                    actor=actor,
+                    action="approval.expired",
+                    target=approval,
+                    data={"kind": approval.kind, "target": approval.target_label, "hours": hours},
+                )
+                outcome["expired"] += 1
+        except ApplicationError as exc:
+            log.warning("approval_not_expired", approval_id=approval_id, code=exc.code, message=exc.message)
+            outcome["skipped"] += 1
+    return outcome

@@ -439,6 +439,34 @@ def adjustment_decide(*, actor: StaffUser, adjustment: Adjustment, approve: bool
     return adjustment
 
 
+def _withdrawal_expire(approval: Approval, actor: AuditActor) -> None:
+    """Nobody gave the second approval in time: the first one is withdrawn and the withdrawal is back in the
+    queue, pending, its funds still set aside (the player can still cancel it)."""
+    withdrawal = _locked(Withdrawal.objects.get(pk=int(approval.target_id)))
+    if withdrawal.status != WithdrawalStatus.PENDING:
+        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
+    withdrawal.first_approver = None
+    withdrawal.save(update_fields=["first_approver"])
+    audit_log(
+        actor=actor, action="withdrawal.first_approval_expired", target=withdrawal, data={"approval": approval.pk}
+    )
+
+
+def _adjustment_expire(approval: Approval, actor: AuditActor) -> None:
+    adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
+    if adjustment.status != AdjustmentStatus.PENDING:
+        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+    adjustment.status, adjustment.decided_at = AdjustmentStatus.REJECTED, timezone.now()
+    adjustment.decision_reason = f"expired: {approval.decision_reason}"
+    adjustment.save(update_fields=["decided_at", "status", "decision_reason"])
+    audit_log(
+        actor=actor,
+        action="adjustment.expired",
+        target=adjustment.player,
+        data={"adjustment": adjustment.pk, "approval": approval.pk},
+    )
+
+
 WITHDRAWAL_APPROVAL = ApprovalKind(
     code=WITHDRAWAL_KIND,
     label="Withdrawal (second approver)",
@@ -448,6 +476,7 @@ WITHDRAWAL_APPROVAL = ApprovalKind(
     on_reject=_reject_from_approval,
     threshold_setting="WITHDRAWAL_SECOND_APPROVAL_THRESHOLD",
     rolling_scope=RollingScope.PLAYER,
+    on_expire=_withdrawal_expire,
 )
 ADJUSTMENT_APPROVAL = ApprovalKind(
     code=ADJUSTMENT_KIND,
@@ -458,6 +487,7 @@ ADJUSTMENT_APPROVAL = ApprovalKind(
     on_reject=_adjustment_reject,
     threshold_setting="ADJUSTMENT_SECOND_APPROVAL_THRESHOLD",
     rolling_scope=RollingScope.MAKER_AND_PLAYER,
+    on_expire=_adjustment_expire,
 )
 register_kind(WITHDRAWAL_APPROVAL)
 register_kind(ADJUSTMENT_APPROVAL)

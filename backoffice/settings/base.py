@@ -319,6 +319,9 @@ AUDIT_CHECKPOINT_DIR = read(
 WITHDRAWAL_SECOND_APPROVAL_THRESHOLD = read("WITHDRAWAL_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("2000"))
 ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
 APPROVAL_ROLLING_WINDOW_HOURS = read("APPROVAL_ROLLING_WINDOW_HOURS", int, default=24)
+# A request nobody decided within this many hours expires (hourly task; 0: never): an adjustment is rejected, a
+# withdrawal's first approval withdrawn (it goes back to the queue), a lift request or a correction refused.
+APPROVAL_PENDING_EXPIRY_HOURS = read("APPROVAL_PENDING_EXPIRY_HOURS", int, default=168)
 
 
 def _rates(text: str) -> dict[str, Decimal]:

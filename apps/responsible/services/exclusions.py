@@ -420,6 +420,34 @@ def _correction_reject(approval: Approval, actor: StaffUser) -> None:
     )
 
 
+def _lift_expire(approval: Approval, actor: AuditActor) -> None:
+    """Nobody decided the lift in time: the request is cleared; the exclusion stays in force."""
+    exclusion = Exclusion.objects.select_for_update().select_related("player").get(pk=int(approval.target_id))
+    exclusion.lift_requested_by, exclusion.lift_requested_at, exclusion.lift_reason = None, None, ""
+    exclusion.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
+    audit_log(
+        actor=actor,
+        action="rg.lift_expired",
+        target=exclusion.player,
+        data={"exclusion": exclusion.pk, "approval": approval.pk},
+    )
+
+
+def _correction_expire(approval: Approval, actor: AuditActor) -> None:
+    correction = ExclusionCorrection.objects.select_for_update().get(pk=int(approval.target_id))
+    if correction.approved is not None:
+        raise Conflict("This correction is decided.", code="already_decided")
+    correction.decided_at, correction.approved = timezone.now(), False  # refused by nobody: decided_by stays empty
+    correction.save(update_fields=["decided_at", "approved"])
+    old = Exclusion.objects.select_related("player").get(pk=correction.exclusion_id)
+    audit_log(
+        actor=actor,
+        action="rg.correction_expired",
+        target=old.player,
+        data={"exclusion": old.pk, "correction": correction.pk, "approval": approval.pk},
+    )
+
+
 register_kind(
     ApprovalKind(
         code=LIFT_KIND,
@@ -428,6 +456,7 @@ register_kind(
         decide_permission="responsible.decide_lift",
         apply=_lift_apply,
         on_reject=_lift_reject,
+        on_expire=_lift_expire,
     )
 )
 register_kind(
@@ -438,5 +467,6 @@ register_kind(
         decide_permission="responsible.correct_exclusion",
         apply=_correction_apply,
         on_reject=_correction_reject,
+        on_expire=_correction_expire,
     )
 )
