@@ -25,6 +25,7 @@ from apps.approvals.models import Approval
 from apps.approvals.registry import kinds
 from apps.core.admin_tools import EstimatedCountPaginator
 from apps.core.errors import ApplicationError
+from apps.core.money import quantize
 from apps.staff.models import staff_of
 
 ALL = "all"
@@ -140,7 +141,7 @@ class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
 
     @admin.display(description="amount")
     def money(self, obj: Approval) -> str:
-        return f"{obj.amount.normalize():f} {obj.currency}" if obj.amount is not None else ""
+        return f"{quantize(obj.amount, obj.currency)} {obj.currency}" if obj.amount is not None else ""
 
     @admin.display(description="target")
     def target_link(self, obj: Approval) -> str:

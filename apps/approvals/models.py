@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.approvals.choices import ApprovalState
+from apps.core.money import quantize
 
 APPROVAL_GUARD = """
     IF OLD.state <> 'pending' THEN
@@ -105,7 +106,7 @@ class Approval(models.Model):
         ]
 
     def __str__(self) -> str:
-        money = f" {self.amount} {self.currency}" if self.amount is not None else ""
+        money = f" {quantize(self.amount, self.currency)} {self.currency}" if self.amount is not None else ""
         return f"approval #{self.pk} {self.kind}{money} ({self.state})"
 
     @property
