@@ -20,8 +20,8 @@ from apps.audit.services import SystemActor
 from apps.responsible.services import limit_set
 from apps.wallet import rollups
 from apps.wallet.posting import wallet_bet
-from bench.timing import fmt, per_call
 from bench.players import ensure_players
+from bench.timing import fmt, per_call
 from bench.wallet import _funded_players
 
 SIZES = (0, 10_000, 100_000)

@@ -4,9 +4,11 @@ Every posting (``posting.write``: deposits, bets, wins, rollbacks, withdrawals a
 adjustments, bonus awards, conversions and forfeits) produces one ``PostingEvent``. Two kinds of consumer, each
 registered at start-up by the app that owns it (in its ``AppConfig.ready``; the wallet imports none of them):
 
-* **Observers** (``register_observer``) run inside the posting's transaction, under the player's account lock,
-  right after the ledger write. They must be O(1): one UPDATE, no scan (bonus wagering progress is one). What
-  they write commits or rolls back with the posting; what they raise refuses the posting.
+* **Observers** run inside the posting's transaction, under the player's account lock. They must be O(1): one
+  UPDATE, no scan (bonus wagering progress is one). What they write commits or rolls back with the posting; what
+  they raise refuses the posting. A statement observer (``register_statement_observer``) hands the posting one
+  SQL statement that runs inside the posting's own statement: no round trip of its own, the way to write one.
+  A Python observer (``register_observer``) is called right after the write and pays for its own queries.
 * **Durable consumers** (``register_consumer``) run after commit. The posting's own statement inserts one row per
   interested consumer into ``wallet_posting_queue``; ``drain`` processes them on the ``compliance`` Celery queue
   and deletes each row in the transaction that handled it (at least once; exactly once for what the handler
@@ -103,6 +105,37 @@ def register_observer(observer: Observer, *, types: Iterable[str] | None = None)
 
 def unregister_observer(observer: Observer) -> None:
     _observers[:] = [entry for entry in _observers if entry[0] is not observer]
+    _statement_observers[:] = [entry for entry in _statement_observers if entry[0] is not observer]
+
+
+StatementPart = tuple[str, list[Any]]
+StatementObserver = Callable[[PostingEvent], "StatementPart | None"]
+_statement_observers: list[tuple[StatementObserver, frozenset[str] | None]] = []
+
+
+def register_statement_observer(build: StatementObserver, *, types: Iterable[str] | None = None) -> StatementObserver:
+    """An observer that costs no round trip: ``build(event)`` returns one data-modifying SQL statement and its
+    parameters (or None), which the posting runs as a CTE of its own statement. The statement must join ``t``
+    (``... FROM t WHERE ...``; ``t.id`` is the new transaction's id, ``event.transaction_id`` is 0 here), so a
+    posting that inserts nothing (a duplicate reference) changes nothing. One UPDATE, no scan: bonus wagering."""
+    entry = (build, _types(types))
+    if entry not in _statement_observers:
+        _statement_observers.append(entry)
+    return build
+
+
+def statement_parts(event: PostingEvent) -> list[StatementPart]:
+    parts = []
+    for build, types in _statement_observers:
+        if types is None or event.type in types:
+            part = build(event)
+            if part is not None:
+                parts.append(part)
+    return parts
+
+
+def has_statement_observers() -> bool:
+    return bool(_statement_observers)
 
 
 def register_consumer(name: str, handler: Handler, *, types: Iterable[str] | None = None) -> Consumer:
@@ -186,13 +219,21 @@ _CLAIM_SQL = """
     ORDER BY q.id LIMIT %s
     FOR UPDATE SKIP LOCKED
 """
+# The claimed players' next rows, at most ``per_player`` each, in order. Their heads are locked by this worker,
+# so no one else can take any of these rows; FOR UPDATE OF q only makes that explicit.
 _EVENTS_SQL = """
     SELECT q.id, t.id, t.type, t.player_id, t.currency, t.amount, q.cash_part, q.bonus_part, t.game_id,
            t.game_category, t.provider, t.round_id, t.payment_method, t.instrument_fingerprint, t.api_client,
            t.reverses_id, t.created_at
-    FROM wallet_posting_queue q JOIN wallet_transaction t ON t.id = q.transaction_id
-    WHERE q.consumer = %s AND q.player_id = %s AND q.id >= %s
-    ORDER BY q.id LIMIT %s
+    FROM (
+        SELECT id, transaction_id, cash_part, bonus_part,
+               row_number() OVER (PARTITION BY player_id ORDER BY id) AS n
+        FROM wallet_posting_queue WHERE consumer = %s AND player_id = ANY(%s::bigint[])
+    ) w
+    JOIN wallet_posting_queue q ON q.id = w.id
+    JOIN wallet_transaction t ON t.id = w.transaction_id
+    WHERE w.n <= %s
+    ORDER BY t.player_id, q.id
     FOR UPDATE OF q
 """
 
@@ -227,33 +268,38 @@ def _event(row: tuple[Any, ...]) -> PostingEvent:
 
 def _drain_batch(consumer: Consumer, players: int, per_player: int, failed: set[int]) -> DrainResult:
     """One transaction: claim up to ``players`` players (not those in ``failed``, which failed earlier in this
-    drain) and hand each its next ``per_player`` events."""
+    drain), hand each its next ``per_player`` events (each player in a savepoint), delete what was handled.
+    Four statements for the whole batch, plus two per player for the savepoint."""
     result = DrainResult()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, [consumer.name, sorted(failed), players])
-        heads = cursor.fetchall()
-        for head_id, player_id in heads:
-            cursor.execute(_EVENTS_SQL, [consumer.name, player_id, head_id, per_player])
-            rows = cursor.fetchall()
-            if not rows:  # the ledger row is missing: cannot happen while the ledger is append-only
-                continue
-            events = [_event(row) for row in rows]
+        heads = {player_id: head_id for head_id, player_id in cursor.fetchall()}
+        if not heads:
+            return result
+        cursor.execute(_EVENTS_SQL, [consumer.name, list(heads), per_player])
+        by_player: dict[int, list[tuple[Any, ...]]] = {}
+        for row in cursor.fetchall():
+            by_player.setdefault(row[3], []).append(row)
+        done: list[int] = []
+        for player_id, rows in by_player.items():
             try:
                 with transaction.atomic():
-                    consumer.handler(events)
-            except Exception as exc:
+                    consumer.handler([_event(row) for row in rows])
+            except Exception as exc:  # one player's failure must not stop the others
                 result.failed_players += 1
                 failed.add(player_id)
                 log.exception("posting_consumer_failed", extra={"consumer": consumer.name, "player": player_id})
                 cursor.execute(
                     "UPDATE wallet_posting_queue SET attempts = least(attempts + 1, 32767), last_error = %s "
                     "WHERE id = %s",
-                    [f"{type(exc).__name__}: {exc}"[:500], head_id],
+                    [f"{type(exc).__name__}: {exc}"[:500], heads[player_id]],
                 )
                 continue
-            cursor.execute("DELETE FROM wallet_posting_queue WHERE id = ANY(%s)", [[row[0] for row in rows]])
+            done += [row[0] for row in rows]
             result.processed += len(rows)
             result.players += 1
+        if done:
+            cursor.execute("DELETE FROM wallet_posting_queue WHERE id = ANY(%s::bigint[])", [done])
     return result
 
 

@@ -20,6 +20,7 @@ A player is given as the ``Player`` or, from the API, as its external id (found 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 from collections.abc import Collection
@@ -240,7 +241,8 @@ def write(
     **fields: Any,
 ) -> Posted:
     """Insert the transaction and its entries, move the player's balances, add the posting to the player's day
-    rollup and queue it for the durable consumers: one statement. Then the in-transaction observers run.
+    rollup, run the statement observers' statements and queue it for the durable consumers: one statement. Then
+    the Python observers run.
 
     ``legs`` are (account id, signed amount) and must sum to zero; ``player_deltas`` the balance moves of the
     player's (locked) accounts. The database re-checks both: the deferred trigger at commit, the CHECK now.
@@ -277,6 +279,11 @@ def write(
         zone = rollups.zone_for(accounts.country, accounts.region, accounts.geo_version or 0, now)
         sql += ", " + _rollup_sql(tuple(rolled))
         params += [accounts.player_id, currency, rollups.day_of(now, zone), *rolled.values()]
+    if events.has_statement_observers() or events.has_observers():
+        event = _event(txn, abs(cash), bonus)  # transaction_id 0 until the insert names it
+        for i, (part, part_params) in enumerate(events.statement_parts(event)):
+            sql += f", o{i} AS ({part})"
+            params += part_params
     queued = events.consumers_for(type)
     if queued:
         sql += (
@@ -293,7 +300,7 @@ def write(
     txn.pk = inserted[0]
     txn._state.adding, txn._state.db = False, connection.alias
     if events.has_observers():
-        events.observe(_event(txn, abs(cash), bonus))
+        events.observe(dataclasses.replace(event, transaction_id=txn.pk))
     if queued:
         events.nudge_after_commit()
     return Posted(transaction=txn, balances=after)
@@ -306,7 +313,7 @@ def _rollup_sql(columns: tuple[str, ...]) -> str:
 
 def _event(txn: LedgerTransaction, cash_part: Decimal, bonus_part: Decimal) -> events.PostingEvent:
     return events.PostingEvent(
-        transaction_id=txn.pk,
+        transaction_id=txn.pk or 0,
         type=txn.type,
         player_id=txn.player_id,
         currency=txn.currency,

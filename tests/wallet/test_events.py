@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.wallet import events, posting
 from apps.wallet.choices import TransactionType
@@ -136,6 +137,33 @@ def test_an_observer_runs_in_the_posting_transaction_and_what_it_raises_refuses_
     finally:
         events.unregister_observer(refuse)
     assert list(LedgerTransaction.objects.filter(player=player).values_list("type", flat=True)) == ["deposit"]
+
+
+@pytest.mark.django_db
+def test_a_statement_observer_runs_inside_the_posting_statement_and_not_for_a_duplicate():
+    player = PlayerFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE observed (transaction_id bigint, amount numeric, category text)")
+
+    def build(event: events.PostingEvent):
+        assert event.transaction_id == 0  # the statement names it: t.id
+        return "INSERT INTO observed SELECT t.id, %s, %s FROM t", [event.amount, event.game_category]
+
+    events.register_statement_observer(build, types=["bet"])
+    try:
+        posting.wallet_deposit(player=player, amount=D("10.00"), currency="GBP")
+        with CaptureQueriesContext(connection) as queries:
+            placed = bet(player, "1.00", "b1").transaction
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) == 3  # the lock, the eligibility facts, the write: none of the observer's own
+        assert "INSERT INTO observed" in statements[-1]
+        with pytest.raises(posting.DuplicateReference):
+            bet(player, "1.00", "b1")
+    finally:
+        events.unregister_observer(build)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_id, amount, category FROM observed")
+        assert cursor.fetchall() == [(placed.pk, D("1.00"), "slots")]
 
 
 @pytest.mark.django_db
