@@ -13,8 +13,8 @@ service call (``perform``); ``CommandView`` does the rest, in this order:
    (``Idempotent-Replayed: true``); same key, another body: 409 ``idempotency_conflict``. A refusal is stored
    and replayed too;
 3. other commands: a body that is not a JSON object is refused, the player is found among the client's
-   brands (404 ``player_not_found`` before anything else is said about the body), then the body is parsed and
-   the service called (each service is its own transaction);
+   brands (404 ``player_not_found`` before the body's fields are read), then the body is parsed and the
+   service called (each service is its own transaction);
 4. ``perform`` returns the body (answered with the lowest 2xx of ``responses``) or ``(status, body)``;
    ``ApplicationError`` codes become the one error shape through ``apps.api.exceptions``.
 
@@ -29,15 +29,24 @@ messages). Either way the same class is what drf-spectacular documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from apps.api.authentication import ClientIdentity, client_of
@@ -160,6 +169,7 @@ class _Step:
                 f"CommandInput compiles text, choice, integer and boolean fields, not {type(field).__name__} "
                 f"({name}): use a DRF serializer for this body"
             )
+        _refuse_what_would_not_run(name, field)
         self.messages = {key: str(message) for key, message in messages.items()}
         self.checked = self.min is not None or "length" in messages  # rules beyond the maximum length
 
@@ -189,6 +199,29 @@ class _Step:
         return None
 
 
+_BUILT_IN_VALIDATORS = (
+    MaxLengthValidator,
+    MinLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+    ProhibitSurrogateCharactersValidator,
+)
+_BASES = (serializers.ChoiceField, serializers.CharField, serializers.BooleanField, serializers.IntegerField)
+
+
+def _refuse_what_would_not_run(name: str, field: serializers.Field) -> None:
+    """The plan runs no field code: a field whose own parsing or validators would be skipped is refused when the
+    class is made, never silently under-checked (a text field that only refuses control characters, as the
+    players' ``TextField``, says ``compiles_as_text``)."""
+    base = next(b for b in _BASES if isinstance(field, b))
+    if type(field).to_internal_value is not base.to_internal_value and not getattr(field, "compiles_as_text", False):
+        raise TypeError(f"{name}: {type(field).__name__} parses values itself; use a DRF serializer for this body")
+    extra = [v for v in field.validators if not isinstance(v, _BUILT_IN_VALIDATORS)]
+    if extra:
+        raise TypeError(f"{name}: validators {extra} would not run; put the rule in check()")
+
+
 class CommandInput(serializers.Serializer):
     # A request body validated by a plan compiled once per class from its declared DRF fields, which are also
     # its OpenAPI schema. No DRF field object runs per request: on the bet path a serializer's is_valid costs
@@ -209,6 +242,9 @@ class CommandInput(serializers.Serializer):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fields = cls._declared_fields.items()  # type: ignore[attr-defined]
+        hooks = [n for n in vars(cls) if n == "validate" or n.startswith("validate_")]
+        if hooks:
+            raise TypeError(f"{cls.__name__}.{hooks[0]} would not run: put the rule in check()")
         steps = [_Step(name, field) for name, field in fields]
         cls._plan = tuple(
             (s.name, s.kind, s.default, s.trim, not s.multiline, _NO_LIMIT if s.max is None else s.max, s.checked, s)
@@ -249,8 +285,10 @@ class CommandInput(serializers.Serializer):
                     errors[name] = [error]
                 elif plain:
                     one_line.append(name)
-                elif has_control_characters(value, multiline=True):
-                    errors[name] = [CONTROL_MESSAGE]
+                else:
+                    error = _text_refusal(value, multiline=True)
+                    if error is not None:
+                        errors[name] = [error]
                 continue
             if value is missing:
                 if kind != _CHOICE or default is not None:
@@ -262,10 +300,11 @@ class CommandInput(serializers.Serializer):
                 errors[name] = [error]
             data[name] = value
         # One scan over every one-line text; which fields, only if it finds anything.
-        if one_line and has_control_characters("".join([data[name] for name in one_line])):
+        if one_line and _text_refusal("".join([data[name] for name in one_line])) is not None:
             for name in one_line:
-                if has_control_characters(data[name]):
-                    errors[name] = [CONTROL_MESSAGE]
+                error = _text_refusal(data[name])
+                if error is not None:
+                    errors[name] = [error]
         cls.check(data, errors)
         if errors:
             raise ValidationFailed(cls.invalid_message, fields=errors)
@@ -278,6 +317,20 @@ class CommandInput(serializers.Serializer):
             for name, message in cls._required:
                 if data.get(name) in (None, ""):
                     errors[name] = [message]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_refusal(value: str, *, multiline: bool = False) -> str | None:
+    """Control characters (the API's text rule), then lone surrogates (JSON can escape one, "\\ud800"; UTF-8,
+    and so PostgreSQL, cannot hold it), with DRF's message for them."""
+    if has_control_characters(value, multiline=multiline):
+        return CONTROL_MESSAGE
+    surrogate = _SURROGATE.search(value)
+    if surrogate is not None:
+        return f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}."
+    return None
 
 
 class CommandView(APIView):

@@ -3,12 +3,14 @@ be (tests/api/command_urls.py), and the rules the real endpoints share with them
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 from rest_framework import serializers
 
 from apps.api.commands import CommandInput
+from apps.players.api.serializers import IpField
 from apps.players.validation import CONTROL_MESSAGE
 from apps.wallet.models import IdempotencyRecord
 from tests.api.command_urls import PERFORMED, ClaimInput
@@ -97,8 +99,36 @@ def test_a_body_that_is_not_an_object_is_refused(platform_client, player, body):
 def test_it_refuses_to_compile_a_field_it_cannot_check():
     with pytest.raises(TypeError, match="DecimalField"):
 
-        class Bad(CommandInput):
+        class Decimal(CommandInput):
             amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    with pytest.raises(TypeError, match="IpField parses values itself"):
+
+        class Ip(CommandInput):
+            ip = IpField()
+
+    with pytest.raises(TypeError, match="would not run"):
+
+        class Validated(CommandInput):
+            code = serializers.CharField(validators=[lambda value: None])
+
+    with pytest.raises(TypeError, match="validate_code would not run"):
+
+        class Hooked(CommandInput):
+            code = serializers.CharField()
+
+            def validate_code(self, value):
+                return value
+
+
+@pytest.mark.parametrize("field", ["reference", "round_id", "player"])
+def test_a_lone_surrogate_in_a_wallet_text_is_a_400_naming_the_field(platform_client, player, field):
+    body = {"type": "deposit", "player": player.external_id, "amount": "1.00", "currency": "GBP", field: "a\ud800b"}
+    raw = json.dumps(body)  # ensure_ascii: the surrogate travels as the escape "\ud800", as a client may send it
+    r = platform_client.api().post(
+        "/api/v1/wallet/transactions/", data=raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k7"
+    )
+    assert fields_of(r) == {field: ["Surrogate characters are not allowed: U+D800."]}
 
 
 def test_a_replay_answers_the_stored_result_and_another_body_is_a_conflict(platform_client, player):

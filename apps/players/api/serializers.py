@@ -19,6 +19,8 @@ class TextField(serializers.CharField):
     """A one-line text (names, references, tags): control characters are refused (400 with the field named).
     ``multiline=True`` keeps line breaks (normalised to "\\n") for text meant to span lines."""
 
+    compiles_as_text = True  # apps.api.commands.CommandInput applies the same rule without running this field
+
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
         self.multiline = multiline
         super().__init__(**kwargs)
