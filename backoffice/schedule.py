@@ -65,6 +65,13 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "up to 4 s; runs in parallel share the work).",
     ),
     ScheduledTask(
+        name="Expire stale approval requests",
+        task="apps.approvals.tasks.approvals_expire_pending",
+        crontab="20 * * * *",
+        description="A maker-checker request nobody decided within APPROVAL_PENDING_EXPIRY_HOURS expires through its "
+        "kind (an adjustment rejected, a withdrawal's first approval withdrawn, a lift request cleared).",
+    ),
+    ScheduledTask(
         name="Reconcile the ledger",
         task="apps.wallet.tasks.ledger_reconcile",
         crontab="45 1 * * *",
