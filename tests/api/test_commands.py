@@ -4,16 +4,20 @@ be (tests/api/command_urls.py), and the rules the real endpoints share with them
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
-from apps.api.commands import CommandInput
+from apps.api.commands import CommandInput, CommandView
 from apps.players.api.serializers import IpField
 from apps.players.validation import CONTROL_MESSAGE
+from apps.wallet.idempotency import request_hash
 from apps.wallet.models import IdempotencyRecord
 from tests.api.command_urls import PERFORMED, ClaimInput
+from tests.api.test_route_declarations import api_routes
 from tests.conftest import make_platform_client
 from tests.factories import BrandFactory, PlayerFactory
 
@@ -203,3 +207,42 @@ def test_the_compiled_rules_read_the_declared_fields():
     with pytest.raises(Exception) as refused:
         ClaimInput.parse({"code": "x" * 21})
     assert refused.value.fields == {"code": ["Ensure this field has no more than 20 characters."]}
+
+
+def test_the_key_stands_for_the_same_payload_as_before_so_stored_keys_still_replay(platform_client, player):
+    """A key stored before the base view must still match its replay after it: the hashed payload is the body for
+    a posting, the path and body for a withdrawal, the path alone for a cancellation."""
+    api = platform_client.api()
+    deposit = {"type": "deposit", "player": player.external_id, "amount": "50.00", "currency": "GBP"}
+    api.post("/api/v1/wallet/transactions/", deposit, format="json", HTTP_IDEMPOTENCY_KEY="p1")
+    url = f"/api/v1/players/{player.external_id}/withdrawals/"
+    body = {"amount": "10.00", "currency": "GBP"}
+    w = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="p2").json()["withdrawal"]
+    cancel = f"{url}{w['id']}/cancel/"
+    assert api.post(cancel, HTTP_IDEMPOTENCY_KEY="p3").status_code == 200
+    stored = dict(IdempotencyRecord.objects.values_list("key", "request_hash"))
+    assert stored == {
+        "p1": request_hash(deposit),
+        "p2": request_hash({"path": url, "body": body}),
+        "p3": request_hash({"path": cancel}),
+    }
+
+
+@pytest.mark.urls("backoffice.urls")
+def test_every_command_documents_the_serializer_it_validates_with():
+    spec = SchemaGenerator().get_schema(request=None, public=True)
+    checked = 0
+    for route, pattern in api_routes():
+        view = getattr(pattern.callback, "cls", None)
+        if view is None or not issubclass(view, CommandView):
+            continue
+        path = "/" + re.sub(r"<\w+:(\w+)>", r"{\1}", route)
+        operation = spec["paths"][path][view.method]
+        if view.request_serializer is None:
+            assert "requestBody" not in operation, path
+        else:
+            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == f"#/components/schemas/{view.request_serializer.__name__}Request", path
+        assert ("Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}) == view.idempotent, path
+        checked += 1
+    assert checked == 10  # wallet 3, responsible 5, players 2
