@@ -18,9 +18,12 @@ import sys
 import threading
 import time
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, connections
 
+from apps.players.models import Player
+from apps.wallet.events import PostingEvent
 from bench.players import ensure_players
 from bench.wallet import _funded_players
 
@@ -30,17 +33,17 @@ THREADS = 2
 CONSUMER = "bench.counter"
 
 
-def observer(event: object) -> tuple[str, list[object]]:
+def observer(event: PostingEvent) -> tuple[str, list[Any]]:
     """One UPDATE, no scan, inside the posting's statement: the shape bonus wagering progress will have."""
-    return "UPDATE bench_observed SET bets = bets + 1 FROM t WHERE player_id = %s", [event.player_id]  # type: ignore[attr-defined]
+    return "UPDATE bench_observed SET bets = bets + 1 FROM t WHERE player_id = %s", [event.player_id]
 
 
-def consume(batch: list[object]) -> None:
+def consume(batch: list[PostingEvent]) -> None:
     """The durable consumer: counts what it got (one statement per player batch)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE bench_observed SET consumed = consumed + %s WHERE player_id = %s",
-            [len(batch), batch[0].player_id],  # type: ignore[attr-defined]
+            [len(batch), batch[0].player_id],
         )
 
 
@@ -55,7 +58,7 @@ def register(on: bool) -> None:
         events.register_consumer(CONSUMER, consume, types=["bet"])
 
 
-def _bets(players: list[int], seconds: float, counts: list[int], run: str) -> None:
+def _bets(players: list[Player], seconds: float, counts: list[int], run: str) -> None:
     from apps.wallet.posting import wallet_bet
 
     done, rng, end = 0, random.Random(), time.perf_counter() + seconds
@@ -74,7 +77,7 @@ def _bets(players: list[int], seconds: float, counts: list[int], run: str) -> No
         connections.close_all()
 
 
-def _round(players: list[int], run: str) -> float:
+def _round(players: list[Player], run: str) -> float:
     counts: list[int] = []
     threads = [
         threading.Thread(target=_bets, args=(players, ROUND_SECONDS, counts, f"{run}-{i}")) for i in range(THREADS)
@@ -100,14 +103,15 @@ def _start_drainer() -> subprocess.Popen[bytes]:
 
 def run() -> None:
     ensure_players()
-    players = [p.pk for p in _funded_players()]
+    players = _funded_players()
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS bench_observed (player_id bigint PRIMARY KEY, bets bigint NOT NULL DEFAULT 0, "
             "consumed bigint NOT NULL DEFAULT 0)"
         )
         cursor.execute(
-            "INSERT INTO bench_observed (player_id) SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING", [players]
+            "INSERT INTO bench_observed (player_id) SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
+            [[p.pk for p in players]],
         )
         cursor.execute("DELETE FROM wallet_posting_queue WHERE consumer = %s", [CONSUMER])
     run_id = f"ev{int(time.time())}"

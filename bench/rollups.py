@@ -9,6 +9,7 @@ each size too. Goal: <= 1.2x at 100,000.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import SystemActor
+from apps.players.models import Player
 from apps.responsible.services import limit_set
 from apps.wallet import rollups
 from apps.wallet.posting import wallet_bet
@@ -102,10 +104,10 @@ def run() -> None:
     timings: dict[int, list[float]] = {size: [] for size in SIZES}
     counter = [0]
 
-    def one_bet(player_id: int) -> None:
+    def one_bet(player: Player) -> None:
         counter[0] += 1
         wallet_bet(
-            player=player_id,
+            player=player,
             amount=Decimal("0.01"),
             currency="GBP",
             round_id=f"{run_id}-{counter[0]}",
@@ -114,10 +116,10 @@ def run() -> None:
 
     for player in chosen:  # warm
         for _ in range(50):
-            one_bet(player.pk)
+            one_bet(player)
     for _ in range(ROUNDS):
         for player, size in zip(chosen, SIZES, strict=True):
-            timings[size].append(per_call(lambda pid=player.pk: one_bet(pid), n=BETS_PER_ROUND, repeats=1))
+            timings[size].append(per_call(functools.partial(one_bet, player), n=BETS_PER_ROUND, repeats=1))
     old: dict[int, float] = {}
     start = _month_start()
     for player, size in zip(chosen, SIZES, strict=True):

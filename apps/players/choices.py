@@ -8,18 +8,9 @@ class PlayerStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Capability(models.TextChoices):
-    """What staff can block independently of the account status."""
-
-    DEPOSIT = "deposit", "Deposit"
-    BET = "bet", "Bet"
-    WITHDRAWAL = "withdrawal", "Withdrawal"
-    BONUS = "bonus", "Bonuses"
-    MARKETING = "marketing", "Marketing"
-
-
 class Action(models.TextChoices):
-    """What the platform asks permission for (eligibility)."""
+    """What the platform asks permission for (eligibility). One word per act: code names an act by its member
+    here, and ``Capability`` (what staff can block) uses the same member names."""
 
     LOGIN = "login", "Login"
     DEPOSIT = "deposit", "Deposit"
@@ -28,6 +19,32 @@ class Action(models.TextChoices):
     WITHDRAW = "withdraw", "Withdraw"
     BONUS = "bonus", "Bonus"
     MARKETING = "marketing", "Marketing"
+
+
+class Capability(models.TextChoices):
+    """The acts staff can block independently of the account status, named as in ``Action``.
+
+    The values are the stored and published spelling: the player's ``blocked_<value>`` columns and API fields, the
+    ``blocked_for_<value>`` eligibility reasons, restriction rows and webhooks. For withdrawals that spelling is
+    ``withdrawal`` (published before the names were aligned; the platform relies on it), so the member is
+    ``WITHDRAW`` and its value ``"withdrawal"``. ``BLOCKED_BY`` says which capability each action needs."""
+
+    DEPOSIT = "deposit", "Deposit"
+    BET = "bet", "Bet"
+    WITHDRAW = "withdrawal", "Withdrawal"
+    BONUS = "bonus", "Bonuses"
+    MARKETING = "marketing", "Marketing"
+
+
+# The capability a block of which refuses the action (a game launch is a bet's; login is never blocked this way).
+BLOCKED_BY: dict[str, Capability] = {
+    Action.DEPOSIT: Capability.DEPOSIT,
+    Action.BET: Capability.BET,
+    Action.GAME_LAUNCH: Capability.BET,
+    Action.WITHDRAW: Capability.WITHDRAW,
+    Action.BONUS: Capability.BONUS,
+    Action.MARKETING: Capability.MARKETING,
+}
 
 
 class VipTier(models.TextChoices):

@@ -24,18 +24,12 @@ from django.utils import timezone
 
 from apps.geo import config as geo_config
 from apps.geo.decision import PLAY, WITHDRAWAL, GeoDecision, decide
-from apps.players.choices import Action, PlayerStatus
+from apps.players.choices import BLOCKED_BY, Action, PlayerStatus
 
 ACTIONS = frozenset(Action.values)
 PLAY_ACTIONS = frozenset({Action.LOGIN, Action.GAME_LAUNCH, Action.BET, Action.DEPOSIT, Action.BONUS})
-CAPABILITY_BLOCKS = {
-    Action.DEPOSIT: ("blocked_deposit", "blocked_for_deposit"),
-    Action.BET: ("blocked_bet", "blocked_for_bet"),
-    Action.GAME_LAUNCH: ("blocked_bet", "blocked_for_bet"),
-    Action.WITHDRAW: ("blocked_withdrawal", "blocked_for_withdrawal"),
-    Action.BONUS: ("blocked_bonus", "blocked_for_bonus"),
-    Action.MARKETING: ("blocked_marketing", "blocked_for_marketing"),
-}
+# action -> (the player's column, the reason it refuses with), from the capability each action needs
+CAPABILITY_BLOCKS = {action: (f"blocked_{cap}", f"blocked_for_{cap}") for action, cap in BLOCKED_BY.items()}
 
 _BASE_FACTS = (
     ("id", "p.id"),

@@ -243,7 +243,7 @@ def player_set_block(
         key=player.external_id,
         data={"player": player.external_id, "capabilities": [capability]},
     )
-    if blocked and capability == Capability.WITHDRAWAL:
+    if blocked and capability == Capability.WITHDRAW:
         restriction_placed(
             actor=actor,
             player=player,

@@ -103,7 +103,7 @@ def register_observer(observer: Observer, *, types: Iterable[str] | None = None)
     return observer
 
 
-def unregister_observer(observer: Observer) -> None:
+def unregister_observer(observer: Callable[[PostingEvent], object]) -> None:
     _observers[:] = [entry for entry in _observers if entry[0] is not observer]
     _statement_observers[:] = [entry for entry in _statement_observers if entry[0] is not observer]
 

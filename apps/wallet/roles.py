@@ -1,6 +1,12 @@
-"""What each role may do with the wallet (granted by wallet/0003_roles)."""
+"""What each role may do with the wallet (granted by wallet/0003_roles; entries by wallet/0009_view_entry)."""
 
-VIEW = ("wallet.view_ledgertransaction", "wallet.view_account", "wallet.view_withdrawal", "wallet.view_adjustment")
+VIEW = (
+    "wallet.view_ledgertransaction",
+    "wallet.view_entry",
+    "wallet.view_account",
+    "wallet.view_withdrawal",
+    "wallet.view_adjustment",
+)
 WALLET_PERMISSIONS = {
     "Finance Officer": (
         *VIEW,
@@ -11,6 +17,6 @@ WALLET_PERMISSIONS = {
     ),
     "MLRO": (*VIEW, "wallet.hold_withdrawal"),
     "AML Analyst": (*VIEW, "wallet.hold_withdrawal"),
-    "Support Agent": ("wallet.view_ledgertransaction", "wallet.view_withdrawal"),
+    "Support Agent": ("wallet.view_ledgertransaction", "wallet.view_entry", "wallet.view_withdrawal"),
     "Administrator": VIEW,
 }

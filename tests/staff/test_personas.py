@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from django_celery_beat.models import PeriodicTask
 from guardian.shortcuts import assign_perm
 
@@ -151,6 +153,30 @@ def compliance_note(w: World, staff: StaffUser) -> object:
 
 def ip_deleted(w: World) -> bool:
     return not IpOverride.objects.filter(pk=w.ip_override.pk).exists()
+
+
+def edits_entries(response: Any, w: World) -> bool:
+    """The entries inline offers to add, change or delete a leg."""
+    return any(
+        f.has_add_permission or f.has_change_permission or f.has_delete_permission
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.model._meta.label == "wallet.Entry"
+    )
+
+
+@dataclass(frozen=True)
+class ShownOrRefused:
+    """Granted: the page shows what the permission guards; refused: the page itself is closed (every role that
+    lacks the permission also lacks the page's own)."""
+
+    shown: Shown
+    page: Get
+
+    def granted(self, world: World, client: Client, staff: StaffUser) -> None:
+        self.shown.granted(world, client, staff)
+
+    def refused(self, world: World, client: Client, staff: StaffUser) -> None:
+        self.page.refused(world, client, staff)
 
 
 def ledger_page(w: World) -> str:
@@ -455,10 +481,12 @@ CASES: dict[str, Case] = {
     "wallet.change_ledgertransaction": Case(NOBODY, ADM, change_post("wallet.ledgertransaction", "deposit")),
     "wallet.delete_ledgertransaction": Case(NOBODY, ADM, delete_page("wallet.ledgertransaction", "deposit")),
     # the entries are an inline of the transaction's page, shown to whoever holds any of the four entry
-    # permissions (Django's rule for inlines): nobody does, so nobody sees a transaction's entries
+    # permissions (Django's rule for inlines): whoever sees transactions sees their entries (wallet/0009)
+    "wallet.view_entry": Case(FO, KYC, ShownOrRefused(Shown(ledger_page, shows_entries), Get(ledger_page))),
+    # nobody may add, change or delete an entry: the inline offers none of it to whoever sees it
     **{
-        f"wallet.{verb}_entry": Case(NOBODY, FO, Shown(ledger_page, shows_entries))
-        for verb in ("view", "add", "change", "delete")
+        f"wallet.{verb}_entry": Case(NOBODY, FO, Shown(ledger_page, edits_entries))
+        for verb in ("add", "change", "delete")
     },
     # balances are shown on the player page to holders of view_ledgertransaction; Account has no admin
     "wallet.view_account": Case(FO, KYC, Unchecked("balances: view_ledgertransaction")),
