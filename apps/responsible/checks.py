@@ -184,23 +184,25 @@ def raise_limit_flags(events: list[PostingEvent]) -> None:
         return
     snap = geo_config.snapshot(facts["geo_version"])
     code = snap.jurisdiction_code(facts["country"], facts["region"])
-    seen: set[str] = set()
-    for event in reversed(events):  # the newest event of each kind and period speaks for the older ones
+    measured: set[str] = set()  # the (limit, period start)s already measured in this batch
+    for event in reversed(events):  # the newest event of a period speaks for the older ones: usage is the period's
         rules = snap.rules_for(code, event.created_at) if code else None
         zone = rules.time_zone if rules is not None else "UTC"
         age = geo_config.age_on(facts["date_of_birth"], geo_config.local_date(event.created_at, rules))
         kinds = FLAGGED_LIMITS.get(event.type, ())
-        limits = [lim for lim in limits_from_facts(facts, rules, age) if lim.kind in kinds]
-        for use in money_usage(event.player_id, limits, facts["currency"], event.created_at, zone, bounded=True):
+        keys = {
+            lim: f"{lim.kind}:{lim.period}:{lim.source}:{'net' if lim.net else ''}:"
+            f"{period_start(lim.period, event.created_at, zone):%Y-%m-%d}"
+            for lim in limits_from_facts(facts, rules, age)
+            if lim.kind in kinds
+        }
+        todo = [lim for lim, key in keys.items() if key not in measured]
+        measured.update(keys.values())
+        for use in money_usage(event.player_id, todo, facts["currency"], event.created_at, zone, bounded=True):
             limit_amount = use.limit.amount or ZERO
             if not limit_amount or use.used * 100 < limit_amount * 80:
                 continue
-            start = period_start(use.limit.period, event.created_at, zone)
-            key = f"{use.limit.kind}:{use.limit.period}:{use.limit.source}:{'net' if use.limit.net else ''}:"
-            key += f"{start:%Y-%m-%d}"
-            if key in seen:
-                continue
-            seen.add(key)
+            key = keys[use.limit]
             detail = {**use.as_dict(), "used_after": str(use.used)}
             kinds_raised = [FlagKind.LIMIT_80] + ([FlagKind.LIMIT_REACHED] if use.used >= limit_amount else [])
             Flag.objects.bulk_create(

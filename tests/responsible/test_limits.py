@@ -226,3 +226,17 @@ def test_a_deposit_cap_in_the_players_currency_still_counts():
     with pytest.raises(posting.PostingRefused) as refused:
         deposit(briton, "0.01")
     assert refused.value.code == "limit_reached"
+
+
+def test_the_limit_flags_consumer_measures_a_period_once_however_many_events_it_is_handed():
+    from django.test.utils import CaptureQueriesContext
+
+    player = PlayerFactory()
+    services.limit_set(actor=ACTOR, player=player, kind="deposit", period="day", value="100.00")
+    for _ in range(30):
+        posting.wallet_deposit(player=player, amount=D("3.00"), currency=player.currency)
+    with CaptureQueriesContext(connection) as queries:
+        assert events.drain("responsible.limit_flags").processed == 30
+    usage_reads = [q for q in queries.captured_queries if "wallet_player_day" in q["sql"]]
+    assert len(usage_reads) == 1  # one period, one read: not one per event
+    assert set(Flag.objects.filter(player=player).values_list("kind", flat=True)) == {"limit_80"}  # 90 of 100
