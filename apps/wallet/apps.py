@@ -14,3 +14,7 @@ class WalletConfig(AppConfig):
 
         register_section("admin/wallet/player_section.html", player_wallet_section)
         register_restriction_hook(withdrawals_hold_for_restriction)
+
+        from apps.wallet import metrics
+
+        metrics.register()  # the posting-event queue per consumer, on /metrics

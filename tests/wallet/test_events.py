@@ -382,3 +382,15 @@ def test_a_wallet_posting_type_without_a_rollup_rule_cannot_be_added_silently():
     from apps.wallet.rollups import DELTAS
 
     assert set(DELTAS) == set(TransactionType.values)
+
+
+@pytest.mark.django_db
+def test_metrics_show_the_queue_per_consumer(settings):
+    from django.test import Client
+
+    settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS = "", []
+    posting.wallet_deposit(player=PlayerFactory(), amount=D("5.00"), currency="GBP")
+    body = Client().get("/metrics").content.decode()
+    assert 'pitboss_posting_events_waiting{consumer="responsible.limit_flags"} 1.0' in body
+    assert 'pitboss_posting_events_failing{consumer="responsible.limit_flags"} 0.0' in body
+    assert 'pitboss_posting_events_oldest_seconds{consumer="responsible.limit_flags"}' in body
