@@ -82,7 +82,7 @@ class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
         ("Actor", {"fields": ("actor_type", "actor_id", "actor_name", "request_id", "ip")}),
         ("Target", {"fields": ("target_type", "target_id", "target_label")}),
         ("Data", {"fields": ("data_pretty",)}),
-        ("Chain", {"fields": ("seq", "prev_hash", "row_hash", "hash_version", "content_mac")}),
+        ("Chain", {"fields": ("seq", "prev_hash", "row_hash", "hash_version", "nonce", "content_mac")}),
     )
     readonly_fields = (
         "id",
@@ -101,6 +101,7 @@ class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
         "prev_hash",
         "row_hash",
         "hash_version",
+        "nonce",
         "content_mac",
     )
 
