@@ -15,11 +15,11 @@ def main() -> None:
 
     django.setup()
     from apps.wallet import events
-    from bench.posting_events import CONSUMER, register
+    from bench.posting_events import CONSUMER, PAUSE_FILE, register
 
     register(True)
     while True:
-        if not events.drain(CONSUMER, budget_seconds=5).processed:
+        if PAUSE_FILE.exists() or not events.drain(CONSUMER, budget_seconds=0.5).processed:
             time.sleep(0.05)
 
 
