@@ -2,11 +2,12 @@
 
 ``assert_refused`` photographs every row of the given models (tests hold a handful), calls, and compares: a
 refusal that left a half-made change, an audit event or an outbox message behind fails with a diff.
-``codes_raised_by`` reads the ``code="..."`` literals of a module, so a table can prove it covers all of them.
+``codes_raised_by`` reads the codes a module raises, so a table can prove it covers all of them.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from collections.abc import Callable, Iterable
@@ -45,4 +46,19 @@ def assert_refused(call: Callable[[], object], code: str, *, tables: Iterable[ty
 
 
 def codes_raised_by(module: ModuleType) -> set[str]:
-    return set(CODE.findall(inspect.getsource(module)))
+    """The module's ``code="..."`` literals (its own classes), and the codes of the ``errors`` modules' classes
+    it calls (one class per code, apps/<app>/errors.py; the bases' own codes are not counted)."""
+    source = inspect.getsource(module)
+    codes = set(CODE.findall(source))
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called = vars(module).get(node.func.id)
+            if (
+                isinstance(called, type)
+                and issubclass(called, ApplicationError)
+                and called.__module__.rsplit(".", 1)[-1] == "errors"
+                and called.__name__
+                not in ("ApplicationError", "ValidationFailed", "NotFound", "Conflict", "PermissionDenied")
+            ):
+                codes.add(called.code)
+    return codes

@@ -51,7 +51,7 @@ from rest_framework.views import APIView
 
 from apps.api.authentication import ClientIdentity, client_of
 from apps.api.schema import IDEMPOTENCY_KEY, error_responses
-from apps.core.errors import ValidationFailed
+from apps.core.errors import AmountInvalid, ValidationFailed
 from apps.players.selectors import player_get
 from apps.players.validation import CONTROL_MESSAGE, has_control_characters, normalise_line_breaks
 from apps.wallet.idempotency import check_key, run_idempotent
@@ -98,9 +98,7 @@ def refuse_amount_numbers(serializer_class: type[serializers.Serializer], raw: A
         return
     for name, field in _amount_fields(serializer_class):
         if name in raw and not isinstance(raw[name], str):
-            raise ValidationFailed(
-                field.number_message, code="amount_invalid", fields={name: ["Send a decimal string."]}
-            )
+            raise AmountInvalid(field.number_message, fields={name: ["Send a decimal string."]})
 
 
 _AMOUNTS: dict[type, tuple[tuple[str, AmountField], ...]] = {}
@@ -259,9 +257,7 @@ class CommandInput(serializers.Serializer):
         body = require_object(raw)
         for name, field in cls._amounts:
             if name in body and not isinstance(body[name], str):
-                raise ValidationFailed(
-                    field.number_message, code="amount_invalid", fields={name: ["Send a decimal string."]}
-                )
+                raise AmountInvalid(field.number_message, fields={name: ["Send a decimal string."]})
         data: Body = {}
         errors: dict[str, list[str]] = {}
         one_line: list[str] = []  # the names of well-formed one-line texts, for the control-character scan

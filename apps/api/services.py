@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.api.authentication import cache_key, forget_locally
+from apps.api.errors import AlreadyRevoked
 from apps.api.models import ApiClient
 from apps.api.scopes import ALL_SCOPES, RETIRED_SCOPES
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.players.models import Brand
 
 # What DRF's throttles parse: a count, "/", and a period whose first letter is s, m, h or d.
@@ -54,9 +55,7 @@ def _brands(brands: Iterable[Brand] | None) -> list[Brand]:
     """The brands a client is bound to: at least one (none given: the default brand)."""
     found = list(brands) if brands is not None else [Brand.objects.default()]
     if not found:
-        raise ValidationFailed(
-            "An API client serves at least one brand.", code="invalid", fields={"brands": ["Choose at least one."]}
-        )
+        raise ValidationFailed("An API client serves at least one brand.", fields={"brands": ["Choose at least one."]})
     return sorted(found, key=lambda b: b.code)
 
 
@@ -138,7 +137,7 @@ def api_client_revoke(*, actor: AuditActor | None, client: ApiClient, reason: st
     """Revoke a key for good. Every worker refuses it from its next request (the cache entry is deleted)."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     if client.revoked:
-        raise Conflict("This API client is already revoked.", code="already_revoked")
+        raise AlreadyRevoked("This API client is already revoked.")
     client.revoked = True
     client.save(update_fields=["revoked"])
     audit_log(actor=actor, action="api_client.revoked", target=client, data={"reason": reason})

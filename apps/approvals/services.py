@@ -29,11 +29,17 @@ from django.db.models import Model, Sum
 from django.utils import timezone
 
 from apps.approvals.choices import ApprovalState, RollingScope
+from apps.approvals.errors import ApprovalNotPending, ApprovalNotPermitted, ApprovalPending
 from apps.approvals.models import Approval
 from apps.approvals.registry import ApprovalKind, kind_for, kinds
 from apps.approvals.thresholds import threshold_eur, to_eur
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import (
+    ApplicationError,
+    ReasonRequired,
+    SameApprover,
+    ValidationFailed,
+)
 from apps.staff.models import StaffUser
 from apps.staff.permissions import can_act
 
@@ -46,13 +52,11 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 def _text(value: str, *, required: bool) -> str:
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if _CONTROL.search(value):
-        raise ValidationFailed(
-            "The reason may not contain control characters.", code="invalid", fields={"reason": ["Control chars."]}
-        )
+        raise ValidationFailed("The reason may not contain control characters.", fields={"reason": ["Control chars."]})
     if required and not value:
-        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+        raise ReasonRequired("A reason is required.", fields={"reason": ["Required."]})
     if len(value) > 500:
-        raise ValidationFailed("The reason is too long.", code="invalid", fields={"reason": ["At most 500."]})
+        raise ValidationFailed("The reason is too long.", fields={"reason": ["At most 500."]})
     return value
 
 
@@ -63,9 +67,8 @@ def _fresh(actor: StaffUser) -> StaffUser:
 
 def _require(actor: StaffUser, permission: str, target: Model | None, what: str) -> None:
     if not can_act(actor, permission, target):
-        raise PermissionDenied(
+        raise ApprovalNotPermitted(
             f"You may not {what} this ({permission}).",
-            code="approval_not_permitted",
             fields={"permission": [permission]},
         )
 
@@ -138,7 +141,7 @@ def approval_request(
     if Approval.objects.filter(
         kind=kind, target_ct=target_ct, target_id=str(target.pk), state=ApprovalState.PENDING
     ).exists():
-        raise Conflict("A request for this is already waiting for a decision.", code="approval_pending")
+        raise ApprovalPending("A request for this is already waiting for a decision.")
     now = timezone.now()
     needed, why = needs_checker(spec, maker=maker, player_id=player_id, amount=amount, currency=currency, now=now)
     approval = Approval.objects.create(
@@ -172,9 +175,9 @@ def approval_decide(*, actor: StaffUser, approval: Approval, approve: bool, reas
     Two checkers at once: the row lock makes one wait, and it then finds the request decided."""
     approval = Approval.objects.select_for_update().get(pk=approval.pk)
     if approval.state != ApprovalState.PENDING:
-        raise Conflict(f"This request is {approval.get_state_display().lower()}.", code="approval_not_pending")
+        raise ApprovalNotPending(f"This request is {approval.get_state_display().lower()}.")
     if approval.maker_id == actor.pk:
-        raise Conflict("A second, different staff member must decide.", code="same_approver")
+        raise SameApprover("A second, different staff member must decide.")
     spec = kind_for(approval.kind)
     checker = _fresh(actor)
     _require(checker, spec.decide_permission, approval.target(), "decide")

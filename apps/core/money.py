@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import AmountInvalid
 
 # ISO 4217 minor units that differ from 2 (pycountry does not carry them).
 MINOR_UNITS: dict[str, int] = {
@@ -39,9 +39,8 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 def parse_amount(value: object, currency: str, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
     """A positive amount in ``currency`` from a decimal string (or Decimal); 400 ``amount_invalid`` otherwise."""
     if isinstance(value, float | bool):
-        raise ValidationFailed(
+        raise AmountInvalid(
             "Amounts are decimal strings, e.g. '12.50'.",
-            code="amount_invalid",
             fields={field: ["Send a decimal string, not a number."]},
         )
     try:
@@ -49,20 +48,15 @@ def parse_amount(value: object, currency: str, *, field: str = "amount", allow_z
             raise ValueError(value)
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed(
-            "Not a decimal amount.", code="amount_invalid", fields={field: ["Not a decimal."]}
-        ) from exc
+        raise AmountInvalid("Not a decimal amount.", fields={field: ["Not a decimal."]}) from exc
     places = minor_unit(currency)
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationFailed(
-            "The amount must be positive.", code="amount_invalid", fields={field: ["Must be positive."]}
-        )
+        raise AmountInvalid("The amount must be positive.", fields={field: ["Must be positive."]})
     if amount.as_tuple().exponent < -places:  # type: ignore[operator]
-        raise ValidationFailed(
+        raise AmountInvalid(
             f"{currency} has {places} decimal places.",
-            code="amount_invalid",
             fields={field: [f"At most {places} decimal places for {currency}."]},
         )
     if amount >= Decimal("1e15"):
-        raise ValidationFailed("The amount is too large.", code="amount_invalid", fields={field: ["Too large."]})
+        raise AmountInvalid("The amount is too large.", fields={field: ["Too large."]})
     return quantize(amount, currency)

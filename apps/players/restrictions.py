@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import SameApprover, ValidationFailed
 from apps.core.outbox import outbox_emit
 from apps.players.choices import PROTECTED_AUTHORITIES, BlockAuthority, Capability, PlayerStatus, Visibility
+from apps.players.errors import AuthorityInvalid, AuthorityRequired, BlockUnchanged, StatusUnchanged
 from apps.players.models import Player, PlayerRestriction
 from apps.players.validation import require_reason as _require_reason
 
@@ -63,7 +64,7 @@ def authority_for(actor: AuditActor | None, authority: str | None) -> str:
     from apps.staff.models import StaffUser
 
     if authority is not None and authority not in BlockAuthority.values:
-        raise ValidationFailed("Unknown authority.", code="authority_invalid", fields={"authority": ["Unknown."]})
+        raise AuthorityInvalid("Unknown authority.", fields={"authority": ["Unknown."]})
     if not isinstance(actor, StaffUser):
         return authority or BlockAuthority.SUPPORT
     if authority is None:
@@ -77,9 +78,8 @@ def require_authority(actor: AuditActor | None, authority: str) -> None:
     from apps.staff.models import StaffUser
 
     if not isinstance(actor, StaffUser) or not actor.has_perm(f"players.act_{authority}"):
-        raise PermissionDenied(
+        raise AuthorityRequired(
             f"Only staff acting for {BlockAuthority(authority).label} may do this.",
-            code="authority_required",
             fields={"authority": [authority]},
         )
 
@@ -121,7 +121,7 @@ def _lift(*, actor: AuditActor | None, player: Player, restriction: PlayerRestri
             )
             return False
         if restriction.lift_requested_by_id == getattr(actor, "pk", None):
-            raise Conflict("A second, different person must confirm the lift.", code="same_approver")
+            raise SameApprover("A second, different person must confirm the lift.")
     from apps.staff.models import StaffUser
 
     restriction.lifted_by = actor if isinstance(actor, StaffUser) else None
@@ -149,7 +149,7 @@ def player_set_status(
         raise ValidationFailed(f"Unknown status {status!r}.", fields={"status": ["Unknown status."]})
     player = Player.objects.select_for_update().get(pk=player.pk)
     if player.status == status:
-        raise Conflict(f"The account is already {status}.", code="status_unchanged")
+        raise StatusUnchanged(f"The account is already {status}.")
     old = player.status
     current = _active_restriction(player, PlayerRestriction.STATUS)
     used: str | None
@@ -214,7 +214,7 @@ def player_set_block(
     player = Player.objects.select_for_update().get(pk=player.pk)
     field = f"blocked_{capability}"
     if getattr(player, field) == blocked:
-        raise Conflict("Nothing to change.", code="block_unchanged")
+        raise BlockUnchanged("Nothing to change.")
     current = _active_restriction(player, capability)
     used: str | None
     if blocked:

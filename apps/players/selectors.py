@@ -4,7 +4,7 @@ from collections.abc import Collection
 
 from django.db.models import Q, QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import PlayerNotFound
 from apps.players.models import Player
 
 
@@ -16,7 +16,7 @@ def player_get(*, external_id: str, brand_ids: Collection[int] | None = None) ->
         found = found.filter(brand_id__in=brand_ids)
     player = found.first()
     if player is None:
-        raise NotFound("No player with this external_id.", code="player_not_found")
+        raise PlayerNotFound("No player with this external_id.")
     return player
 
 

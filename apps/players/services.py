@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import Conflict, EmailTaken, ValidationFailed
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
 from apps.geo.decision import REGISTRATION, decide
@@ -17,6 +17,14 @@ from apps.geo.iplookup import lookup
 from apps.players import identity
 from apps.players.choices import Visibility
 from apps.players.eligibility import Eligibility, can
+from apps.players.errors import (
+    ExternalIdTaken,
+    FieldReadOnly,
+    PlayerExists,
+    RegistrationRefused,
+    VisibilityInvalid,
+    VisibilityNotAllowed,
+)
 from apps.players.models import Player, PlayerLogin, PlayerNote, Tag
 
 # Restrictions (a status or a capability block, on an authority) live in their own module; callers reach them
@@ -70,11 +78,9 @@ def _duplicate_check(*, external_id: str | None, email: str | None, brand_id: in
     person may play at two brands, and another brand's client must not learn that they do)."""
     others = Player.objects.exclude(pk=exclude) if exclude else Player.objects.all()
     if external_id is not None and others.filter(external_id=external_id).exists():
-        raise Conflict(
-            "A player with this external_id exists.", code="external_id_taken", fields={"external_id": ["Taken."]}
-        )
+        raise ExternalIdTaken("A player with this external_id exists.", fields={"external_id": ["Taken."]})
     if email is not None and others.filter(brand_id=brand_id, email__iexact=email).exists():
-        raise Conflict("A player with this e-mail exists.", code="email_taken", fields={"email": ["Taken."]})
+        raise EmailTaken("A player with this e-mail exists.", fields={"email": ["Taken."]})
 
 
 @transaction.atomic
@@ -102,6 +108,7 @@ class ChangeHeld(Conflict):
     """A profile edit was not applied: a profile guard recorded it for a second person to decide."""
 
     code = "second_person_required"
+    when = "an identity edit of an account an exclusion covers was recorded for a second person, not applied"
 
 
 ProfileGuard = Callable[..., "ChangeHeld | None"]
@@ -144,9 +151,7 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
             fields.setdefault("currency", []).append(f"currency_not_allowed: {rules.jurisdiction} allows {allowed}")
     if fields:
         reasons = sorted({m.split(":", 1)[0] for messages in fields.values() for m in messages})
-        raise ValidationFailed(
-            f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
-        )
+        raise RegistrationRefused(f"Registration refused: {', '.join(reasons)}.", fields=fields)
     player = Player(**data)
     _duplicate_check(external_id=data["external_id"], email=data["email"], brand_id=player.brand_id)
     player.created_at = now
@@ -163,16 +168,14 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
             fields.setdefault(name, []).extend(messages)
     if fields:
         reasons = sorted({m.split(":", 1)[0] for messages in fields.values() for m in messages})
-        raise ValidationFailed(
-            f"Registration refused: {', '.join(reasons)}.", code="registration_refused", fields=fields
-        )
+        raise RegistrationRefused(f"Registration refused: {', '.join(reasons)}.", fields=fields)
     # the register checks above ask over HTTP, outside any transaction; the player and its audit event are one
     with transaction.atomic():
         try:
             with transaction.atomic():
                 player.save()
         except IntegrityError as exc:  # a concurrent registration won the race for the same key
-            raise Conflict("A player with this external_id or e-mail exists.", code="player_exists") from exc
+            raise PlayerExists("A player with this external_id or e-mail exists.") from exc
         audit_log(
             actor=actor,
             action="player.registered",
@@ -223,9 +226,7 @@ def _player_update(
     allowed = STAFF_EDITABLE if staff else PLATFORM_EDITABLE
     refused = sorted(set(changes) - set(allowed))
     if refused:
-        raise ValidationFailed(
-            "These fields cannot be changed here.", code="field_read_only", fields={f: ["Read-only."] for f in refused}
-        )
+        raise FieldReadOnly("These fields cannot be changed here.", fields={f: ["Read-only."] for f in refused})
     changes = {
         name: clean_staff_text(name, value, multiline=name == "address_line") if isinstance(value, str) else value
         for name, value in changes.items()
@@ -267,9 +268,9 @@ def player_note_add(*, actor: Any, player: Player, text: str, visibility: str = 
     if not text:
         raise ValidationFailed("A note needs text.", fields={"text": ["Required."]})
     if visibility not in Visibility.values:
-        raise ValidationFailed("Unknown visibility.", code="visibility_invalid", fields={"visibility": ["Unknown."]})
+        raise VisibilityInvalid("Unknown visibility.", fields={"visibility": ["Unknown."]})
     if visibility == Visibility.COMPLIANCE and not actor.has_perm("players.view_compliance"):
-        raise PermissionDenied("Only compliance staff write compliance notes.", code="visibility_not_allowed")
+        raise VisibilityNotAllowed("Only compliance staff write compliance notes.")
     note = PlayerNote.objects.create(player=player, author=actor, text=text, visibility=visibility)
     audit_log(
         actor=actor,

@@ -7,6 +7,7 @@ import re
 
 import phonenumbers
 
+from apps.core.errors import ReasonRequired
 from apps.core.iso import COUNTRIES, CURRENCIES, REGIONS
 
 
@@ -68,15 +69,14 @@ def clean_staff_text(name: str, value: str, *, multiline: bool = False) -> str:
     if multiline:
         value = normalise_line_breaks(value)
     if has_control_characters(value, multiline=multiline):
-        raise ValidationFailed(CONTROL_MESSAGE, code="invalid", fields={name: [CONTROL_MESSAGE]})
+        raise ValidationFailed(CONTROL_MESSAGE, fields={name: [CONTROL_MESSAGE]})
     return value
 
 
 def require_reason(reason: str) -> str:
     """A staff decision's reason: required, multi-line allowed, no other control characters."""
-    from apps.core.errors import ValidationFailed
 
     reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
-        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+        raise ReasonRequired("A reason is required.", fields={"reason": ["Required."]})
     return reason

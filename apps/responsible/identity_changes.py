@@ -24,10 +24,11 @@ from django.db.models import Field
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import PermissionDenied, ReasonRequired, SameApprover
 from apps.players.models import Player
 from apps.players.services import IDENTITY_FIELDS, ChangeHeld, player_update
 from apps.responsible.coverage import coverage_pin, covering_in_force
+from apps.responsible.errors import AlreadyDecided, NothingToChange, StaffOnly
 from apps.responsible.models import IdentityChangeRequest
 from apps.staff.models import StaffUser
 
@@ -82,12 +83,12 @@ def identity_change_request(
 ) -> IdentityChangeRequest:
     """Maker: record a held profile edit (``diff``: field -> {old, new}) for a second person to decide."""
     if not isinstance(actor, StaffUser):
-        raise PermissionDenied("Only staff members correct a player's identity.", code="staff_only")
+        raise StaffOnly("Only staff members correct a player's identity.")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+        raise ReasonRequired("A reason is required.", fields={"reason": ["Required."]})
     if not diff:
-        raise ValidationFailed("Nothing to change.", code="nothing_to_change")
+        raise NothingToChange("Nothing to change.")
     request = IdentityChangeRequest.objects.create(
         player=player,
         changes=diff,
@@ -119,12 +120,12 @@ def identity_change_decide(*, actor: StaffUser, request: IdentityChangeRequest, 
     """Checker: a different staff member with the permission applies the held edit (through ``player_update``,
     which records the account in its exclusions' coverage first) or refuses it."""
     if not actor.has_perm(DECIDE_PERMISSION):
-        raise PermissionDenied("You may not decide identity changes.", code="permission_denied")
+        raise PermissionDenied("You may not decide identity changes.")
     request = IdentityChangeRequest.objects.select_for_update().get(pk=request.pk)
     if request.approved is not None:
-        raise Conflict("This identity change is decided.", code="already_decided")
+        raise AlreadyDecided("This identity change is decided.")
     if request.requested_by_id == actor.pk:
-        raise Conflict("A second, different staff member must decide.", code="same_approver")
+        raise SameApprover("A second, different staff member must decide.")
     request.decided_by, request.decided_at, request.approved = actor, timezone.now(), approve
     request.save(update_fields=["decided_by", "decided_at", "approved"])
     if approve:

@@ -17,8 +17,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import EmailTaken, ValidationFailed
 from apps.staff import otp
+from apps.staff.errors import AlreadyEnrolled, InvalidToken, NoEnrolment, RolesMissing, UsernameTaken
 from apps.staff.models import StaffUser
 from apps.staff.roles import ROLES
 
@@ -39,7 +40,7 @@ def _role_groups(roles: Iterable[str]) -> list[Group]:
         )
     groups = list(Group.objects.filter(name__in=roles))
     if len(groups) != len(roles):
-        raise ValidationFailed("A role's group is missing: run migrations.", code="roles_missing")
+        raise RolesMissing("A role's group is missing: run migrations.")
     return groups
 
 
@@ -58,9 +59,9 @@ def staff_create(
     """Create a staff member (optionally with a confirmed TOTP device, for scripts); returns the password."""
     groups = _role_groups(roles)
     if StaffUser.objects.filter(username=username).exists():
-        raise Conflict(f"A staff member named {username!r} exists.", code="username_taken")
+        raise UsernameTaken(f"A staff member named {username!r} exists.")
     if StaffUser.objects.filter(email__iexact=email).exists():
-        raise Conflict(f"A staff member with e-mail {email!r} exists.", code="email_taken")
+        raise EmailTaken(f"A staff member with e-mail {email!r} exists.")
     user = StaffUser(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True)
     password = password or generate_password()
     try:
@@ -127,7 +128,7 @@ def staff_reset_second_factor(*, actor: AuditActor | None, user: StaffUser, reas
 def staff_enrolment_start(*, user: StaffUser) -> TOTPDevice:
     """A fresh, unconfirmed authenticator device; any earlier unconfirmed one (and its secret) is discarded."""
     if otp.has_confirmed_device(user):
-        raise Conflict("A second factor is already enrolled.", code="already_enrolled")
+        raise AlreadyEnrolled("A second factor is already enrolled.")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name=otp.TOTP_DEVICE_NAME, confirmed=False)
     audit_log(actor=user, action="staff.enrolment_started", target=user)
@@ -139,11 +140,10 @@ def staff_enrolment_confirm(*, request: HttpRequest, user: StaffUser, token: str
     """Confirm the pending device with a code from it, verify the session, and issue backup codes."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
-        raise Conflict("There is no enrolment in progress; reload the page.", code="no_enrolment")
+        raise NoEnrolment("There is no enrolment in progress; reload the page.")
     if not device.verify_token(otp.normalise_token(token)):
-        raise ValidationFailed(
+        raise InvalidToken(
             "That code is not right. Check the time on your phone.",
-            code="invalid_token",
             fields={"token": ["That code is not right."]},
         )
     device.confirmed = True

@@ -21,7 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from apps.api.exceptions import error_body
-from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.errors import ApplicationError, ValidationFailed
+from apps.wallet.errors import IdempotencyConflict, IdempotencyKeyRequired
 
 
 def request_hash(payload: Any) -> str:
@@ -31,20 +32,18 @@ def request_hash(payload: Any) -> str:
 
 def check_key(key: str | None) -> str:
     if not key or not key.strip():
-        raise ValidationFailed(
+        raise IdempotencyKeyRequired(
             "Every write needs an Idempotency-Key header.",
-            code="idempotency_key_required",
             fields={"Idempotency-Key": ["Required: a unique value per operation, e.g. a UUID."]},
         )
     key = key.strip()
     if len(key) > 128:
         raise ValidationFailed(
-            "The Idempotency-Key is too long.", code="invalid", fields={"Idempotency-Key": ["At most 128 characters."]}
+            "The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 128 characters."]}
         )
     if not key.isprintable():  # NUL and other control characters: the database cannot store or index them
         raise ValidationFailed(
             "The Idempotency-Key has control characters.",
-            code="invalid",
             fields={"Idempotency-Key": ["Printable characters only."]},
         )
     return key
@@ -76,7 +75,7 @@ def run_idempotent(
                 )
                 stored_hash, status, body = cursor.fetchone()
                 if stored_hash != digest:
-                    raise Conflict("This Idempotency-Key was used with another payload.", code="idempotency_conflict")
+                    raise IdempotencyConflict("This Idempotency-Key was used with another payload.")
                 return status, body if isinstance(body, dict) else json.loads(body), True
         try:
             with transaction.atomic() if savepoint else nullcontext():

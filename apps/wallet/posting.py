@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PlayerNotFound, ValidationFailed
 from apps.core.money import quantize
 from apps.geo.choices import GameCategory
 from apps.players.eligibility import Eligibility, can, instrument_refusal
 from apps.players.models import Player
 from apps.wallet import events, rollups
 from apps.wallet.choices import AccountKind, TransactionType
+from apps.wallet.errors import CurrencyMismatch, UnknownRound
 from apps.wallet.models import LedgerTransaction
 
 ZERO = Decimal("0")
@@ -54,16 +55,19 @@ class PostingRefused(ApplicationError):
 
     status = 403
     code = "not_allowed"
+    dynamic_code = True
 
 
 class DuplicateReference(Conflict):
     code = "duplicate_reference"
+    when = "a reference is unique per client and type"
     default_message = "A transaction of this type with this reference was already posted by this client."
 
 
 class InsufficientFunds(ApplicationError):
     status = 409
     code = "insufficient_funds"
+    when = "more than the cash (or playable) balance"
     default_message = "The player's balance does not cover this amount."
 
 
@@ -71,6 +75,7 @@ class BalanceLimit(Conflict):
     """The posting would take a balance past what the ledger's NUMERIC(20, 4) columns hold."""
 
     code = "balance_limit"
+    when = "a balance would pass what the ledger stores (NUMERIC(20,4))"
     default_message = "This posting would take a balance past the largest amount the ledger holds."
 
 
@@ -145,13 +150,12 @@ _CREATE_SQL = """
 
 
 def _player_not_found() -> NotFound:
-    return NotFound("No player with this external_id.", code="player_not_found")
+    return PlayerNotFound("No player with this external_id.")
 
 
 def currency_mismatch(player_currency: str) -> ValidationFailed:
-    return ValidationFailed(
+    return CurrencyMismatch(
         f"The player's wallet is in {player_currency}.",
-        code="currency_mismatch",
         fields={"currency": [f"Must be {player_currency}."]},
     )
 
@@ -381,7 +385,6 @@ def bet(
     if game_category not in GAME_CATEGORIES:
         raise ValidationFailed(
             "A bet names its game category.",
-            code="invalid",
             fields={"game_category": [f"Required, one of: {', '.join(GameCategory.values)}."]},
         )
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
@@ -424,7 +427,7 @@ def _round_funding(accounts: PlayerAccounts, round_id: str, api_client: str) -> 
         )
         cash, bonus, bets = cursor.fetchone()
     if not bets:
-        raise NotFound("No bet in this round.", code="unknown_round", fields={"round_id": ["No bet in this round."]})
+        raise UnknownRound("No bet in this round.", fields={"round_id": ["No bet in this round."]})
     return Decimal(cash), Decimal(bonus)
 
 

@@ -7,9 +7,10 @@ from collections.abc import Collection
 
 from django.db import transaction
 
-from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.players.models import Player
 from apps.wallet.choices import TransactionType
+from apps.wallet.errors import AlreadyRolledBack, RoundSettled, UnknownBet, UnknownWin
 from apps.wallet.models import LedgerTransaction
 from apps.wallet.posting import (
     REVERSIBLE,
@@ -49,15 +50,14 @@ def rollback(
             if not (players.filter(brand_id__in=brand_ids) if brand_ids is not None else players).exists():
                 raise _player_not_found()
         if of_type == TransactionType.WIN:
-            raise NotFound("No win with this reference.", code="unknown_win", fields={"rollback_of": ["Unknown win."]})
-        raise NotFound("No bet with this reference.", code="unknown_bet", fields={"rollback_of": ["Unknown bet."]})
+            raise UnknownWin("No win with this reference.", fields={"rollback_of": ["Unknown win."]})
+        raise UnknownBet("No bet with this reference.", fields={"rollback_of": ["Unknown bet."]})
     accounts = lock_accounts(original.player_id, original.currency)
     if LedgerTransaction.objects.filter(reverses=original).exists():
-        raise Conflict(f"This {of_type} is already rolled back.", code="already_rolled_back")
+        raise AlreadyRolledBack(f"This {of_type} is already rolled back.")
     if of_type == TransactionType.BET and original.round_id and _round_has_win(original, api_client):
-        raise Conflict(
+        raise RoundSettled(
             "The round of this bet already has a win: roll the win back first.",
-            code="round_settled",
             fields={"rollback_of": ["The round is settled."]},
         )
     legs = [(e.account_id, -e.amount) for e in original.entries.all()]

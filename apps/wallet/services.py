@@ -28,7 +28,7 @@ from apps.approvals.choices import ApprovalState, RollingScope
 from apps.approvals.models import Approval
 from apps.approvals.registry import ApprovalKind, register_kind
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.errors import ReasonRequired
 from apps.core.money import parse_amount
 from apps.players.choices import PROTECTED_AUTHORITIES
 from apps.players.models import Player
@@ -37,6 +37,15 @@ from apps.players.validation import clean_staff_text
 from apps.staff.models import StaffUser
 from apps.wallet import posting
 from apps.wallet.choices import AccountKind, AdjustmentStatus, TransactionType, WithdrawalStatus
+from apps.wallet.errors import (
+    AdjustmentNotPending,
+    HoldReleased,
+    WithdrawalNotApproved,
+    WithdrawalNotFound,
+    WithdrawalNotOpen,
+    WithdrawalNotPending,
+    WithdrawalOnHold,
+)
 from apps.wallet.models import Adjustment, LedgerTransaction, Withdrawal, WithdrawalHold
 
 OPEN = (WithdrawalStatus.PENDING, WithdrawalStatus.APPROVED)
@@ -48,7 +57,7 @@ ADJUSTMENT_KIND = "wallet.adjustment"
 def _reason(reason: str) -> str:
     reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
-        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+        raise ReasonRequired("A reason is required.", fields={"reason": ["Required."]})
     return reason
 
 
@@ -117,9 +126,9 @@ def withdrawal_cancel(*, actor: AuditActor | None = None, withdrawal: Withdrawal
     requested it may cancel it: any other gets the same 404 as for a withdrawal that does not exist."""
     withdrawal = _locked(withdrawal)
     if withdrawal.api_client != api_client:
-        raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
+        raise WithdrawalNotFound("No such withdrawal for this player.")
     if withdrawal.status not in OPEN:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+        raise WithdrawalNotOpen(f"The withdrawal is {withdrawal.status}.")
     _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
     withdrawal.status, withdrawal.decided_at = WithdrawalStatus.CANCELLED, timezone.now()
     withdrawal.save(update_fields=["status", "decided_at"])
@@ -138,7 +147,7 @@ def withdrawal_place_hold(
     used = authority_for(actor, authority)  # the placer's strongest authority unless named
     withdrawal = _locked(withdrawal)
     if withdrawal.status not in OPEN:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+        raise WithdrawalNotOpen(f"The withdrawal is {withdrawal.status}.")
     hold = WithdrawalHold.objects.create(
         withdrawal=withdrawal, kind=kind, authority=used, reason=reason, placed_by=actor
     )
@@ -156,7 +165,7 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
     reason = _reason(reason)
     hold = WithdrawalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
-        raise Conflict("This hold is already released.", code="hold_released")
+        raise HoldReleased("This hold is already released.")
     if hold.authority in PROTECTED_AUTHORITIES:
         require_authority(actor, hold.authority)
     hold.released_by, hold.released_at, hold.release_reason = actor, timezone.now(), reason
@@ -229,9 +238,9 @@ def _refuse_unless_approvable(withdrawal: Withdrawal) -> Withdrawal:
     Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)
     withdrawal = _locked(withdrawal)
     if withdrawal.status != WithdrawalStatus.PENDING:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
+        raise WithdrawalNotPending(f"The withdrawal is {withdrawal.status}.")
     if withdrawal.holds.filter(released_at__isnull=True).exists():
-        raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
+        raise WithdrawalOnHold("The withdrawal has an active hold.")
     _recheck_player(withdrawal)
     return withdrawal
 
@@ -281,7 +290,7 @@ def _apply_withdrawal_approval(approval: Approval, actor: StaffUser) -> None:
 def _reject(actor: StaffUser, withdrawal: Withdrawal, reason: str) -> Withdrawal:
     withdrawal = _locked(withdrawal)
     if withdrawal.status not in OPEN:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_open")
+        raise WithdrawalNotOpen(f"The withdrawal is {withdrawal.status}.")
     _move(withdrawal, TransactionType.WITHDRAWAL_CANCEL, to_cash=True)
     withdrawal.status, withdrawal.decided_at, withdrawal.decision_reason = (
         WithdrawalStatus.REJECTED,
@@ -320,10 +329,10 @@ def withdrawal_settle(*, actor: StaffUser, withdrawal: Withdrawal, paid: bool, r
     Player.objects.select_for_update().only("id").get(pk=withdrawal.player_id)
     withdrawal = _locked(withdrawal)
     if withdrawal.status != WithdrawalStatus.APPROVED:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_approved")
+        raise WithdrawalNotApproved(f"The withdrawal is {withdrawal.status}.")
     if paid:
         if withdrawal.holds.filter(released_at__isnull=True).exists():
-            raise Conflict("The withdrawal has an active hold.", code="withdrawal_on_hold")
+            raise WithdrawalOnHold("The withdrawal has an active hold.")
         _recheck_player(withdrawal)
     if not paid:
         reason = _reason(reason)
@@ -360,7 +369,7 @@ def _adjustment_apply(approval: Approval, actor: StaffUser) -> None:
     """The approvals kind's ``apply``: post it (below the threshold at once, else on the checker's approval)."""
     adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
     if adjustment.status != AdjustmentStatus.PENDING:
-        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+        raise AdjustmentNotPending(f"The adjustment is {adjustment.status}.")
     adjustment.posted = _post_adjustment(adjustment)
     adjustment.status, adjustment.decided_at = AdjustmentStatus.POSTED, timezone.now()
     adjustment.approved_by, adjustment.decision_reason = approval.checker, approval.decision_reason
@@ -377,7 +386,7 @@ def _adjustment_apply(approval: Approval, actor: StaffUser) -> None:
 def _adjustment_reject(approval: Approval, actor: StaffUser) -> None:
     adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
     if adjustment.status != AdjustmentStatus.PENDING:
-        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+        raise AdjustmentNotPending(f"The adjustment is {adjustment.status}.")
     adjustment.status, adjustment.decided_at = AdjustmentStatus.REJECTED, timezone.now()
     adjustment.approved_by = approval.checker
     adjustment.decision_reason = approval.decision_reason  # kept: the requester and an auditor read why
@@ -433,7 +442,7 @@ def adjustment_decide(*, actor: StaffUser, adjustment: Adjustment, approve: bool
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
     pending = approvals_selectors.pending_for(adjustment, kind=ADJUSTMENT_KIND)
     if adjustment.status != AdjustmentStatus.PENDING or pending is None:
-        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+        raise AdjustmentNotPending(f"The adjustment is {adjustment.status}.")
     approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
     adjustment.refresh_from_db()
     return adjustment
@@ -444,7 +453,7 @@ def _withdrawal_expire(approval: Approval, actor: AuditActor) -> None:
     queue, pending, its funds still set aside (the player can still cancel it)."""
     withdrawal = _locked(Withdrawal.objects.get(pk=int(approval.target_id)))
     if withdrawal.status != WithdrawalStatus.PENDING:
-        raise Conflict(f"The withdrawal is {withdrawal.status}.", code="withdrawal_not_pending")
+        raise WithdrawalNotPending(f"The withdrawal is {withdrawal.status}.")
     withdrawal.first_approver = None
     withdrawal.save(update_fields=["first_approver"])
     audit_log(
@@ -455,7 +464,7 @@ def _withdrawal_expire(approval: Approval, actor: AuditActor) -> None:
 def _adjustment_expire(approval: Approval, actor: AuditActor) -> None:
     adjustment = Adjustment.objects.select_for_update().get(pk=int(approval.target_id))
     if adjustment.status != AdjustmentStatus.PENDING:
-        raise Conflict(f"The adjustment is {adjustment.status}.", code="adjustment_not_pending")
+        raise AdjustmentNotPending(f"The adjustment is {adjustment.status}.")
     adjustment.status, adjustment.decided_at = AdjustmentStatus.REJECTED, timezone.now()
     adjustment.decision_reason = f"expired: {approval.decision_reason}"
     adjustment.save(update_fields=["decided_at", "status", "decision_reason"])

@@ -17,6 +17,11 @@ from backoffice.urls import urlpatterns as real_urlpatterns
 PERFORMED: list[dict[str, Any]] = []  # what the service was called with, in order
 
 
+class ClaimRefused(Conflict):
+    code = "claim_refused"
+    when = "a test-only refusal"
+
+
 class ClaimInput(CommandInput):
     code = serializers.CharField(max_length=20)
     amount = AmountField(max_length=32, required=False, allow_blank=True)
@@ -45,7 +50,7 @@ class ClaimView(CommandView):
     def perform(self, data: dict[str, Any]) -> dict[str, Any]:
         PERFORMED.append({"player": self.player.external_id, **data})
         if data["code"] == "refuse":
-            raise Conflict("Not this one.", code="claim_refused")
+            raise ClaimRefused("Not this one.")
         return {"player": self.player.external_id, "code": data["code"]}
 
 

@@ -13,13 +13,14 @@ from apps.api.authentication import client_of
 from apps.api.commands import CommandView, client_player
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import PlayerNotFound, ValidationFailed
 from apps.geo import config as geo_config
 from apps.geo.choices import GameCategory
 from apps.geo.decision import PLAY, REGISTRATION, decide
 from apps.players import services, validation
 from apps.players.api import serializers as s
 from apps.players.eligibility import ACTIONS, can_for_external_id
+from apps.players.errors import BrandNotAllowed, BrandRequired, FieldReadOnly
 from apps.players.models import Brand
 
 NOT_FOUND = {404: ("player_not_found",)}
@@ -31,16 +32,14 @@ def _registration_brand(brand_ids: frozenset[int], code: str) -> Brand:
     if code:
         brand = next((b for b in brands if b.code == code), None)
         if brand is None:
-            raise ValidationFailed(
+            raise BrandNotAllowed(
                 "This API client does not register players into this brand.",
-                code="brand_not_allowed",
                 fields={"brand": [f"One of: {', '.join(sorted(b.code for b in brands)) or '(none)'}."]},
             )
         return brand
     if len(brands) != 1:
-        raise ValidationFailed(
+        raise BrandRequired(
             "Name the brand: this API client serves several brands (or no active one).",
-            code="brand_required",
             fields={"brand": [f"One of: {', '.join(sorted(b.code for b in brands)) or '(none)'}."]},
         )
     return brands[0]
@@ -87,9 +86,8 @@ class PlayerDetailView(APIView):
         player = client_player(request, external_id)
         unknown = sorted(set(request.data) - set(s.PlayerPatchInput().fields)) if isinstance(request.data, dict) else []
         if unknown:
-            raise ValidationFailed(
+            raise FieldReadOnly(
                 "These fields cannot be changed through the API.",
-                code="field_read_only",
                 fields={f: ["Read-only or unknown."] for f in unknown},
             )
         data = s.PlayerPatchInput(data=request.data, partial=True)
@@ -145,7 +143,7 @@ class EligibilityView(APIView):
         params = _eligibility_params(request.query_params)
         result = can_for_external_id(external_id, **params, brand_ids=client_of(request).brand_ids)
         if result is None:
-            raise NotFound("No player with this external_id.", code="player_not_found")
+            raise PlayerNotFound("No player with this external_id.")
         return Response(result.as_dict())
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.api.commands import CommandInput, require_object
-from apps.core.errors import ValidationFailed
 from apps.responsible.choices import ChangeStatus, ExclusionKind, LimitKind, LimitPeriod, LimitSource
+from apps.responsible.errors import LimitInvalid, TermNotAllowed
 
 
 class LimitInput(CommandInput):
@@ -34,7 +34,7 @@ class LimitInput(CommandInput):
     def parse(cls, raw: Any) -> dict[str, Any]:
         body = require_object(raw)
         if "value" not in body:  # null is a value: it removes the limit
-            raise ValidationFailed("A value is required.", code="limit_invalid", fields={"value": ["Required."]})
+            raise LimitInvalid("A value is required.", fields={"value": ["Required."]})
         return {"kind": str(body.get("kind", "")), "period": str(body.get("period", "")), "value": body["value"]}
 
 
@@ -47,9 +47,7 @@ class TimeOutInput(CommandInput):
     def parse(cls, raw: Any) -> dict[str, Any]:
         hours = require_object(raw).get("hours")
         if not isinstance(hours, int) or isinstance(hours, bool):
-            raise ValidationFailed(
-                "hours is a whole number.", code="term_not_allowed", fields={"hours": ["An integer."]}
-            )
+            raise TermNotAllowed("hours is a whole number.", fields={"hours": ["An integer."]})
         return {"hours": hours}
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import ReasonRequired
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
@@ -58,7 +58,7 @@ def timeout_range(rules: Rules | None) -> tuple[int, int]:
 def _reason(reason: str) -> str:
     reason = clean_staff_text("reason", reason or "", multiline=True).strip()
     if not reason:
-        raise ValidationFailed("A reason is required.", code="reason_required", fields={"reason": ["Required."]})
+        raise ReasonRequired("A reason is required.", fields={"reason": ["Required."]})
     return reason
 
 

@@ -22,13 +22,27 @@ from apps.approvals import services as approvals
 from apps.approvals.models import Approval
 from apps.approvals.registry import ApprovalKind, register_kind
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.geo.terms import is_valid_term, term_end
 from apps.players.choices import BlockAuthority
 from apps.players.models import Player
 from apps.players.services import player_lock, require_authority, restriction_placed
 from apps.responsible.choices import ExclusionKind
 from apps.responsible.coverage import coverage_copy, coverage_record
+from apps.responsible.errors import (
+    AlreadyCorrected,
+    AlreadyDecided,
+    CoolingOffPending,
+    CorrectionEndsInPast,
+    ExclusionActive,
+    LiftPending,
+    NoExclusion,
+    NoLiftRequest,
+    NotCorrectable,
+    NotInForce,
+    NotLiftable,
+    TermNotAllowed,
+)
 from apps.responsible.models import Exclusion, ExclusionCorrection
 from apps.responsible.services._common import (
     _emit,
@@ -53,15 +67,14 @@ def time_out(*, actor: AuditActor | None, player: Player, hours: int, api_client
     rules = rules_for(player, now)
     low, high = timeout_range(rules)
     if not isinstance(hours, int) or isinstance(hours, bool) or not low <= hours <= high:
-        raise ValidationFailed(
+        raise TermNotAllowed(
             f"A time-out here lasts {low} to {high} hours.",
-            code="term_not_allowed",
             fields={"hours": [f"Between {low} and {high}."]},
         )
     ends = now + timedelta(hours=hours)
     active = _in_force(player, now, (ExclusionKind.TIME_OUT, ExclusionKind.SELF_EXCLUSION))
     if any(e.released_at is None or e.released_at >= ends for e in active):
-        raise Conflict("A longer time-out or a self-exclusion is already in force.", code="exclusion_active")
+        raise ExclusionActive("A longer time-out or a self-exclusion is already in force.")
     exclusion = Exclusion.objects.create(
         player=player,
         identity_fingerprint=player.identity_fingerprint,
@@ -88,17 +101,15 @@ def self_exclude(*, actor: AuditActor | None, player: Player, term: str, api_cli
     rules = rules_for(player, now)
     allowed = offered_terms(rules)
     if term not in allowed:
-        raise ValidationFailed(
+        raise TermNotAllowed(
             f"The terms offered here are {', '.join(allowed)}.",
-            code="term_not_allowed",
             fields={"term": [f"One of {', '.join(allowed)}."]},
         )
     ends = term_end(term, now)
     for current in _in_force(player, now, (ExclusionKind.SELF_EXCLUSION,)):
         if current.ends_at is None or (ends is not None and current.ends_at >= ends) or current.released_at:
-            raise Conflict(
+            raise ExclusionActive(
                 "A self-exclusion at least as long is already in force; it cannot be shortened.",
-                code="exclusion_active",
             )
     exclusion = Exclusion.objects.create(
         player=player,
@@ -123,16 +134,16 @@ def self_exclusion_return_request(*, actor: AuditActor | None, player: Player) -
     now = timezone.now()
     current = _in_force(player, now, (ExclusionKind.SELF_EXCLUSION,))
     if not current:
-        raise Conflict("There is no self-exclusion in force.", code="no_exclusion")
+        raise NoExclusion("There is no self-exclusion in force.")
     running = [e for e in current if e.ends_at is None or e.ends_at > now]
     if running:
         until = [e.ends_at for e in running]
         message = "The self-exclusion has not ended" + (
             "." if None in until else f": it ends {max(u for u in until if u):%Y-%m-%d %H:%M} UTC."
         )
-        raise Conflict(message, code="exclusion_active")
+        raise ExclusionActive(message)
     if any(e.return_requested_at for e in current):
-        raise Conflict("A return is already requested; the cooling-off is running.", code="cooling_off_pending")
+        raise CoolingOffPending("A return is already requested; the cooling-off is running.")
     rules = rules_for(player, now)
     reopens = now + timedelta(hours=rules.self_exclusion_return_hours if rules else 24)
     for exclusion in current:
@@ -202,11 +213,11 @@ def operator_lift_request(*, actor: StaffUser, exclusion: Exclusion, reason: str
     require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.kind != ExclusionKind.OPERATOR:
-        raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
+        raise NotLiftable("Only operator exclusions can be lifted.")
     if not exclusion.in_force():
-        raise Conflict("This exclusion is not in force.", code="not_in_force")
+        raise NotInForce("This exclusion is not in force.")
     if exclusion.lift_requested_by_id:
-        raise Conflict("A lift is already requested.", code="lift_pending")
+        raise LiftPending("A lift is already requested.")
     exclusion.lift_requested_by, exclusion.lift_requested_at, exclusion.lift_reason = actor, timezone.now(), reason
     exclusion.save(update_fields=["lift_requested_by", "lift_requested_at", "lift_reason"])
     audit_log(actor=actor, action="rg.lift_requested", target=exclusion.player, data={"exclusion": exclusion.pk})
@@ -228,10 +239,10 @@ def operator_lift_decide(*, actor: StaffUser, exclusion: Exclusion, approve: boo
     require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.kind != ExclusionKind.OPERATOR:  # as the request: a lift request on a player's own never counts
-        raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
+        raise NotLiftable("Only operator exclusions can be lifted.")
     pending = approvals_selectors.pending_for(exclusion, kind=LIFT_KIND)
     if not exclusion.lift_requested_by_id or pending is None:
-        raise Conflict("No lift is requested.", code="no_lift_request")
+        raise NoLiftRequest("No lift is requested.")
     approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
     exclusion.refresh_from_db()
     return exclusion
@@ -241,9 +252,9 @@ def _lift_locked(approval: Approval, actor: StaffUser) -> Exclusion:
     require_authority(actor, BlockAuthority.RESPONSIBLE_GAMBLING)  # the checker's authority, now
     exclusion = Exclusion.objects.select_for_update().select_related("player").get(pk=int(approval.target_id))
     if exclusion.kind != ExclusionKind.OPERATOR:
-        raise PermissionDenied("Only operator exclusions can be lifted.", code="not_liftable")
+        raise NotLiftable("Only operator exclusions can be lifted.")
     if not exclusion.lift_requested_by_id:
-        raise Conflict("No lift is requested.", code="no_lift_request")
+        raise NoLiftRequest("No lift is requested.")
     return exclusion
 
 
@@ -285,12 +296,12 @@ def exclusion_correction_request(
     reason = _reason(reason)
     exclusion = Exclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.kind == ExclusionKind.OPERATOR:
-        raise Conflict("Operator exclusions are lifted (two staff members), not corrected.", code="not_correctable")
+        raise NotCorrectable("Operator exclusions are lifted (two staff members), not corrected.")
     if exclusion.superseded_by_id:
-        raise Conflict("This exclusion was already corrected.", code="already_corrected")
+        raise AlreadyCorrected("This exclusion was already corrected.")
     term = (term or "").strip()
     if not is_valid_term(term):
-        raise ValidationFailed("Not a term.", code="term_not_allowed", fields={"term": ["e.g. 6m, 1y, 72h."]})
+        raise TermNotAllowed("Not a term.", fields={"term": ["e.g. 6m, 1y, 72h."]})
     _check_offered(exclusion, term)
     ends_at = _corrected_end(exclusion, term, timezone.now())
     correction = ExclusionCorrection.objects.create(
@@ -317,10 +328,9 @@ def _corrected_end(exclusion: Exclusion, term: str, now: datetime) -> datetime |
     """The end a corrected term gives from the exclusion's original start; refused if already past."""
     ends_at = term_end(term, exclusion.starts_at)
     if ends_at is not None and ends_at <= now:
-        raise ValidationFailed(
+        raise CorrectionEndsInPast(
             f"With the term {term} from {exclusion.starts_at:%Y-%m-%d} this exclusion would already have ended "
             f"({ends_at:%Y-%m-%d %H:%M} UTC): a correction never ends an exclusion.",
-            code="correction_ends_in_past",
             fields={"term": ["Would end in the past."]},
         )
     return ends_at
@@ -332,18 +342,16 @@ def _check_offered(exclusion: Exclusion, term: str) -> None:
     if exclusion.kind == ExclusionKind.SELF_EXCLUSION:
         allowed = offered_terms(rules)
         if term not in allowed:
-            raise ValidationFailed(
+            raise TermNotAllowed(
                 f"The terms offered there are {', '.join(allowed)}.",
-                code="term_not_allowed",
                 fields={"term": [f"One of {', '.join(allowed)}."]},
             )
     elif exclusion.kind == ExclusionKind.TIME_OUT:
         low, high = timeout_range(rules)
         hours = int(term[:-1]) if term.endswith("h") and term[:-1].isdigit() else -1
         if not low <= hours <= high:
-            raise ValidationFailed(
+            raise TermNotAllowed(
                 f"A time-out there lasts {low} to {high} hours, written like 72h.",
-                code="term_not_allowed",
                 fields={"term": [f"{low}h to {high}h."]},
             )
 
@@ -357,7 +365,7 @@ def exclusion_correction_decide(
     correction = ExclusionCorrection.objects.select_for_update().get(pk=correction.pk)
     pending = approvals_selectors.pending_for(correction, kind=CORRECTION_KIND)
     if correction.approved is not None or pending is None:
-        raise Conflict("This correction is decided.", code="already_decided")
+        raise AlreadyDecided("This correction is decided.")
     approvals.approval_decide(actor=actor, approval=pending, approve=approve, reason=reason)
     old = Exclusion.objects.get(pk=correction.exclusion_id)
     return Exclusion.objects.get(pk=old.superseded_by_id) if approve and old.superseded_by_id else old
@@ -366,7 +374,7 @@ def exclusion_correction_decide(
 def _correction_locked(approval: Approval, actor: StaffUser, approve: bool) -> tuple[ExclusionCorrection, Exclusion]:
     correction = ExclusionCorrection.objects.select_for_update().get(pk=int(approval.target_id))
     if correction.approved is not None:
-        raise Conflict("This correction is decided.", code="already_decided")
+        raise AlreadyDecided("This correction is decided.")
     old = Exclusion.objects.select_for_update().select_related("player").get(pk=correction.exclusion_id)
     correction.decided_by, correction.decided_at, correction.approved = actor, timezone.now(), approve
     correction.save(update_fields=["decided_by", "decided_at", "approved"])
@@ -378,7 +386,7 @@ def _correction_apply(approval: Approval, actor: StaffUser) -> None:
     checked again now."""
     correction, old = _correction_locked(approval, actor, True)
     if old.superseded_by_id:
-        raise Conflict("This exclusion was already corrected.", code="already_corrected")
+        raise AlreadyCorrected("This exclusion was already corrected.")
     ends_at = _corrected_end(old, correction.term, correction.decided_at or timezone.now())
     if old.kind == ExclusionKind.TIME_OUT:
         released = ends_at  # a time-out ends by itself at its (corrected, future) end
@@ -436,7 +444,7 @@ def _lift_expire(approval: Approval, actor: AuditActor) -> None:
 def _correction_expire(approval: Approval, actor: AuditActor) -> None:
     correction = ExclusionCorrection.objects.select_for_update().get(pk=int(approval.target_id))
     if correction.approved is not None:
-        raise Conflict("This correction is decided.", code="already_decided")
+        raise AlreadyDecided("This correction is decided.")
     correction.decided_at, correction.approved = timezone.now(), False  # refused by nobody: decided_by stays empty
     correction.save(update_fields=["decided_at", "approved"])
     old = Exclusion.objects.select_related("player").get(pk=correction.exclusion_id)

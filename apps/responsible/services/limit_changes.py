@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import Conflict, ValidationFailed
 from apps.core.money import DECIMAL_TEXT, quantize
 from apps.players.models import Player
 from apps.players.services import player_lock
 from apps.responsible.choices import ChangeStatus, LimitKind, LimitPeriod, LimitSource
+from apps.responsible.errors import ChangeLapsed, ChangeNotPending, CoolingOffPending, LimitInvalid
 from apps.responsible.models import Limit, LimitChange
 from apps.responsible.services._common import _emit, _reason, rules_for
 from apps.staff.models import StaffUser
@@ -32,28 +32,22 @@ def parse_limit_value(kind: str, value: object, currency: str) -> Decimal | None
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValidationFailed(
-            "Send the value as a decimal string.", code="limit_invalid", fields={"value": ["A string."]}
-        )
+        raise LimitInvalid("Send the value as a decimal string.", fields={"value": ["A string."]})
     try:
         if DECIMAL_TEXT.fullmatch(value.strip()) is None:
             raise InvalidOperation(value)
         number = Decimal(value.strip())
     except InvalidOperation as exc:
-        raise ValidationFailed("Not a number.", code="limit_invalid", fields={"value": ["Not a number."]}) from exc
+        raise LimitInvalid("Not a number.", fields={"value": ["Not a number."]}) from exc
     if not number.is_finite() or number <= 0:
-        raise ValidationFailed("A limit is positive.", code="limit_invalid", fields={"value": ["Must be above 0."]})
+        raise LimitInvalid("A limit is positive.", fields={"value": ["Must be above 0."]})
     if kind == LimitKind.SESSION:
         if number != number.to_integral_value() or number > 24 * 60:
-            raise ValidationFailed(
-                "Session limits are whole minutes.", code="limit_invalid", fields={"value": ["1 to 1440 minutes."]}
-            )
+            raise LimitInvalid("Session limits are whole minutes.", fields={"value": ["1 to 1440 minutes."]})
         return number
     # The size first: quantizing a 27-digit number exceeds the decimal context and raises InvalidOperation.
     if number >= Decimal("1e12") or quantize(number, currency) != number:
-        raise ValidationFailed(
-            f"Too many decimals for {currency}.", code="limit_invalid", fields={"value": ["Too precise or too big."]}
-        )
+        raise LimitInvalid(f"Too many decimals for {currency}.", fields={"value": ["Too precise or too big."]})
     return number
 
 
@@ -64,7 +58,7 @@ def _check_kind_period(kind: str, period: str) -> None:
     if period not in LimitPeriod.values or (period == LimitPeriod.SESSION) != (kind == LimitKind.SESSION):
         fields["period"] = ["day, week or month (session for a session limit)."]
     if fields:
-        raise ValidationFailed("Unknown limit.", code="limit_invalid", fields=fields)
+        raise LimitInvalid("Unknown limit.", fields=fields)
 
 
 def _current_value(limit: Limit | None) -> Decimal | None:
@@ -129,7 +123,7 @@ def limit_set(
     """
     _check_kind_period(kind, period)
     if source not in (LimitSource.PLAYER, LimitSource.OPERATOR):
-        raise ValidationFailed("Unknown source.", code="limit_invalid", fields={"source": ["player or operator"]})
+        raise LimitInvalid("Unknown source.", fields={"source": ["player or operator"]})
     if source == LimitSource.OPERATOR:
         reason = _reason(reason)
     number = parse_limit_value(kind, value, player.currency)
@@ -138,9 +132,7 @@ def limit_set(
     limit = Limit.objects.filter(player=player, kind=kind, period=period, source=source, removed_at=None).first()
     current = _current_value(limit)
     if current is None and number is None:
-        raise ValidationFailed(
-            "There is no such limit to remove.", code="limit_invalid", fields={"value": ["No limit."]}
-        )
+        raise LimitInvalid("There is no such limit to remove.", fields={"value": ["No limit."]})
     LimitChange.objects.filter(
         player=player, kind=kind, period=period, source=source, status=ChangeStatus.PENDING
     ).update(status=ChangeStatus.CANCELLED, decided_at=now)
@@ -195,13 +187,11 @@ def limit_confirm(*, actor: AuditActor | None, player: Player, change: LimitChan
     change = LimitChange.objects.select_for_update().get(pk=change.pk, player=player)
     now = timezone.now()
     if change.status != ChangeStatus.PENDING:
-        raise Conflict(f"This change is {change.status}.", code="change_not_pending")
+        raise ChangeNotPending(f"This change is {change.status}.")
     if now < change.effective_at:
-        raise Conflict(
-            f"The cooling-off runs until {change.effective_at:%Y-%m-%d %H:%M} UTC.", code="cooling_off_pending"
-        )
+        raise CoolingOffPending(f"The cooling-off runs until {change.effective_at:%Y-%m-%d %H:%M} UTC.")
     if change.confirm_by and now > change.confirm_by:  # the 15-minute lapse task marks it
-        raise Conflict("This change lapsed: it was not confirmed in time.", code="change_lapsed")
+        raise ChangeLapsed("This change lapsed: it was not confirmed in time.")
     limit = (
         Limit.objects.select_for_update()
         .filter(player=player, kind=change.kind, period=change.period, source=change.source, removed_at=None)

@@ -11,13 +11,13 @@ from rest_framework.views import APIView
 from apps.api.commands import AmountField, CommandInput, CommandView, client_player
 from apps.api.schema import error_responses
 from apps.api.scopes import Scope
-from apps.core.errors import NotFound
 from apps.core.money import parse_amount, quantize
 from apps.geo.choices import GameCategory
 from apps.players.api.serializers import TextField
 from apps.wallet import posting, services
 from apps.wallet.api import serializers as ws
 from apps.wallet.choices import TransactionType
+from apps.wallet.errors import WithdrawalNotFound
 from apps.wallet.models import LedgerTransaction, Withdrawal
 
 POSTABLE = ("deposit", "bet", "win", "rollback")
@@ -268,7 +268,7 @@ class WithdrawalCancelView(CommandView):
     def perform(self, data: dict[str, Any]) -> dict[str, Any]:
         w = Withdrawal.objects.filter(pk=self.kwargs["withdrawal_id"], player=self.player).first()
         if w is None:
-            raise NotFound("No such withdrawal for this player.", code="withdrawal_not_found")
+            raise WithdrawalNotFound("No such withdrawal for this player.")
         w = services.withdrawal_cancel(actor=self.client, withdrawal=w, api_client=self.client.prefix)
         return {"withdrawal": withdrawal_dict(w), "balances": posting.balances(self.player.pk, w.currency)}
 
