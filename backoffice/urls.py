@@ -6,11 +6,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.api.exceptions import json_not_found
+from apps.core import branding
 from apps.core import views as core_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # browsers ask for /favicon.ico before they read the page's <link rel="icon">
+    path("favicon.ico", branding.favicon, name="favicon"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

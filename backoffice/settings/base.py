@@ -240,6 +240,8 @@ UNFOLD = {
     "SITE_SYMBOL": "casino",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # collected static files are hashed by the manifest storage: the URL is resolved per request
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "apps.core.branding.favicon_url"}],
 }
 
 # API -----------------------------------------------------------------------------------------------------
