@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminTextInputWidget
 
 from apps.api import services
 from apps.api.models import ApiClient
@@ -20,15 +21,19 @@ from apps.players.models import Brand
 
 
 class ApiClientForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices, widget=UnfoldAdminCheckboxSelectMultipleWidget, required=False
+    )
     brands = forms.ModelMultipleChoiceField(
         queryset=Brand.objects.order_by("name"),
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         required=False,
         help_text="The client sees and registers only these brands' players. None ticked: the default brand.",
     )
     allowed_networks = forms.CharField(
         required=False,
+        # a form field of its own (the model's is a list): unfold's widget, or the input has no border
+        widget=UnfoldAdminTextInputWidget,
         help_text="Comma-separated CIDR networks, e.g. 203.0.113.0/24, 2001:db8::/32. Empty: any address.",
     )
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from unfold.forms import AuthenticationForm as UnfoldAuthenticationForm
+from unfold.widgets import BASE_INPUT_CLASSES
 
 from apps.staff import otp
 
@@ -24,7 +25,10 @@ class StaffLoginForm(UnfoldAuthenticationForm):  # type: ignore[misc]
         label="One-time code",
         required=False,
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        # unfold styles its own fields only: without its classes this input had no border (invisible)
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": " ".join(BASE_INPUT_CLASSES)}
+        ),
         help_text="From your authenticator app, or one of your backup codes.",
     )
 
@@ -69,5 +73,12 @@ class EnrolmentForm(forms.Form):
     token = forms.CharField(
         label="Code from your authenticator app",
         max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "class": " ".join(BASE_INPUT_CLASSES),
+            }
+        ),
     )

@@ -126,10 +126,18 @@ def staff_reset_second_factor(*, actor: AuditActor | None, user: StaffUser, reas
 
 @transaction.atomic
 def staff_enrolment_start(*, user: StaffUser) -> TOTPDevice:
-    """A fresh, unconfirmed authenticator device; any earlier unconfirmed one (and its secret) is discarded."""
+    """The staff member's unconfirmed authenticator device, made on the first call and the same one after: the
+    secret stays put until a code confirms it (a reload of the page must not break a code already scanned).
+    Only an administrator's reset (``staff_reset_second_factor``) discards it."""
     if otp.has_confirmed_device(user):
         raise AlreadyEnrolled("A second factor is already enrolled.")
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    # the user row is the lock: two tabs opening the page at once make one device, not two
+    StaffUser.objects.select_for_update().filter(pk=user.pk).first()
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id")
+    device = pending.first()
+    if device is not None:
+        pending.exclude(pk=device.pk).delete()  # strays from before this rule: one secret only
+        return device
     device = TOTPDevice.objects.create(user=user, name=otp.TOTP_DEVICE_NAME, confirmed=False)
     audit_log(actor=user, action="staff.enrolment_started", target=user)
     return device

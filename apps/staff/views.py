@@ -14,7 +14,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.errors import ApplicationError
 from apps.staff import otp, services
@@ -45,13 +44,9 @@ def enrol(request: HttpRequest, site: Any) -> HttpResponse:
         else:
             messages.success(request, "Two-factor authentication is set up.")
             return render(request, "staff/backup_codes.html", {**context, "codes": codes})
-    # A first showing makes a new secret (discarding any earlier unconfirmed one); a wrong code re-shows the
-    # same one so the person can retry with the app they just set up. Once confirmed it is never shown again.
-    device = None
-    if request.method == "POST":
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = services.staff_enrolment_start(user=user)  # type: ignore[arg-type]
+    # The same secret on every showing until a code confirms it (a reload keeps a code already scanned working);
+    # once confirmed it is never shown again.
+    device = services.staff_enrolment_start(user=user)  # type: ignore[arg-type]
     uri = otp.provisioning_uri(device)
     context.update(
         {

@@ -48,7 +48,9 @@ def test_a_staff_member_logs_in_with_a_totp_code_and_lands_on_the_admin_index(li
     assert "/admin/login/" in page.url
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=otp_token]", code)
+    code_input = page.locator("input[name=otp_token]")
+    assert code_input.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)") > 0  # a visible input
+    code_input.fill(code)
     page.click("#login-form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -68,8 +70,12 @@ def test_a_new_staff_member_enrols_in_the_browser(live_server, new_member, brows
     page.click("#login-form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/enrol/")
     assert page.locator("#otp-qr svg").count() == 1
-    secret = page.inner_text("#otp-secret").strip()
+    secret = page.inner_text("#otp-secret").strip()  # what the phone scans
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.reload()  # before confirming: the code the phone shows must still work
+    assert page.inner_text("#otp-secret").strip() == secret
+    token = page.locator("input[name=token]")
+    assert token.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)") > 0  # a visible input
     page.fill("input[name=token]", f"{totp(key):06d}")
     page.click("#enrol-form button[type=submit]")
     page.wait_for_selector("#backup-codes")

@@ -85,6 +85,50 @@ def test_enrolment_shows_a_qr_code_once_confirms_with_a_code_and_issues_backup_c
     assert AuditEvent.objects.filter(action="staff.enrolled", target_id=str(user.pk)).exists()
 
 
+def test_a_reload_of_the_enrolment_page_keeps_the_secret_a_phone_already_scanned():
+    user = StaffUserFactory(device=False, roles=["Administrator"])
+    client = Client()
+    login(client, user.username)
+    first = client.get("/admin/enrol/").content.decode()
+    scanned = TOTPDevice.objects.get(user=user, confirmed=False)  # what the phone read from the first showing
+    secret = scanned.config_url.split("secret=")[1].split("&")[0]
+    again = client.get("/admin/enrol/").content.decode()
+    assert secret in first and secret in again
+    assert list(TOTPDevice.objects.filter(user=user).values_list("pk", flat=True)) == [scanned.pk]
+    assert AuditEvent.objects.filter(action="staff.enrolment_started", target_id=str(user.pk)).count() == 1
+
+    done = client.post("/admin/enrol/", {"token": current_code(scanned)})
+    assert 'id="backup-codes"' in done.content.decode()
+    assert TOTPDevice.objects.get(pk=scanned.pk).confirmed is True
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_second_login_before_confirming_shows_the_same_secret():
+    user = StaffUserFactory(device=False, roles=["Administrator"])
+    first, second = Client(), Client()
+    login(first, user.username)
+    first.get("/admin/enrol/")
+    scanned = TOTPDevice.objects.get(user=user, confirmed=False)
+    login(second, user.username)
+    page = second.get("/admin/enrol/").content.decode()
+    assert scanned.config_url.split("secret=")[1].split("&")[0] in page
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+def test_a_reset_second_factor_discards_an_unconfirmed_secret(admin_user):
+    from apps.staff import services
+
+    user = StaffUserFactory(device=False, roles=["MLRO"])
+    client = Client()
+    login(client, user.username)
+    client.get("/admin/enrol/")
+    old = TOTPDevice.objects.get(user=user, confirmed=False)
+    services.staff_reset_second_factor(actor=admin_user, user=user, reason="secret seen by someone else")
+    client.get("/admin/enrol/")
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert new.pk != old.pk and new.key != old.key
+
+
 def test_a_backup_code_logs_in_once():
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
