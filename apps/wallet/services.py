@@ -29,7 +29,7 @@ from apps.approvals.models import Approval
 from apps.approvals.registry import ApprovalKind, register_kind
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import ReasonRequired
-from apps.core.money import parse_amount
+from apps.core.money import parse_amount, quantize
 from apps.players.choices import PROTECTED_AUTHORITIES
 from apps.players.models import Player
 from apps.players.services import authority_for, require_authority
@@ -166,6 +166,9 @@ def withdrawal_release_hold(*, actor: StaffUser, hold: WithdrawalHold, reason: s
     hold = WithdrawalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
         raise HoldReleased("This hold is already released.")
+    status = Withdrawal.objects.values_list("status", flat=True).get(pk=hold.withdrawal_id)
+    if status not in OPEN:  # a closed withdrawal's holds no longer stop anything: nothing to release
+        raise WithdrawalNotOpen(f"The withdrawal is {status}.")
     if hold.authority in PROTECTED_AUTHORITIES:
         require_authority(actor, hold.authority)
     hold.released_by, hold.released_at, hold.release_reason = actor, timezone.now(), reason
@@ -399,19 +402,35 @@ def _adjustment_reject(approval: Approval, actor: StaffUser) -> None:
     )
 
 
+def adjustment_check(*, player: Player, amount: str | Decimal, lock: bool = False) -> Decimal:
+    """The signed amount of an adjustment, or the refusal its request would meet: not a decimal in the player's
+    currency (``amount_invalid``), or a debit beyond the player's cash (``insufficient_funds``), refused at the
+    request rather than at the second approval (which checks again: cash may have moved). ``lock`` (the request
+    itself) locks the player's accounts; a form checking ahead reads without a lock."""
+    text = str(amount).strip().replace("\u2212", "-")  # the minus sign staff copy from the screens
+    sign = -1 if text.startswith("-") else 1
+    value = sign * parse_amount(text.lstrip("+-"), player.currency)
+    if value < 0:
+        if lock:
+            cash = posting.lock_accounts(player, player.currency).cash
+        else:
+            cash = Decimal(posting.balances(player.pk, player.currency).get("cash") or "0")
+        cash = quantize(cash, player.currency)
+        if -value > cash:
+            raise posting.InsufficientFunds(
+                f"A debit of {-value} {player.currency} is more than the player's cash ({cash} {player.currency}).",
+                fields={"amount": [f"Cash is {cash} {player.currency}: a debit cannot exceed it."]},
+            )
+    return value
+
+
 @transaction.atomic
 def adjustment_request(*, actor: StaffUser, player: Player, amount: str | Decimal, reason: str) -> Adjustment:
     """Credit (+) or debit (-) a player's cash. Below the threshold (with what this staff member posted alone
     for this player in the window) it posts at once; from it, it waits for a second staff member
     (``adjustment_decide`` or the Approvals inbox)."""
     reason = _reason(reason)
-    text = str(amount).strip()
-    sign = -1 if text.startswith("-") else 1
-    value = sign * parse_amount(text.lstrip("+-"), player.currency)
-    if value < 0:  # refused now rather than at the second approval (which checks again: cash may move)
-        accounts = posting.lock_accounts(player, player.currency)
-        if -value > accounts.cash:
-            raise posting.InsufficientFunds(fields={"amount": [f"Cash is {accounts.cash} {player.currency}."]})
+    value = adjustment_check(player=player, amount=amount, lock=True)
     adjustment = Adjustment.objects.create(
         player=player, currency=player.currency, amount=value, reason=reason, requested_by=actor
     )

@@ -31,7 +31,7 @@ def test_a_large_withdrawal_is_approved_on_its_page_by_two_people(staff_client, 
     withdrawal.refresh_from_db()
     assert (withdrawal.status, withdrawal.first_approver) == ("pending", first)
     mine = staff_client(first).get(page).content.decode()
-    assert "waiting for a second, different approver" in mine and 'value="approve"' not in mine
+    assert "you approved first, someone else must" in mine and 'value="approve"' not in mine
     again = staff_client(first).post(decide, {"what": "approve"}, follow=True).content.decode()
     assert "A second, different staff member must decide." in again
     assert Withdrawal.objects.get(pk=withdrawal.pk).status == "pending"
