@@ -1,25 +1,31 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.core.serve import serve_options
+from apps.core.supervisor import Supervisor, install_signal_handlers
 
 
 class Command(BaseCommand):
-    help = "Run web (gunicorn), a Celery worker and Celery beat in the foreground until Ctrl-C."
+    help = (
+        "Run web (gunicorn), a Celery worker and Celery beat in the foreground until Ctrl-C or SIGTERM; a process "
+        "that exits is restarted with backoff (apps/core/supervisor.py), the others keep running."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")))
         parser.add_argument("--worker-concurrency", type=int, default=2)
+        parser.add_argument("--restart-backoff", type=float, default=1.0, help="first restart delay (seconds)")
+        parser.add_argument("--restart-backoff-max", type=float, default=30.0, help="longest restart delay")
+        parser.add_argument(
+            "--restart-stable-after", type=float, default=60.0, help="uptime after which the backoff starts over"
+        )
         for option in serve_options():  # registered by the apps (apps.core.serve)
             parser.add_argument(
                 option.flag, action="store_true", help=("demo only: " if option.demo_only else "") + option.help
@@ -63,33 +69,15 @@ class Command(BaseCommand):
             ],
             "beat": [os.path.join(bindir, "celery"), "-A", "backoffice", "beat", "--loglevel", "INFO"],
         }
-        # fixed argv of our own venv's binaries, no shell
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(f"serving http://{options['bind']}/admin/ (web, worker, beat); Ctrl-C stops all")
-        stopping = False
-
-        def stop(signum: int, _frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(f"{name} exited with {process.returncode}; stopping the others")
-                    exit_code = process.returncode or 1
-                    stopping = True
-                    break
-            time.sleep(0.5)
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-        sys.exit(exit_code)
+        supervisor = Supervisor(
+            list(commands.items()),
+            backoff_start=options["restart_backoff"],
+            backoff_max=options["restart_backoff_max"],
+            stable_after=options["restart_stable_after"],
+        )
+        install_signal_handlers(supervisor)
+        self.stdout.write(
+            f"serving http://{options['bind']}/admin/ (web, worker, beat; a process that dies is restarted); "
+            "Ctrl-C stops all"
+        )
+        supervisor.run()
