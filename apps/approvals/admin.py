@@ -26,6 +26,7 @@ from apps.approvals.registry import kinds
 from apps.core.admin_tools import EstimatedCountPaginator
 from apps.core.errors import ApplicationError
 from apps.core.money import quantize
+from apps.players.models import Player
 from apps.staff.models import staff_of
 
 ALL = "all"
@@ -85,6 +86,14 @@ def _target_url(approval: Approval) -> str | None:
         return reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[approval.target_id])
     except NoReverseMatch:
         return None
+
+
+def player_name(player_id: int | None) -> str:
+    """The player's name for a message (one indexed lookup; this app stores only the id)."""
+    if player_id is None:
+        return ""
+    names = Player.objects.filter(pk=player_id).values_list("first_name", "last_name").first()
+    return " ".join(names) if names else f"player #{player_id}"
 
 
 @admin.register(Approval)
@@ -161,12 +170,15 @@ class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
         return obj.reason if len(obj.reason) <= 80 else f"{obj.reason[:79]}…"
 
     def _decide(self, request: HttpRequest, approval: Approval, approve: bool, reason: str) -> bool:
+        """One decision, its message naming the request's target and player ("Adjustment #1 of Ada Byron,
+        -GBP 50.00: approved and applied")."""
+        name = player_name(approval.player_id)
         try:
             services.approval_decide(actor=staff_of(request), approval=approval, approve=approve, reason=reason)
         except ApplicationError as exc:
-            messages.error(request, f"{approval}: {exc.message}")
+            messages.error(request, f"{approval.describe(name)}. Nothing changed: {exc.message}")
             return False
-        messages.success(request, f"{Approval.objects.get(pk=approval.pk)}.")
+        messages.success(request, f"{Approval.objects.get(pk=approval.pk).describe(name)}.")
         return True
 
     @admin.action(description="Approve and apply (not your own)", permissions=["decide"])

@@ -18,7 +18,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.approvals.choices import ApprovalState
-from apps.core.money import quantize
+from apps.core.templatetags.money import format_money
+
+# How a message ends, by the request's state.
+STATE_WORDS: dict[str, str] = {
+    ApprovalState.PENDING: "waiting for a second approver",
+    ApprovalState.BELOW_THRESHOLD: "applied (below the threshold: no second approver needed)",
+    ApprovalState.APPROVED: "approved and applied",
+    ApprovalState.REJECTED: "rejected",
+    ApprovalState.CANCELLED: "cancelled (settled otherwise)",
+    ApprovalState.EXPIRED: "expired: nobody decided in time",
+}
 
 APPROVAL_GUARD = """
     IF OLD.state <> 'pending' THEN
@@ -106,8 +116,17 @@ class Approval(models.Model):
         ]
 
     def __str__(self) -> str:
-        money = f" {quantize(self.amount, self.currency)} {self.currency}" if self.amount is not None else ""
-        return f"approval #{self.pk} {self.kind}{money} ({self.state})"
+        return self.describe()
+
+    def describe(self, player_name: str = "") -> str:
+        """The request in the operator's words, named by its target: "Adjustment #1 of Ada Byron, -GBP 50.00:
+        waiting for a second approver" (the player's name when the caller looked it up: this app keeps only
+        the player's id)."""
+        model = self.target_ct.model_class() if self.target_ct_id else None
+        what = str(model._meta.verbose_name).capitalize() if model is not None else self.kind
+        of = f" of {player_name}" if player_name else ""
+        money = f", {format_money(self.amount, self.currency)}" if self.amount is not None else ""
+        return f"{what} #{self.target_id}{of}{money}: {STATE_WORDS.get(self.state, self.state)}"
 
     @property
     def target_label(self) -> str:

@@ -410,6 +410,36 @@ class AdjustmentForm(forms.ModelForm):
         model = Adjustment
         fields = ("reason",)
 
+    def clean(self) -> dict[str, Any]:
+        """What the request would refuse is a form error here, on its field (a debit beyond the cash, an amount
+        the player's currency does not have): the service's own check, read without a lock. The request
+        checks again under the lock (cash may move in between)."""
+        data = super().clean() or {}
+        player, amount = data.get("player_external_id"), data.get("amount_text")
+        if player is not None and amount:
+            try:
+                data["amount_value"] = services.adjustment_check(player=player, amount=amount)
+            except ApplicationError as exc:
+                for name, problems in (exc.fields or {"amount": [exc.message]}).items():
+                    field = "amount_text" if name == "amount" else name if name in self.fields else None
+                    for problem in problems:
+                        self.add_error(field, problem)
+        return data
+
+
+def _adjustment_named(adjustment: Adjustment) -> str:
+    """How a message names an adjustment: "Adjustment #1 of Ada Byron, -GBP 50.00"."""
+    player = adjustment.player
+    money = format_money(adjustment.amount, adjustment.currency, signed=True)
+    return f"Adjustment #{adjustment.pk} of {player.first_name} {player.last_name}, {money}"
+
+
+ADJUSTMENT_OUTCOME: dict[str, str] = {
+    AdjustmentStatus.PENDING: "waiting for a second approver",
+    AdjustmentStatus.POSTED: "posted",
+    AdjustmentStatus.REJECTED: "rejected",
+}
+
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
@@ -419,6 +449,7 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
     list_select_related = ("player", "requested_by", "approved_by")
     list_filter = (brand_filter("player__brand"),)
     actions = ["approve", "reject"]
+    change_form_template = "admin/wallet/adjustment_change.html"
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -468,8 +499,15 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
             created.status,
         )
         obj._state.adding = False
+        said = f"{_adjustment_named(created)}: {ADJUSTMENT_OUTCOME[created.status]}"
         if created.status == AdjustmentStatus.PENDING:
-            messages.warning(request, "Above the threshold: another staff member must approve this adjustment.")
+            messages.warning(request, f"{said} (above the threshold, another staff member approves it).")
+        else:
+            messages.success(request, f"{said}.")
+
+    def response_add(self, request: HttpRequest, obj: Adjustment, post_url_continue: str | None = None) -> Any:
+        # save_model said what happened, naming the adjustment: one message, not Django's second "was added"
+        return HttpResponseRedirect(reverse("admin:wallet_adjustment_change", args=[obj.pk]))
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Adjustment], approve: bool, reason: str = "") -> None:
         for adjustment in queryset:
@@ -478,9 +516,48 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
                     actor=staff_of(request), adjustment=adjustment, approve=approve, reason=reason
                 )
             except ApplicationError as exc:
-                messages.error(request, f"Adjustment #{adjustment.pk}: {exc.message}")
+                messages.error(request, f"{_adjustment_named(adjustment)}: nothing changed. {exc.message}")
             else:
-                messages.success(request, f"Adjustment #{decided.pk}: {decided.get_status_display().lower()}.")
+                messages.success(request, f"{_adjustment_named(decided)}: {ADJUSTMENT_OUTCOME[decided.status]}.")
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", view(self.decide_view), name="wallet_adjustment_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Approve or reject (with a reason) from the adjustment's own page: the same service as the list's
+        actions and the Approvals inbox, which refuses the requester and an empty reason to reject."""
+        adjustment = get_object_or_404(Adjustment.objects.select_related("player"), pk=pk)
+        if request.method == "POST":
+            if not request.user.has_perm("wallet.approve_adjustment"):
+                raise PermissionDenied
+            what = request.POST.get("what", "")
+            if what in ("approve", "reject"):
+                reason = request.POST.get("reason", "").replace("\x00", "")
+                self._decide(request, Adjustment.objects.filter(pk=pk), approve=what == "approve", reason=reason)
+            else:
+                messages.error(request, "Unknown decision.")
+        return HttpResponseRedirect(reverse("admin:wallet_adjustment_change", args=[adjustment.pk]))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        adjustment = Adjustment.objects.select_related("player").filter(pk=object_id).first()
+        pending = adjustment is not None and adjustment.status == AdjustmentStatus.PENDING
+        extra = {
+            "adjustment": adjustment,
+            "adjustment_name": _adjustment_named(adjustment) if adjustment is not None else "",
+            "may_decide": pending
+            and request.user.has_perm("wallet.approve_adjustment")
+            and adjustment is not None
+            and adjustment.requested_by_id != request.user.pk,
+            "is_requester": pending and adjustment is not None and adjustment.requested_by_id == request.user.pk,
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
 
     @action(description="Approve (not your own)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:

@@ -12,6 +12,7 @@ from apps.approvals.models import Approval
 from apps.audit.models import AuditEvent
 from apps.responsible import services as responsible
 from apps.staff import roles
+from apps.wallet import posting
 from apps.wallet import services as wallet
 from apps.wallet.models import Adjustment
 from tests.conftest import verified_client
@@ -112,3 +113,20 @@ def test_the_inbox_filters_by_kind_state_and_age_and_shows_each_member_their_kin
     assert ids(finance, "?age=1h") == set()  # nothing has waited an hour yet
     assert verified_client(support_agent).get(f"{INBOX}{approval.pk}/change/").status_code == 404
     assert Decimal(Approval.objects.get(pk=approval.pk).amount) == Decimal("500.00")
+
+
+def test_the_inbox_messages_name_the_request_its_player_and_amount():
+    maker = StaffUserFactory(roles=[roles.FINANCE_OFFICER])
+    player = PlayerFactory(first_name="Ada", last_name="Byron")
+    posting.wallet_deposit(player=player, amount=Decimal("600.00"), currency=player.currency)
+    debit = wallet.adjustment_request(actor=maker, player=player, amount="-500.00", reason="duplicate win")
+    approval = selectors.pending_for(debit)
+    name = f"Adjustment #{debit.pk} of Ada Byron, \u2212{player.currency} 500.00"
+    assert str(approval) == f"Adjustment #{debit.pk}, \u2212{player.currency} 500.00: waiting for a second approver"
+    client = verified_client(StaffUserFactory(roles=[roles.FINANCE_OFFICER]))
+    refused = client.post(f"{INBOX}{approval.pk}/change/", {"_decision": "reject", "reason": " "}, follow=True)
+    messages = [str(m) for m in refused.context["messages"]]
+    assert messages == [f"{name}: waiting for a second approver. Nothing changed: A reason is required."]
+    done = client.post(f"{INBOX}{approval.pk}/change/", {"_decision": "approve"}, follow=True)
+    assert [str(m) for m in done.context["messages"]] == [f"{name}: approved and applied."]
+    assert "None" not in str(Approval.objects.get(pk=approval.pk))
