@@ -11,6 +11,12 @@ after OUTBOX_BACKOFF_SECONDS x 2^(attempts-1) (at most an hour), and dead after 
 Per-player order: a delivery waits while an earlier one for the same subscriber and player is pending (a dead
 one no longer holds the line; staff redeliver it from the admin, and receivers order by ``id``).
 
+No transaction is open during the POST: a sender claims a delivery (a lease of OUTBOX_LEASE_SECONDS, committed),
+POSTs outside any transaction, then records the result in a new short transaction. A sender killed mid-delivery
+leaves a lease that runs out, and the delivery is sent again: delivery is at least once, and receivers
+deduplicate on ``X-Pitboss-Event-Id`` (the event's ``id``). The lease outlasts the POST's timeout, so a later event
+for the same player is never sent while an earlier one may still be in flight.
+
 Subscribers are supplied by the API app (``set_subscribers``): core knows nothing of API clients.
 """
 
@@ -20,16 +26,19 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import socket
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.models import DeliveryStatus, OutboxDelivery, OutboxEvent
@@ -82,34 +91,66 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-_NEXT_DUE = """
-    SELECT d.id FROM core_outboxdelivery d
-    WHERE d.status = 'pending' AND d.next_attempt_at <= %s
-      AND NOT EXISTS (
-          SELECT 1 FROM core_outboxdelivery earlier
-          WHERE earlier.status = 'pending' AND earlier.subscriber = d.subscriber AND earlier.key = d.key
-            AND earlier.id < d.id
-      )
-    ORDER BY d.id LIMIT 1
-    FOR UPDATE SKIP LOCKED
+# Claim the next due delivery: pending, due, no live lease, and no earlier pending delivery for the same subscriber
+# and player (an earlier one being sent right now is still pending, so the next waits for its result: in order).
+# SKIP LOCKED: two senders claiming at once take different players' deliveries.
+_CLAIM = """
+    UPDATE core_outboxdelivery SET claimed_until = %(until)s, claimed_by = %(token)s, attempts = attempts + 1
+    WHERE id = (
+        SELECT d.id FROM core_outboxdelivery d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= %(now)s
+          AND (d.claimed_until IS NULL OR d.claimed_until < %(now)s)
+          AND NOT EXISTS (
+              SELECT 1 FROM core_outboxdelivery earlier
+              WHERE earlier.status = 'pending' AND earlier.subscriber = d.subscriber AND earlier.key = d.key
+                AND earlier.id < d.id
+          )
+        ORDER BY d.id LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
 """
 
 
+def _token() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_next() -> tuple[OutboxDelivery, str] | None:
+    """Lease the next due delivery for OUTBOX_LEASE_SECONDS and commit: (the delivery, the lease's token)."""
+    now, token = timezone.now(), _token()
+    until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM, {"until": until, "token": token, "now": now})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return OutboxDelivery.objects.select_related("event").get(pk=row[0]), token
+
+
 def deliver_one() -> OutboxDelivery | None:
-    """Deliver the next due delivery (its row locked, so workers never send one twice at once)."""
-    with transaction.atomic():
-        delivery = OutboxDelivery.objects.raw(_NEXT_DUE, [timezone.now()])
-        found = next(iter(delivery), None)
-        if found is None:
-            return None
-        found = OutboxDelivery.objects.select_related("event").get(pk=found.pk)
-        _attempt(found)
-        return found
+    """Deliver the next due delivery: claim it (committed), POST it outside any transaction, record the result.
+
+    At least once: a sender that dies after the receiver got the event, before it recorded the result, leaves a
+    lease that runs out; the delivery is then claimed and sent again, with the same ``X-Pitboss-Event-Id``.
+    Call it outside a transaction (the task, the command): inside one, the claim and the POST share it."""
+    claimed = claim_next()
+    if claimed is None:
+        return None
+    delivery, token = claimed
+    if delivery.attempts > settings.OUTBOX_MAX_ATTEMPTS:  # its senders kept dying mid-delivery
+        status, error = None, "no result recorded within the lease, attempts exhausted"
+    else:
+        status, error = _post(delivery)
+    return _record(delivery, token, status, error)
 
 
-def _attempt(delivery: OutboxDelivery) -> None:
+def _post(delivery: OutboxDelivery) -> tuple[int | None, str]:
+    """POST the event (no database access here): the HTTP status, or None and why it failed."""
     event = delivery.event
     endpoint = subscribers().get(delivery.subscriber)
+    if endpoint is None:
+        return None, "the subscriber has no webhook URL any more"
     body = json.dumps(
         {
             "id": event.pk,
@@ -120,49 +161,68 @@ def _attempt(delivery: OutboxDelivery) -> None:
         },
         separators=(",", ":"),
     ).encode()
+    url, secret = endpoint
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 (a configured https/http URL)
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Pitboss-Event-Id": str(event.pk),
+            "X-Pitboss-Event": event.type,
+            "X-Pitboss-Timestamp": timestamp,
+            "X-Pitboss-Signature": sign(secret, timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.OUTBOX_TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+
+
+@transaction.atomic
+def _record(delivery: OutboxDelivery, token: str, status: int | None, error: str) -> OutboxDelivery:
+    """Record a try's result, unless the lease was lost meanwhile (another sender claimed it: its result counts)."""
+    try:
+        current = OutboxDelivery.objects.select_for_update().get(pk=delivery.pk, claimed_by=token)
+    except OutboxDelivery.DoesNotExist:
+        log.warning("outbox: delivery %s: the lease ran out before the result came; not recorded", delivery.pk)
+        return delivery
     now = timezone.now()
-    delivery.attempts += 1
-    status, error = None, ""
-    if endpoint is None:
-        error = "the subscriber has no webhook URL any more"
-    else:
-        url, secret = endpoint
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 (a configured https/http URL)
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-Pitboss-Event-Id": str(event.pk),
-                "X-Pitboss-Event": event.type,
-                "X-Pitboss-Timestamp": timestamp,
-                "X-Pitboss-Signature": sign(secret, timestamp, body),
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=settings.OUTBOX_TIMEOUT_SECONDS) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status, error = exc.code, f"HTTP {exc.code}"
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-    delivery.last_status, delivery.last_error = status, error
+    current.last_status, current.last_error = status, error
+    current.claimed_until, current.claimed_by = None, ""
     if status is not None and 200 <= status < 300:
-        delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
-    elif delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.DEAD
-        log.error("outbox: delivery %s of event %s is dead: %s", delivery.pk, event.pk, error)
+        current.status, current.delivered_at, current.last_error = DeliveryStatus.DELIVERED, now, ""
+    elif current.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        current.status = DeliveryStatus.DEAD
+        log.error("outbox: delivery %s of event %s is dead: %s", current.pk, current.event_id, error)
     else:
-        wait = min(3600.0, settings.OUTBOX_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1))
-        delivery.next_attempt_at = now + timedelta(seconds=wait)
-    delivery.save(update_fields=["attempts", "status", "next_attempt_at", "last_status", "last_error", "delivered_at"])
+        wait = min(3600.0, settings.OUTBOX_BACKOFF_SECONDS * 2 ** (current.attempts - 1))
+        current.next_attempt_at = now + timedelta(seconds=wait)
+    current.save(
+        update_fields=[
+            "status",
+            "next_attempt_at",
+            "last_status",
+            "last_error",
+            "delivered_at",
+            "claimed_until",
+            "claimed_by",
+        ]
+    )
+    return current
 
 
-def deliver_due(limit: int = 500) -> int:
-    """Deliver what is due, one by one, until nothing is or ``limit`` tries were made; returns the tries."""
+def deliver_due(limit: int = 500, budget_seconds: float | None = None) -> int:
+    """Deliver what is due, one by one, until nothing is, ``limit`` tries were made or ``budget_seconds`` passed
+    (the task's slice: the beat's next sweep goes on); returns the tries."""
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     tries = 0
-    while tries < limit and deliver_one() is not None:
+    while tries < limit and (deadline is None or time.monotonic() < deadline) and deliver_one() is not None:
         tries += 1
     return tries
 
@@ -174,7 +234,8 @@ def outbox_redeliver(*, actor: Any, delivery: OutboxDelivery) -> OutboxDelivery:
 
     delivery = OutboxDelivery.objects.select_for_update().get(pk=delivery.pk)
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, timezone.now()
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    delivery.claimed_until, delivery.claimed_by = None, ""  # a stuck lease: the next sweep sends it again
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_until", "claimed_by"])
     audit_log(actor=actor, action="outbox.redelivered", target=delivery, data={"event": delivery.event_id})
     transaction.on_commit(_nudge, robust=True)
     return delivery

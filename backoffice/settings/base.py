@@ -364,6 +364,11 @@ SELF_EXCLUSION_REGISTERS = {
 OUTBOX_MAX_ATTEMPTS = read("OUTBOX_MAX_ATTEMPTS", int, default=8)
 OUTBOX_BACKOFF_SECONDS = read("OUTBOX_BACKOFF_SECONDS", float, default=5.0)
 OUTBOX_TIMEOUT_SECONDS = read("OUTBOX_TIMEOUT_SECONDS", float, default=5.0)
+# A sender leases a delivery for this long before it POSTs; a sender killed mid-delivery leaves the lease to run
+# out, and the delivery is sent again (at least once). Longer than a POST can take, so per-player order holds.
+OUTBOX_LEASE_SECONDS = read("OUTBOX_LEASE_SECONDS", float, default=60.0)
+if OUTBOX_LEASE_SECONDS < 2 * OUTBOX_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("OUTBOX_LEASE_SECONDS: at least twice OUTBOX_TIMEOUT_SECONDS (a POST may take that long)")
 
 # DEMO ----------------------------------------------------------------------------------------------------
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +31,9 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.fail_next = 0
+        self.delay = 0.0  # a slow receiver: seconds between reading the request and answering
+        self.while_slow: Any = None  # called during that delay (what the database looks like meanwhile)
+        self.got_one = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,9 +45,15 @@ class Receiver:
                 if receiver.fail_next:
                     receiver.fail_next -= 1
                     self.send_response(500)
-                else:
-                    receiver.received.append((dict(self.headers.items()), body))
-                    self.send_response(204)
+                    self.end_headers()
+                    return
+                receiver.received.append((dict(self.headers.items()), body))
+                receiver.got_one.set()
+                if receiver.delay:
+                    if receiver.while_slow is not None:
+                        receiver.while_slow()
+                    time.sleep(receiver.delay)
+                self.send_response(204)
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -197,3 +207,115 @@ def test_staff_blocks_on_the_player_page_reach_the_platform_without_their_reason
         ("player.unblocked", "active", None),
     ]
     assert not any("SAR" in body.decode() or "funds" in body.decode() for _, body in receiver.received)
+
+
+def _connect_as_the_suite() -> Any:
+    """A second connection to the test database (not Django's): to look at our backend from outside."""
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"], port=db["PORT"] or 5432
+    )
+
+
+def _our_backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_or_row_lock_is_held_while_a_slow_receiver_answers(geo_rules, player, receiver, subscriber):
+    services.time_out(actor=ACTOR, player=player, hours=24)  # committed: autocommit in this test
+    pid = _our_backend_pid()
+    seen: list[Any] = []
+
+    def look() -> None:
+        with _connect_as_the_suite() as other:
+            state = other.execute("SELECT state, xact_start FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+            locks = other.execute(
+                "SELECT count(*) FROM pg_locks WHERE pid = %s AND relation = 'core_outboxdelivery'::regclass", [pid]
+            ).fetchone()
+            seen.append((*state, locks[0]))
+
+    receiver.delay, receiver.while_slow = 1.0, look
+    assert outbox.deliver_due() == 1
+    assert seen == [("idle", None, 0)]  # not "idle in transaction": the claim was committed before the POST
+    delivery = OutboxDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.claimed_by, delivery.claimed_until) == (
+        "delivered",
+        1,
+        "",
+        None,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_killed_mid_delivery_leaves_a_lease_then_it_is_sent_again_and_the_order_holds(
+    geo_rules, player, receiver, subscriber
+):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    services.limit_set(actor=ACTOR, player=player, kind="deposit", period="day", value="50.00")
+    first_event, second_event = OutboxEvent.objects.order_by("id")
+    receiver.delay = 60.0  # the first POST hangs until the sender is killed
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+    }
+    root = Path(__file__).resolve().parents[2]
+    sender = subprocess.Popen([sys.executable, "manage.py", "outbox_deliver"], cwd=root, env=env)
+    try:
+        assert receiver.got_one.wait(30), "the sender never reached the receiver"
+    finally:
+        sender.kill()  # SIGKILL mid-delivery: no result recorded, no clean-up
+        sender.wait()
+    first, second = OutboxDelivery.objects.order_by("id")
+    assert (first.status, first.attempts, second.attempts) == ("pending", 1, 0)
+    assert first.claimed_by and first.claimed_until is not None and first.claimed_until > timezone.now()
+    receiver.delay = 0.0
+    assert outbox.deliver_due() == 0  # the lease holds: nobody sends it, and the second waits behind it
+    with time_machine.travel(first.claimed_until + timedelta(seconds=1), tick=False):
+        assert outbox.deliver_due() == 2
+    ids = [int(headers["X-Pitboss-Event-Id"]) for headers, _ in receiver.received]
+    assert ids == [first_event.pk, first_event.pk, second_event.pk]  # at least once, and in order
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("delivered", 2)
+
+
+def test_a_delivery_whose_senders_keep_dying_is_dead_after_the_last_attempt(player, receiver, subscriber, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    for _ in range(2):  # two senders claimed it and died before recording anything
+        claimed = outbox.claim_next()
+        assert claimed is not None
+        OutboxDelivery.objects.filter(pk=claimed[0].pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert outbox.deliver_due() == 1
+    dead = OutboxDelivery.objects.get()
+    assert (dead.status, dead.attempts, receiver.received) == ("dead", 3, [])
+    assert "attempts exhausted" in dead.last_error
+
+
+def test_a_result_that_comes_after_the_lease_was_taken_over_is_not_recorded(player, receiver, subscriber, caplog):
+    services.time_out(actor=ACTOR, player=player, hours=24)
+    slow = outbox.claim_next()
+    assert slow is not None
+    OutboxDelivery.objects.filter(pk=slow[0].pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert outbox.deliver_due() == 1  # a second sender took the lapsed lease and delivered
+    outbox._record(slow[0], slow[1], 500, "HTTP 500")  # the first one's late answer
+    assert OutboxDelivery.objects.get().status == "delivered"
+    assert "the lease ran out" in caplog.text
