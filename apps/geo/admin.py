@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from apps.core.admin_tools import ServiceRefusalAdminMixin
+from apps.geo.forms import RulePackForm
 from apps.geo.models import IpOverride, Jurisdiction, RulePack
 from apps.geo.services import geo_config_delete, geo_config_save
 
@@ -61,6 +62,8 @@ class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # typ
     list_filter = ("licensed", "visiting_blocked")
     list_select_related = ("jurisdiction",)
     ordering = ("jurisdiction__code", "-effective_from")
+    form = RulePackForm
+    # one field per rule, grouped as compliance staff think of them; the caps' JSON only as an advanced view
     fieldsets = (
         (None, {"fields": ("jurisdiction", "effective_from")}),
         (
@@ -80,18 +83,20 @@ class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # typ
             },
         ),
         (
-            "Protection",
+            "Self-exclusion and time-outs",
             {
                 "fields": (
                     "self_exclusion_register",
+                    "register_check_points",
+                    "register_fail_open",
                     "self_exclusion_terms",
+                    "self_exclusion_return_hours",
                     "timeout_min_hours",
                     "timeout_max_hours",
-                    "limit_increase_cooling_off_hours",
-                    "deposit_caps",
                 )
             },
         ),
+        ("Limits", {"fields": ("limit_increase_cooling_off_hours", "limit_confirmation_hours", "deposit_caps")}),
         (
             "Play",
             {
@@ -105,7 +110,13 @@ class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # typ
                 )
             },
         ),
+        ("Advanced", {"fields": ("deposit_caps_json", "stake_caps_json")}),
     )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        # the JSON views are not columns: the audit names the caps they changed
+        changed = sorted({RulePackForm.JSON_OF.get(name, name) for name in form.changed_data})
+        geo_config_save(actor=request.user, obj=obj, created=not change, changed=changed)  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # history matters: supersede a pack with a newer one instead

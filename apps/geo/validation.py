@@ -17,17 +17,53 @@ if TYPE_CHECKING:
 
 PERIODS = {"day", "week", "month", "any"}
 REGISTER_CHECK_POINTS = frozenset({"registration", "login", "game_launch", "marketing"})
+# Every key a cap may carry (the rule pack form has a field for each): anything else is a typing mistake.
+CAP_KEYS = {
+    "deposit_caps": frozenset(
+        {"period", "amount", "currency", "net", "cross_operator", "mandatory_own_limit", "min_age", "max_age"}
+    ),
+    "stake_caps": frozenset({"game_category", "max_stake", "currency", "min_age", "max_age"}),
+}
+FLAGS = ("net", "cross_operator", "mandatory_own_limit")
 
 
 def _money(value: Any) -> bool:
     try:
-        return Decimal(str(value)) >= 0
+        return not isinstance(value, bool) and Decimal(str(value)) >= 0
     except (InvalidOperation, ValueError):
         return False
 
 
 def _age(value: Any) -> bool:
-    return value is None or (isinstance(value, int) and 0 <= value <= 150)
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 150)
+
+
+def _cap_problem(field: str, cap: Any) -> str | None:
+    """What is wrong with one cap, in words, or None."""
+    if not isinstance(cap, dict):
+        return "must be an object of keys and values."
+    unknown = sorted(set(cap) - CAP_KEYS[field])
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(CAP_KEYS[field]))}."
+    if field == "stake_caps":
+        if cap.get("game_category") not in GameCategory.values:
+            return f"game_category must be one of {GameCategory.values}."
+        if not _money(cap.get("max_stake")) or cap.get("currency") not in CURRENCIES:
+            return "max_stake (decimal) and currency are required."
+    else:
+        if cap.get("period") not in PERIODS:
+            return f"period must be one of {sorted(PERIODS)}."
+        if "amount" in cap and (not _money(cap["amount"]) or cap.get("currency") not in CURRENCIES):
+            return "amount (decimal) needs a currency."
+        if "amount" not in cap and cap.get("currency"):
+            return "a currency without an amount: give the amount or clear the currency."
+        if any(not isinstance(cap.get(flag, False), bool) for flag in FLAGS):
+            return f"{', '.join(FLAGS)} are true or false."
+    if not (_age(cap.get("min_age")) and _age(cap.get("max_age"))):
+        return "min_age / max_age must be whole years."
+    if cap.get("min_age") is not None and cap.get("max_age") is not None and cap["min_age"] > cap["max_age"]:
+        return "min_age is above max_age."
+    return None
 
 
 def validate_rule_pack(pack: RulePack) -> None:
@@ -37,34 +73,26 @@ def validate_rule_pack(pack: RulePack) -> None:
         errors["allowed_currencies"] = [f"Unknown currency code(s): {', '.join(bad)}."]
     if pack.cdd_currency not in CURRENCIES:
         errors["cdd_currency"] = ["Unknown currency code."]
-    if not isinstance(pack.stake_caps, list):
-        errors["stake_caps"] = ["A list of caps."]
-    else:
-        for i, cap in enumerate(pack.stake_caps):
-            if not isinstance(cap, dict) or cap.get("game_category") not in GameCategory.values:
-                errors.setdefault("stake_caps", []).append(
-                    f"Cap {i + 1}: game_category must be one of {GameCategory.values}."
-                )
-            elif not _money(cap.get("max_stake")) or cap.get("currency") not in CURRENCIES:
-                errors.setdefault("stake_caps", []).append(
-                    f"Cap {i + 1}: max_stake (decimal) and currency are required."
-                )
-            elif not (_age(cap.get("min_age")) and _age(cap.get("max_age"))):
-                errors.setdefault("stake_caps", []).append(f"Cap {i + 1}: min_age / max_age must be whole years.")
-    if not isinstance(pack.deposit_caps, list):
-        errors["deposit_caps"] = ["A list of caps."]
-    else:
-        for i, cap in enumerate(pack.deposit_caps):
-            if not isinstance(cap, dict) or cap.get("period") not in PERIODS:
-                errors.setdefault("deposit_caps", []).append(f"Cap {i + 1}: period must be one of {sorted(PERIODS)}.")
-            elif "amount" in cap and (not _money(cap["amount"]) or cap.get("currency") not in CURRENCIES):
-                errors.setdefault("deposit_caps", []).append(f"Cap {i + 1}: amount (decimal) needs a currency.")
+    for field in ("deposit_caps", "stake_caps"):
+        caps = getattr(pack, field)
+        if not isinstance(caps, list):
+            errors[field] = ["A list of caps."]
+            continue
+        for i, cap in enumerate(caps):
+            problem = _cap_problem(field, cap)
+            if problem:
+                errors.setdefault(field, []).append(f"Cap {i + 1}: {problem}")
     bad_terms = [t for t in pack.self_exclusion_terms if not is_valid_term(t)]
     if bad_terms:
         errors["self_exclusion_terms"] = [f"Not a term (24h, 7d, 6w, 6m, 1y, permanent): {', '.join(bad_terms)}."]
     bad_points = sorted(set(pack.register_check_points) - REGISTER_CHECK_POINTS)
     if bad_points:
         errors["register_check_points"] = [f"Choose from {', '.join(sorted(REGISTER_CHECK_POINTS))}."]
+    low, high = pack.timeout_min_hours, pack.timeout_max_hours
+    if low is not None and high is not None and low > high:
+        errors["timeout_max_hours"] = [f"Below the shortest time-out ({low} hours)."]
+    if (pack.session_break_after_minutes is None) != (pack.session_break_minutes is None):
+        errors["session_break_minutes"] = ["A break needs both: when it starts and how long it lasts."]
     if errors:
         raise ValidationError(errors)
 
