@@ -9,6 +9,12 @@ Revoking through ``api_client_revoke`` deletes the Redis entry (and this process
 commit: every other worker refuses the key within ``API_KEY_LOCAL_CACHE_SECONDS``. The Redis TTL bounds how
 long a change made behind the service's back (a bulk UPDATE) can go unseen. ``last_used_at`` is written at
 most once a minute per client per process.
+
+While Redis is down the default cache answers misses (apps/core/cache.py): keys are verified from the database,
+and each process keeps its copy for the same ``API_KEY_LOCAL_CACHE_SECONDS``, so a revocation still reaches every
+worker within that bound. The one gap: an entry Redis held from before the outage, if Redis comes back with its
+data within ``API_KEY_CACHE_SECONDS``, can be served until the revoking process replays its delete (at its first
+successful Redis call) or the entry's TTL ends, whichever is first (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
-"""One error shape for every API error: ``{"code", "message", "fields", "request_id"}``."""
+"""One error shape for every API error: ``{"code", "message", "fields", "request_id"}``.
+
+A dependency outage (apps.core.degradation.outage_of: PostgreSQL down or read-only, Redis, the broker) is 503
+``service_unavailable`` with ``Retry-After``, never the 500 of a bug: a client can tell "retry later" from "quote
+the request id"."""
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import structlog
@@ -12,8 +17,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from apps.core import context
-from apps.core.errors import ApplicationError
+from apps.core import context, degradation
+from apps.core.errors import ApplicationError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +36,13 @@ def _first_code(detail: Any, default: str) -> str:
 
 def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
     headers: dict[str, str] = {}
+    unavailable = service_unavailable_for(exc)
+    if unavailable is not None:
+        return Response(
+            error_body(unavailable.code, unavailable.message),
+            status=unavailable.status,
+            headers={"Retry-After": str(unavailable.retry_after)},
+        )
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, RequestDataTooBig):  # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -71,6 +83,24 @@ def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
     )
 
 
+def service_unavailable_for(exc: BaseException | None) -> ServiceUnavailable | None:
+    """The 503 an exception stands for (a ServiceUnavailable, or a dependency's outage), logged once here; else None."""
+    if isinstance(exc, ServiceUnavailable):
+        return exc
+    dependency = degradation.outage_of(exc)
+    if dependency is None:
+        return None
+    degradation.record_unavailable(dependency, exc)  # type: ignore[arg-type]  # not None: it has a dependency
+    return ServiceUnavailable(
+        f"The {_NAMES[dependency]} is unavailable; retry after the number of seconds in Retry-After.",
+        dependency=dependency,
+        retry_after=degradation.retry_after_seconds(dependency),
+    )
+
+
+_NAMES = {"database": "database", "redis": "cache", "broker": "task broker"}
+
+
 def _plain(value: Any) -> Any:
     """ErrorDetail lists and dicts as plain JSON (messages only)."""
     if isinstance(value, dict):
@@ -98,6 +128,11 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
+    unavailable = service_unavailable_for(sys.exc_info()[1])  # Django calls handler500 inside its except block
+    if unavailable is not None:
+        response = JsonResponse(error_body(unavailable.code, unavailable.message), status=unavailable.status)
+        response["Retry-After"] = str(unavailable.retry_after)
+        return response
     return JsonResponse(
         error_body("server_error", "An unexpected error occurred. Quote the request id to support."), status=500
     )

@@ -35,6 +35,7 @@ COMMON_ERRORS: dict[int, tuple[str, ...]] = {
     401: ("not_authenticated", "authentication_failed", "invalid_api_key"),
     403: ("missing_scope", "ip_not_allowed"),
     429: ("throttled",),
+    503: ("service_unavailable",),
 }
 
 
@@ -64,6 +65,7 @@ _GENERIC: dict[str, tuple[str, ...]] = {
     "403": ("missing_scope", "ip_not_allowed"),
     "406": ("not_acceptable",),
     "429": ("throttled",),
+    "503": ("service_unavailable",),  # PostgreSQL, Redis or the broker down (apps.core.degradation)
 }
 _WITH_BODY = {"400": ("parse_error",), "413": ("request_too_large",), "415": ("unsupported_media_type",)}
 _WITH_QUERY = {"400": ("invalid",)}  # a NUL in any query parameter (apps.core.middleware)
@@ -72,7 +74,7 @@ _WITH_PATH = {"404": ("not_found",)}  # a NUL in a path segment
 
 def add_plumbing_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every operation documents the errors the plumbing can give it
-    (authentication, throttles, the parser, the hostile-URL guard), in the one error shape."""
+    (authentication, throttles, the parser, the hostile-URL guard, a dependency outage), in the one error shape."""
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
@@ -102,7 +104,7 @@ def add_plumbing_errors(result: dict[str, Any], generator: Any, request: Any, pu
             for status_code, response in responses.items():
                 headers = response.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", _REQUEST_ID_HEADER)
-                if status_code == "429":
+                if status_code in ("429", "503"):
                     headers.setdefault("Retry-After", _RETRY_AFTER_HEADER)
             operation["responses"] = dict(sorted(responses.items()))
     return result

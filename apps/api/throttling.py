@@ -5,6 +5,11 @@ A fixed window per client. Each process counts locally and adds its count to the
 global total. A request is refused when the last known global total plus the unsynced local count exceeds
 the rate. The error is bounded: at most ``SYNC_EVERY - 1`` requests per process above the rate, and a burst of
 up to twice the rate across a window boundary. The rate is a guard against runaway clients, not a meter.
+
+While Redis is down (apps.core.degradation) the throttle fails open to a per-process limit: each process keeps
+counting its window locally and refuses past the rate on its own count (plus the global total it last knew), so
+a client gets up to the rate once per worker process. The local count is added to Redis at the first sync after
+it returns.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.api.authentication import ClientIdentity
 from apps.api.rates import parse_rate
+from apps.core import degradation
 
 SYNC_EVERY = 10
 
@@ -38,11 +44,16 @@ _lock = threading.Lock()
 
 
 def _sync(window: _Window, duration: int) -> None:
-    pipe = get_redis_connection("default").pipeline(transaction=False)
-    pipe.incrby(window.key, window.unsynced)
-    pipe.expire(window.key, duration + 1, nx=True)
-    window.known_total = int(pipe.execute()[0])
-    window.unsynced = 0
+    """Add the local count to the shared one; without Redis, keep counting locally (the fallback)."""
+
+    def add() -> None:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        pipe.incrby(window.key, window.unsynced)
+        pipe.expire(window.key, duration + 1, nx=True)
+        window.known_total = int(pipe.execute()[0])
+        window.unsynced = 0
+
+    degradation.redis.call(add, lambda: None, degradation.redis_errors())
 
 
 def reset_local_counts() -> None:
@@ -69,7 +80,7 @@ class ApiClientRateThrottle(BaseThrottle):
             if window is None or window.key != key:
                 window = _windows[client.prefix] = _Window(key=key)
             window.unsynced += 1
-            if window.unsynced >= sync_every or window.known_total == 0:
+            if window.unsynced >= sync_every or (window.known_total == 0 and not degradation.redis.is_open):
                 _sync(window, duration)
             total = window.known_total + window.unsynced
         if total > limit:

@@ -19,4 +19,9 @@ class CoreConfig(AppConfig):
 
         # after every migrate, as the owner: the application's role gets exactly its privileges (dbroles.py)
         post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="pitboss-app-role-grants")
-        from apps.core import checks  # noqa: F401  (registers the database role check)
+        from apps.core import (
+            checks,  # noqa: F401  (registers the database role check)
+            metrics,
+        )
+
+        metrics.register()  # Redis degradation and 503s per dependency, on /metrics

@@ -126,6 +126,23 @@ class PermissionDenied(ApplicationError):
     when = "the staff member or client may not do this, and no narrower code says why"
 
 
+class ServiceUnavailable(ApplicationError):
+    code = "service_unavailable"
+    domain = "api"  # listed with the API plumbing
+    status = 503
+    default_message = "A service this request needs is unavailable; retry after the number of seconds in Retry-After."
+    when = (
+        "PostgreSQL, Redis or the task broker cannot serve the request right now (down, restarting, read-only);"
+        " retry after `Retry-After` seconds, with the same `Idempotency-Key` (a posting that did commit is then"
+        " answered as the replay it is)"
+    )
+
+    def __init__(self, message: str | None = None, *, dependency: str = "", retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+        self.retry_after = retry_after
+
+
 # ApplicationError registers itself (``__init_subclass__`` runs for subclasses only).
 _register(
     Documented(

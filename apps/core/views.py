@@ -23,9 +23,45 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+class DatabaseReadOnly(Exception):
+    """The database answers but would refuse a write."""
+
+
+# One round trip: a standby (in recovery), a session that is read-only (a default it started with, or the
+# server's), or a database whose default for new sessions is read-only (ALTER DATABASE ... SET
+# default_transaction_read_only: the pool's older sessions still write, its new ones would not).
+_WRITABLE_SQL = """
+SELECT pg_is_in_recovery(),
+       current_setting('transaction_read_only'),
+       current_setting('default_transaction_read_only'),
+       EXISTS (
+           SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+           WHERE d.datname = current_database() AND s.setrole = 0
+             AND 'default_transaction_read_only=on' = ANY (s.setconfig)
+       )
+"""
+
+
 def _check_database() -> None:
+    """PostgreSQL answers and would take a write (a read-only database is not ready: every posting would fail)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+        cursor.execute(_WRITABLE_SQL)
+        in_recovery, session_read_only, default_read_only, database_read_only = cursor.fetchone()
+    reasons = [
+        reason
+        for reason, on in (
+            ("in recovery (a standby)", in_recovery),
+            ("transaction_read_only is on", session_read_only == "on"),
+            ("default_transaction_read_only is on", default_read_only == "on"),
+            ("the database's default_transaction_read_only is on", database_read_only),
+        )
+        if on
+    ]
+    if reasons:
+        if in_recovery or session_read_only == "on" or default_read_only == "on":
+            # this pooled session would fail every write, even once the server takes writes again
+            connection.discard_connection = True  # type: ignore[attr-defined]  # apps.core.pgbackend
+        raise DatabaseReadOnly("read-only: " + "; ".join(reasons))
 
 
 def _check_cache() -> None:
@@ -51,8 +87,11 @@ CHECKS: dict[str, Callable[[], None]] = {
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to take traffic: PostgreSQL, the Redis cache and the Celery broker all answer. 503 otherwise.
-    Also says how far the audit sealer is behind (``audit_seal``), without letting that decide readiness."""
+    """Ready to take traffic: 503 when a check in ``READYZ_REQUIRED_CHECKS`` fails (by default the database, which
+    must answer and take writes). Redis and the broker are checked and reported too, but the web serves through
+    their outage (apps/core/degradation.py): their failure answers 200 with ``"status": "degraded"``, so a load
+    balancer does not take every instance out at once. Also says how far the audit sealer is behind
+    (``audit_seal``), without letting that decide readiness."""
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         started = time.perf_counter()
@@ -62,8 +101,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
         else:
             results[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
-    ready = all(r["ok"] for r in results.values())
-    body = {"status": "ready" if ready else "not_ready", "checks": results, "audit_seal": _audit_seal_lag()}
+    failing = {name for name, result in results.items() if not result["ok"]}
+    ready = not failing & set(settings.READYZ_REQUIRED_CHECKS)
+    status = "not_ready" if not ready else "degraded" if failing else "ready"
+    body = {"status": status, "checks": results, "audit_seal": _audit_seal_lag()}
     return JsonResponse(body, status=200 if ready else 503)
 
 

@@ -129,6 +129,12 @@ _schemes = ("postgres", "postgresql")
 DATABASE_ADMIN_URL = read_url("DATABASE_ADMIN_URL", f"postgres://postgres@{_server}/postgres", _schemes)
 # Django's native psycopg 3 pool: a new connection per request costs 8-10x a pooled one on this machine.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Our backend (apps/core/pgbackend) discards a pooled connection that failed read-only or with the server shutting
+# down, instead of giving it back to the pool. Health checks make the pool check a connection before handing it
+# out (psycopg_pool's ConnectionPool.check_connection, one empty round trip): after a PostgreSQL restart a stale
+# connection is replaced instead of failing the request that drew it (docs/RELIABILITY.md).
+DATABASES["default"]["ENGINE"] = "apps.core.pgbackend"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = read("DATABASE_POOL_CHECK", "bool", default=True)
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": read("DATABASE_POOL_MIN", "int", default=1),
     "max_size": read("DATABASE_POOL_MAX", "int", default=10),
@@ -143,18 +149,42 @@ DATABASES["default"]["OPTIONS"]["prepare_threshold"] = read("DATABASE_PREPARE_TH
 # REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
 REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
 CACHE_KEY_PREFIX = read("CACHE_KEY_PREFIX", default="pitboss")
+# The default cache serves a Redis outage as misses (apps/core/cache.py): everything in it can be rebuilt from the
+# database. The staff login lockout (django-axes) uses the strict alias: no lockout state, no staff login (503).
+_redis_options = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "SOCKET_CONNECT_TIMEOUT": 2,
+    "SOCKET_TIMEOUT": 2,
+}
 CACHES = {
     "default": {
+        "BACKEND": "apps.core.cache.DegradingRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "TIMEOUT": 300,
+        "OPTIONS": _redis_options,
+    },
+    "lockout": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": CACHE_KEY_PREFIX,
         "TIMEOUT": 300,
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": 2,
-            "SOCKET_TIMEOUT": 2,
-        },
-    }
+        "OPTIONS": _redis_options,
+    },
+}
+# Once Redis fails, each process leaves it alone for this long before one call tries again (apps/core/degradation.py)
+REDIS_RETRY_SECONDS = read("REDIS_RETRY_SECONDS", float, default=1.0)
+# An outage is logged when it starts, when it ends, and at most once per this many seconds in between.
+DEGRADATION_LOG_SECONDS = read("DEGRADATION_LOG_SECONDS", float, default=30.0)
+# The /readyz checks whose failure makes the process unready (503); the others only report "degraded".
+READYZ_REQUIRED_CHECKS = read("READYZ_REQUIRED_CHECKS", "list", default=["database"])
+if not set(READYZ_REQUIRED_CHECKS) <= {"database", "redis", "broker"}:
+    raise ImproperlyConfigured("READYZ_REQUIRED_CHECKS: a comma-separated list of database, redis, broker")
+# Retry-After of the 503 service_unavailable answered while a dependency is down.
+SERVICE_UNAVAILABLE_RETRY_AFTER = {
+    "database": read("DATABASE_RETRY_AFTER_SECONDS", int, default=2),
+    "redis": read("REDIS_RETRY_AFTER_SECONDS", int, default=2),
+    "broker": read("BROKER_RETRY_AFTER_SECONDS", int, default=5),
 }
 
 # AUTH AND STAFF SECURITY -----------------------------------------------------------------------------------
@@ -191,7 +221,7 @@ CSRF_COOKIE_HTTPONLY = True
 # Lockout: 5 failed logins (password or one-time code) within 15 minutes lock the username and the address.
 AXES_ENABLED = True
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-AXES_CACHE = "default"
+AXES_CACHE = "lockout"  # strict: a Redis outage refuses staff logins (503) rather than skip the lockout
 AXES_FAILURE_LIMIT = read("STAFF_LOGIN_FAILURE_LIMIT", "int", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=read("STAFF_LOGIN_LOCKOUT_MINUTES", "int", default=15))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
@@ -425,6 +455,10 @@ STORAGES = {
 # LOGGING: JSON lines with request_id / task_id (django-structlog) ----------------------------------------
 LOG_LEVEL = read("LOG_LEVEL", default="INFO")
 LOG_FORMAT = read("LOG_FORMAT", default="json")  # json | console
+# Records of the standard library's loggers (Celery, kombu, Django's request logger) carry their exception as
+# exc_info: rendered into the event's "exception" here, or the JSON renderer prints "<traceback object at 0x...>"
+# (the console renderer formats exc_info itself).
+FOREIGN_EXCEPTION_CHAIN = [structlog.processors.StackInfoRenderer(), structlog.processors.format_exc_info]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -437,6 +471,7 @@ LOGGING = {
                 structlog.processors.TimeStamper(fmt="iso"),
                 structlog.stdlib.add_logger_name,
                 structlog.stdlib.add_log_level,
+                *FOREIGN_EXCEPTION_CHAIN,
             ],
         },
         "console": {

@@ -19,6 +19,7 @@ from backoffice.settings.env import BASE_DIR
 CACHES["default"]["KEY_PREFIX"] = (
     f"pitboss-test-{os.environ.get('TEST_DATABASE_NAME', '')}{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 )
+CACHES["lockout"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"]  # the staff lockout's strict alias, same keys
 
 # Argon2 is deliberately slow; tests that do not test hashing should not pay for it on every user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,6 +15,7 @@ DEFAULTS = [
     (errors.NotFound, "not_found", 404),
     (errors.Conflict, "conflict", 409),
     (errors.PermissionDenied, "permission_denied", 403),
+    (errors.ServiceUnavailable, "service_unavailable", 503),
     (posting.PostingRefused, "not_allowed", 403),
     (posting.InsufficientFunds, "insufficient_funds", 409),
 ]
