@@ -24,8 +24,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
@@ -36,6 +38,8 @@ from apps.api import auth_failures
 from apps.api.models import ApiClient
 from apps.audit.choices import ActorType
 from apps.core.net import client_ip, ip_in_networks
+
+log = structlog.get_logger(__name__)
 
 KEYWORD = "Api-Key"
 _last_touch: dict[str, float] = {}
@@ -139,7 +143,12 @@ def _touch(identity: ClientIdentity) -> None:
     if now - _last_touch.get(identity.prefix, -1e9) < settings.API_KEY_LAST_USED_RESOLUTION_SECONDS:
         return
     _last_touch[identity.prefix] = now
-    ApiClient.objects.filter(pk=identity.client_pk).update(last_used_at=timezone.now())
+    try:
+        with transaction.atomic():  # a savepoint inside a transaction: a failure here cannot poison the request's
+            ApiClient.objects.filter(pk=identity.client_pk).update(last_used_at=timezone.now())
+    except DatabaseError as exc:
+        # bookkeeping, not the request: a read-only database (or one going away) must not refuse a balance read
+        log.warning("api_key_touch_failed", client=identity.prefix, error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def verify_key(key: str) -> ClientIdentity | None:
