@@ -196,8 +196,7 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
     actions = ["approve", "mark_paid"]
     readonly_fields = (
         "player",
-        "amount",
-        "currency",
+        "money",
         "status",
         "requested_at",
         "reference",

@@ -18,6 +18,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils import timezone
 
+from apps.core.templatetags.money import format_money
 from apps.wallet.choices import (
     OPERATOR_KINDS,
     PLAYER_KINDS,
@@ -206,7 +207,8 @@ class Withdrawal(models.Model):
         indexes = [models.Index(fields=["status", "id"], name="wallet_withdrawal_queue_idx")]
 
     def __str__(self) -> str:
-        return f"withdrawal #{self.pk} {self.amount} {self.currency} ({self.status})"
+        money = format_money(self.amount, self.currency)
+        return f"Withdrawal #{self.pk}, {money} ({self.get_status_display().lower()})"
 
 
 class WithdrawalHold(models.Model):
@@ -255,7 +257,8 @@ class Adjustment(models.Model):
         constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="wallet_adjustment_not_zero")]
 
     def __str__(self) -> str:
-        return f"adjustment #{self.pk} {self.amount} {self.currency} ({self.status})"
+        money = format_money(self.amount, self.currency, signed=True)
+        return f"Adjustment #{self.pk}, {money} ({self.get_status_display().lower()})"
 
 
 class PlayerDay(models.Model):

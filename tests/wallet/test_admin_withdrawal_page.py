@@ -181,7 +181,9 @@ def test_a_decision_that_needs_a_reason_is_refused_without_one(officers, what):
     response = decide(officer, withdrawal, what=what, reason="   ", hold=str(hold.pk))
     assert any("A reason is required." in m for m in said(response))
     assert snapshot(TABLES) == before
-    assert 'name="reason" class="border rounded px-2 py-1 grow" maxlength="500" required' in page(officer, withdrawal)
+    field = f'id="release-{hold.pk}"' if what == "release" else f'id="reason-{what}"'
+    required = 'name="reason" class="border border-base-200 rounded-default px-3 py-2 w-full" maxlength="500" required>'
+    assert f"{field} {required}" in page(officer, withdrawal)  # the browser asks for it first, too
 
 
 def test_approving_re_runs_can_at_the_moment_of_the_decision(officers):
