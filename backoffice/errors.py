@@ -34,5 +34,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=unavailable.status,
         )
         response["Retry-After"] = str(unavailable.retry_after)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.request: once per interval instead
         return response
     return defaults.server_error(request)

@@ -38,11 +38,13 @@ def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
     headers: dict[str, str] = {}
     unavailable = service_unavailable_for(exc)
     if unavailable is not None:
-        return Response(
+        response = Response(
             error_body(unavailable.code, unavailable.message),
             status=unavailable.status,
             headers={"Retry-After": str(unavailable.retry_after)},
         )
+        response._has_been_logged = True  # type: ignore[attr-defined]  # logged once per interval, not per request
+        return response
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, RequestDataTooBig):  # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -132,6 +134,7 @@ def json_server_error(request: HttpRequest) -> JsonResponse:
     if unavailable is not None:
         response = JsonResponse(error_body(unavailable.code, unavailable.message), status=unavailable.status)
         response["Retry-After"] = str(unavailable.retry_after)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.request: once per interval instead
         return response
     return JsonResponse(
         error_body("server_error", "An unexpected error occurred. Quote the request id to support."), status=500

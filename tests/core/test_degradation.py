@@ -109,7 +109,7 @@ def test_it_replaces_a_pooled_connection_whose_backend_was_killed(pooled):
     assert statuses == [200] * 5
 
 
-def test_without_the_pool_check_a_killed_backend_is_a_503_with_retry_after_not_a_500(pooled):
+def test_without_the_pool_check_a_killed_backend_is_a_503_with_retry_after_not_a_500(pooled, caplog):
     """The control for the test above (the check is what saves the request), and the database's 503."""
     player = PlayerFactory()
     api = make_platform_client().api()
@@ -120,9 +120,15 @@ def test_without_the_pool_check_a_killed_backend_is_a_503_with_retry_after_not_a
         assert api.get(f"/api/v1/players/{player.external_id}/balance/").status_code == 200
         give_back_to_the_pool()
         assert kill_the_pools_backends() >= 1
-        response = api.get(f"/api/v1/players/{player.external_id}/balance/")
+        degradation._unavailable_logged.clear()  # this process logged no database outage in the interval yet
+        with caplog.at_level(logging.WARNING):
+            response = api.get(f"/api/v1/players/{player.external_id}/balance/")
         give_back_to_the_pool()
         assert response.status_code == 503, response.content
+        # logged once by apps.core.degradation (at most once per interval), not again per request by django.request
+        assert [r.name for r in caplog.records if r.name in ("django.request", "apps.core.degradation")] == [
+            "apps.core.degradation"
+        ]
         assert response.json()["code"] == "service_unavailable" and int(response["Retry-After"]) >= 1
         assert set(response.json()) == {"code", "message", "fields", "request_id"}
         assert api.get(f"/api/v1/players/{player.external_id}/balance/").status_code == 200  # discarded, replaced
