@@ -15,10 +15,9 @@ from django.urls import URLPattern, path, reverse
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 
-from apps.audit.selectors import audit_events_for
 from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
-from apps.core.visibility import ViewerAdminMixin, sees_compliance, viewer, visible_data, visible_text
+from apps.core.visibility import ViewerAdminMixin, sees_compliance, viewer, visible_text
 from apps.geo.models import Jurisdiction
 from apps.players import services
 from apps.players.admin_filters import brand_filter
@@ -26,8 +25,9 @@ from apps.players.brands import brand_save
 from apps.players.choices import BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Brand, Player, PlayerRestriction
-from apps.players.page import sections_for
+from apps.players.page import capability_panel, sections_for
 from apps.players.selectors import players_same_person
+from apps.players.timeline import player_timeline
 from apps.staff.models import staff_of
 
 PROFILE_FIELDS = [name for name in ProfileForm.base_fields if name != "reason"]
@@ -131,7 +131,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             notes = notes.exclude(visibility=Visibility.COMPLIANCE)
         history = None
         if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
-            history = [(e, visible_data(e.data, user)) for e in audit_events_for(player)[:50]]
+            history = player_timeline(player, user)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -145,9 +145,10 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "history": history,
             "restrictions": restrictions,
             "status_reason": status_reason,
+            "panel": capability_panel(player, restrictions, status_reason),
             "can_write_compliance_note": compliance,
             "can_read_notes": user.has_perm("players.view_playernote"),
-            "blocks": [(c, getattr(player, f"blocked_{c}")) for c in Capability.values],
+            "blocks": [(c.value, c.label, getattr(player, f"blocked_{c.value}")) for c in Capability],
             "status_form": StatusForm(initial={"status": player.status}),
             "block_form": BlockForm(),
             "note_form": NoteForm(),
@@ -161,6 +162,21 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "sections": sections_for(request, player),
         }
         return TemplateResponse(request, "admin/players/player/player_360.html", context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        """The admin's "History" is the player's audit timeline (Django's LogEntry history is never written:
+        every change goes through a service and its audit event)."""
+        player = get_object_or_404(Player, pk=object_id)
+        if not self.has_view_permission(request, player) or not request.user.has_perm("audit.view_auditevent"):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"History of {player}",
+            "player": player,
+            "history": player_timeline(player, request.user, limit=500),
+        }
+        return TemplateResponse(request, "admin/players/player/history.html", context)
 
     def _action(
         self, request: HttpRequest, pk: int, perm: str, form_class: type[forms.Form], call: Any
@@ -180,20 +196,25 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, done or "Saved.")
+                messages.success(request, f"{player.first_name} {player.last_name} ({player.external_id}): {done}")
         return HttpResponseRedirect(reverse("admin:players_player_change", args=[pk]))
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def change(player: Player, data: dict[str, Any]) -> str | None:
             after = services.player_set_status(actor=staff_of(request), player=player, **data)
-            return None if after.status == data["status"] else LIFT_REQUESTED
+            if after.status != data["status"]:
+                return LIFT_REQUESTED
+            return f"status changed to {after.get_status_display()}."
 
         return self._action(request, pk, "players.change_player_status", StatusForm, change)
 
     def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def change(player: Player, data: dict[str, Any]) -> str | None:
             after = services.player_set_block(actor=staff_of(request), player=player, **data)
-            return None if getattr(after, f"blocked_{data['capability']}") == data["blocked"] else LIFT_REQUESTED
+            if getattr(after, f"blocked_{data['capability']}") != data["blocked"]:
+                return LIFT_REQUESTED
+            what = Capability(data["capability"]).label.lower()
+            return f"{what} {'blocked' if data['blocked'] else 'unblocked'}."
 
         return self._action(request, pk, "players.change_player_blocks", BlockForm, change)
 
@@ -203,8 +224,11 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             pk,
             "players.add_playernote",
             NoteForm,
-            lambda p, d: services.player_note_add(
-                actor=staff_of(request), player=p, text=d["text"], visibility=d.get("visibility") or "general"
+            lambda p, d: (
+                services.player_note_add(
+                    actor=staff_of(request), player=p, text=d["text"], visibility=d.get("visibility") or "general"
+                )
+                and "note added."
             ),
         )
 
@@ -214,14 +238,19 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             pk,
             "players.change_player_tags",
             TagsForm,
-            lambda p, d: services.player_tags_set(actor=staff_of(request), player=p, tags=d["tags"].split(",")),
+            lambda p, d: (
+                services.player_tags_set(actor=staff_of(request), player=p, tags=d["tags"].split(",")) and "tags saved."
+            ),
         )
 
     def profile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        def save(player: Player, data: dict[str, Any]) -> None:
+        def save(player: Player, data: dict[str, Any]) -> str:
             reason = data.pop("reason")
             changes = {k: v for k, v in data.items() if getattr(player, k) != v}
+            if not changes:
+                return "nothing changed."
             services.player_update(actor=staff_of(request), player=player, changes=changes, staff=True, reason=reason)
+            return "profile corrected (" + ", ".join(sorted(changes)).replace("_", " ") + ")."
 
         return self._action(request, pk, "players.change_player", ProfileForm, save)
 

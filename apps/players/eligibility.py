@@ -88,6 +88,7 @@ class CheckContext:
     geo: GeoDecision
     age: int
     result: Eligibility
+    ask_registers: bool = True  # False: checks that ask an outside service (national registers) stay silent
 
 
 Check = Callable[[CheckContext], None]
@@ -176,12 +177,18 @@ def can(
     amount: Decimal | None = None,
     game_category: str | None = None,
     now: datetime | None = None,
+    ask_registers: bool = True,
 ) -> Eligibility:
-    """May ``player`` (a Player or its id) do ``action`` now? Reads the player's current row: never stale."""
+    """May ``player`` (a Player or its id) do ``action`` now? Reads the player's current row: never stale.
+
+    ``ask_registers=False`` (the staff player page) answers from Pitboss's own data: a national register is
+    asked when the player acts, never because a staff member opened a page."""
     facts = facts_for(player_id=player if isinstance(player, int) else player.pk)
     if facts is None:
         raise LookupError("no such player")
-    return evaluate(facts, action, ip=ip, amount=amount, game_category=game_category, now=now)
+    return evaluate(
+        facts, action, ip=ip, amount=amount, game_category=game_category, now=now, ask_registers=ask_registers
+    )
 
 
 def evaluate(
@@ -192,6 +199,7 @@ def evaluate(
     amount: Decimal | None = None,
     game_category: str | None = None,
     now: datetime | None = None,
+    ask_registers: bool = True,
 ) -> Eligibility:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -212,6 +220,7 @@ def evaluate(
         geo=geo,
         age=geo_config.age_on(dob, geo_config.local_date(now, geo.rules)),
         result=Eligibility(action=action, jurisdiction=geo.jurisdiction),
+        ask_registers=ask_registers,
     )
     for check in _checks:
         check(ctx)

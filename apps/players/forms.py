@@ -56,10 +56,16 @@ class ProfileForm(forms.Form):
 
     first_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs=INPUT))
     last_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs=INPUT))
-    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date", **INPUT}))
+    # a date input speaks ISO 8601 only: pre-filled in the locale's format ("13/10/2001") it shows blank and the
+    # browser refuses to submit the form
+    date_of_birth = forms.DateField(
+        input_formats=["%Y-%m-%d"], widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **INPUT})
+    )
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs=INPUT))
     phone = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs=INPUT))
-    address_line = forms.CharField(max_length=200, required=False, widget=forms.TextInput(attrs=INPUT))
+    address_line = forms.CharField(  # several lines (street, building): an <input> would drop the line breaks
+        max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 3, **INPUT})
+    )
     city = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs=INPUT))
     postal_code = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs=INPUT))
     vip_tier = forms.ChoiceField(choices=VipTier.choices, required=False, widget=forms.Select(attrs=INPUT))
@@ -72,6 +78,9 @@ class ProfileForm(forms.Form):
         if phone and e164(phone) is None:
             raise forms.ValidationError("Not a valid international phone number (E.164).")
         return e164(phone) or "" if phone else ""
+
+    def clean_address_line(self) -> str:
+        return (self.cleaned_data.get("address_line") or "").replace("\r\n", "\n").replace("\r", "\n")
 
     def clean_date_of_birth(self) -> Any:
         from django.utils import timezone

@@ -1,4 +1,7 @@
-"""Sections of the player 360 page contributed by other apps (wallet, and later limits, KYC, bonuses, cases).
+"""The player 360 page: its header panel (what the player may do now, and why not) and the sections other apps
+contribute.
+
+Sections of the player 360 page contributed by other apps (wallet, and later limits, KYC, bonuses, cases).
 
 An app registers ``(template, context_function)`` from its AppConfig.ready(); the players app knows nothing
 of them. The context function gets the request and the player and returns the template's context, or None to
@@ -8,10 +11,14 @@ hide the section (e.g. when the staff member may not see it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+
+from apps.players.choices import Action
+from apps.players.eligibility import can
 
 
 @dataclass(frozen=True)
@@ -35,3 +42,136 @@ def sections_for(request: HttpRequest, player: Any) -> list[tuple[str, dict[str,
         if context is not None:
             rendered.append((section.template, context))
     return rendered
+
+
+# --- the header panel: what the player may do now, from the live ``can()`` ---------------------------------
+
+# Every refusal code ``can()`` answers with (apps.players, apps.geo, apps.responsible), in the operator's words.
+REASON_TEXT: dict[str, str] = {
+    "account_suspended": "the account is suspended",
+    "account_blocked": "the account is blocked",
+    "account_closed": "the account is closed",
+    "blocked_for_deposit": "deposits are blocked",
+    "blocked_for_bet": "betting is blocked",
+    "blocked_for_withdrawal": "withdrawals are blocked",
+    "blocked_for_bonus": "bonuses are blocked",
+    "blocked_for_marketing": "marketing is blocked",
+    "underage": "under the minimum age of the jurisdiction",
+    "jurisdiction_blocked": "the country of residence is not served",
+    "registration_blocked": "the jurisdiction is closed to registrations",
+    "currency_not_allowed": "the wallet currency is not allowed in the jurisdiction",
+    "no_marketing_consent": "no marketing consent on any channel",
+    "game_category_required": "the game category is needed to check the stake caps",
+    "stake_cap_currency_unsupported": "a stake cap in another currency cannot be checked",
+    "stake_limit_exceeded": "the stake is above the jurisdiction's cap",
+    "ip_invalid": "the IP address is not valid",
+    "ip_blocked": "the IP address is in a blocked network",
+    "ip_country_unknown": "the IP country is unknown and play must come from inside the market",
+    "ip_country_blocked": "the IP country is blocked",
+    "ip_country_mismatch": "the IP country differs from the residence",
+    "timed_out": "taking a time-out",
+    "self_excluded": "self-excluded",
+    "operator_excluded": "excluded by the operator",
+    "operator_blocked": "blocked by the operator (responsible gambling)",
+    "self_excluded_national": "on the national self-exclusion register",
+    "register_unavailable": "the national register could not be asked",
+    "limit_required": "a deposit limit must be set first",
+    "limit_reached": "a limit is reached",
+    "limit_currency_unsupported": "a limit in another currency cannot be measured",
+}
+EXCLUSION_BADGES = {"self_excluded": "Self-excluded", "timed_out": "Timed out", "operator_excluded": "Excluded"}
+SHOWN_ACTIONS = (
+    Action.LOGIN,
+    Action.DEPOSIT,
+    Action.BET,
+    Action.GAME_LAUNCH,
+    Action.WITHDRAW,
+    Action.BONUS,
+    Action.MARKETING,
+)
+
+
+@dataclass
+class CapabilityRow:
+    action: str
+    label: str
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Panel:
+    rows: list[CapabilityRow]
+    badge: str
+    tone: str  # "ok", "warn" or "danger": the badge's colour
+    banners: list[str]
+
+
+def reason_text(code: str) -> str:
+    return REASON_TEXT.get(code, code.replace("_", " "))
+
+
+def _until(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return f" until {datetime.fromisoformat(value):%d %b %Y %H:%M} UTC"
+    except ValueError:
+        return ""
+
+
+def capability_panel(player: Any, restrictions: list[Any], status_reason: str) -> Panel:
+    """One ``can()`` per action, from Pitboss's own data (no national register is asked by a page view).
+
+    ``restrictions`` are the player's restrictions in force with ``shown_reason`` already redacted for the
+    viewer (apps.core.visibility): their reasons go beside the block they explain."""
+    by_what = {r.what: r for r in restrictions}
+    rows: list[CapabilityRow] = []
+    excluded_until = ""
+    codes: set[str] = set()
+    for action in SHOWN_ACTIONS:
+        result = can(player, action, ask_registers=False)
+        codes.update(result.reasons)
+        excluded_until = excluded_until or result.restrictions.get("excluded_until", "")
+        words = []
+        for code in result.reasons:
+            text = reason_text(code)
+            restriction = None
+            if code.startswith("account_"):
+                restriction = by_what.get("status")
+                why = restriction.shown_reason if restriction is not None else status_reason
+            elif code.startswith("blocked_for_"):
+                restriction = by_what.get(code.removeprefix("blocked_for_"))
+                why = restriction.shown_reason if restriction is not None else ""
+            else:
+                why = ""
+            if code in EXCLUSION_BADGES:
+                text += _until(result.restrictions.get("excluded_until"))
+            if restriction is not None:
+                text += f" ({restriction.get_authority_display()})"
+            words.append(f"{text}: {why}" if why else text)
+        rows.append(CapabilityRow(action, Action(action).label, result.allowed, words))
+    closed = [r.label.lower() for r in rows if not r.allowed]
+    banners = []
+    for code, badge in EXCLUSION_BADGES.items():
+        if code in codes:
+            stays = " Withdrawals stay open." if all(r.allowed for r in rows if r.action == Action.WITHDRAW) else ""
+            banners.append(f"{badge}{_until(excluded_until)}: {', '.join(closed)} refused.{stays}")
+    if player.status != "active":
+        restriction = by_what.get("status")
+        why = restriction.shown_reason if restriction is not None else status_reason
+        banners.append(f"Account {player.get_status_display().lower()}" + (f": {why}" if why else "."))
+    blocks = [r for r in restrictions if r.what != "status"]
+    if blocks:
+        banners.append(
+            "Blocked: " + "; ".join(f"{r.what} ({r.get_authority_display()}): {r.shown_reason}" for r in blocks)
+        )
+    if player.status != "active":
+        badge, tone = player.get_status_display(), "danger"
+    elif exclusion := next((b for c, b in EXCLUSION_BADGES.items() if c in codes), None):
+        badge, tone = exclusion, "danger"
+    elif closed:
+        badge, tone = "Active, restricted", "warn"
+    else:
+        badge, tone = "Active", "ok"
+    return Panel(rows=rows, badge=badge, tone=tone, banners=banners)

@@ -148,8 +148,8 @@ def check_national_register(ctx: CheckContext) -> None:
     point = REGISTER_POINTS.get(ctx.action)  # type: ignore[call-overload]
     if rules is None or not rules.self_exclusion_register or point not in rules.register_check_points:
         return
-    if not ctx.result.allowed:
-        return  # already refused: no need to ask anyone
+    if not ctx.result.allowed or not ctx.ask_registers:
+        return  # already refused (no need to ask anyone), or a staff page that must not ask on its own
     from apps.players.models import Player
 
     player = Player.objects.only(

@@ -116,9 +116,12 @@ def _new_values(request: IdentityChangeRequest) -> dict[str, Any]:
 
 
 @transaction.atomic
-def identity_change_decide(*, actor: StaffUser, request: IdentityChangeRequest, approve: bool) -> IdentityChangeRequest:
+def identity_change_decide(
+    *, actor: StaffUser, request: IdentityChangeRequest, approve: bool, reason: str = ""
+) -> IdentityChangeRequest:
     """Checker: a different staff member with the permission applies the held edit (through ``player_update``,
-    which records the account in its exclusions' coverage first) or refuses it."""
+    which records the account in its exclusions' coverage first) or refuses it (a refusal needs a reason, kept in
+    the audit event: 400 ``reason_required``)."""
     if not actor.has_perm(DECIDE_PERMISSION):
         raise PermissionDenied("You may not decide identity changes.")
     request = IdentityChangeRequest.objects.select_for_update().get(pk=request.pk)
@@ -126,6 +129,9 @@ def identity_change_decide(*, actor: StaffUser, request: IdentityChangeRequest, 
         raise AlreadyDecided("This identity change is decided.")
     if request.requested_by_id == actor.pk:
         raise SameApprover("A second, different staff member must decide.")
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ReasonRequired("A reason is required to refuse an identity change.", fields={"reason": ["Required."]})
     request.decided_by, request.decided_at, request.approved = actor, timezone.now(), approve
     request.save(update_fields=["decided_by", "decided_at", "approved"])
     if approve:
@@ -141,6 +147,6 @@ def identity_change_decide(*, actor: StaffUser, request: IdentityChangeRequest, 
         actor=actor,
         action="rg.identity_change_applied" if approve else "rg.identity_change_refused",
         target=request.player,
-        data={"request": request.pk, "requested_by": request.requested_by_id},
+        data={"request": request.pk, "requested_by": request.requested_by_id, **({"reason": reason} if reason else {})},
     )
     return request

@@ -8,9 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apps.core.templatetags.money import format_money
 from apps.players.models import Player
 from apps.responsible import services
-from apps.responsible.choices import ChangeStatus
+from apps.responsible.choices import ChangeStatus, LimitKind, LimitPeriod, LimitSource
 from apps.responsible.coverage import exclusions_covering
 from apps.responsible.limits import limits_from_facts, money_usage
 from apps.responsible.models import (
@@ -42,12 +43,25 @@ def limits_with_usage(player: Player) -> list[dict[str, Any]]:
     return rows
 
 
+SET_BY = {LimitSource.PLAYER: "set by the player", LimitSource.OPERATOR: "set by the operator"}
+
+
+def limit_words(row: dict[str, Any]) -> str:
+    """``Loss limit: GBP 500.00 per week, set by the operator`` for a row of ``limits_with_usage``."""
+    kind = "Session time" if row["kind"] == LimitKind.SESSION else LimitKind(row["kind"]).label
+    net = " (net)" if row.get("net") else ""
+    value = row["limit"] if row.get("currency") is None else format_money(row["limit"], row["currency"])
+    period = LimitPeriod(row["period"]).label.lower() if row["period"] in LimitPeriod.values else row["period"]
+    source = SET_BY.get(row["source"], "required by the jurisdiction")
+    return f"{kind} limit{net}: {value} {period}, {source}"
+
+
 def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
     if not request.user.has_perm("responsible.view_exclusion"):
         return None
     covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
     return {
-        "limits": limits_with_usage(player),
+        "limits": [{**row, "words": limit_words(row)} for row in limits_with_usage(player)],
         "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
         "exclusions": covering,
         "covered_in_force": any(c.in_force for c in covering),

@@ -66,7 +66,7 @@ def test_lifting_an_operator_exclusion_takes_a_reason_and_a_second_staff_member(
     r = checker.post(decide, {"what": "approve_lift"}, follow=True)
     block.refresh_from_db()
     assert block.lift_approved_by == mlro and not block.in_force()
-    assert b"Lifted." in r.content
+    assert b"lifted (ends now)" in r.content
     assert AuditEvent.objects.filter(action="rg.lift_approved", actor_id=str(mlro.pk)).exists()
 
 

@@ -72,8 +72,14 @@ def a_decision_by_the_maker():
 def a_second_decision():
     held = held_request()
     checker = StaffUserFactory(roles=[roles.MLRO])
-    identity_changes.identity_change_decide(actor=checker, request=held, approve=False)
+    identity_changes.identity_change_decide(actor=checker, request=held, approve=False, reason="no proof")
     return lambda: identity_changes.identity_change_decide(actor=checker, request=held, approve=True)
+
+
+def a_refusal_without_reason():
+    held = held_request()
+    checker = StaffUserFactory(roles=[roles.MLRO])
+    return lambda: identity_changes.identity_change_decide(actor=checker, request=held, approve=False, reason=" ")
 
 
 CASES: list[tuple[str, Callable[[], Callable[[], object]]]] = [
@@ -83,6 +89,7 @@ CASES: list[tuple[str, Callable[[], Callable[[], object]]]] = [
     ("permission_denied", a_decision_without_the_permission),
     ("same_approver", a_decision_by_the_maker),
     ("already_decided", a_second_decision),
+    ("reason_required", a_refusal_without_reason),
 ]
 
 

@@ -119,7 +119,7 @@ def test_it_raises_second_person_required_and_records_the_whole_edit(kyc_officer
     request = IdentityChangeRequest.objects.get(player=b)
     assert set(request.changes) == {"last_name", "city"}
     checker = StaffUserFactory(roles=["MLRO"])
-    identity_change_decide(actor=checker, request=request, approve=False)
+    identity_change_decide(actor=checker, request=request, approve=False, reason="not the same person")
     b.refresh_from_db()
     assert b.last_name == "Smith"
     assert AuditEvent.objects.filter(action="rg.identity_change_refused").exists()
@@ -259,7 +259,9 @@ def test_the_database_refuses_to_change_or_remove_coverage_and_decided_requests(
     )
     refused("UPDATE responsible_identitychangerequest SET reason = 'x' WHERE id = %s", [request.pk], "cannot change")
     refused("DELETE FROM responsible_identitychangerequest WHERE id = %s", [request.pk], "Cannot delete")
-    identity_change_decide(actor=StaffUserFactory(roles=["KYC Officer"]), request=request, approve=False)
+    identity_change_decide(
+        actor=StaffUserFactory(roles=["KYC Officer"]), request=request, approve=False, reason="documents do not match"
+    )
     refused(
         "UPDATE responsible_identitychangerequest SET approved = true WHERE id = %s", [request.pk], "already decided"
     )

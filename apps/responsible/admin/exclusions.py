@@ -30,6 +30,21 @@ from apps.responsible.models import (
 )
 from apps.staff.models import staff_of
 
+KIND_NAMES = {
+    ExclusionKind.TIME_OUT: "Time-out",
+    ExclusionKind.SELF_EXCLUSION: "Self-exclusion",
+    ExclusionKind.OPERATOR: "Operator exclusion",
+}
+
+
+def exclusion_name(exclusion: Exclusion) -> str:
+    """How a message names an exclusion: ``Self-exclusion #12 of Ada Byron (P-1001)``."""
+    player = exclusion.player
+    kind = KIND_NAMES.get(exclusion.kind, exclusion.kind)  # type: ignore[call-overload]
+    if exclusion.kind == ExclusionKind.OPERATOR and exclusion.capabilities:
+        kind = f"Operator block of {', '.join(exclusion.capabilities)}"
+    return f"{kind} #{exclusion.pk} of {player.first_name} {player.last_name} ({player.external_id})"
+
 
 class OperatorExclusionForm(forms.ModelForm):
     player_external_id = PlayerField()
@@ -80,6 +95,16 @@ class CorrectionForm(forms.Form):
             self.add_error("term", "Not a term (use e.g. 6m, 1y, permanent).")
         data["term"] = term
         return data
+
+
+def correction_terms(exclusion: Exclusion) -> tuple[list[str], str]:
+    """What a correction may key in (the service refuses anything else): the self-exclusion terms the
+    jurisdiction offered when the exclusion started, or a time-out's range in hours."""
+    rules = services.rules_for(exclusion.player, exclusion.starts_at)
+    if exclusion.kind == ExclusionKind.SELF_EXCLUSION:
+        return list(services.offered_terms(rules)), ""
+    low, high = services.timeout_range(rules)
+    return [], f"{low}h to {high}h, e.g. {low}h"
 
 
 @admin.register(Exclusion)
@@ -149,12 +174,12 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
     def _each(self, request: HttpRequest, queryset: QuerySet[Exclusion], perm: str, fn: Any, done: str) -> None:
         if not request.user.has_perm(perm):
             raise PermissionDenied
-        for exclusion in queryset:
+        for exclusion in queryset.select_related("player"):
             try:
                 fn(exclusion)
-                self.message_user(request, f"#{exclusion.pk}: {done}.")
+                self.message_user(request, f"{exclusion_name(exclusion)}: {done}.")
             except ApplicationError as exc:
-                self.message_user(request, f"#{exclusion.pk}: {exc.message}", level=messages.ERROR)
+                self.message_user(request, f"{exclusion_name(exclusion)}: {exc.message}", level=messages.ERROR)
 
     @admin.action(description="Approve the requested lift")
     def approve_lift(self, request: HttpRequest, queryset: QuerySet[Exclusion]) -> None:
@@ -180,7 +205,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             lambda e: services.operator_lift_decide(
                 actor=staff_of(request), exclusion=e, approve=False, reason=reason or ""
             ),
-            "lift refused",
+            "lift request refused",
         )
         return None
 
@@ -193,8 +218,9 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The exclusion page's forms: ask to lift (reason), approve or refuse a lift, ask for a correction."""
-        exclusion = get_object_or_404(Exclusion, pk=pk)
+        exclusion = get_object_or_404(Exclusion.objects.select_related("player"), pk=pk)
         back = HttpResponseRedirect(reverse("admin:responsible_exclusion_change", args=[pk]))
+        name = exclusion_name(exclusion)
         if request.method != "POST":
             return back
         what, actor = request.POST.get("what", ""), staff_of(request)
@@ -205,7 +231,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             "correct": "responsible.correct_exclusion",
         }
         if what not in perms:
-            messages.error(request, "Unknown decision.")
+            messages.error(request, f"{name}: unknown decision.")
             return back
         if not request.user.has_perm(perms[what]):
             raise PermissionDenied
@@ -213,20 +239,24 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             if what == "request_lift":
                 reason_form = ReasonForm(request.POST)
                 if not reason_form.is_valid():
-                    messages.error(request, "A reason is required to ask for a lift.")
+                    messages.error(request, f"{name}: a reason is required to ask for a lift.")
                     return back
                 services.operator_lift_request(
                     actor=actor, exclusion=exclusion, reason=reason_form.cleaned_data["reason"]
                 )
-                done = "Lift requested: a second staff member decides."
+                done = "lift requested; a second staff member decides."
             elif what == "correct":
                 form = CorrectionForm(request.POST, exclusion=exclusion)
                 if not form.is_valid():
-                    errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
-                    messages.error(request, f"The correction was not recorded: {errors}")
+                    errors = "; ".join(" ".join(str(e) for e in v) for v in form.errors.values())
+                    messages.error(request, f"{name}: the correction was not recorded. {errors}")
                     return back
                 services.exclusion_correction_request(actor=actor, exclusion=exclusion, **form.cleaned_data)
-                done = "Correction requested: a second staff member applies it."
+                done = "correction requested; a second staff member applies it."
+            elif what == "refuse_lift" and not request.POST.get("reason", "").strip():
+                # the service refuses it too (approvals: a rejection has a reason); said here in the page's words
+                messages.error(request, f"{name}: a reason is required to refuse a lift request.")
+                return back
             else:
                 services.operator_lift_decide(
                     actor=actor,
@@ -234,17 +264,17 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
                     approve=what == "approve_lift",
                     reason=request.POST.get("reason", ""),
                 )
-                done = "Lifted." if what == "approve_lift" else "Lift refused."
+                done = "lifted (ends now)." if what == "approve_lift" else "lift request refused."
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, f"{name}: {exc.message}")
         else:
-            messages.success(request, done)
+            messages.success(request, f"{name}: {done}")
         return back
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        exclusion = get_object_or_404(Exclusion, pk=object_id)
+        exclusion = get_object_or_404(Exclusion.objects.select_related("player"), pk=object_id)
         user, operator = request.user, exclusion.kind == ExclusionKind.OPERATOR
         in_force, lift_pending = exclusion.in_force(), bool(exclusion.lift_requested_by_id)
         extra = {
@@ -261,6 +291,7 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
             "can_correct": not operator
             and not exclusion.superseded_by_id
             and user.has_perm("responsible.correct_exclusion"),
+            "correction_terms": correction_terms(exclusion),
             "corrections": list(exclusion.corrections.select_related("requested_by", "decided_by").order_by("-id")),
             "coverage": coverage_summary(exclusion),
             **(extra_context or {}),
@@ -292,15 +323,16 @@ class ExclusionCorrectionAdmin(ReadOnlyAdmin):
     ) -> None:
         if not request.user.has_perm("responsible.correct_exclusion"):
             raise PermissionDenied
-        for correction in queryset:
+        for correction in queryset.select_related("exclusion__player"):
+            name = f"Correction #{correction.pk} of {exclusion_name(correction.exclusion)} to {correction.term}"
             try:
                 services.exclusion_correction_decide(
                     actor=staff_of(request), correction=correction, approve=approve, reason=reason
                 )
             except ApplicationError as exc:
-                self.message_user(request, f"#{correction.pk}: {exc.message}", level=messages.ERROR)
+                self.message_user(request, f"{name}: {exc.message}", level=messages.ERROR)
             else:
-                self.message_user(request, f"#{correction.pk}: {'applied' if approve else 'refused'}.")
+                self.message_user(request, f"{name}: {'applied' if approve else 'refused'}.")
 
     @admin.action(description="Apply the correction (second staff member)")
     def apply(self, request: HttpRequest, queryset: QuerySet[ExclusionCorrection]) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 
+from apps.approvals.admin_tools import reason_or_page
 from apps.core.admin_tools import ReadOnlyAdmin
 from apps.core.errors import ApplicationError
 from apps.players.admin_filters import brand_filter
@@ -49,21 +50,31 @@ class IdentityChangeRequestAdmin(ReadOnlyAdmin):
             return "to decide"
         return f"{'applied' if obj.approved else 'refused'} by {obj.decided_by}"
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[IdentityChangeRequest], approve: bool) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[IdentityChangeRequest], approve: bool, reason: str = ""
+    ) -> None:
         if not request.user.has_perm(DECIDE_PERMISSION):
             raise PermissionDenied
-        for change in queryset:
+        for change in queryset.select_related("player"):
+            player = change.player
+            name = f"Identity change #{change.pk} of {player.first_name} {player.last_name} ({player.external_id})"
             try:
-                identity_change_decide(actor=staff_of(request), request=change, approve=approve)  # type: ignore[arg-type]
+                identity_change_decide(actor=staff_of(request), request=change, approve=approve, reason=reason)  # type: ignore[arg-type]
             except ApplicationError as exc:
-                self.message_user(request, f"#{change.pk}: {exc.message}", level=messages.ERROR)
+                self.message_user(request, f"{name}: {exc.message}", level=messages.ERROR)
             else:
-                self.message_user(request, f"#{change.pk}: {'applied' if approve else 'refused'}.")
+                self.message_user(request, f"{name}: {'applied' if approve else 'refused'}.")
 
     @admin.action(description="Apply the identity change (second staff member)")
     def apply(self, request: HttpRequest, queryset: QuerySet[IdentityChangeRequest]) -> None:
         self._each(request, queryset, approve=True)
 
-    @admin.action(description="Refuse the identity change")
-    def refuse(self, request: HttpRequest, queryset: QuerySet[IdentityChangeRequest]) -> None:
-        self._each(request, queryset, approve=False)
+    @admin.action(description="Refuse the identity change (with a reason)")
+    def refuse(self, request: HttpRequest, queryset: QuerySet[IdentityChangeRequest]) -> HttpResponse | None:
+        if not request.user.has_perm(DECIDE_PERMISSION):
+            raise PermissionDenied
+        reason, page = reason_or_page(self, request, queryset, title="Refuse the selected identity changes")
+        if page is not None:
+            return page
+        self._each(request, queryset, approve=False, reason=reason or "")
+        return None
