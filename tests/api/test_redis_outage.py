@@ -148,3 +148,19 @@ def test_metrics_show_the_degradation_while_it_lasts(redis_server, player, setti
     after = Client().get("/metrics").content.decode()
     assert 'pitboss_dependency_degraded{dependency="redis"} 0.0' in after
     assert 'pitboss_dependency_outages_total{dependency="redis"}' in after
+
+
+def test_a_register_check_asks_the_register_again_while_its_cached_answers_are_unreachable(redis_server, registers):
+    """Responsible gambling keeps answering: a register answer cached in Redis is asked again, not lost."""
+    from apps.players.eligibility import can
+    from tests.factories import PlayerFactory
+
+    player = PlayerFactory(country="GB", currency="GBP")
+    assert can(player, "login").allowed
+    asked = len(registers.requests)
+    assert can(player, "login").allowed and len(registers.requests) == asked  # Redis answered
+    redis_server.stop()
+    assert can(player, "login").allowed
+    assert len(registers.requests) == asked + 1  # no cache: the register itself
+    registers.excluded.add(player.last_name)
+    assert can(player, "login").reasons == ["self_excluded_national"]  # the hit is seen at once, uncached
