@@ -81,6 +81,8 @@ def test_a_debit_within_the_cash_is_posted_and_said_once_by_name(ada, finance):
     assert adjustment.status == "posted"
     assert said(response) == [f"Adjustment #{adjustment.pk} of Ada Byron, \u2212GBP 15.00: posted."]
     assert posting.balances(ada.pk, "GBP")["cash"] == "5.00"
+    listed = verified_client(finance[0]).get("/admin/wallet/adjustment/").content.decode()
+    assert "\u2212GBP 15.00" in listed and "-15.0000" not in listed
 
 
 def test_above_the_threshold_it_waits_for_a_second_approver_and_says_so_once(ada, finance):

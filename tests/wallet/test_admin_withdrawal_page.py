@@ -225,9 +225,24 @@ def test_the_queue_shows_what_needs_work_and_the_closed_ones_only_through_the_fi
 
     work = {by_state[s].pk for s in ("pending", "held", "approved")}
     assert listed() == work
-    assert listed("?queue=paid") == {by_state["paid"].pk}
-    assert listed("?queue=held") == {by_state["held"].pk}
-    assert listed("?queue=all") == {w.pk for w in by_state.values()}
+    assert listed("?status=paid") == {by_state["paid"].pk}
+    assert listed("?status=held") == {by_state["held"].pk}
+    assert listed("?status=all") == {w.pk for w in by_state.values()}
+
+
+def test_the_queue_separates_first_and_second_approvals(officers):
+    first, second = officers
+    untouched, approved_once = requested("1500.00"), requested("1500.00")
+    services.withdrawal_approve(actor=first, withdrawal=approved_once)
+    client = verified_client(second)
+
+    def listed(query: str) -> set[int]:
+        return {w.pk for w in client.get(f"{QUEUE}{query}").context["cl"].result_list}
+
+    assert listed("?status=first") == {untouched.pk}
+    assert listed("?status=second") == {approved_once.pk}
+    # the start page's links (a status and a plain lookup) land on the same rows
+    assert listed("?status=pending&first_approver__isnull=False") == {approved_once.pk}
 
 
 def test_the_queue_names_the_player_and_the_api_client_without_a_query_per_row(officers):

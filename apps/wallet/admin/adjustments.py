@@ -69,11 +69,15 @@ ADJUSTMENT_OUTCOME: dict[str, str] = {
 class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):  # type: ignore[misc]
     """Manual adjustments: the requester posts small ones at once; above the threshold another person approves."""
 
-    list_display = ("id", "requested_at", "player", "amount", "currency", "status", "requested_by", "approved_by")
+    list_display = ("id", "requested_at", "player", "money", "status", "requested_by", "approved_by")
     list_select_related = ("player", "requested_by", "approved_by")
     list_filter = (brand_filter("player__brand"),)
     actions = ["approve", "reject"]
     change_form_template = "admin/wallet/adjustment_change.html"
+
+    @admin.display(description="amount", ordering="amount")
+    def money(self, obj: Adjustment) -> str:
+        return format_money(obj.amount, obj.currency, signed=True)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -85,8 +89,7 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
             return ()
         return (
             "player",
-            "amount",
-            "currency",
+            "money",
             "reason",
             "status",
             "requested_by",

@@ -30,11 +30,14 @@ from apps.wallet.models import Account, Withdrawal, WithdrawalHold
 class WithdrawalQueueFilter(admin.SimpleListFilter):
     """What needs work by default: pending, held and approved-not-paid. Closed ones only when asked for."""
 
-    title, parameter_name = "queue", "queue"
-    WORK, HELD, ALL = "work", "held", "all"
+    # "status", the parameter of the plain status filter this replaced: links and bookmarks keep working
+    title, parameter_name = "queue", "status"
+    WORK, HELD, FIRST, SECOND, ALL = "work", "held", "first", "second", "all"
     OPTIONS = [
         (WORK, "Needs work (pending, held, approved)"),
         (WithdrawalStatus.PENDING, "Pending approval"),
+        (FIRST, "Waiting for a first approval"),
+        (SECOND, "Waiting for a second approver"),
         (HELD, "Held"),
         (WithdrawalStatus.APPROVED, "Approved, awaiting payout"),
         (WithdrawalStatus.PAID, "Paid"),
@@ -63,6 +66,9 @@ class WithdrawalQueueFilter(admin.SimpleListFilter):
         value = self.value()
         if value == self.WORK:
             return queryset.filter(status__in=services.OPEN)
+        if value in (self.FIRST, self.SECOND):
+            pending = queryset.filter(status=WithdrawalStatus.PENDING)
+            return pending.filter(first_approver__isnull=value == self.FIRST)
         if value == self.HELD:
             return queryset.filter(status__in=services.OPEN).filter(Exists(_active_holds()))
         if value in WithdrawalStatus.values:
