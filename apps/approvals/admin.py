@@ -25,7 +25,7 @@ from apps.approvals.models import Approval
 from apps.approvals.registry import kinds
 from apps.core.admin_tools import EstimatedCountPaginator
 from apps.core.errors import ApplicationError
-from apps.core.money import quantize
+from apps.core.templatetags.money import format_money
 from apps.players.models import Player
 from apps.staff.models import staff_of
 
@@ -150,7 +150,7 @@ class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
 
     @admin.display(description="amount")
     def money(self, obj: Approval) -> str:
-        return f"{quantize(obj.amount, obj.currency)} {obj.currency}" if obj.amount is not None else ""
+        return format_money(obj.amount, obj.currency) if obj.amount is not None else ""
 
     @admin.display(description="target")
     def target_link(self, obj: Approval) -> str:

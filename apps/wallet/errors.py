@@ -69,7 +69,7 @@ class WithdrawalNotFound(NotFound):
 
 class WithdrawalNotOpen(Conflict):
     code = "withdrawal_not_open"
-    when = "cancel, hold or reject of a withdrawal that is no longer pending or approved"
+    when = "cancel, hold, release a hold or reject of a withdrawal that is no longer pending or approved"
 
 
 class WithdrawalNotPending(Conflict):

@@ -48,7 +48,7 @@ def test_a_finance_officer_approves_from_the_inbox_and_it_is_audited():
     assert checker.has_perm("approvals.view_approval")
     client = verified_client(checker)
     page = client.get(INBOX).content.decode()
-    assert "Manual adjustment" in page and "500.00 GBP" in page and "lost win" in page
+    assert "Manual adjustment" in page and "GBP 500.00" in page and "lost win" in page
     assert f"/admin/wallet/adjustment/{adjustment.pk}/change/" in page  # the target's link
     detail = client.get(f"{INBOX}{approval.pk}/change/").content.decode()
     assert "Approve and apply" in detail
