@@ -47,22 +47,22 @@ def _cap_problem(field: str, cap: Any) -> str | None:
         return f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(CAP_KEYS[field]))}."
     if field == "stake_caps":
         if cap.get("game_category") not in GameCategory.values:
-            return f"game_category must be one of {GameCategory.values}."
+            return f"the game category (game_category) must be one of {', '.join(GameCategory.values)}."
         if not _money(cap.get("max_stake")) or cap.get("currency") not in CURRENCIES:
-            return "max_stake (decimal) and currency are required."
+            return "the maximum stake (max_stake) must be an amount of 0 or more, with a known currency (currency)."
     else:
         if cap.get("period") not in PERIODS:
-            return f"period must be one of {sorted(PERIODS)}."
+            return f"the period (period) must be one of {', '.join(sorted(PERIODS))}."
         if "amount" in cap and (not _money(cap["amount"]) or cap.get("currency") not in CURRENCIES):
-            return "amount (decimal) needs a currency."
+            return "the amount (amount) must be 0 or more, with a known currency (currency)."
         if "amount" not in cap and cap.get("currency"):
             return "a currency without an amount: give the amount or clear the currency."
         if any(not isinstance(cap.get(flag, False), bool) for flag in FLAGS):
             return f"{', '.join(FLAGS)} are true or false."
     if not (_age(cap.get("min_age")) and _age(cap.get("max_age"))):
-        return "min_age / max_age must be whole years."
+        return "the ages (min_age, max_age) must be whole years from 0 to 150."
     if cap.get("min_age") is not None and cap.get("max_age") is not None and cap["min_age"] > cap["max_age"]:
-        return "min_age is above max_age."
+        return "the first age (min_age) is above the last (max_age)."
     return None
 
 

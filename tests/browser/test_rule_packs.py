@@ -30,7 +30,7 @@ def test_an_administrator_edits_a_rule_pack_through_the_structured_form(staff_br
 
     admin.fill("#id_stake_caps-1-max_stake", "abc")  # a mistake first: refused on its field, nothing saved
     admin.click("input[name=_save], button[name=_save]")
-    admin.page.wait_for_selector("text=Cap 2: max_stake (decimal) and currency are required.")
+    admin.page.wait_for_selector("text=Cap 2: the maximum stake (max_stake) must be an amount of 0 or more")
     admin.shot("rule-pack-3-refused")
     assert RulePack.objects.get(pk=pack.pk).stake_caps == pack.stake_caps
 

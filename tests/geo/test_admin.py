@@ -163,13 +163,14 @@ def test_a_row_is_added_from_an_empty_row_and_removed_with_its_box(staff_client,
     ("changes", "field", "error"),
     [
         ({"stake_caps": [{"game_category": "slots", "max_stake": "abc", "currency": "GBP"}]}, "stake_caps",
-         "Cap 1: max_stake (decimal) and currency are required."),
+         "Cap 1: the maximum stake (max_stake) must be an amount of 0 or more, with a known currency (currency)."),
         ({"stake_caps": [{"game_category": "slots", "max_stake": "1", "currency": "GBP", "min_age": "x"}]},
          "stake_caps", "Cap 1: from age must be a whole number of years."),
         ({"stake_caps": [{"game_category": "slots", "max_stake": "1", "currency": "GBP", "min_age": 30,
-                          "max_age": 20}]}, "stake_caps", "Cap 1: min_age is above max_age."),
+                          "max_age": 20}]}, "stake_caps",
+         "Cap 1: the first age (min_age) is above the last (max_age)."),
         ({"deposit_caps": [{"period": "month", "amount": "10", "currency": "QQQ"}]}, "deposit_caps",
-         "Cap 1: amount (decimal) needs a currency."),
+         "Cap 1: the amount (amount) must be 0 or more, with a known currency (currency)."),
         ({"allowed_currencies": ["GBP", "QQQ"]}, "allowed_currencies", "Unknown currency code(s): QQQ."),
         ({"self_exclusion_terms": ["6m", "forever"]}, "self_exclusion_terms",
          "Not a term (24h, 7d, 6w, 6m, 1y, permanent): forever."),
@@ -197,7 +198,7 @@ def test_the_json_view_is_applied_and_checked_by_the_same_validator(staff_client
     bad = [{"game_category": "darts", "max_stake": "1", "currency": "GBP"}]
     response = client.post(f"{RULE_PACK}{pack.pk}/change/", form_data(pack, stake_caps_json=json.dumps(bad)))
     errors = response.context["adminform"].form.errors
-    assert any("Cap 1: game_category must be one of" in e for e in errors["stake_caps_json"])
+    assert any("Cap 1: the game category (game_category) must be one of" in e for e in errors["stake_caps_json"])
     assert '<details class="w-full" open' in response.content.decode()  # opened on its error
     unparsable = client.post(f"{RULE_PACK}{pack.pk}/change/", form_data(pack, stake_caps_json="[{"))
     assert unparsable.context["adminform"].form.errors["stake_caps_json"] == ["Enter a valid JSON."]

@@ -262,3 +262,16 @@ def test_the_queue_names_the_player_and_the_api_client_without_a_query_per_row(o
     with CaptureQueriesContext(connection) as many:
         client.get(QUEUE)
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("role", [roles.SUPPORT_AGENT, roles.CRM_MANAGER, roles.KYC_OFFICER])
+def test_a_role_without_the_withdrawal_view_gets_no_page(role):
+    withdrawal = requested()
+    response = verified_client(StaffUserFactory(roles=[role])).get(f"{QUEUE}{withdrawal.pk}/change/")
+    assert response.status_code == 403 and b"GBP 1,960.00" not in response.content
+
+
+def test_mlro_may_hold_but_is_offered_no_approval(officers):
+    withdrawal = requested()
+    html = page(StaffUserFactory(roles=[roles.MLRO]), withdrawal)
+    assert offered(html) == {"hold"}

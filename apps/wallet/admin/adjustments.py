@@ -172,6 +172,8 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         adjustment = Adjustment.objects.select_related("player").filter(pk=object_id).first()
         pending = adjustment is not None and adjustment.status == AdjustmentStatus.PENDING
         extra = {

@@ -310,6 +310,8 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # before anything about the player is read
         withdrawal = get_object_or_404(Withdrawal.objects.select_related("player"), pk=object_id)
         player = withdrawal.player
         holds = list(withdrawal.holds.select_related("placed_by", "released_by").order_by("id"))
