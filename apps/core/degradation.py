@@ -14,6 +14,7 @@ exception comes from, and the error handlers answer 503 ``service_unavailable`` 
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import weakref
@@ -152,6 +153,7 @@ redis = Breaker("redis")
 BREAKERS = {"redis": redis}
 
 
+@functools.cache
 def redis_errors() -> tuple[type[BaseException], ...]:
     """What a Redis client raises when the server cannot be reached or stops answering."""
     from redis import exceptions
