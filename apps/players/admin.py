@@ -145,7 +145,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "history": history,
             "restrictions": restrictions,
             "status_reason": status_reason,
-            "panel": capability_panel(player, restrictions, status_reason),
+            "panel": capability_panel(player, restrictions, status_reason, user),
             "can_write_compliance_note": compliance,
             "can_read_notes": user.has_perm("players.view_playernote"),
             "blocks": [(c.value, c.label, getattr(player, f"blocked_{c.value}")) for c in Capability],

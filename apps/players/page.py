@@ -80,6 +80,8 @@ REASON_TEXT: dict[str, str] = {
     "limit_currency_unsupported": "a limit in another currency cannot be measured",
 }
 EXCLUSION_BADGES = {"self_excluded": "Self-excluded", "timed_out": "Timed out", "operator_excluded": "Excluded"}
+# what closes an action without restricting the account (a player who never opted in to marketing)
+NOT_RESTRICTIONS = frozenset({"no_marketing_consent"})
 SHOWN_ACTIONS = (
     Action.LOGIN,
     Action.DEPOSIT,
@@ -107,6 +109,18 @@ class Panel:
     banners: list[str]
 
 
+ReasonDetails = Callable[[Any, Any], dict[str, str]]
+_reason_details: list[ReasonDetails] = []
+
+
+def register_reason_detail(details: ReasonDetails) -> ReasonDetails:
+    """``details(player, user)`` returns, per refusal code, what the viewer may read about it (e.g. which
+    exclusion and why); apps that refuse for their own reasons register one, the players app knows none of them."""
+    if details not in _reason_details:
+        _reason_details.append(details)
+    return details
+
+
 def reason_text(code: str) -> str:
     return REASON_TEXT.get(code, code.replace("_", " "))
 
@@ -120,12 +134,15 @@ def _until(value: str | None) -> str:
         return ""
 
 
-def capability_panel(player: Any, restrictions: list[Any], status_reason: str) -> Panel:
+def capability_panel(player: Any, restrictions: list[Any], status_reason: str, user: Any = None) -> Panel:
     """One ``can()`` per action, from Pitboss's own data (no national register is asked by a page view).
 
     ``restrictions`` are the player's restrictions in force with ``shown_reason`` already redacted for the
     viewer (apps.core.visibility): their reasons go beside the block they explain."""
     by_what = {r.what: r for r in restrictions}
+    detail: dict[str, str] = {}
+    for details in _reason_details:
+        detail.update(details(player, user))
     rows: list[CapabilityRow] = []
     excluded_until = ""
     codes: set[str] = set()
@@ -144,7 +161,7 @@ def capability_panel(player: Any, restrictions: list[Any], status_reason: str) -
                 restriction = by_what.get(code.removeprefix("blocked_for_"))
                 why = restriction.shown_reason if restriction is not None else ""
             else:
-                why = ""
+                why = detail.get(code, "")
             if code in EXCLUSION_BADGES:
                 text += _until(result.restrictions.get("excluded_until"))
             if restriction is not None:
@@ -156,7 +173,12 @@ def capability_panel(player: Any, restrictions: list[Any], status_reason: str) -
     for code, badge in EXCLUSION_BADGES.items():
         if code in codes:
             stays = " Withdrawals stay open." if all(r.allowed for r in rows if r.action == Action.WITHDRAW) else ""
-            banners.append(f"{badge}{_until(excluded_until)}: {', '.join(closed)} refused.{stays}")
+            why = f" ({detail[code]})" if code in detail else ""
+            banners.append(f"{badge}{_until(excluded_until)}{why}: {', '.join(closed)} refused.{stays}")
+    if "operator_blocked" in codes:
+        blocked = [r.label.lower() for r in rows if any("operator" in w for w in r.reasons)]
+        why = f" ({detail['operator_blocked']})" if "operator_blocked" in detail else ""
+        banners.append(f"Blocked by the operator{why}: {', '.join(blocked)} refused.")
     if player.status != "active":
         restriction = by_what.get("status")
         why = restriction.shown_reason if restriction is not None else status_reason
@@ -170,7 +192,7 @@ def capability_panel(player: Any, restrictions: list[Any], status_reason: str) -
         badge, tone = player.get_status_display(), "danger"
     elif exclusion := next((b for c, b in EXCLUSION_BADGES.items() if c in codes), None):
         badge, tone = exclusion, "danger"
-    elif closed:
+    elif codes - NOT_RESTRICTIONS:
         badge, tone = "Active, restricted", "warn"
     else:
         badge, tone = "Active", "ok"

@@ -185,3 +185,16 @@ def test_an_action_says_one_message_naming_the_player(staff_client, mlro, player
     body = text(response)
     message = f"{player.first_name} {player.last_name} ({player.external_id}): bet blocked."
     assert body.count(message) == 1 and "Saved." not in body
+
+
+def test_an_operator_block_shows_which_exclusion_and_why_to_those_who_may_read_exclusions(
+    staff_client, support_agent, crm_manager, player
+):
+    block = rg.operator_exclude(actor=support_agent, player=player, reason="chasing losses", capabilities=["deposit"])
+    response = staff_client(support_agent).get(page(player))
+    assert f"Blocked by the operator (responsible gambling): exclusion #{block.pk}: chasing losses" in row(
+        response.content.decode(), "deposit"
+    )
+    assert f"Blocked by the operator (exclusion #{block.pk}: chasing losses): deposit refused." in text(response)
+    crm = staff_client(crm_manager).get(page(player)).content.decode()
+    assert "closed" in row(crm, "deposit") and "chasing losses" not in crm  # no responsible.view_exclusion

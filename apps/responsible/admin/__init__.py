@@ -6,4 +6,11 @@ Importing this package (Django's admin autodiscovery) registers every screen."""
 
 from __future__ import annotations
 
-from apps.responsible.admin import exclusions, identity, interactions, limits, registers  # noqa: F401
+from apps.responsible.admin import (  # noqa: F401
+    exclusions,
+    identity,
+    interactions,
+    limits,
+    player_panel,
+    registers,
+)

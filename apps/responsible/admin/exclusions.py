@@ -171,6 +171,12 @@ class ExclusionAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin): 
         )
         obj.pk = created.pk
 
+    def response_add(self, request: HttpRequest, obj: Exclusion, post_url_continue: str | None = None) -> Any:
+        """Back to the player's page, where the block now shows in what the player may do."""
+        created = Exclusion.objects.select_related("player").get(pk=obj.pk)
+        messages.success(request, f"{exclusion_name(created)}: in force now.")
+        return HttpResponseRedirect(reverse("admin:players_player_change", args=[created.player_id]) + "#capabilities")
+
     def _each(self, request: HttpRequest, queryset: QuerySet[Exclusion], perm: str, fn: Any, done: str) -> None:
         if not request.user.has_perm(perm):
             raise PermissionDenied
