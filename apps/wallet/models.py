@@ -124,7 +124,7 @@ class LedgerTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.type} {self.amount} {self.currency}"
+        return f"#{self.pk} {self.get_type_display()}, {format_money(self.amount, self.currency)}"
 
 
 class Entry(models.Model):

@@ -75,3 +75,20 @@ def test_two_finance_officers_approve_a_withdrawal_on_its_page_and_it_is_marked_
     )
     second.goto("/admin/wallet/withdrawal/")
     assert "Ada Byron" not in second.inner_text("#changelist")  # paid: out of the default queue
+
+
+def test_a_finance_officer_is_told_on_the_field_that_a_debit_exceeds_the_cash(staff_browser, withdrawal):
+    officer = staff_browser.login(StaffUserFactory(roles=["Finance Officer"]))
+    player = withdrawal.player  # GBP 500.00 cash left
+    officer.goto(f"/admin/wallet/adjustment/add/?player={player.external_id}")
+    officer.fill("input[name=amount_text]", "-99999")
+    officer.fill("textarea[name=reason], input[name=reason]", "duplicate deposit")
+    officer.click("button[name=_save], input[name=_save]")
+    officer.page.wait_for_selector("text=Cash is 500.00 GBP: a debit cannot exceed it.")
+    officer.shot("adjustment-1-debit-refused")
+    assert not player.adjustments.exists()
+    officer.fill("input[name=amount_text]", "-50.00")
+    officer.click("button[name=_save], input[name=_save]")
+    officer.page.wait_for_selector("text=Adjustment #")
+    assert "of Ada Byron, \u2212GBP 50.00: posted." in officer.inner_text("body")
+    officer.shot("adjustment-2-posted")

@@ -8,11 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from apps.approvals.admin_tools import reason_or_page
 from apps.core.admin_tools import ServiceRefusalAdminMixin
@@ -28,7 +29,11 @@ from apps.wallet.models import Adjustment
 
 class AdjustmentForm(forms.ModelForm):
     player_external_id = PlayerField()
-    amount_text = forms.CharField(label="Amount", help_text="A decimal string; negative debits, e.g. -10.00")
+    amount_text = forms.CharField(
+        label="Amount",
+        help_text="In the player's currency: positive credits their cash, negative debits it (e.g. -10.00).",
+        widget=UnfoldAdminTextInputWidget(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Adjustment
@@ -172,7 +177,10 @@ class AdjustmentAdmin(PlayerPrefillMixin, ServiceRefusalAdminMixin, ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):
+        found = self.get_object(request, object_id)
+        if found is None:
+            raise Http404("No such adjustment.")
+        if not self.has_view_or_change_permission(request, found):  # object grants included
             raise PermissionDenied
         adjustment = Adjustment.objects.select_related("player").filter(pk=object_id).first()
         pending = adjustment is not None and adjustment.status == AdjustmentStatus.PENDING

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -310,8 +310,12 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied  # before anything about the player is read
+        # the admin's own checks first (object grants included), before anything about the player is read
+        found = self.get_object(request, object_id)
+        if found is None:
+            raise Http404("No such withdrawal.")
+        if not self.has_view_or_change_permission(request, found):
+            raise PermissionDenied
         withdrawal = get_object_or_404(Withdrawal.objects.select_related("player"), pk=object_id)
         player = withdrawal.player
         holds = list(withdrawal.holds.select_related("placed_by", "released_by").order_by("id"))
