@@ -187,16 +187,18 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             raise PermissionDenied
         player = get_object_or_404(Player, pk=pk)
         form = form_class(request.POST)
+        name = f"{player.first_name} {player.last_name} ({player.external_id})"
         if not form.is_valid():
             for field, errors in form.errors.items():
-                messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+                label = form.fields[field].label or field.replace("_", " ") if field in form.fields else field
+                messages.error(request, f"{name}: {label}: {' '.join(str(e) for e in errors)}")
         else:
             try:
                 done = call(player, form.cleaned_data)
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, f"{name}: {exc.message}")
             else:
-                messages.success(request, f"{player.first_name} {player.last_name} ({player.external_id}): {done}")
+                messages.success(request, f"{name}: {done}")
         return HttpResponseRedirect(reverse("admin:players_player_change", args=[pk]))
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:

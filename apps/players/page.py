@@ -16,9 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from apps.players.choices import Action
-from apps.players.eligibility import can
+from apps.players.eligibility import evaluate, facts_for
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def _until(value: str | None) -> str:
 
 
 def capability_panel(player: Any, restrictions: list[Any], status_reason: str, user: Any = None) -> Panel:
-    """One ``can()`` per action, from Pitboss's own data (no national register is asked by a page view).
+    """``can()`` for every action (one read of the facts, then each action's checks), from Pitboss's own data:
+    no national register is asked by a page view.
 
     ``restrictions`` are the player's restrictions in force with ``shown_reason`` already redacted for the
     viewer (apps.core.visibility): their reasons go beside the block they explain."""
@@ -146,8 +148,11 @@ def capability_panel(player: Any, restrictions: list[Any], status_reason: str, u
     rows: list[CapabilityRow] = []
     excluded_until = ""
     codes: set[str] = set()
+    facts = facts_for(player_id=player.pk)  # one read of the player's row for every action: one moment
+    assert facts is not None
+    now = timezone.now()
     for action in SHOWN_ACTIONS:
-        result = can(player, action, ask_registers=False)
+        result = evaluate(dict(facts), action, now=now, ask_registers=False)
         codes.update(result.reasons)
         excluded_until = excluded_until or result.restrictions.get("excluded_until", "")
         words = []
