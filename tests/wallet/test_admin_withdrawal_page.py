@@ -195,12 +195,12 @@ def test_approving_re_runs_can_at_the_moment_of_the_decision(officers):
     hold = WithdrawalHold.objects.get(withdrawal=withdrawal, released_at__isnull=True)
     services.withdrawal_release_hold(actor=first, hold=hold, reason="the block speaks for itself")
     html = page(second, withdrawal)
-    assert "The player may not withdraw now" in html and "no: blocked for withdrawal" in html
+    assert "The player may not withdraw now" in html and "no: withdrawals are blocked" in html
     before = snapshot(TABLES)
     response = decide(second, withdrawal, what="approve")
     assert said(response) == [
         f"Withdrawal #{withdrawal.pk} of {withdrawal.player.first_name} {withdrawal.player.last_name}, GBP 1,500.00: "
-        "nothing changed. The player may not withdraw now: blocked for withdrawal."
+        "nothing changed. The player may not withdraw now: withdrawals are blocked."
     ]
     assert snapshot(TABLES) == before
 

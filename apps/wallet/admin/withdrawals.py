@@ -17,10 +17,11 @@ from unfold.decorators import action
 
 from apps.api.models import ApiClient
 from apps.approvals import selectors as approvals_selectors
-from apps.core.errors import CATALOGUE, ApplicationError
+from apps.core.errors import ApplicationError
 from apps.core.templatetags.money import format_money
 from apps.players.admin_filters import brand_filter
 from apps.players.eligibility import can
+from apps.players.page import reason_text
 from apps.staff.models import staff_of
 from apps.wallet import posting, selectors, services
 from apps.wallet.choices import AccountKind, WithdrawalStatus
@@ -100,8 +101,8 @@ def _outcome(withdrawal: Withdrawal, actor_id: int) -> str:
 
 
 def _words(code: str) -> str:
-    """An eligibility reason as staff read it ("blocked_for_withdrawal" -> "blocked for withdrawal")."""
-    return CATALOGUE[code].when if code in CATALOGUE else code.replace("_", " ")
+    """An eligibility reason as the player page says it ("blocked_for_withdrawal": "withdrawals are blocked")."""
+    return reason_text(code)
 
 
 def _refusal(exc: ApplicationError) -> str:
@@ -332,7 +333,7 @@ class WithdrawalAdmin(ModelAdmin):  # type: ignore[misc]
             request.user.has_perm("wallet.hold_withdrawal"),
         )
         allowed = [w for w in offered if (may_hold if w in (selectors.HOLD, selectors.RELEASE) else may_decide)]
-        eligibility = can(player, "withdraw", amount=withdrawal.amount)  # withdrawals ask no outside register
+        eligibility = can(player, "withdraw", amount=withdrawal.amount, ask_registers=False)
         extra = {
             "withdrawal": withdrawal,
             "player": player,
