@@ -92,3 +92,22 @@ def test_a_finance_officer_is_told_on_the_field_that_a_debit_exceeds_the_cash(st
     officer.page.wait_for_selector("text=Adjustment #")
     assert "of Ada Byron, \u2212GBP 50.00: posted." in officer.inner_text("body")
     officer.shot("adjustment-2-posted")
+
+
+def test_a_hold_stops_the_approval_until_a_finance_officer_releases_it(staff_browser, withdrawal):
+    officer = staff_browser.login(StaffUserFactory(roles=["Finance Officer"]))
+    officer.goto(f"/admin/wallet/withdrawal/{withdrawal.pk}/change/")
+    officer.click("#decide-hold button")  # no reason: the browser asks for one, nothing is posted
+    assert withdrawal.holds.count() == 0
+    officer.fill("#reason-hold", "source of funds: payslips requested")
+    officer.click("#decide-hold button")
+    officer.page.wait_for_selector("#hold-warning")
+    assert officer.locator("#decide-approve").count() == 0
+    assert "source of funds: payslips requested" in officer.inner_text("#withdrawal-holds")
+    officer.shot("withdrawal-7-held")
+    hold = withdrawal.holds.get()
+    officer.fill(f"#release-{hold.pk}", "payslips received")
+    officer.click(f"#withdrawal-holds button:has-text('Release hold #{hold.pk}')")
+    officer.page.wait_for_selector("#decide-approve")
+    assert f"hold #{hold.pk} released" in officer.inner_text("body")
+    officer.shot("withdrawal-8-released")
