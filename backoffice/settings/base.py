@@ -130,11 +130,12 @@ DATABASE_ADMIN_URL = read_url("DATABASE_ADMIN_URL", f"postgres://postgres@{_serv
 # Django's native psycopg 3 pool: a new connection per request costs 8-10x a pooled one on this machine.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Our backend (apps/core/pgbackend) discards a pooled connection that failed read-only or with the server shutting
-# down, instead of giving it back to the pool. Health checks make the pool check a connection before handing it
-# out (psycopg_pool's ConnectionPool.check_connection, one empty round trip): after a PostgreSQL restart a stale
-# connection is replaced instead of failing the request that drew it (docs/RELIABILITY.md).
+# down, instead of giving it back to the pool. POOL_CHECK: it checks each connection it takes from the pool
+# (psycopg_pool's ConnectionPool.check_connection, one empty round trip) and replaces a dead one at once, so after a
+# PostgreSQL restart a stale connection does not fail the request that drew it. Not CONN_HEALTH_CHECKS: that makes
+# it the pool's own check, which backs off 1 s, 2 s, 4 s... between dead connections (docs/RELIABILITY.md).
 DATABASES["default"]["ENGINE"] = "apps.core.pgbackend"
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = read("DATABASE_POOL_CHECK", "bool", default=True)
+DATABASES["default"]["POOL_CHECK"] = read("DATABASE_POOL_CHECK", "bool", default=True)
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": read("DATABASE_POOL_MIN", "int", default=1),
     "max_size": read("DATABASE_POOL_MAX", "int", default=10),

@@ -7,9 +7,16 @@ every later request even once the server takes writes again (the session keeps t
 ``default_transaction_read_only`` it started with, or it is a standby's). A server shutting down
 (admin_shutdown, 57P01) usually leaves the connection broken anyway, but not always before the pool looks.
 So an error with one of these SQLSTATEs marks the connection, and closing it closes the psycopg connection
-first: the pool counts it lost and opens a fresh one. Stale connections after a server restart are the pool's
-``check`` (``CONN_HEALTH_CHECKS``, backoffice/settings/base.py). The happy path pays nothing: the mark is made
-in the error wrapper Django already runs on every failing statement.
+first: the pool counts it lost and opens a fresh one. The happy path pays nothing: the mark is made in the
+error wrapper Django already runs on every failing statement.
+
+Stale connections after a server restart: with ``POOL_CHECK`` (``DATABASE_POOL_CHECK``) each connection taken
+from the pool is checked with psycopg_pool's own ``ConnectionPool.check_connection`` (one empty round trip)
+before Django uses it. Not as the pool's ``check`` (Django's ``CONN_HEALTH_CHECKS``): when that check fails the
+pool waits 1 s, then 2 s, 4 s... before it checks the next connection, so a pool full of dead connections after a
+restart made a request wait its whole timeout and fail (PoolTimeout; tests/core/test_degradation.py shows it).
+Here a dead connection is given back (the pool counts it lost and opens another), the pool is drained (its
+siblings died with it) and the next one is taken at once.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ import threading
 import time
 from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 from django.db.utils import DatabaseErrorWrapper
 from django.utils.functional import cached_property
+from psycopg_pool import ConnectionPool
 
 # read-only transaction; admin/crash shutdown, cannot connect now; connection failures (class 08)
 DISCARD_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03"})
@@ -84,3 +93,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self) -> None:
         self.discard_connection = False
         super().connect()
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        if not self.pool or not self.settings_dict.get("POOL_CHECK"):
+            return super().get_new_connection(conn_params)
+        for _attempt in range(self.pool.max_size):
+            connection = super().get_new_connection(conn_params)  # pool.getconn(), and Django's isolation level
+            try:
+                ConnectionPool.check_connection(connection)
+            except psycopg.Error:
+                self.pool.putconn(connection)  # broken: counted lost, replaced by the pool's workers
+                self._drain_pool()
+                continue
+            return connection
+        return super().get_new_connection(conn_params)  # the pool's timeout decides
