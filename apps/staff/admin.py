@@ -88,7 +88,13 @@ class StaffUserAdmin(ServiceRefusalAdminMixin, BaseUserAdmin, ModelAdmin):  # ty
                 services.staff_password_changed(actor=request.user, user=StaffUser.objects.get(pk=id))  # type: ignore[arg-type]
         return response
 
-    @action(description="Reset second factor (lost phone): the member must enrol again")
+    def has_reset_second_factor_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("staff.reset_second_factor")
+
+    @action(
+        description="Reset second factor (lost phone): the member must enrol again",
+        permissions=["reset_second_factor"],  # offered to holders only; unfold refuses anyone else (403)
+    )
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:
         for user in queryset:
             try:

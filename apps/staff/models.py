@@ -17,6 +17,7 @@ class StaffUser(AbstractUser):
         verbose_name = "staff member"
         verbose_name_plural = "staff members"
         ordering = ("username",)
+        permissions = [("reset_second_factor", "Can reset a staff member's second factor")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

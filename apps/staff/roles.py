@@ -46,6 +46,10 @@ FOUNDATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Added by staff/0006: the audited reset of a lost second factor, a permission of its own (it was open to whoever
+# could read the staff list).
+SECOND_FACTOR_PERMISSIONS: dict[str, tuple[str, ...]] = {ADMINISTRATOR: ("staff.reset_second_factor",)}
+
 
 def grant_role_permissions(apps: Any, role_permissions: dict[str, tuple[str, ...]]) -> None:
     """Create the roles if needed and add the given permissions (used from data migrations).

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.audit.services import AuditActor, audit_log
-from apps.core.errors import EmailTaken, ValidationFailed
+from apps.core.errors import EmailTaken, PermissionDenied, ValidationFailed
 from apps.staff import otp
 from apps.staff.errors import AlreadyEnrolled, InvalidToken, NoEnrolment, RolesMissing, UsernameTaken
 from apps.staff.models import StaffUser
@@ -110,7 +110,10 @@ def staff_set_roles(*, actor: AuditActor | None, user: StaffUser, roles: Iterabl
 
 @transaction.atomic
 def staff_reset_second_factor(*, actor: AuditActor | None, user: StaffUser, reason: str) -> StaffUser:
-    """Remove a staff member's devices (a lost phone): they must enrol again at their next login."""
+    """Remove a staff member's devices (a lost phone): they must enrol again at their next login. A staff member
+    asking needs ``staff.reset_second_factor`` (the system and scripts, as ``None`` or a system actor, need none)."""
+    if isinstance(actor, StaffUser) and not actor.has_perm("staff.reset_second_factor"):
+        raise PermissionDenied("Resetting a second factor needs the permission to (Administrators).")
     if not reason.strip():
         raise ValidationFailed("A reason is required.", fields={"reason": ["A reason is required."]})
     totp_count, _ = TOTPDevice.objects.filter(user=user).delete()

@@ -1,4 +1,8 @@
-"""What each role may do with the wallet (granted by wallet/0003_roles; entries by wallet/0009_view_entry)."""
+"""What each role may do with the wallet (granted by wallet/0003_roles; entries by wallet/0009_view_entry).
+
+Support Agents see no money (staff/0006 took their ledger and withdrawal views back): a withdrawal on hold, a
+reversal or a pattern of deposits is what an AML review looks like, and telling a player of one is tipping off.
+A player asking about a payout is answered by Finance."""
 
 VIEW = (
     "wallet.view_ledgertransaction",
@@ -17,6 +21,5 @@ WALLET_PERMISSIONS = {
     ),
     "MLRO": (*VIEW, "wallet.hold_withdrawal"),
     "AML Analyst": (*VIEW, "wallet.hold_withdrawal"),
-    "Support Agent": ("wallet.view_ledgertransaction", "wallet.view_entry", "wallet.view_withdrawal"),
     "Administrator": VIEW,
 }

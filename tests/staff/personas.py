@@ -25,6 +25,7 @@ from apps.core.errors import ApplicationError
 from apps.core.models import OutboxDelivery, OutboxEvent
 from apps.geo.models import IpOverride, Jurisdiction, RulePack
 from apps.players import services as players
+from apps.players.admin import PlayerAdmin
 from apps.players.models import Brand, Player, PlayerRestriction
 from apps.responsible import services as responsible
 from apps.responsible.identity_changes import identity_change_request
@@ -464,6 +465,7 @@ granted_site.register(Withdrawal, narrowed(WithdrawalAdmin))
 granted_site.register(Adjustment, narrowed(AdjustmentAdmin))
 granted_site.register(LedgerTransaction, narrowed(LedgerTransactionAdmin, read_only=True))
 granted_site.register(AuditEvent, narrowed(AuditEventAdmin, read_only=True))
+granted_site.register(Player, PlayerAdmin)  # the narrowed lists link their rows' players to the player page
 
 urlpatterns = [path("admin/", granted_site.urls)]
 

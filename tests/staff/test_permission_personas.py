@@ -114,9 +114,10 @@ TABLES = (
 CASES = [
     ("players.change_player_tags", roles.SUPPORT_AGENT, roles.CRM_MANAGER, tags),
     ("players.add_playernote", roles.CRM_MANAGER, roles.SUPPORT_AGENT, note),
-    ("wallet.hold_withdrawal", roles.SUPPORT_AGENT, roles.MLRO, withdrawal_hold),
+    ("wallet.hold_withdrawal", roles.ADMINISTRATOR, roles.MLRO, withdrawal_hold),
     ("wallet.approve_adjustment", roles.ADMINISTRATOR, roles.FINANCE_OFFICER, adjustment_approval),
     ("responsible.correct_exclusion", roles.KYC_OFFICER, roles.SUPPORT_AGENT, exclusion_correction),
+    # no role reads the outbox without redelivering (staff/0006): support, refused the page as well
     ("core.change_outboxdelivery", roles.SUPPORT_AGENT, roles.ADMINISTRATOR, outbox_redelivery),
 ]
 IDS = [permission for permission, *_ in CASES]

@@ -68,6 +68,11 @@ def reset_without_reason():
     return lambda: services.staff_reset_second_factor(actor=ACTOR, user=user, reason="  ")
 
 
+def reset_by_a_member_without_the_permission():
+    user, asking = StaffUserFactory(), StaffUserFactory(roles=["MLRO"])
+    return lambda: services.staff_reset_second_factor(actor=asking, user=user, reason="lost phone")
+
+
 def enrol_when_already_enrolled():
     user = StaffUserFactory()  # with a confirmed device
     return lambda: services.staff_enrolment_start(user=user)
@@ -93,6 +98,7 @@ CASES: list[tuple[str, Callable[[], Callable[[], object]]]] = [
     ("email_taken", create_with_a_taken_email_in_other_case),
     ("invalid", set_an_unknown_role),
     ("invalid", reset_without_reason),
+    ("permission_denied", reset_by_a_member_without_the_permission),
     ("already_enrolled", enrol_when_already_enrolled),
     ("no_enrolment", confirm_without_an_enrolment),
     ("invalid_token", confirm_with_a_wrong_code),
