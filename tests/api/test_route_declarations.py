@@ -65,6 +65,7 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:players_player_tags": "players.change_player_tags",
     "admin:players_player_profile": "players.change_player",
     "admin:wallet_withdrawal_decide": "wallet.hold_withdrawal (hold, release) or wallet.approve_withdrawal",
+    "admin:wallet_adjustment_decide": "wallet.approve_adjustment to decide (a GET only redirects to the change page)",
     "admin:responsible_exclusion_decide": "responsible.request_lift, responsible.decide_lift or "
     "responsible.correct_exclusion, per decision",
 }
@@ -83,6 +84,7 @@ OTHER_ROUTES: dict[str, str] = {
     "": "public: redirect to /admin/",
     "healthz": "public: liveness, no data",
     "readyz": "public: readiness, no data",
+    "favicon.ico": "public: redirect to the favicon's static file",
     "metrics": "Prometheus metrics (network-restricted in production)",
     "api/schema/": "public: the OpenAPI schema",
     "api/docs/": "public: Swagger UI",
