@@ -31,6 +31,8 @@ class StaffChangeForm(UserChangeForm):  # type: ignore[misc]
     class Meta(UserChangeForm.Meta):
         model = StaffUser
         fields = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "groups")
+        labels = {"groups": "Roles"}
+        help_texts = {"groups": "What the member may do: README's Roles table says what each role may."}
 
 
 class StaffCreationForm(UserCreationForm):  # type: ignore[misc]

@@ -75,7 +75,7 @@ def test_an_object_or_event_search_reads_only_indexed_columns():
 def test_the_list_has_five_columns_and_cuts_the_data_to_one_line(admin_user, trail):
     response = verified_client(admin_user).get(LIST)
     columns = [c for c in response.context["cl"].list_display if c != "action_checkbox"]
-    assert columns == ["occurred", "action", "actor_display", "target_display", "summary"]
+    assert columns == ["occurred", "event", "actor_display", "target_display", "summary"]
     page = response.content.decode()
     assert "x" * 400 not in page and "x" * 20 + "…" in page  # cut to SUMMARY_CHARS
     assert "email: f@staff.invalid → fiona@staff.invalid" in page
