@@ -1,7 +1,9 @@
 """Axe-style basic accessibility of the main admin pages, in Debian's chromium: every input, select and textarea
 has a label, every image an alt, text stands out from its background by at least 4.5:1 (3:1 when large), read
 from the computed styles of the theme, and every text field has a visible border or fill. The checks are ours
-(tests/browser/a11y.js; no axe package is installed here). Each page is saved under var/screenshots/a11y-*.png.
+(tests/browser/a11y.js: the project installs no axe package; the Python package axe-playwright-python
+would bring axe-core's full rule set, a dependency for the lead to decide). Each page is saved under
+var/screenshots/a11y-*.png.
 
 What fails today on pages another piece of work owns is listed in ``KNOWN`` (page, pattern, whose): it is reported
 as a warning, not a failure, and anything else on those pages still fails. Remove a line once it is fixed."""
