@@ -18,3 +18,17 @@ app.autodiscover_tasks()
 from django_structlog.celery.steps import DjangoStructLogInitStep  # noqa: E402
 
 app.steps["worker"].add(DjangoStructLogInitStep)
+
+from celery.signals import worker_init  # noqa: E402
+
+
+@worker_init.connect
+def refuse_unbounded_tasks(sender: object = None, **kwargs: object) -> None:
+    """A worker does not start while a task could outlive the visibility timeout (it would run twice at once)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apps.core.tasks import task_limit_problems
+
+    problems = task_limit_problems(app)
+    if problems:
+        raise ImproperlyConfigured("Celery task time limits: " + "; ".join(problems))

@@ -29,6 +29,13 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="Each event is also sent at once; this sweep retries and catches up after a Redis outage.",
     ),
     ScheduledTask(
+        name="Resume jobs whose worker was lost",
+        task="apps.core.tasks.jobs_resume_stalled",
+        crontab="* * * * *",
+        description="A resumable job (the nightly reconciliation, later reports and re-screens) with no slice "
+        "committed for JOB_STALL_SECONDS lost its worker: its next slice is sent again (apps/core/jobs.py).",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

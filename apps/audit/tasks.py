@@ -12,7 +12,7 @@ log = structlog.get_logger(__name__)
 SEAL_RUN_SECONDS = 20.0
 
 
-@shared_task(name="apps.audit.tasks.audit_seal_pending", ignore_result=True)
+@shared_task(name="apps.audit.tasks.audit_seal_pending", ignore_result=True, soft_time_limit=45, time_limit=60)
 def audit_seal_pending() -> int:
     """Every few seconds (beat): chain the audit events committed since the last run. Two runs at once are
     harmless: the second finds the seal lock taken and returns 0."""
@@ -22,7 +22,8 @@ def audit_seal_pending() -> int:
     return sealed
 
 
-@shared_task(name="apps.audit.tasks.audit_verify_chain")
+# Walks the whole chain in one run (about 5000 rows a chunk): the longest task; CELERY_VISIBILITY_TIMEOUT exceeds it.
+@shared_task(name="apps.audit.tasks.audit_verify_chain", soft_time_limit=210, time_limit=240)
 def audit_verify_chain() -> dict[str, object]:
     """Nightly: verify the chain against its checkpoints, then checkpoint the verified head (never a broken one)."""
     report, path = audit_checkpoint_write()

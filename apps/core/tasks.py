@@ -40,6 +40,32 @@ class AfterCommitTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
 
 
+def task_limit_problems(app: Any) -> list[str]:
+    """What makes a registered task unbounded, or longer than the broker's visibility timeout (then Redis would
+    hand it to a second worker while the first still runs it). Empty when every task is fine."""
+    visibility = (app.conf.broker_transport_options or {}).get("visibility_timeout")
+    problems = []
+    for name, task in sorted(app.tasks.items()):
+        if name.startswith("celery."):  # Celery's own (chord unlock and the like)
+            continue
+        hard = task.time_limit or app.conf.task_time_limit
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        if not hard:
+            problems.append(f"{name}: no hard time limit")
+        elif visibility is not None and hard >= visibility:
+            problems.append(
+                f"{name}: its hard time limit ({hard} s) is not below CELERY_VISIBILITY_TIMEOUT ({visibility} s)"
+            )
+        if not soft or (hard and soft >= hard):
+            problems.append(f"{name}: the soft time limit ({soft} s) must be set and below the hard one ({hard} s)")
+    return problems
+
+
+# A run stops starting deliveries after this long (each POST is bounded by OUTBOX_TIMEOUT_SECONDS) and leaves the
+# rest to the next sweep, well inside the default task time limit.
+OUTBOX_RUN_SECONDS = 40.0
+
+
 @shared_task(name="apps.core.tasks.ping")
 def ping(value: str = "pong") -> str:
     """A harmless task for health checks and tests: proves a worker is consuming the queue."""
@@ -69,4 +95,20 @@ def outbox_deliver() -> int:
     """Deliver the outbox's due webhooks (nudged after each event; swept by beat every minute)."""
     from apps.core.outbox import deliver_due
 
-    return deliver_due()
+    return deliver_due(budget_seconds=OUTBOX_RUN_SECONDS)
+
+
+@shared_task(name="apps.core.tasks.job_slice", base=AfterCommitTask, ignore_result=True)
+def job_slice(job_id: int) -> str:
+    """One slice of a resumable job (apps/core/jobs.py); it sends the next one itself."""
+    from apps.core.jobs import job_run_slice
+
+    return str(job_run_slice(job_id).status)
+
+
+@shared_task(name="apps.core.tasks.jobs_resume_stalled", ignore_result=True)
+def jobs_resume_stalled() -> list[int]:
+    """Beat, every minute: re-send the next slice of the jobs whose worker was lost."""
+    from apps.core.jobs import jobs_resume_stalled as resume
+
+    return resume()

@@ -3,39 +3,22 @@ from __future__ import annotations
 import structlog
 from celery import shared_task
 
-from apps.wallet.selectors import ledger_mismatches, unbalanced_transactions
+from apps.wallet import reconcile  # registers the reconciliation job kind in every worker process
 
 log = structlog.get_logger(__name__)
 
 
 @shared_task(name="apps.wallet.tasks.ledger_reconcile")
-def ledger_reconcile() -> dict[str, int]:
-    """Nightly: balances = sum of entries, transactions balanced, day rollups = the ledger. Differences are logged
-    at ERROR."""
-    from apps.wallet.rollups import mismatches as rollup_mismatches
+def ledger_reconcile() -> int:
+    """Nightly: balances = sum of entries, transactions balanced, day rollups = the ledger, as a resumable job in
+    short slices (apps/wallet/reconcile.py); differences are logged at ERROR, the counts land on the job's row.
+    Returns the job's id (the running one if last night's is still going)."""
+    from apps.core.jobs import job_start
 
-    mismatches, unbalanced, days = ledger_mismatches(), unbalanced_transactions(), rollup_mismatches()
-    for m in mismatches:
-        log.error("ledger_balance_mismatch", account_id=m.account_id, stored=str(m.stored), entries=str(m.from_entries))
-    for txn in unbalanced:
-        log.error("ledger_transaction_unbalanced", transaction_id=txn)
-    for d in days:
-        log.error(
-            "ledger_rollup_mismatch",
-            player_id=d.player_id,
-            day=str(d.day),
-            column=d.column,
-            stored=str(d.stored),
-            ledger=str(d.from_ledger),
-        )
-    return {
-        "mismatched_accounts": len(mismatches),
-        "unbalanced_transactions": len(unbalanced),
-        "mismatched_rollups": len(days),
-    }
+    return job_start(kind=reconcile.KIND).pk
 
 
-@shared_task(name="apps.wallet.tasks.ledger_partitions_extend")
+@shared_task(name="apps.wallet.tasks.ledger_partitions_extend", soft_time_limit=120, time_limit=150)
 def ledger_partitions_extend() -> list[str]:
     """Daily: month partitions of the entries table three months ahead (nothing until it is partitioned).
 
@@ -48,7 +31,7 @@ def ledger_partitions_extend() -> list[str]:
     return created
 
 
-@shared_task(name="apps.wallet.tasks.posting_events_drain", ignore_result=True)
+@shared_task(name="apps.wallet.tasks.posting_events_drain", ignore_result=True, soft_time_limit=75, time_limit=90)
 def posting_events_drain(budget_seconds: float = 50.0) -> dict[str, int]:
     """Hand queued posting events to their durable consumers (``apps/wallet/events.py``) until none is left or
     ``budget_seconds`` pass. Any number may run at once (players are claimed with SKIP LOCKED); the beat runs one

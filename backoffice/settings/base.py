@@ -424,11 +424,43 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = read("CELERY_TASK_SOFT_TIME_LIMIT", "int", default=300)
-CELERY_TASK_TIME_LIMIT = read("CELERY_TASK_TIME_LIMIT", "int", default=360)
-# acks_late: a task not acknowledged within the visibility timeout is redelivered, so it must exceed the
-# longest time limit (reports get their own longer limits per task).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": read("CELERY_VISIBILITY_TIMEOUT", "int", default=3600)}
+# Every task is bounded: by these defaults, or by its own soft/hard limits (``@shared_task(soft_time_limit=...,
+# time_limit=...)``). Long work is cut into short slices that resume where the last one stopped (apps/core/jobs.py),
+# so no task needs more than a few minutes.
+CELERY_TASK_SOFT_TIME_LIMIT = read("CELERY_TASK_SOFT_TIME_LIMIT", "int", default=60)
+CELERY_TASK_TIME_LIMIT = read("CELERY_TASK_TIME_LIMIT", "int", default=90)
+# acks_late: Redis hands a message that was not acknowledged within the visibility timeout to another worker (the
+# first one was SIGKILLed mid-task, or its machine died), so a lost task runs again within minutes, not an hour. It
+# must exceed the longest task's hard time limit, or a task still running is started a second time: the worker
+# refuses to start otherwise (backoffice/celery.py), and tests/core/test_celery.py checks every task.
+CELERY_VISIBILITY_TIMEOUT = read("CELERY_VISIBILITY_TIMEOUT", "int", default=300)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT: {CELERY_VISIBILITY_TIMEOUT} s must exceed CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT} s), or a running task is redelivered to a second worker"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # each worker looks for such abandoned messages every 10 s (kombu's default: about every 100 s)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    # a command to a Redis that hangs (or vanished without closing the connection) fails instead of waiting forever
+    "socket_timeout": read("CELERY_BROKER_SOCKET_TIMEOUT", float, default=10.0),
+    "socket_connect_timeout": 5,
+}
+# A Redis blip: the worker reconnects (2 s, 4 s, 6 s ... at most 30 s apart), forever rather than exiting after 100
+# tries; and apps/core/broker.py keeps the lost connection's clean-up from crashing it (what used to happen).
+if CELERY_BROKER_URL.startswith("redis://"):  # "redis": kombu's own transport, without that fix
+    CELERY_BROKER_TRANSPORT = read("CELERY_BROKER_TRANSPORT", default="apps.core.broker:Transport")
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Resumable jobs (apps/core/jobs.py): a running job with no committed slice for this long lost its worker, and the
+# beat sweep sends its next slice again (longer than a slice's hard time limit, CELERY_TASK_TIME_LIMIT); after
+# JOB_MAX_REDISPATCHES such re-sends in a row the job fails.
+JOB_STALL_SECONDS = read("JOB_STALL_SECONDS", "int", default=180)
+JOB_MAX_REDISPATCHES = read("JOB_MAX_REDISPATCHES", "int", default=5)
+if JOB_STALL_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(f"JOB_STALL_SECONDS: must exceed CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # A posting with durable consumers asks for a drain after commit, at most once a second per process (the beat
 # sweeps every 5 seconds anyway). Off: only the sweep drains (the benchmark's baseline).
