@@ -79,3 +79,23 @@ def test_a_self_excluded_player_reads_self_excluded_at_the_top(staff_browser, ge
     # the banner is above the fold: the first thing on the page
     assert support.locator(".player-banner").bounding_box()["y"] < 300
     support.shot("player-page-self-excluded")
+
+
+def test_an_administrator_corrects_a_profile_and_the_browser_accepts_the_form(staff_browser, geo_rules):
+    from datetime import date
+
+    player = PlayerFactory(first_name="Ada", last_name="Byron", date_of_birth=date(2001, 10, 13))
+    admin = staff_browser.login(StaffUserFactory(roles=["Administrator"]))
+    admin.goto(f"/admin/players/player/{player.pk}/change/")
+    admin.click("text=Correct the profile…")
+    assert admin.input_value("input[name=date_of_birth]") == "2001-10-13"  # the date input shows it, not blank
+    admin.fill("textarea[name=address_line]", "Flat 2\n10 Downing Street")
+    admin.fill("#profile textarea[name=reason]", "the player sent a utility bill")
+    admin.click("text=Save (audited)")
+    admin.page.wait_for_load_state()
+    player.refresh_from_db()
+    assert player.address_line == "Flat 2\n10 Downing Street" and player.date_of_birth == date(2001, 10, 13)
+    body = admin.inner_text("body")
+    assert body.count(f"Ada Byron ({player.external_id}): profile corrected (address line).") == 1
+    assert "Flat 2\n10 Downing Street" in admin.inner_text("#profile")
+    admin.shot("player-page-profile-corrected")
