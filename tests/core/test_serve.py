@@ -197,18 +197,22 @@ def test_serve_brings_a_killed_celery_worker_back_while_gunicorn_keeps_serving(t
     """The real command: gunicorn, a Celery worker and beat; the worker's main process SIGKILLed."""
     import socket
 
-    from django.conf import settings
     from django.db import connection
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    from tests.core.test_celery import _free_port, _redis_server
+
+    # a broker of its own: the served worker and beat must not take (or add) tasks on the suite's shared broker
+    broker_port = _free_port()
+    broker = _redis_server(broker_port, tmp_path)
     db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backoffice.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{broker_port}/0",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
@@ -244,6 +248,8 @@ def test_serve_brings_a_killed_celery_worker_back_while_gunicorn_keeps_serving(t
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
         err.close()
+        broker.terminate()
+        broker.wait()
     events = [e for line in (tmp_path / "serve.err").read_text().splitlines() if (e := _event(line))]
     exited = [e for e in events if e.get("event") == "process_exited"]
     assert [(e["process"], e["exit_code"]) for e in exited] == [("worker", -signal.SIGKILL)]
