@@ -43,6 +43,7 @@ class AfterCommitTask(Task):  # type: ignore[misc]
 def task_limit_problems(app: Any) -> list[str]:
     """What makes a registered task unbounded, or longer than the broker's visibility timeout (then Redis would
     hand it to a second worker while the first still runs it). Empty when every task is fine."""
+    app.loader.import_default_modules()  # every app's tasks module, as a worker imports them at start
     visibility = (app.conf.broker_transport_options or {}).get("visibility_timeout")
     problems = []
     for name, task in sorted(app.tasks.items()):
