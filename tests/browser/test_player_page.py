@@ -50,11 +50,13 @@ def test_an_aml_analyst_decides_a_lift_request(staff_browser, geo_rules):
     assert "Payslips received" in analyst.inner_text("#exclusion-decisions")
     analyst.shot("exclusion-lift-to-decide")
     analyst.click("button[value=refuse_lift]")  # without a reason: refused on the page, nothing decided
+    analyst.locator("text=a reason is required to refuse a lift request").wait_for()
     assert "a reason is required to refuse a lift request" in analyst.inner_text("body")
     block.refresh_from_db()
     assert block.lift_requested_by_id is not None
     analyst.fill("#exclusion-decisions input[name=reason]", "Payslips checked against deposits")
     analyst.click("button[value=approve_lift]")
+    analyst.locator("text=lifted (ends now)").wait_for()
     body = analyst.inner_text("body")
     assert f"Operator exclusion #{block.pk} of Ada Byron ({player.external_id}): lifted (ends now)." in body
     block.refresh_from_db()
@@ -92,7 +94,7 @@ def test_an_administrator_corrects_a_profile_and_the_browser_accepts_the_form(st
     admin.fill("textarea[name=address_line]", "Flat 2\n10 Downing Street")
     admin.fill("#profile textarea[name=reason]", "the player sent a utility bill")
     admin.click("text=Save (audited)")
-    admin.page.wait_for_load_state()
+    admin.locator("text=profile corrected").wait_for()
     player.refresh_from_db()
     assert player.address_line == "Flat 2\n10 Downing Street" and player.date_of_birth == date(2001, 10, 13)
     body = admin.inner_text("body")
