@@ -238,7 +238,8 @@ def test_serve_brings_a_killed_celery_worker_back_while_gunicorn_keeps_serving(t
         wait_for(lambda: _answers(port), 30)
         os.kill(before["worker"], signal.SIGKILL)
         served_while_down = [healthz(port) for _ in range(5)]
-        after = wait_for(lambda: (r := by_role()) and r["worker"] != before["worker"] and r, 15)
+        # the goal: a worker back within 10 s of its main process being SIGKILLed
+        after = wait_for(lambda: (r := by_role()) and r["worker"] != before["worker"] and r, 10)
         assert isinstance(after, dict)
         assert after["web"] == before["web"] and after["beat"] == before["beat"]
         assert served_while_down == [200] * 5 and healthz(port) == 200
