@@ -42,3 +42,14 @@ def may_decide(user: Any, approval: Approval) -> bool:
         and approval.maker_id != user.pk
         and approval.kind in kinds_decidable_by(user)
     )
+
+
+def pending_to_decide(user: Any, kind: str) -> QuerySet[Approval]:
+    """The pending requests of a kind that ``user`` could decide: everyone's but their own (a maker never checks).
+    Served by the partial unique index approvals_one_pending_per_target (kind, ...) WHERE state = 'pending'."""
+    return Approval.objects.filter(state=ApprovalState.PENDING, kind=kind).exclude(maker_id=user.pk)
+
+
+def inbox_url(kind: str) -> str:
+    """The Approvals inbox filtered to the pending requests of a kind (a work-queue URL)."""
+    return f"admin:approvals_approval_changelist?kind={kind}"

@@ -25,3 +25,7 @@ class CoreConfig(AppConfig):
         )
 
         metrics.register()  # Redis degradation and 503s per dependency, on /metrics
+
+        from apps.core import workqueues
+
+        workqueues.register()  # the start page's queues: dead webhooks (each app registers its own)

@@ -36,3 +36,7 @@ class ResponsibleConfig(AppConfig):
         from apps.responsible.demo import SANDBOX_FLAG, SANDBOX_HELP, start_register_sandbox
 
         register_serve_option(SANDBOX_FLAG, start_register_sandbox, help=SANDBOX_HELP, demo_only=True)
+
+        from apps.responsible import workqueues
+
+        workqueues.register()  # the start page's queues: lifts, corrections, identity edits, flags, outages

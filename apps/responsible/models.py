@@ -346,6 +346,8 @@ class Flag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["player", "kind", "period_key"], name="rg_flag_once")]
+        # the start page's "players at 80% of a limit" counts a kind's recent flags (apps/responsible/workqueues.py)
+        indexes = [models.Index(fields=["kind", "created_at"], name="rg_flag_kind_created_idx")]
         triggers = [pgtrigger.Protect(name="rg_flag_immutable", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
@@ -386,7 +388,11 @@ class RegisterCheck(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["player", "-at"], name="rg_register_check_player_idx")]
+        indexes = [
+            models.Index(fields=["player", "-at"], name="rg_register_check_player_idx"),
+            # the start page's register outages: recent errors only (a small slice of a table of every check)
+            models.Index(fields=["at"], name="rg_register_check_error_idx", condition=models.Q(outcome="error")),
+        ]
         triggers = [
             pgtrigger.Protect(name="rg_register_check_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]

@@ -1,14 +1,20 @@
-"""The one admin site: django-otp's (every page needs an OTP-verified session) themed by unfold."""
+"""The one admin site: django-otp's (every page needs an OTP-verified session) themed by unfold.
+
+Its start page is the signed-in member's work (apps.core.workqueues), a player search and the screens they may
+open; its menu is in the operator's words (apps/staff/menu.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django_otp.admin import OTPAdminSite
 from unfold.sites import UnfoldAdminSite
 
+from apps.staff import menu
 from apps.staff.forms import StaffLoginForm
 
 
@@ -22,6 +28,46 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
         self.login_form = StaffLoginForm
+
+    # --- the menu in the operator's words -------------------------------------------------------------------
+    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> dict[str, Any]:
+        """Django's apps and permitted models, each screen renamed and each app named for its heading; the System
+        heading's apps left out for anyone but an Administrator. Unfold's menu search reads this too."""
+        app_dict = super()._build_app_dict(request, label)
+        if label is not None:
+            return menu.rename(app_dict) if app_dict else app_dict
+        administrator = menu.is_administrator(request.user)
+        renamed = {}
+        for app_label, app in app_dict.items():
+            heading = next((menu.heading_of(m["model"]._meta.label) for m in app["models"]), None)
+            if heading is not None and heading.administrators_only and not administrator:
+                continue
+            renamed[app_label] = menu.rename(app)
+        return renamed
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        return menu.regroup(list(self._build_app_dict(request).values()), request.user)
+
+    # --- the start page ------------------------------------------------------------------------------------
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        from apps.core.workqueues import work_for
+
+        work = work_for(request.user)
+        sections: dict[str, list[Any]] = {}
+        for item in work:
+            sections.setdefault(item.queue.section or "Work", []).append(item)
+        context = {
+            "title": "Start",
+            "work_sections": list(sections.items()),
+            "work_waiting": sum(1 for item in work if item.waiting),
+            "has_queues": bool(work),
+            "player_search_url": _player_search_url(request),
+            "roles": menu.roles_of(request.user),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
     def extra_urls(self) -> list[URLPattern]:
         from apps.staff import views
@@ -50,3 +96,16 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
             # django-otp's login hook sets otp_device on the user when the code was verified
             staff_logged_in(user=request.user, verified=getattr(request.user, "otp_device", None) is not None)
         return response
+
+
+PLAYER_LIST = "players.Player"  # the model whose list is the one search of players (named, not imported: layers)
+
+
+def _player_search_url(request: HttpRequest) -> str | None:
+    """The player list (its search is the one search of players) if this member may open it."""
+    from django.contrib import admin
+
+    model_admin = next((ma for m, ma in admin.site._registry.items() if m._meta.label == PLAYER_LIST), None)
+    if model_admin is None or not model_admin.has_view_permission(request):
+        return None
+    return reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist")

@@ -18,3 +18,7 @@ class WalletConfig(AppConfig):
         from apps.wallet import metrics
 
         metrics.register()  # the posting-event queue per consumer, on /metrics
+
+        from apps.wallet import workqueues
+
+        workqueues.register()  # the start page's queues: withdrawals and adjustments to approve

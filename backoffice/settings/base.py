@@ -273,6 +273,10 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     # collected static files are hashed by the manifest storage: the URL is resolved per request
     "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "apps.core.branding.favicon_url"}],
+    # the menu's search box opens the command palette (Ctrl+K): screens by name, and players through the
+    # player list's own search (apps.players.search.command_search), as that list would show them to the member
+    "SIDEBAR": {"show_search": True, "command_search": True},
+    "COMMAND": {"search_callback": "apps.players.search.command_search", "search_models": False},
 }
 
 # API -----------------------------------------------------------------------------------------------------
@@ -399,7 +403,9 @@ OUTBOX_TIMEOUT_SECONDS = read("OUTBOX_TIMEOUT_SECONDS", float, default=5.0)
 # out, and the delivery is sent again (at least once). Longer than a POST can take, so per-player order holds.
 OUTBOX_LEASE_SECONDS = read("OUTBOX_LEASE_SECONDS", float, default=60.0)
 if OUTBOX_LEASE_SECONDS < 2 * OUTBOX_TIMEOUT_SECONDS:
-    raise ImproperlyConfigured("OUTBOX_LEASE_SECONDS: at least twice OUTBOX_TIMEOUT_SECONDS (a POST may take that long)")
+    raise ImproperlyConfigured(
+        "OUTBOX_LEASE_SECONDS: at least twice OUTBOX_TIMEOUT_SECONDS (a POST may take that long)"
+    )
 
 # DEMO ----------------------------------------------------------------------------------------------------
 # seed_demo / demo_access / totp_code: conveniences for make run; production.py turns them off.
