@@ -35,3 +35,4 @@ if settings.BENCH_FLOOR_ENDPOINT:
 handler400 = "backoffice.errors.bad_request"
 handler500 = "backoffice.errors.server_error"
 handler404 = "backoffice.errors.not_found"
+handler403 = "backoffice.errors.permission_denied"
