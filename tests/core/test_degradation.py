@@ -125,7 +125,8 @@ def test_without_the_pool_check_a_killed_backend_is_a_503_with_retry_after_not_a
     try:
         assert api.get(f"/api/v1/players/{player.external_id}/balance/").status_code == 200
         give_back_to_the_pool()
-        assert kill_the_pools_backends() >= 1
+        killed = kill_the_pools_backends()
+        assert killed >= 1
         degradation._unavailable_logged.clear()  # this process logged no database outage in the interval yet
         with caplog.at_level(logging.WARNING):
             response = api.get(f"/api/v1/players/{player.external_id}/balance/")
@@ -137,7 +138,15 @@ def test_without_the_pool_check_a_killed_backend_is_a_503_with_retry_after_not_a
         ]
         assert response.json()["code"] == "service_unavailable" and int(response["Retry-After"]) >= 1
         assert set(response.json()) == {"code", "message", "fields", "request_id"}
-        assert api.get(f"/api/v1/players/{player.external_id}/balance/").status_code == 200  # discarded, replaced
+        # each dead connection fails one request at most, then is discarded and replaced (the pool may hold
+        # more than one: two were killed in CI once, and the second answered 503 too)
+        statuses = []
+        for _ in range(killed):
+            statuses.append(api.get(f"/api/v1/players/{player.external_id}/balance/").status_code)
+            give_back_to_the_pool()
+            if statuses[-1] == 200:
+                break
+        assert statuses[-1] == 200 and set(statuses[:-1]) <= {503}, statuses
     finally:
         give_back_to_the_pool()
         connection.close_pool()

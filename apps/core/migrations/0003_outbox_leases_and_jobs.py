@@ -5,41 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_roles'),
+        ("core", "0002_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxdelivery',
-            name='claimed_by',
-            field=models.CharField(blank=True, help_text='host:pid:token of the sender holding it', max_length=64),
+            model_name="outboxdelivery",
+            name="claimed_by",
+            field=models.CharField(blank=True, help_text="host:pid:token of the sender holding it", max_length=64),
         ),
         migrations.AddField(
-            model_name='outboxdelivery',
-            name='claimed_until',
+            model_name="outboxdelivery",
+            name="claimed_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('kind', models.CharField(help_text='The registered job kind, e.g. wallet.ledger_reconcile', max_length=60)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('cursor', models.JSONField(blank=True, default=dict, help_text='Where the next slice starts')),
-                ('result', models.JSONField(blank=True, default=dict, help_text='What the slices so far found')),
-                ('slices', models.PositiveIntegerField(default=0)),
-                ('redispatches', models.PositiveSmallIntegerField(default=0, help_text='Slices re-sent after a worker was lost')),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('heartbeat_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "kind",
+                    models.CharField(help_text="The registered job kind, e.g. wallet.ledger_reconcile", max_length=60),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("cursor", models.JSONField(blank=True, default=dict, help_text="Where the next slice starts")),
+                ("result", models.JSONField(blank=True, default=dict, help_text="What the slices so far found")),
+                ("slices", models.PositiveIntegerField(default=0)),
+                (
+                    "redispatches",
+                    models.PositiveSmallIntegerField(default=0, help_text="Slices re-sent after a worker was lost"),
+                ),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("heartbeat_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status', 'running')), fields=['heartbeat_at'], name='core_job_running_idx'), models.Index(fields=['kind', '-id'], name='core_job_kind_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'running')), fields=('kind',), name='core_job_one_running_per_kind')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "running")), fields=["heartbeat_at"], name="core_job_running_idx"
+                    ),
+                    models.Index(fields=["kind", "-id"], name="core_job_kind_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "running")),
+                        fields=("kind",),
+                        name="core_job_one_running_per_kind",
+                    )
+                ],
             },
         ),
     ]
