@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.wallet",
     "apps.responsible",
     "apps.approvals",
+    "apps.kyc",
     "simple_history",
     "django.contrib.postgres",
 ]

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "approvals": 5,
     "wallet": 6,
     "responsible": 7,
+    "kyc": 7,
 }
 FOUNDATION = frozenset({"core", "audit"})
 
