@@ -18,6 +18,7 @@ BENCHMARKS = (
     "audit_chain",
     "eligibility",
     "admin_changelist",
+    "page_budget",
     "wallet",
     "posting_events",
     "rollups",
