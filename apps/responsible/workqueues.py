@@ -78,7 +78,7 @@ def register() -> None:
         url=approvals_selectors.inbox_url(LIFT_KIND),
         permission="responsible.decide_lift",
         section=SECTION,
-        help="A colleague asked to lift an operator exclusion; a second person decides.",
+        help="A colleague asked to lift an operator exclusion: you approve or refuse the lift.",
         order=20,
     )
     register_queue(
@@ -88,7 +88,7 @@ def register() -> None:
         url=approvals_selectors.inbox_url(CORRECTION_KIND),
         permission="responsible.correct_exclusion",
         section=SECTION,
-        help="A mistyped exclusion term to correct; a second person applies or refuses it.",
+        help="A colleague asked to correct a mistyped exclusion term: you apply or refuse it.",
         order=21,
     )
     register_queue(
@@ -98,7 +98,7 @@ def register() -> None:
         url="admin:responsible_identitychangerequest_changelist?decision=pending",
         permission="responsible.decide_identity_change",
         section="Identity",
-        help="Name or birth-date changes of an excluded person's account, held for a second person.",
+        help="Name or birth-date edits of an account an exclusion covers, held until you apply or refuse them.",
         order=30,
     )
     register_queue(

@@ -58,7 +58,7 @@ def register() -> None:
         url=f"{WITHDRAWALS}?status=pending&first_approver__isnull=False",
         permission="wallet.approve_withdrawal",
         section=SECTION,
-        help="Approved once, above the threshold: a different person gives the second approval.",
+        help="Above the threshold and approved once by a colleague: you give the second approval.",
         order=11,
     )
     register_queue(
