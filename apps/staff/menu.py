@@ -106,8 +106,8 @@ _WHERE = {label: (heading, name) for heading in MENU for label, name in heading.
 
 def role_names(user: Any) -> frozenset[str]:
     """The member's roles (group names), read once per user object and kept on it, as Django keeps permissions
-    (``_perm_cache``): a request's user is loaded for that request, and each admin page builds its menu two to
-    four times (measured in bench/page_budget.py: one query each time before)."""
+    (``_perm_cache``): a request's user is loaded for that request. Each menu build asks twice (the app dict and
+    the regrouping) and the start page builds it twice and names the roles: five queries before (page_budget)."""
     names: frozenset[str] | None = getattr(user, "_role_names_cache", None)
     if names is None:
         names = frozenset(user.groups.values_list("name", flat=True))

@@ -1,5 +1,5 @@
-"""The menu and the start page read the member's roles once per request (apps.staff.menu.role_names): each admin
-page builds its menu two to four times, and each build used to ask the database again (bench/page_budget.py)."""
+"""The menu and the start page read the member's roles once per request (apps.staff.menu.role_names): a menu build
+asked twice and the start page builds it twice and names the roles, each time a query (bench/page_budget.py)."""
 
 from __future__ import annotations
 
