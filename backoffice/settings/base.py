@@ -492,6 +492,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# KYC DOCUMENTS (apps/kyc/intake.py, storage.py; docs/KYC.md, "Document intake") ----------------------------
+# Uploads larger than this are refused while being read (file_too_large); images above this many pixels are
+# refused as decompression bombs; PDFs with more pages than this are refused.
+KYC_MAX_UPLOAD_BYTES = read("KYC_MAX_UPLOAD_BYTES", "int", default=10 * 1024 * 1024)
+KYC_MAX_IMAGE_PIXELS = read("KYC_MAX_IMAGE_PIXELS", "int", default=40_000_000)
+KYC_MAX_PDF_PAGES = read("KYC_MAX_PDF_PAGES", "int", default=50)
+# Where the documents' files live: "filesystem" (KYC_FILES_ROOT, outside MEDIA and STATIC, never served by URL)
+# or "s3" (any S3-compatible store; private objects, read only through the permission-checked view).
+KYC_STORAGE = read("KYC_STORAGE", default="filesystem")
+if KYC_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"KYC_STORAGE: expected 'filesystem' or 's3', got {KYC_STORAGE!r}")
+KYC_FILES_ROOT = read("KYC_FILES_ROOT", default=str(BASE_DIR / "var" / "kyc-files"))
+KYC_S3_BUCKET = read("KYC_S3_BUCKET", default="")
+if KYC_STORAGE == "s3" and not KYC_S3_BUCKET:
+    raise ImproperlyConfigured("KYC_S3_BUCKET: required when KYC_STORAGE=s3")
+KYC_S3_ENDPOINT_URL = read("KYC_S3_ENDPOINT_URL", default="")  # empty: AWS itself
+KYC_S3_REGION = read("KYC_S3_REGION", default="")
+# Empty: boto3's own chain (instance role, AWS_* variables). Either may come from KYC_S3_..._FILE.
+KYC_S3_ACCESS_KEY_ID = read("KYC_S3_ACCESS_KEY_ID", default="")
+KYC_S3_SECRET_ACCESS_KEY = read("KYC_S3_SECRET_ACCESS_KEY", default="")
+
 # LOGGING: JSON lines with request_id / task_id (django-structlog) ----------------------------------------
 LOG_LEVEL = read("LOG_LEVEL", default="INFO")
 LOG_FORMAT = read("LOG_FORMAT", default="json")  # json | console

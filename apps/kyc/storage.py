@@ -1,0 +1,145 @@
+"""Where KYC documents' files live: a Django storage of their own, never reachable by URL.
+
+``KYC_STORAGE=filesystem`` (the default) keeps them under ``KYC_FILES_ROOT``, which must lie outside
+``MEDIA_ROOT`` and ``STATIC_ROOT``; ``KYC_STORAGE=s3`` keeps them in a bucket of any S3-compatible store
+(django-storages), as private objects. Either way the storage's ``url()`` raises: a document is read by the
+server (``open_document``) and shown to staff only through the permission-checked view that audits each viewing,
+so there is no link to leak, no presigned URL to forward, no bucket policy to get wrong.
+
+The storage is built from the ``KYC_*`` settings, not from ``STORAGES`` (the test settings replace that whole
+dict), once per process and again when a test changes one of them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.dispatch import receiver
+from storages.backends.s3 import S3Storage
+
+from apps.kyc.intake import STORED_NAME, ValidatedFile, generated_name
+
+log = structlog.get_logger(__name__)
+
+NO_URL = "KYC documents have no URL: serve them through the permission-checked document view"
+
+
+class KycFileSystemStorage(FileSystemStorage):
+    """Files readable by the application's user only; never a URL."""
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError(NO_URL)
+
+
+class KycS3Storage(S3Storage):
+    """Private objects (no ACL grant, no presigned URLs); never a URL."""
+
+    def url(self, name: str, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
+        raise NotImplementedError(NO_URL)
+
+
+@cache
+def kyc_storage() -> Storage:
+    if settings.KYC_STORAGE == "s3":
+        return KycS3Storage(
+            bucket_name=settings.KYC_S3_BUCKET,
+            endpoint_url=settings.KYC_S3_ENDPOINT_URL or None,
+            region_name=settings.KYC_S3_REGION or None,
+            access_key=settings.KYC_S3_ACCESS_KEY_ID or None,
+            secret_key=settings.KYC_S3_SECRET_ACCESS_KEY or None,
+            default_acl="private",
+            querystring_auth=False,
+            file_overwrite=False,  # a generated name never collides; if one did, it would not replace a document
+            location="",
+            object_parameters={"ContentDisposition": "attachment"},
+        )
+    root = Path(settings.KYC_FILES_ROOT).resolve()
+    for served in ("MEDIA_ROOT", "STATIC_ROOT"):
+        other = getattr(settings, served, None)
+        if other and (root == Path(other).resolve() or root.is_relative_to(Path(other).resolve())):
+            raise ImproperlyConfigured(f"KYC_FILES_ROOT: {root} is inside {served}, which is served by URL")
+    return KycFileSystemStorage(
+        location=root, base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+    )
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("KYC_") or setting in ("MEDIA_ROOT", "STATIC_ROOT"):
+        kyc_storage.cache_clear()
+
+
+def _checked(name: str) -> str:
+    # Names come from our own rows, but a name that is not one of ours is never handed to the storage.
+    if not STORED_NAME.fullmatch(name):
+        raise SuspiciousFileOperation(f"not a KYC document name: {name!r}")
+    return name
+
+
+def store(validated: ValidatedFile) -> str:
+    """Write the validated content under a new generated name and return that name."""
+    name = generated_name(validated.kind)
+    saved = kyc_storage().save(name, ContentFile(validated.content))
+    if saved != name:  # the storage picked another name: ours was taken (it cannot be, with a uuid4)
+        kyc_storage().delete(saved)
+        raise SuspiciousFileOperation(f"KYC storage renamed {name!r} to {saved!r}")
+    return name
+
+
+def open_document(name: str) -> bytes:
+    with kyc_storage().open(_checked(name), "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def delete(name: str) -> None:
+    kyc_storage().delete(_checked(name))
+
+
+def exists(name: str) -> bool:
+    return bool(kyc_storage().exists(_checked(name)))
+
+
+class _Pending:
+    """The file of a transaction that has not committed yet. Django keeps this object in the connection's
+    on-commit list: it is called on commit, and dropped unrun when the transaction (or the savepoint it was
+    registered in) rolls back. Dropped without having been called means rolled back: the file is deleted."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.committed = [False]  # shared with the finaliser, which must not hold self
+        weakref.finalize(self, _delete_unless_committed, name, self.committed)
+
+    def __call__(self) -> None:
+        self.committed[0] = True
+
+
+def _delete_unless_committed(name: str, committed: list[bool]) -> None:
+    if committed[0]:
+        return
+    try:
+        delete(name)
+        log.info("kyc.file_discarded", name=name, reason="transaction rolled back")
+    except Exception:  # a finaliser cannot raise; the orphan is only a file nobody can reach
+        log.exception("kyc.file_discard_failed", name=name)
+
+
+def store_on_commit(validated: ValidatedFile, *, using: str | None = None) -> str:
+    """``store`` for a service inside ``transaction.atomic``: the file is written now (so the row that names it
+    is never without it once committed) and deleted again if the transaction, or the savepoint this was called
+    in, rolls back. Outside a transaction there is nothing to tie the file to, so this refuses."""
+    if not transaction.get_connection(using).in_atomic_block:
+        raise RuntimeError("store_on_commit must be called inside transaction.atomic()")
+    name = store(validated)
+    transaction.on_commit(_Pending(name), using=using)
+    return name
