@@ -201,6 +201,8 @@ def _reencode(image: Image.Image, kind: Kind) -> tuple[bytes, int, int]:
                 oriented = converted
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # an unusable profile: the pixels as they are
+    if oriented.mode.startswith("I"):  # 16-bit grey (scanners): to 8 bits by value, not by clipping at 255
+        oriented = oriented.convert("I").point(lambda value: value / 256).convert("L")
     if kind == "jpeg":
         mode = "L" if oriented.mode in ("1", "L") else "RGB"
     elif oriented.mode in ("RGBA", "LA", "PA") or "transparency" in oriented.info:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from PIL import Image, ImageFile
+from PIL import Image, ImageCms, ImageFile
 from PIL.ExifTags import IFD
 from pypdf import PdfReader
 
@@ -130,6 +130,37 @@ def test_it_stores_a_jpeg_polyglot_as_a_clean_image_without_the_pdf_and_the_zip(
     assert validated.kind == "jpeg" and stored != upload
     assert b"%PDF" not in stored and b"PK\x03\x04" not in stored and b"payload.exe" not in stored
     assert Image.open(io.BytesIO(stored)).size == (64, 32)
+
+
+def test_it_drops_a_zip_and_a_pdf_hidden_in_a_jpeg_s_comment_and_colour_profile(kyc_files: Path) -> None:
+    hidden = documents.zip_archive() + documents.pdf()
+    upload = documents.jpeg(comment=hidden, icc_profile=b"PK\x03\x04" + hidden)
+
+    validated, _ = intake(upload)
+
+    assert b"PK\x03\x04" not in validated.content and b"%PDF" not in validated.content
+    assert "icc_profile" not in Image.open(io.BytesIO(validated.content)).info
+
+
+def test_it_keeps_the_colours_of_a_photo_with_a_colour_profile_in_srgb(kyc_files: Path) -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    validated, _ = intake(documents.jpeg(colour=(200, 30, 30), icc_profile=srgb))
+    red, green, _ = Image.open(io.BytesIO(validated.content)).getpixel((60, 30))
+    assert red > 180 and green < 60
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "fmt", "stored_mode", "pixel"),
+    [("CMYK", (0, 255, 255, 0), "JPEG", "RGB", (254, 0, 0)), ("I;16", 40_000, "PNG", "L", 156)],
+    ids=["cmyk-jpeg", "16-bit-grey-png"],
+)
+def test_it_reencodes_print_and_scanner_colour_modes(
+    kyc_files: Path, mode: str, value: Any, fmt: str, stored_mode: str, pixel: Any
+) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (20, 10), value).save(out, format=fmt)
+    stored = Image.open(io.BytesIO(validate_upload(out.getvalue()).content))
+    assert stored.mode == stored_mode and stored.getpixel((5, 5)) == pixel
 
 
 def test_it_stores_a_pdf_without_what_was_appended_after_its_end(kyc_files: Path) -> None:
