@@ -18,4 +18,9 @@ def ensure_players() -> int:
         seed_players(wanted, actor=SystemActor("bench"))
         vacuum_players()
         print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    from apps.kyc.demo import seed_levels
+
+    profiles, _ = seed_levels()  # idempotent: players seeded before KYC existed get their levels once
+    if profiles:
+        print(f"  KYC levels given to {profiles:,} players", flush=True)
     return wanted

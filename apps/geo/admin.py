@@ -76,9 +76,21 @@ class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # typ
                 "fields": (
                     "min_age",
                     "allowed_currencies",
-                    "verify_identity_before_deposit",
+                )
+            },
+        ),
+        (
+            "Identity verification (KYC)",
+            {
+                "fields": (
+                    "kyc_level_to_deposit",
+                    "kyc_level_to_play",
+                    "kyc_level_to_withdraw",
                     "cdd_threshold",
                     "cdd_currency",
+                    "cdd_window_days",
+                    "cdd_grace_days",
+                    "edd_threshold",
                 )
             },
         ),

@@ -39,9 +39,14 @@ class Rules:
     require_presence: bool
     min_age: int
     allowed_currencies: tuple[str, ...]
-    verify_identity_before_deposit: bool
+    kyc_level_to_deposit: int
+    kyc_level_to_play: int
+    kyc_level_to_withdraw: int
     cdd_threshold: Decimal
     cdd_currency: str
+    cdd_window_days: int | None
+    cdd_grace_days: int
+    edd_threshold: Decimal | None
     self_exclusion_register: str
     self_exclusion_terms: tuple[str, ...]
     timeout_min_hours: int | None
@@ -149,8 +154,13 @@ def _load(version: int) -> GeoSnapshot:
                 require_presence=pack.require_presence,
                 min_age=pack.min_age,
                 allowed_currencies=tuple(pack.allowed_currencies),
-                verify_identity_before_deposit=pack.verify_identity_before_deposit,
+                kyc_level_to_deposit=pack.kyc_level_to_deposit,
+                kyc_level_to_play=pack.kyc_level_to_play,
+                kyc_level_to_withdraw=pack.kyc_level_to_withdraw,
                 cdd_threshold=pack.cdd_threshold,
+                cdd_window_days=pack.cdd_window_days,
+                cdd_grace_days=pack.cdd_grace_days,
+                edd_threshold=pack.edd_threshold,
                 cdd_currency=pack.cdd_currency,
                 self_exclusion_register=pack.self_exclusion_register,
                 self_exclusion_terms=tuple(pack.self_exclusion_terms),

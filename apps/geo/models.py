@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -68,9 +68,26 @@ class RulePack(models.Model):
     # players
     min_age = models.PositiveSmallIntegerField(default=18, validators=[MinValueValidator(18)])
     allowed_currencies = ArrayField(models.CharField(max_length=3), default=list, blank=True)
-    verify_identity_before_deposit = models.BooleanField(default=True)
+    # identity verification (apps.kyc): the level each act needs (0 none, 1 identity and age, 2 full with the
+    # address, 3 enhanced due diligence), and customer due diligence from a deposit total
+    kyc_level_to_deposit = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(3)])
+    kyc_level_to_play = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(3)])
+    kyc_level_to_withdraw = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(3)])
     cdd_threshold = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("2000.00"))
     cdd_currency = models.CharField(max_length=3, default="EUR")
+    cdd_window_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Deposits counted over this many days; empty: since registration."
+    )
+    cdd_grace_days = models.PositiveIntegerField(
+        default=30, help_text="Days the player has to complete due diligence once the threshold is reached."
+    )
+    edd_threshold = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Deposits from this amount (currency above) need enhanced due diligence; empty: the default.",
+    )
     # protection
     self_exclusion_register = models.CharField(max_length=16, choices=SelfExclusionRegister.choices, blank=True)
     self_exclusion_terms = ArrayField(

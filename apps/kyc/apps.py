@@ -7,4 +7,17 @@ class KycConfig(AppConfig):
     verbose_name = "Identity verification (KYC)"
 
     def ready(self) -> None:
-        pass
+        from apps.core.demo import register_seeder
+        from apps.kyc import checks, demo, levels
+        from apps.players.eligibility import register_check, register_fact
+        from apps.players.services import register_registered_hook
+        from apps.wallet.choices import TransactionType
+        from apps.wallet.events import register_observer
+
+        register_fact("kyc_level", checks.LEVEL_FACT)
+        register_fact("kyc_requirements", checks.REQUIREMENTS_FACT)
+        register_check(checks.check_kyc)  # before responsible's national register (INSTALLED_APPS order)
+        register_registered_hook(levels.on_registered)
+        # deposits reaching the CDD or EDD threshold raise a requirement in the deposit's own transaction
+        register_observer(levels.on_deposit, types=(TransactionType.DEPOSIT,))
+        register_seeder("kyc", demo.seed, order=40)  # after the players (20)

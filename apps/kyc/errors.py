@@ -25,3 +25,8 @@ class FileCorrupt(ValidationFailed):
         "an uploaded document cannot be decoded, is a decompression bomb, or is a PDF that is encrypted, carries "
         "JavaScript or cannot be parsed; nothing is kept"
     )
+
+
+class LevelInvalid(ValidationFailed):
+    code = "kyc_level_invalid"
+    when = "a verification level outside 0 to 3 (a requirement: 1 to 3)"

@@ -79,6 +79,8 @@ REASON_TEXT: dict[str, str] = {
     "limit_required": "a deposit limit must be set first",
     "limit_reached": "a limit is reached",
     "limit_currency_unsupported": "a limit in another currency cannot be measured",
+    "kyc_required": "identity verification is required (an open KYC requirement)",
+    "kyc_level_insufficient": "a higher verification level is needed in this jurisdiction",
 }
 EXCLUSION_BADGES = {"self_excluded": "Self-excluded", "timed_out": "Timed out", "operator_excluded": "Excluded"}
 # what closes an action without restricting the account (a player who never opted in to marketing)

@@ -101,6 +101,18 @@ def register_registration_check(check: RegistrationCheck) -> RegistrationCheck:
     return check
 
 
+RegisteredHook = Callable[..., None]
+_registered_hooks: list[RegisteredHook] = []
+
+
+def register_registered_hook(hook: RegisteredHook) -> RegisteredHook:
+    """``hook(actor=, player=, rules=)`` runs in the registration's transaction once the player is saved
+    (apps.kyc raises the verification the jurisdiction asks for before deposit or play)."""
+    if hook not in _registered_hooks:
+        _registered_hooks.append(hook)
+    return hook
+
+
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth")
 
 
@@ -182,6 +194,8 @@ def player_register(*, actor: AuditActor | None, data: dict[str, Any], ip: str |
             target=player,
             data={"country": player.country, "region": player.region, "currency": player.currency},
         )
+        for hook in _registered_hooks:
+            hook(actor=actor, player=player, rules=rules)
     return player
 
 

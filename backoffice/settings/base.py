@@ -57,9 +57,9 @@ INSTALLED_APPS = [
     "apps.geo",
     "apps.players",
     "apps.wallet",
+    "apps.kyc",  # before responsible: its eligibility check runs before the national register is asked
     "apps.responsible",
     "apps.approvals",
-    "apps.kyc",
     "simple_history",
     "django.contrib.postgres",
 ]
@@ -336,6 +336,18 @@ SPECTACULAR_SETTINGS = {
 # Key of the identity hashes (same person across accounts). Set once per installation: changing it orphans
 # every stored hash. Defaults to SECRET_KEY for development only; production.py requires it.
 IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY", default=SECRET_KEY)
+
+# KYC -----------------------------------------------------------------------------------------------------
+# Keys of the encrypted identity data read off documents (document numbers): Fernet keys (url-safe base64 of 32
+# bytes), comma-separated, newest first; the first encrypts, every one decrypts (rotation: docs/KYC.md). Development
+# derives one from SECRET_KEY; production.py requires them.
+KYC_FIELD_KEYS = read("KYC_FIELD_KEYS", "list", default=[])
+# Key of the document-number hashes beside the encrypted numbers (the same passport on two accounts). Set once
+# per installation, like IDENTITY_HASH_KEY.
+KYC_HASH_KEY = read("KYC_HASH_KEY", default=SECRET_KEY)
+# Deposits (in EUR, placed in each currency by CURRENCY_RATES_PER_EUR) from which enhanced due diligence (level 3)
+# is required when a jurisdiction's rule pack names no figure of its own.
+KYC_EDD_THRESHOLD_EUR = read("KYC_EDD_THRESHOLD_EUR", Decimal, default=Decimal("10000"))
 
 # AUDIT ---------------------------------------------------------------------------------------------------
 # Key of the audit chain's row MACs and checkpoint signatures (apps/audit/hashing.py). Never stored in the

@@ -19,6 +19,10 @@ CSRF_COOKIE_SECURE = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 DEMO_TOOLS = False
 IDENTITY_HASH_KEY = read("IDENTITY_HASH_KEY")  # required: see base.py
+KYC_HASH_KEY = read("KYC_HASH_KEY")  # required: see base.py
+KYC_FIELD_KEYS = read("KYC_FIELD_KEYS", "list")  # required: see base.py
+if not KYC_FIELD_KEYS:
+    raise ImproperlyConfigured("KYC_FIELD_KEYS: at least one Fernet key (docs/KYC.md)")
 
 # METRICS -------------------------------------------------------------------------------------------------
 # /metrics tells anyone who can reach it the request rates, error rates and latencies of every view: in

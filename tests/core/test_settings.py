@@ -81,6 +81,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "backoffice.example",
     "IDENTITY_HASH_KEY": "identity-key",
     "AUDIT_HMAC_KEY": "audit-key-" + "k" * 40,
+    "KYC_HASH_KEY": "kyc-hash-key-" + "h" * 40,
+    "KYC_FIELD_KEYS": "X2sO1QUkM8y3U7n3R8yVd0YpD7mJm2c1k1w0fHq6JtA=",
 }
 METRICS_VARIABLES = ("METRICS_TOKEN", "METRICS_TOKEN_FILE", "METRICS_ALLOWED_NETWORKS")
 
@@ -141,3 +143,10 @@ def test_without_the_owner_url_a_production_process_cannot_migrate():
     result = _start({**PRODUCTION, "METRICS_TOKEN": "t"}, drop=("MIGRATION_DATABASE_URL",), command="migrate")
     assert result.returncode != 0
     assert "MIGRATION_DATABASE_URL: this process runs DDL" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["KYC_HASH_KEY", "KYC_FIELD_KEYS"])
+def test_production_requires_the_kyc_keys(name):
+    without = {k: v for k, v in PRODUCTION.items() if k != name}
+    missing = _start({**without, "METRICS_TOKEN": "t"}, drop=(name, f"{name}_FILE"))
+    assert missing.returncode != 0 and f"{name}: this environment variable is required" in missing.stderr

@@ -56,7 +56,10 @@ def _default_brand() -> Any:
 
 
 class PlayerFactory(factory.django.DjangoModelFactory):
-    """A GB player of 30 by default, of the default brand; identity keys computed as the service would."""
+    """A GB player of 30 by default, of the default brand; identity keys computed as the service would.
+
+    Verified to KYC level 2 (identity and address) unless ``kyc_level=`` says otherwise: most tests are about
+    something else, and withdrawals need level 2 everywhere (apps.kyc)."""
 
     class Meta:
         model = "players.Player"
@@ -73,9 +76,12 @@ class PlayerFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        from apps.kyc.models import KycProfile
         from apps.players.services import _set_identity_keys
 
+        kyc_level = kwargs.pop("kyc_level", 2)
         player = model_class(*args, **kwargs)
         _set_identity_keys(player)
         player.save()
+        KycProfile.objects.create(player=player, level=kyc_level)
         return player
