@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench venv services db chromium clean
+.PHONY: run test lint bench faults venv services db chromium clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -50,7 +50,13 @@ chromium:
 test: $(STAMP) chromium
 	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py check_services
 	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py ensure_database --roles-only
-	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The fault tests' long versions (Redis down 20 s, read-only 20 s, receiver down 60 s, production leases): one
+# private PostgreSQL cluster, redis-server and served app (tests/faults); figures appended to var/faults.jsonl.
+faults: $(STAMP)
+	@mkdir -p var
+	FAULTS_LONG=1 FAULTS_FIGURES=var/faults.jsonl $(VENV)/bin/pytest -p no:xdist -s -q tests/faults
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
