@@ -24,6 +24,8 @@ import io
 import re
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Literal
@@ -152,12 +154,9 @@ def clean_image(raw: bytes, kind: Kind) -> tuple[bytes, int, int]:
         # Something turned on Pillow's process-wide leniency: a truncated file would be padded, not refused.
         raise ImproperlyConfigured("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on: KYC intake refuses to run with it")
     max_pixels = int(settings.KYC_MAX_IMAGE_PIXELS)
-    # Pillow's own bomb check (a warning above the cap, an error above twice it) also guards decoders that
-    # allocate before we look: process-wide, and the cap is the same for every caller in this process.
-    Image.MAX_IMAGE_PIXELS = max_pixels
     formats = [_PILLOW_FORMATS[kind]]
     try:
-        with warnings.catch_warnings():
+        with pixel_cap(max_pixels), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw), formats=formats) as probe:
                 _refuse_bomb(probe.size, max_pixels)
@@ -172,6 +171,19 @@ def clean_image(raw: bytes, kind: Kind) -> tuple[bytes, int, int]:
         raise
     except Exception as exc:  # Pillow raises many types on malformed input (OSError, SyntaxError, ValueError...)
         raise FileCorrupt(f"The image cannot be read ({type(exc).__name__}): it is damaged or incomplete.") from exc
+
+
+@contextmanager
+def pixel_cap(max_pixels: int) -> Iterator[None]:
+    """Pillow's own bomb check (a warning above the cap, an error above twice it, raised while the header is
+    read) at our cap for this decoding, and back to what it was after: the setting is Pillow's process-wide
+    ``Image.MAX_IMAGE_PIXELS``, which other code in the process (demo data, reports) must not inherit."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def _refuse_bomb(size: tuple[int, int], max_pixels: int) -> None:

@@ -15,6 +15,7 @@ from django.conf import settings
 from PIL import Image
 
 from apps.kyc.errors import FileCorrupt
+from apps.kyc.intake import pixel_cap
 from apps.kyc.storage import open_document
 
 MAX_PDF_SCALE = 4.0  # 288 dpi
@@ -41,8 +42,10 @@ def preview_png(
 
 
 def _image(data: bytes, kind: str, box: tuple[int, int]) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = int(settings.KYC_MAX_IMAGE_PIXELS)
-    with Image.open(io.BytesIO(data), formats=["JPEG" if kind == "jpeg" else "PNG"]) as source:
+    with (
+        pixel_cap(int(settings.KYC_MAX_IMAGE_PIXELS)),
+        Image.open(io.BytesIO(data), formats=["JPEG" if kind == "jpeg" else "PNG"]) as source,
+    ):
         source.draft("RGB", box)  # a JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers the box
         image = source.convert("RGBA" if source.mode in ("RGBA", "LA", "PA") else "RGB")
     image.thumbnail(box, Image.Resampling.LANCZOS)

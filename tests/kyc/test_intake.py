@@ -261,6 +261,14 @@ def test_it_refuses_an_image_just_over_the_pixel_cap(settings: Any, kyc_files: P
     assert validated.width == 100
 
 
+def test_it_leaves_pillow_s_process_wide_pixel_cap_as_it_found_it(settings: Any, kyc_files: Path) -> None:
+    before = Image.MAX_IMAGE_PIXELS
+    settings.KYC_MAX_IMAGE_PIXELS = 10_000
+    refused(kyc_files, documents.jpeg(300, 100), FileCorrupt)  # above twice the cap: Pillow's own error
+    intake(documents.jpeg(50, 50))
+    assert before == Image.MAX_IMAGE_PIXELS
+
+
 def test_it_refuses_an_encrypted_pdf(kyc_files: Path) -> None:
     error = refused(kyc_files, documents.encrypted_pdf(), FileCorrupt)
     assert "encrypted" in error.message  # type: ignore[attr-defined]

@@ -56,3 +56,9 @@ def test_it_scales_an_image_down_to_a_png(kyc_files: Path) -> None:
 
 def test_it_never_scales_a_small_image_up() -> None:
     assert png_of(preview_png(documents.png(48, 24), "png", max_width=800)).size == (48, 24)
+
+
+def test_it_renders_a_rotated_pdf_page_as_it_is_shown() -> None:
+    turned = documents.blank_pdf()
+    turned.pages[0].rotate(90)
+    assert png_of(preview_png(documents.written(turned), "pdf")).size == (1200, 848)  # landscape
