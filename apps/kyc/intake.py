@@ -117,7 +117,7 @@ def validate_upload(
 
 def read_bounded(data: bytes | bytearray | memoryview | IO[bytes], limit: int) -> bytes:
     """The upload's bytes, reading at most ``limit`` + 1 of them: one byte past the limit is enough to refuse."""
-    too_large = FileTooLarge(f"The file is larger than {_megabytes(limit)}: send a smaller scan or photo.")
+    too_large = file_too_large(limit)
     if isinstance(data, bytes | bytearray | memoryview):
         if len(data) > limit:
             raise too_large
@@ -251,5 +251,5 @@ def display_name(declared: str | None) -> str:
     return printable[:100]
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"
+def file_too_large(limit: int) -> FileTooLarge:
+    return FileTooLarge(f"The file is larger than {limit / (1024 * 1024):g} MB: send a smaller scan or photo.")
