@@ -157,6 +157,7 @@ def clean_image(raw: bytes, kind: Kind) -> tuple[bytes, int, int]:
     formats = [_PILLOW_FORMATS[kind]]
     try:
         with pixel_cap(max_pixels), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on damaged EXIF: it is dropped anyway
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw), formats=formats) as probe:
                 _refuse_bomb(probe.size, max_pixels)

@@ -307,3 +307,30 @@ def test_it_refuses_a_pdf_with_too_many_pages(settings: Any, kyc_files: Path) ->
     settings.KYC_MAX_PDF_PAGES = 3
     error = refused(kyc_files, documents.written(documents.blank_pdf(pages=4)), FileCorrupt)
     assert "4 pages" in error.message  # type: ignore[attr-defined]
+
+
+def test_it_answers_only_its_own_codes_to_mangled_documents(kyc_files: Path) -> None:
+    """Seeded mutations of real documents (bytes flipped, cut, inserted): each is stored clean or refused with
+    one of the three codes, never an unexpected exception."""
+    rnd = random.Random(14)
+    seeds = [documents.jpeg_with_gps(), documents.png(), documents.pdf(), documents.pdf_opening_at_page_one()]
+    outcomes: set[str] = set()
+    for _ in range(300):
+        upload = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 6)):
+            at = rnd.randrange(8, len(upload))
+            action = rnd.random()
+            if action < 0.5:
+                upload[at] = rnd.randrange(256)
+            elif action < 0.75:
+                del upload[at : at + rnd.randint(1, 64)]
+            else:
+                upload[at:at] = rnd.randbytes(rnd.randint(1, 64))
+        try:
+            validated = validate_upload(bytes(upload))
+        except (FileCorrupt, FileTypeNotAllowed) as refusal:
+            outcomes.add(refusal.code)
+        else:
+            outcomes.add(f"stored {validated.kind}")
+            assert bytes(upload) != validated.content  # what is stored is never the upload
+    assert {"file_corrupt", "stored jpeg", "stored pdf"} <= outcomes
