@@ -234,9 +234,9 @@ class Driver:
                 body = (
                     response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
                 )
-                entry = (started, response.status_code, body)
+                entry = (started, response.status_code, {**body, "_answered_at": time.monotonic()})
             except (requests.RequestException, ValueError) as exc:
-                entry = (started, None, {"error": type(exc).__name__})
+                entry = (started, None, {"error": type(exc).__name__, "_answered_at": time.monotonic()})
             with self._lock:
                 self.readyz.append(entry)
             time.sleep(max(0.0, 0.25 - (time.monotonic() - started)))

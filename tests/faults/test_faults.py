@@ -128,7 +128,13 @@ def readyz_statuses(driver: Driver, start: float, end: float) -> list[int | None
 
 
 def readyz_check_ok(driver: Driver, start: float, end: float, check: str) -> list[bool | None]:
-    return [(body.get("checks", {}).get(check) or {}).get("ok") for _, _, body in checks.readyz_in(driver, start, end)]
+    """What ``check`` said in the readiness answers asked and answered within [start, end) (a request may wait
+    for a gunicorn worker: only one wholly inside the window is known to have run inside it)."""
+    return [
+        (body.get("checks", {}).get(check) or {}).get("ok")
+        for _, _, body in checks.readyz_in(driver, start, end)
+        if body.get("_answered_at", start) < end
+    ]
 
 
 def watch(predicate: Callable[[], bool], stop: threading.Event, interval: float = 0.05) -> list[tuple[float, bool]]:
