@@ -57,7 +57,7 @@ def kyc_storage() -> Storage:
             region_name=settings.KYC_S3_REGION or None,
             access_key=settings.KYC_S3_ACCESS_KEY_ID or None,
             secret_key=settings.KYC_S3_SECRET_ACCESS_KEY or None,
-            default_acl="private",
+            default_acl=settings.KYC_S3_ACL or None,
             querystring_auth=False,
             file_overwrite=False,  # a generated name never collides; if one did, it would not replace a document
             location="",

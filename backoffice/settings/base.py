@@ -524,6 +524,9 @@ KYC_S3_REGION = read("KYC_S3_REGION", default="")
 # Empty: boto3's own chain (instance role, AWS_* variables). Either may come from KYC_S3_..._FILE.
 KYC_S3_ACCESS_KEY_ID = read("KYC_S3_ACCESS_KEY_ID", default="")
 KYC_S3_SECRET_ACCESS_KEY = read("KYC_S3_SECRET_ACCESS_KEY", default="")
+# The canned ACL each object is written with. A bucket with ACLs disabled (AWS's default for new buckets) refuses
+# every ACL but bucket-owner-full-control: set it empty there (no ACL sent; the object is private all the same).
+KYC_S3_ACL = read("KYC_S3_ACL", default="private")
 
 # LOGGING: JSON lines with request_id / task_id (django-structlog) ----------------------------------------
 LOG_LEVEL = read("LOG_LEVEL", default="INFO")

@@ -81,6 +81,16 @@ def test_it_stores_opens_and_deletes_in_s3_as_private_objects(kyc_s3: SimpleName
         kyc_s3.client.head_object(Bucket=kyc_s3.bucket, Key=name)
 
 
+def test_it_sends_no_acl_for_a_bucket_with_acls_disabled_and_the_object_is_private_all_the_same(
+    settings: Any, kyc_s3: SimpleNamespace
+) -> None:
+    settings.KYC_S3_ACL = ""
+    name = storage.store(validate_upload(documents.png()))
+    grants = kyc_s3.client.get_object_acl(Bucket=kyc_s3.bucket, Key=name)["Grants"]
+    assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]
+    assert all(grant["Grantee"].get("URI") is None for grant in grants)
+
+
 def test_it_gives_no_url_from_s3_either(kyc_s3: SimpleNamespace) -> None:
     name = storage.store(validate_upload(documents.png()))
     with pytest.raises(NotImplementedError, match="no URL"):
