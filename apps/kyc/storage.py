@@ -13,6 +13,8 @@ dict), once per process and again when a test changes one of them.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 from storages.backends.s3 import S3Storage
 
 from apps.kyc.intake import STORED_NAME, ValidatedFile, generated_name
@@ -108,6 +111,49 @@ def delete(name: str) -> None:
 
 def exists(name: str) -> bool:
     return bool(kyc_storage().exists(_checked(name)))
+
+
+def stored_names(folder: str = "kyc") -> Iterator[str]:
+    """Every document name in the storage (walked folder by folder: ``kyc/<yyyy>/<mm>/``)."""
+    try:
+        folders, files = kyc_storage().listdir(folder)
+    except FileNotFoundError:  # nothing stored yet (a bucket answers an empty listing instead)
+        return
+    for file in sorted(files):
+        name = f"{folder}/{file}"
+        if STORED_NAME.fullmatch(name):
+            yield name
+    for sub in sorted(folders):
+        yield from stored_names(f"{folder}/{sub}")
+
+
+def discard_orphans(
+    *, referenced: Callable[[list[str]], set[str]], older_than: timedelta, now: datetime | None = None
+) -> list[str]:
+    """Delete the files no row names (``referenced`` answers which of a batch of names a row has) that are older
+    than ``older_than``: the files of processes that died between writing and committing. ``older_than`` must
+    exceed the longest transaction, so a file whose row is about to commit is left alone. Returns the names."""
+    cutoff = (now or timezone.now()) - older_than
+    storage = kyc_storage()
+    discarded: list[str] = []
+    batch: list[str] = []
+
+    def flush() -> None:
+        known = referenced(batch)
+        for name in batch:
+            if name not in known and storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                discarded.append(name)
+        batch.clear()
+
+    for name in stored_names():
+        batch.append(name)
+        if len(batch) >= 500:
+            flush()
+    flush()
+    if discarded:
+        log.warning("kyc.orphan_files_discarded", count=len(discarded))
+    return discarded
 
 
 class _Pending:

@@ -3,7 +3,9 @@ server on loopback, no URL either way, and a file that follows its transaction."
 
 from __future__ import annotations
 
+import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +15,7 @@ from botocore.exceptions import ClientError
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.db import transaction
+from django.utils import timezone
 
 from apps.kyc import storage
 from apps.kyc.intake import validate_upload
@@ -101,6 +104,39 @@ def test_it_stores_nothing_in_s3_when_intake_refuses(kyc_s3: SimpleNamespace) ->
     with pytest.raises(Exception, match="empty"):
         storage.store(validate_upload(b""))
     assert kyc_s3.client.list_objects_v2(Bucket=kyc_s3.bucket)["KeyCount"] == 0
+
+
+# ORPHANS ----------------------------------------------------------------------------------------------------
+
+
+def test_it_discards_old_files_no_row_names_and_keeps_the_rest(kyc_files: Path) -> None:
+    named, orphan, fresh_orphan = (storage.store(validate_upload(documents.png())) for _ in range(3))
+    two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
+    for name in (named, orphan):
+        os.utime(kyc_files / name, (two_hours_ago, two_hours_ago))
+    asked: list[list[str]] = []
+
+    def referenced(names: list[str]) -> set[str]:
+        asked.append(list(names))
+        return {named} & set(names)
+
+    assert storage.discard_orphans(referenced=referenced, older_than=timedelta(hours=1)) == [orphan]
+    assert sorted(asked[0]) == sorted([named, orphan, fresh_orphan])
+    assert storage.exists(named) and storage.exists(fresh_orphan) and not storage.exists(orphan)
+
+
+def test_it_discards_orphans_in_s3_too(kyc_s3: SimpleNamespace) -> None:
+    named, orphan = (storage.store(validate_upload(documents.png())) for _ in range(2))
+    later = timezone.now() + timedelta(hours=2)
+
+    discarded = storage.discard_orphans(referenced=lambda names: {named}, older_than=timedelta(hours=1), now=later)
+
+    assert discarded == [orphan]
+    assert [item["Key"] for item in kyc_s3.client.list_objects_v2(Bucket=kyc_s3.bucket)["Contents"]] == [named]
+
+
+def test_it_has_no_orphans_in_an_empty_storage(kyc_files: Path) -> None:
+    assert storage.discard_orphans(referenced=lambda names: set(), older_than=timedelta(hours=1)) == []
 
 
 # THE FILE FOLLOWS ITS TRANSACTION ---------------------------------------------------------------------------
