@@ -36,6 +36,20 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "committed for JOB_STALL_SECONDS lost its worker: its next slice is sent again (apps/core/jobs.py).",
     ),
     ScheduledTask(
+        name="Expire KYC documents",
+        task="apps.kyc.tasks.kyc_documents_expire",
+        crontab="10 3 * * *",
+        description="Approved documents past their expiry date are expired (the level they carried drops at once); "
+        "those expiring within 30 days are announced to the platform once (kyc.document_expiring).",
+    ),
+    ScheduledTask(
+        name="Note overdue KYC requirements",
+        task="apps.kyc.tasks.kyc_requirements_overdue",
+        crontab="*/15 * * * *",
+        description="An open requirement past its due date restricts deposits and play through can() at once; this "
+        "records it and tells the platform (kyc.requirement_overdue), once per requirement.",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

@@ -8,7 +8,7 @@ class KycConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.demo import register_seeder
-        from apps.kyc import checks, demo, levels
+        from apps.kyc import checks, demo, documents, levels
         from apps.players.eligibility import register_check, register_fact
         from apps.players.services import register_registered_hook
         from apps.wallet.choices import TransactionType
@@ -21,3 +21,4 @@ class KycConfig(AppConfig):
         # deposits reaching the CDD or EDD threshold raise a requirement in the deposit's own transaction
         register_observer(levels.on_deposit, types=(TransactionType.DEPOSIT,))
         register_seeder("kyc", demo.seed, order=40)  # after the players (20)
+        documents.register()  # the kyc.level_3 maker-checker kind (apps.approvals)

@@ -44,7 +44,7 @@ IDENTITY_DOCUMENTS = frozenset(
     {DocumentType.PASSPORT, DocumentType.NATIONAL_ID, DocumentType.DRIVING_LICENCE, DocumentType.RESIDENCE_PERMIT}
 )
 ADDRESS_DOCUMENTS = frozenset({DocumentType.UTILITY_BILL, DocumentType.BANK_STATEMENT})
-FUNDS_DOCUMENTS = frozenset({DocumentType.SOURCE_OF_FUNDS, DocumentType.PAYSLIP, DocumentType.BANK_STATEMENT})
+FUNDS_DOCUMENTS = frozenset({DocumentType.SOURCE_OF_FUNDS, DocumentType.PAYSLIP})
 NUMBERED_DOCUMENTS = IDENTITY_DOCUMENTS  # carry a document number (encrypted, with a keyed hash for duplicates)
 
 

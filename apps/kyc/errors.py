@@ -4,7 +4,7 @@ Import only apps.core.errors here: services, views and forms of every layer impo
 
 from __future__ import annotations
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 
 class FileTooLarge(ValidationFailed):
@@ -30,3 +30,33 @@ class FileCorrupt(ValidationFailed):
 class LevelInvalid(ValidationFailed):
     code = "kyc_level_invalid"
     when = "a verification level outside 0 to 3 (a requirement: 1 to 3)"
+
+
+class DocumentInvalid(ValidationFailed):
+    code = "document_invalid"
+    when = "a document type, issuing country, expiry date or number the document cannot have (fields say which)"
+
+
+class DocumentExpired(ValidationFailed):
+    code = "document_expired"
+    when = "a document uploaded or approved after its expiry date"
+
+
+class DocumentNotPending(Conflict):
+    code = "document_not_pending"
+    when = "a decision on a document that was already decided (or is waiting for a second officer)"
+
+
+class RejectionReasonRequired(ValidationFailed):
+    code = "rejection_reason_required"
+    when = "a rejection without one of the rejection reason codes"
+
+
+class RevisionMessageRequired(ValidationFailed):
+    code = "revision_message_required"
+    when = "a revision request without the message that tells the player what to send again"
+
+
+class ReviewNotPermitted(PermissionDenied):
+    code = "review_not_permitted"
+    when = "a KYC decision by someone who may not decide this review (not assigned to them or their team)"

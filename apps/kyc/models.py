@@ -39,6 +39,13 @@ class EncryptedText(EncryptedTextField):  # type: ignore[misc]
     def f(self) -> MultiFernet:  # type: ignore[override]
         return crypto.fernet()
 
+    def get_prep_value(self, value: Any) -> Any:
+        """Encrypt what is saved (the package's own version passes the value through ``to_python`` first, which
+        here would read a plain number as an unreadable token)."""
+        if value is None or value == "":
+            return None
+        return self.f.encrypt(str(value).encode()).decode()
+
     def to_python(self, value: Any) -> Any:
         if value is None or not isinstance(value, str) or hasattr(self, "_already_decrypted"):
             return value
@@ -130,6 +137,7 @@ class Review(models.Model):
             ("decide_review", "Decide KYC documents"),
             ("view_all_reviews", "See every KYC review (a KYC lead)"),
             ("assign_review", "Assign KYC reviews"),
+            ("approve_level_3", "Give the second approval of enhanced due diligence (level 3)"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["player"], condition=models.Q(state="open"), name="kyc_review_one_open")
@@ -213,3 +221,39 @@ class DocumentDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} of document #{self.document_id}"
+
+
+class Vendor(models.Model):
+    """An external verification vendor that posts its decisions to the vendor webhook, signed with ``secret``."""
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="In the webhook's URL: /api/v1/kyc/vendors/<slug>/")
+    name = models.CharField(max_length=100)
+    secret = EncryptedText(help_text="The shared HMAC-SHA256 key (stored encrypted)")
+    active = models.BooleanField(default=True)
+    tolerance_seconds = models.PositiveIntegerField(
+        default=300, help_text="A signed timestamp older (or newer) than this is refused as stale"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorEvent(models.Model):
+    """Every vendor event accepted, by its id: a replay of the same id is refused, so nothing is applied twice."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=40, blank=True)
+    payload_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "event_id"], name="kyc_vendor_event_once")]
+        triggers = [
+            pgtrigger.Protect(name="kyc_vendor_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id}:{self.event_id}"

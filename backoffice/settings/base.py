@@ -348,6 +348,8 @@ KYC_HASH_KEY = read("KYC_HASH_KEY", default=SECRET_KEY)
 # Deposits (in EUR, placed in each currency by CURRENCY_RATES_PER_EUR) from which enhanced due diligence (level 3)
 # is required when a jurisdiction's rule pack names no figure of its own.
 KYC_EDD_THRESHOLD_EUR = read("KYC_EDD_THRESHOLD_EUR", Decimal, default=Decimal("10000"))
+# A document waits at most this long for a KYC Officer (the review queue's SLA), sooner if a requirement is due.
+KYC_REVIEW_SLA_HOURS = read("KYC_REVIEW_SLA_HOURS", "int", default=24)
 
 # AUDIT ---------------------------------------------------------------------------------------------------
 # Key of the audit chain's row MACs and checkpoint signatures (apps/audit/hashing.py). Never stored in the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -44,3 +45,7 @@ AUDIT_CHECKPOINT_DIR = str(BASE_DIR / "var" / "test-audit-checkpoints")
 
 # No worker consumes the test broker: postings do not nudge drains (tests drain themselves; one test turns it on).
 POSTING_EVENTS_NUDGE = False
+
+# KYC documents stored by tests outside tests/kyc (whose fixture gives each test a folder of its own): one
+# throw-away folder per test process, never the checkout's var/kyc-files.
+KYC_FILES_ROOT = os.path.join(tempfile.gettempdir(), f"pitboss-kyc-test-files-{os.getpid()}")

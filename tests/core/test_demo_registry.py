@@ -29,7 +29,7 @@ def registries() -> Iterator[None]:
 
 
 def test_it_has_what_each_app_registered_in_order():
-    assert [(s.name, s.order) for s in demo.seeders()] == [("staff", 10), ("players", 20)]
+    assert [(s.name, s.order) for s in demo.seeders()] == [("staff", 10), ("players", 20), ("kyc", 40)]
     assert [(a.name, a.order) for a in demo.access_providers()] == [("staff", 10), ("players", 20)]
     assert [o.flag for o in serve.serve_options()] == ["--register-sandbox"]
     players = demo.seeders()[1]
@@ -71,7 +71,8 @@ def test_seed_demo_prints_each_apps_lines_in_order(capsys):
     call_command("seed_demo", "--players", "4")
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("staff member demo-")  # staff first (order 10)
-    assert out[-2:] == ["players: 4 added (demo players now at least 4)", "demo data in place"]
+    assert out[-3] == "players: 4 added (demo players now at least 4)" and out[-1] == "demo data in place"
+    assert out[-2].startswith("kyc: 4 levels and ")
     assert Player.objects.count() == 4 and StaffUser.objects.filter(username="demo-mlro").exists()
 
 

@@ -93,6 +93,47 @@ class World:
         return RulePack.objects.filter(jurisdiction__code="GB").order_by("-effective_from").first()  # type: ignore[return-value]
 
     @cached_property
+    def kyc_document(self) -> Any:
+        """A pending passport in an open review (rows only: making it writes no audit event)."""
+        from django.utils import timezone
+
+        from apps.kyc.models import Document, Review
+
+        review = Review.objects.create(player=self.player, due_at=timezone.now())
+        return Document.objects.create(
+            player=self.player,
+            review=review,
+            type="passport",
+            file_name=f"kyc/persona/{self.player.pk}.jpg",
+            file_kind="jpeg",
+            content_type="image/jpeg",
+            size=1,
+            sha256="0" * 64,
+            source="api",
+        )
+
+    @cached_property
+    def kyc_level_3_approval(self) -> Any:
+        """A first officer's approval of enhanced due diligence, waiting for the second (rows only)."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.utils import timezone
+
+        from apps.approvals.models import Approval
+
+        document = self.kyc_document
+        return Approval.objects.create(
+            kind="kyc.level_3",
+            target_ct=ContentType.objects.get_for_model(document),
+            target_id=str(document.pk),
+            player_id=self.player.pk,
+            maker=self.staff(roles.KYC_OFFICER),
+            reason="source of funds",
+            payload={"document": document.pk, "level": 3},
+            state="pending",
+            requested_at=timezone.now(),
+        )
+
+    @cached_property
     def ip_override(self) -> IpOverride:
         return IpOverride.objects.create(network="198.51.100.0/24", action="block", reason="persona tests")
 

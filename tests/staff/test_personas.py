@@ -151,6 +151,18 @@ def compliance_note(w: World, staff: StaffUser) -> object:
     return players.player_note_add(actor=staff, player=w.player, text="SoF query", visibility="compliance")
 
 
+def kyc_reject(w: World, staff: StaffUser) -> object:
+    from apps.kyc.documents import document_decide
+
+    return document_decide(actor=staff, document=w.kyc_document, decision="reject", reason_code="unreadable")
+
+
+def kyc_second_approval(w: World, staff: StaffUser) -> object:
+    from apps.approvals.services import approval_decide
+
+    return approval_decide(actor=staff, approval=w.kyc_level_3_approval, approve=True)
+
+
 def ip_deleted(w: World) -> bool:
     return not IpOverride.objects.filter(pk=w.ip_override.pk).exists()
 
@@ -240,12 +252,12 @@ CASES: dict[str, Case] = {
     **{
         f"kyc.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
         for verb in ("view", "add", "change", "delete")
-        for model in ("kycprofile", "requirement", "review", "document", "documentdecision")
+        for model in ("kycprofile", "requirement", "review", "document", "documentdecision", "vendor", "vendorevent")
     },
-    **{
-        f"kyc.{codename}": Case(NOBODY, None, NO_ADMIN)
-        for codename in ("decide_review", "view_all_reviews", "assign_review")
-    },
+    **{f"kyc.{codename}": Case(NOBODY, None, NO_ADMIN) for codename in ("view_all_reviews", "assign_review")},
+    # checked by the KYC services; the roles that hold them come with the review queue
+    "kyc.decide_review": Case(NOBODY, KYC, Service(kyc_reject, "review_not_permitted")),
+    "kyc.approve_level_3": Case(NOBODY, KYC, Service(kyc_second_approval, "approval_not_permitted")),
     # geo: jurisdictions, rule packs, IP overrides (their history tables have no admin of their own)
     "geo.view_jurisdiction": Case(ADM, MLRO, changelist("geo.jurisdiction")),
     "geo.add_jurisdiction": Case(ADM, MLRO, add_page("geo.jurisdiction")),
