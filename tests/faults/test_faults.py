@@ -212,6 +212,9 @@ def test_postgres_restart_under_load(stack: Stack, request: pytest.FixtureReques
     during = run.driver.window(restart_at, up_at + 2.0, core)
     after = Driver.failures(run.driver.window(up_at + 2.0, INF, core))
     not_503 = checks.bad_503s(during)
+    # "none after": a request sent once PostgreSQL accepted connections must not fail (a stale pooled connection
+    # would fail it: DATABASE_POOL_CHECK=false shows it, through FAULTS_SET)
+    sent_after = [a for a in Driver.failures(run.driver.window(up_at, INF, core)) if a.at - a.seconds >= up_at]
     recovery = checks.first_success_after(run.driver, up_at)
     last_failure = checks.last_failure_after(run.driver, up_at)
     run.figures.update(
@@ -220,6 +223,7 @@ def test_postgres_restart_under_load(stack: Stack, request: pytest.FixtureReques
         failures_while_down=Driver.summary(Driver.failures(during)),
         not_503_with_retry_after=len(not_503),
         failures_after_2s=len(after),
+        failures_of_requests_sent_after_accepting=len(sent_after),
         first_posting_2xx_after_accepting_s=None if recovery is None else round(recovery, 2),
         last_failure_after_accepting_s=None if last_failure is None else round(last_failure, 2),
     )
@@ -229,6 +233,10 @@ def test_postgres_restart_under_load(stack: Stack, request: pytest.FixtureReques
     )
     run.problem(
         not after, f"{len(after)} failures more than 2 s after PostgreSQL accepted again: {Driver.summary(after)}"
+    )
+    run.problem(
+        not sent_after,
+        f"{len(sent_after)} requests sent after PostgreSQL accepted connections failed: {Driver.summary(sent_after)}",
     )
     run.problem(recovery is not None and recovery <= 2.0, f"first 2xx posting {recovery} s after PostgreSQL accepted")
     ready_after = readyz_statuses(run.driver, up_at + 2.0, INF)
