@@ -1,0 +1,209 @@
+"""The player list's rows, worked out once per column instead of once per cell.
+
+unfold's ``items_for_result`` rebuilds every column header (three query strings per sortable column) for every
+row, and its results template goes through the template engine for every cell and row. At 50 rows of a million
+players that was most of the page (docs/PERFORMANCE.md, "page_budget"). Here each column's classes, mobile label
+and link are settled once per list; a row is its values escaped into them, and the change link is reversed once
+per row. The cells are the strings unfold writes: tests/players/test_changelist_rows.py compares them with
+unfold's own, row by row, and the whole table with unfold's template.
+
+A list using what is not built here (editable cells, action checkboxes, drag ordering, row sections or row
+actions) is rendered by unfold itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields  # type: ignore[attr-defined]
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import (  # type: ignore[attr-defined]
+    FieldIsAForeignKeyColumnName,
+    _get_non_gfk_field,
+    lookup_field,
+    quote,
+)
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from unfold.templatetags.unfold_list import LINK_CLASSES, ROW_CLASSES, result_headers
+from unfold.utils import (
+    display_for_dropdown,
+    display_for_field,
+    display_for_header,
+    display_for_label,
+    display_for_value,
+)
+
+LINK_CLASS = " ".join(LINK_CLASSES)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: Any  # a list_display entry: a name or a callable
+    label: str  # the cell's data-label (the column's name on narrow screens), escaped
+    classes: str  # field-<name> and unfold's cell classes, without the "nowrap" some values add
+    tag: str  # "th" for the first link column, else "td"
+    link: bool
+    field: Any  # the model field shown, as ``lookup_field`` finds it; None for a callable or an attribute
+    choices: dict[Any, Any] | None  # the field's choices, looked up once
+
+
+def unsupported(cl: ChangeList) -> bool:
+    """What only unfold's own rendering builds."""
+    admin = cl.model_admin
+    return bool(
+        getattr(cl, "formset", None)
+        or "action_checkbox" in cl.list_display
+        or getattr(admin, "ordering_field", None)
+        or getattr(admin, "list_sections", None)
+        or getattr(admin, "actions_row", None)
+        or cl.list_display_links is None
+        or cl.is_popup
+    )
+
+
+def columns(cl: ChangeList, headers: list[dict[str, Any]]) -> list[Column]:
+    links = cl.list_display_links
+    found: list[Column] = []
+    first = True
+    for index, name in enumerate(cl.list_display):
+        link = (first and not links) or name in links
+        label = headers[index]["text"] if link or index != 0 else gettext("Select record")
+        field = None
+        if isinstance(name, str):
+            with contextlib.suppress(FieldDoesNotExist, FieldIsAForeignKeyColumnName):  # not a field, as lookup_field
+                field = _get_non_gfk_field(cl.lookup_opts, name)
+        found.append(
+            Column(
+                name=name,
+                label=conditional_escape(label),
+                classes=" ".join([f"field-{_coerce_field_name(name, index)}", *ROW_CLASSES]),
+                tag="th" if link and first else "td",
+                link=link,
+                field=field,
+                choices=_choices(field),
+            )
+        )
+        first = first and not link
+    return found
+
+
+def _choices(field: Any) -> dict[Any, Any] | None:
+    if field is None or not getattr(field, "flatchoices", None):
+        return None
+    try:
+        return dict(field.flatchoices)
+    except TypeError:  # list-like choices: unfold's display_for_field handles them
+        return None
+
+
+def _value(column: Column, result: models.Model, cl: ChangeList, empty: str) -> tuple[Any, bool]:
+    """What the cell shows, and whether it must not wrap; as unfold's ``items_for_result`` decides it."""
+    field = column.field
+    try:
+        if field is None:
+            field, attr, value = lookup_field(column.name, result, cl.model_admin)
+        else:  # what lookup_field does for a model field
+            attr, value = None, getattr(result, column.name)
+    except ObjectDoesNotExist:
+        return empty, False
+    if field is None or field.auto_created:
+        empty = getattr(attr, "empty_value_display", empty)
+        if label := getattr(attr, "label", False):
+            shown = display_for_label(value, empty, label)
+        elif getattr(attr, "dropdown", False):
+            shown = display_for_dropdown(result, column.name, value, empty)
+        elif getattr(attr, "header", False):
+            shown = display_for_header(value, empty)
+        else:
+            shown = display_for_value(value, empty, getattr(attr, "boolean", False))
+        return shown, isinstance(value, datetime.date | datetime.time)
+    nowrap = isinstance(field, models.DateField | models.TimeField | models.ForeignKey)
+    if isinstance(field.remote_field, models.ManyToOneRel):
+        related = getattr(result, field.name)
+        return (empty if related is None else related), nowrap
+    if column.choices is not None:
+        try:
+            return column.choices.get(value, empty), nowrap
+        except TypeError:
+            pass
+    return display_for_field(value, field, empty), nowrap
+
+
+class ChangeLinks:
+    """Each row's change link, with the list's filters preserved. The link differs between rows by the primary
+    key only: it is reversed and given the filters once, then each integer key is put in (other keys are
+    reversed row by row, as Django's ``url_for_result``)."""
+
+    MARK = "0pk0"
+
+    def __init__(self, cl: ChangeList) -> None:
+        self.cl = cl
+        try:
+            self.prefix, _, self.suffix = self._url(self.MARK).partition(self.MARK)
+        except NoReverseMatch:
+            self.prefix = self.suffix = ""
+
+    def _url(self, pk: Any) -> str:
+        cl = self.cl
+        url = reverse(
+            f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+            args=(quote(pk),),
+            current_app=cl.model_admin.admin_site.name,
+        )
+        return add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
+
+    def anchor(self, result: models.Model) -> str:
+        """The opening ``<a ...>`` of the row's link, escaped; "" where the change view has no URL."""
+        pk = getattr(result, self.cl.pk_attname)
+        if type(pk) is int and self.prefix:
+            url = f"{self.prefix}{pk}{self.suffix}"
+        else:
+            try:
+                url = self._url(pk)
+            except NoReverseMatch:
+                return ""
+        return f'<a href="{escape(url)}" class="{LINK_CLASS}" >'
+
+
+def row_cells(cl: ChangeList, result: models.Model, cols: list[Column], empty: str, links: ChangeLinks) -> SafeString:
+    """One row's cells, the markup unfold's ``items_for_result`` writes for them."""
+    anchor = None
+    parts = []
+    for column in cols:
+        shown, nowrap = _value(column, result, cl, empty)
+        classes = f"{column.classes} nowrap" if nowrap else column.classes
+        content: str = conditional_escape(shown)
+        if column.link:
+            if anchor is None:
+                anchor = links.anchor(result)
+            if anchor:
+                content = f"{anchor}{content}</a>"
+        parts.append(f'<{column.tag} class="{classes}" data-label="{column.label}">{content}</{column.tag}>')
+    # values, labels and links are escaped above; classes and tags are field names and fixed words
+    return mark_safe("".join(parts))  # noqa: S308
+
+
+def result_list(context: Any, cl: ChangeList) -> dict[str, Any]:
+    """The context of the list's table: unfold's headers (built once), and each row's cells as one string."""
+    headers = list(result_headers(cl))
+    cols = columns(cl, headers)
+    empty = cl.model_admin.get_empty_value_display()
+    links = ChangeLinks(cl)
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(result_hidden_fields(cl)),
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "rows": [row_cells(cl, result, cols, empty, links) for result in cl.result_list],
+        "actions_row": context.get("actions_row"),
+        "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
+    }
