@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
@@ -88,6 +89,13 @@ def _target_url(approval: Approval) -> str | None:
         return None
 
 
+def target_words(approval: Approval) -> str:
+    """ "Exclusion #5", "Withdrawal #12": the target's kind in words and its number (not "responsible.exclusion:5")."""
+    model = approval.target_ct.model_class() if approval.target_ct_id else None
+    what = str(model._meta.verbose_name).capitalize() if model is not None else approval.target_label
+    return f"{what} #{approval.target_id}"
+
+
 def player_name(player_id: int | None) -> str:
     """The player's name for a message (one indexed lookup; this app stores only the id)."""
     if player_id is None:
@@ -126,7 +134,19 @@ class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
         # each member sees the kinds they ask for or decide, and their own requests
-        return selectors.inbox_for(request.user, super().get_queryset(request))
+        players = Player.objects.filter(pk=OuterRef("player_id"))
+        return selectors.inbox_for(request.user, super().get_queryset(request)).annotate(
+            # the player's name and external id in the same query (this app keeps only the id)
+            player_display=Concat(
+                Subquery(players.values("first_name")[:1]),
+                Value(" "),
+                Subquery(players.values("last_name")[:1]),
+                Value(" ("),
+                Subquery(players.values("external_id")[:1]),
+                Value(")"),
+                output_field=CharField(),
+            )
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -155,15 +175,15 @@ class ApprovalAdmin(ModelAdmin):  # type: ignore[misc]
     @admin.display(description="target")
     def target_link(self, obj: Approval) -> str:
         url = _target_url(obj)
-        return format_html('<a href="{}">{}</a>', url, obj.target_label) if url else obj.target_label
+        label = target_words(obj)
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
 
     @admin.display(description="player")
     def player_link(self, obj: Approval) -> str:
         if obj.player_id is None:
             return ""
-        return format_html(
-            '<a href="{}">#{}</a>', reverse("admin:players_player_change", args=[obj.player_id]), obj.player_id
-        )
+        name = getattr(obj, "player_display", None) or f"#{obj.player_id}"
+        return format_html('<a href="{}">{}</a>', reverse("admin:players_player_change", args=[obj.player_id]), name)
 
     @admin.display(description="reason")
     def why(self, obj: Approval) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils.html import escape
 
 from apps.approvals import selectors
 from apps.approvals.models import Approval
@@ -50,6 +51,10 @@ def test_a_finance_officer_approves_from_the_inbox_and_it_is_audited():
     page = client.get(INBOX).content.decode()
     assert "Manual adjustment" in page and "GBP 500.00" in page and "lost win" in page
     assert f"/admin/wallet/adjustment/{adjustment.pk}/change/" in page  # the target's link
+    # in words: the target's kind and number, the player's name and external id (not "wallet.adjustment:1", "#8")
+    player = adjustment.player
+    assert f"Adjustment #{adjustment.pk}" in page and "wallet.adjustment:" not in page
+    assert escape(f"{player.first_name} {player.last_name} ({player.external_id})") in page
     detail = client.get(f"{INBOX}{approval.pk}/change/").content.decode()
     assert "Approve and apply" in detail
     response = client.post(f"{INBOX}{approval.pk}/change/", {"_decision": "approve", "reason": "ticket 7"})
