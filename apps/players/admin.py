@@ -26,7 +26,7 @@ from apps.players.brands import brand_save
 from apps.players.choices import BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Brand, Player, PlayerRestriction
-from apps.players.page import capability_panel, sections_for
+from apps.players.page import capability_panel, page_facts, sections_for
 from apps.players.selectors import players_same_person
 from apps.players.timeline import player_timeline
 from apps.staff.models import staff_of
@@ -153,6 +153,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             notes = notes.none()
         elif not compliance:
             notes = notes.exclude(visibility=Visibility.COMPLIANCE)
+        tags = sorted(player.tags.values_list("name", flat=True))
         history = None
         if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
             history = player_timeline(player, user)
@@ -165,11 +166,11 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             # login rows (addresses, devices, refusal reasons) are for players.view_playerlogin, not every viewer
             "logins": list(player.logins.all()[:20]) if user.has_perm("players.view_playerlogin") else None,
             "notes": list(notes[:50]),
-            "tags": sorted(player.tags.values_list("name", flat=True)),
+            "tags": tags,
             "history": history,
             "restrictions": restrictions,
             "status_reason": status_reason,
-            "panel": capability_panel(player, restrictions, status_reason, user),
+            "panel": capability_panel(player, restrictions, status_reason, user, facts=page_facts(request, player)),
             "can_write_compliance_note": compliance,
             "can_read_notes": user.has_perm("players.view_playernote"),
             "blocks": [(c.value, c.label, getattr(player, f"blocked_{c.value}")) for c in Capability],
@@ -179,7 +180,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "note_form": NoteForm(auto_id="note-%s"),
             "profile_form": ProfileForm(initial={f: getattr(player, f) for f in PROFILE_FIELDS}, auto_id="profile-%s"),
             "can_edit": user.has_perm("players.change_player"),
-            "tags_form": TagsForm(initial={"tags": ", ".join(sorted(player.tags.values_list("name", flat=True)))}),
+            "tags_form": TagsForm(initial={"tags": ", ".join(tags)}),
             "can_status": user.has_perm("players.change_player_status"),
             "can_block": user.has_perm("players.change_player_blocks"),
             "can_note": user.has_perm("players.add_playernote"),

@@ -36,6 +36,17 @@ def register_section(template: str, context: Callable[[HttpRequest, Any], dict[s
         _sections.append(Section(template, context))
 
 
+def page_facts(request: HttpRequest, player: Any) -> dict[str, Any]:
+    """The player's eligibility facts, read once per page request: the panel and the sections that need them
+    share one read (one moment), instead of reading the row again each. A copy each time: readers may add to it."""
+    memo: dict[int, dict[str, Any]] = request.__dict__.setdefault("_player_page_facts", {})
+    if player.pk not in memo:
+        facts = facts_for(player_id=player.pk)
+        assert facts is not None
+        memo[player.pk] = facts
+    return dict(memo[player.pk])
+
+
 def sections_for(request: HttpRequest, player: Any) -> list[tuple[str, dict[str, Any]]]:
     rendered = []
     for section in _sections:
@@ -137,12 +148,15 @@ def _until(value: str | None) -> str:
         return ""
 
 
-def capability_panel(player: Any, restrictions: list[Any], status_reason: str, user: Any = None) -> Panel:
+def capability_panel(
+    player: Any, restrictions: list[Any], status_reason: str, user: Any = None, *, facts: dict[str, Any] | None = None
+) -> Panel:
     """``can()`` for every action (one read of the facts, then each action's checks), from Pitboss's own data:
     no national register is asked by a page view.
 
     ``restrictions`` are the player's restrictions in force with ``shown_reason`` already redacted for the
-    viewer (apps.core.visibility): their reasons go beside the block they explain."""
+    viewer (apps.core.visibility): their reasons go beside the block they explain. ``facts``: the page's read of
+    them (``page_facts``), else they are read here."""
     by_what = {r.what: r for r in restrictions}
     detail: dict[str, str] = {}
     for details in _reason_details:
@@ -150,7 +164,8 @@ def capability_panel(player: Any, restrictions: list[Any], status_reason: str, u
     rows: list[CapabilityRow] = []
     excluded_until = ""
     codes: set[str] = set()
-    facts = facts_for(player_id=player.pk)  # one read of the player's row for every action: one moment
+    if facts is None:
+        facts = facts_for(player_id=player.pk)  # one read of the player's row for every action: one moment
     assert facts is not None
     now = timezone.now()
     for action in SHOWN_ACTIONS:

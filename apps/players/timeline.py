@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count, Window
+
 from apps.audit.selectors import audit_events_for
 from apps.core.visibility import visible_data
 
@@ -115,9 +117,10 @@ def details(action: str, data: Any) -> list[str]:
 def player_timeline(player: Any, user: Any, *, limit: int = 50) -> Timeline:
     """The newest ``limit`` events but views, and the views as a count with the latest one."""
     events = audit_events_for(player)
-    views = events.filter(action=VIEWED)
     rows = [
         TimelineRow(e.occurred_at, e.actor_name, label(e.action), details(e.action, visible_data(e.data, user)))
         for e in events.exclude(action=VIEWED).order_by("-id")[:limit]
     ]
-    return Timeline(rows=rows, views=views.count(), last_view=views.order_by("-id").first())
+    # the newest view and the number of views in one query: the count is a window over every view of the player
+    last_view = events.filter(action=VIEWED).annotate(views=Window(Count("id"))).order_by("-id").first()
+    return Timeline(rows=rows, views=last_view.views if last_view else 0, last_view=last_view)

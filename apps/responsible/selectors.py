@@ -24,12 +24,14 @@ from apps.responsible.models import (
 )
 
 
-def limits_with_usage(player: Player) -> list[dict[str, Any]]:
-    """Every limit that applies to the player (own, operator, jurisdiction) with used / remaining / percent."""
+def limits_with_usage(player: Player, *, facts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every limit that applies to the player (own, operator, jurisdiction) with used / remaining / percent.
+    ``facts``: the player's eligibility facts when the caller has just read them (the player page), else read."""
     from apps.geo import config as geo_config
     from apps.players.eligibility import facts_for
 
-    facts = facts_for(player_id=player.pk) or {}
+    if facts is None:
+        facts = facts_for(player_id=player.pk) or {}
     now = timezone.now()
     rules = services.rules_for(player, now)
     limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, geo_config.local_date(now, rules)))
@@ -57,11 +59,15 @@ def limit_words(row: dict[str, Any]) -> str:
 
 
 def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
+    from apps.players.page import page_facts
+
     if not request.user.has_perm("responsible.view_exclusion"):
         return None
     covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
     return {
-        "limits": [{**row, "words": limit_words(row)} for row in limits_with_usage(player)],
+        "limits": [
+            {**row, "words": limit_words(row)} for row in limits_with_usage(player, facts=page_facts(request, player))
+        ],
         "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
         "exclusions": covering,
         "covered_in_force": any(c.in_force for c in covering),

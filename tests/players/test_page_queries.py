@@ -1,0 +1,48 @@
+"""The player page reads each thing once (issue 12, page_budget): a repeated read coming back fails here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.players import services
+from apps.responsible import services as responsible
+from tests.factories import PlayerFactory
+
+pytestmark = pytest.mark.django_db
+FACTS = "SELECT p.id AS id, p.external_id AS external_id"  # apps.players.eligibility's one query
+
+
+def _page(client, player) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/admin/players/player/{player.pk}/change/")
+    assert response.status_code == 200
+    return [q["sql"] for q in captured]
+
+
+@pytest.fixture
+def known_player(admin_user):
+    player = PlayerFactory()
+    responsible.limit_set(actor=None, player=player, kind="deposit", period="month", value="500.00")
+    services.player_tags_set(actor=admin_user, player=player, tags=["vip-watch"])
+    services.player_note_add(actor=admin_user, player=player, text="Called about a bonus.")
+    return player
+
+
+def test_it_reads_the_facts_the_tags_and_the_views_once(staff_client, admin_user, known_player):
+    sql = _page(staff_client(admin_user), known_player)
+    assert sum(q.startswith(FACTS) for q in sql) == 1  # the panel and the safer-gambling section share one read
+    assert sum('FROM "players_tag"' in q for q in sql) == 1  # the list and the tags form's initial value
+    audit_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "audit_event"' in q]
+    assert len(audit_reads) == 2  # the events but views, and the newest view with the count of views
+
+
+def test_more_views_cost_no_more_queries(staff_client, admin_user, known_player):
+    client = staff_client(admin_user)
+    first = _page(client, known_player)
+    for _ in range(5):
+        _page(client, known_player)
+    html = client.get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
+    assert f"Profile viewed 7 times, last by {admin_user.username}" in html
+    assert len(_page(client, known_player)) == len(first)
