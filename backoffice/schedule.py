@@ -43,6 +43,13 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "those expiring within 30 days are announced to the platform once (kyc.document_expiring).",
     ),
     ScheduledTask(
+        name="Discard orphaned KYC files",
+        task="apps.kyc.tasks.kyc_discard_orphan_files",
+        crontab="40 3 * * *",
+        description="Deletes document files no row names, older than an hour: what a process stored before dying "
+        "ahead of its commit (a rolled-back upload deletes its own file at once).",
+    ),
+    ScheduledTask(
         name="Note overdue KYC requirements",
         task="apps.kyc.tasks.kyc_requirements_overdue",
         crontab="*/15 * * * *",

@@ -17,3 +17,17 @@ def kyc_requirements_overdue() -> int:
     from apps.kyc.levels import overdue_sweep
 
     return overdue_sweep()
+
+
+@shared_task(name="apps.kyc.tasks.kyc_discard_orphan_files", base=AfterCommitTask)
+def kyc_discard_orphan_files() -> int:
+    """Files a process stored and then died before its transaction committed (no row names them)."""
+    from datetime import timedelta
+
+    from apps.kyc.models import Document
+    from apps.kyc.storage import discard_orphans
+
+    def referenced(names: list[str]) -> set[str]:
+        return set(Document.objects.filter(file_name__in=names).values_list("file_name", flat=True))
+
+    return len(discard_orphans(referenced=referenced, older_than=timedelta(hours=1)))
