@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import translation
+from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 from unfold.views import ChangeList
@@ -32,6 +34,20 @@ from apps.players.timeline import player_timeline
 from apps.staff.models import staff_of
 
 PROFILE_FIELDS = [name for name in ProfileForm.base_fields if name != "reason"]
+_FIXED_MARKUP: dict[tuple[Any, ...], SafeString] = {}
+
+
+def fixed_markup(form: forms.Form, field: str | None = None) -> SafeString:
+    """A form's ``as_p`` (or one field's widget), rendered once per process for each class, ids, initial values
+    and language. For the page's forms whose markup depends on nothing else (fixed choices, no data bound): the
+    widget templates cost about 0.15 ms a field, on every view of the player page (docs/PERFORMANCE.md)."""
+    initial = tuple(sorted(form.initial.items()))
+    key = (type(form), form.auto_id, initial, field, translation.get_language())
+    if key not in _FIXED_MARKUP:
+        _FIXED_MARKUP[key] = form.as_p() if field is None else SafeString(str(form[field]))
+    return _FIXED_MARKUP[key]
+
+
 LIFT_REQUESTED = "Lift requested: a second person acting for the same authority must confirm it."
 
 
@@ -154,6 +170,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         elif not compliance:
             notes = notes.exclude(visibility=Visibility.COMPLIANCE)
         tags = sorted(player.tags.values_list("name", flat=True))
+        note_form = NoteForm(auto_id="note-%s")
         history = None
         if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
             history = player_timeline(player, user)
@@ -175,9 +192,11 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "can_read_notes": user.has_perm("players.view_playernote"),
             "blocks": [(c.value, c.label, getattr(player, f"blocked_{c.value}")) for c in Capability],
             # one page, several forms with a reason (and an authority): ids of their own, so each label finds its field
-            "status_form": StatusForm(initial={"status": player.status}, auto_id="status-form-%s"),
-            "block_form": BlockForm(auto_id="block-form-%s"),
-            "note_form": NoteForm(auto_id="note-%s"),
+            "status_form_html": fixed_markup(StatusForm(initial={"status": player.status}, auto_id="status-form-%s")),
+            "block_form_html": fixed_markup(BlockForm(auto_id="block-form-%s")),
+            "note_form": note_form,
+            "note_text_html": fixed_markup(note_form, "text"),
+            "note_visibility_html": fixed_markup(note_form, "visibility"),
             "profile_form": ProfileForm(initial={f: getattr(player, f) for f in PROFILE_FIELDS}, auto_id="profile-%s"),
             "can_edit": user.has_perm("players.change_player"),
             "tags_form": TagsForm(initial={"tags": ", ".join(tags)}),
