@@ -85,6 +85,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
             models.Index(fields=["actor_type", "actor_id", "-id"], name="audit_actor_idx"),
             models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx"),
+            # a target's events of one action: the player page's count of views and the newest one (0005)
+            models.Index(fields=["target_type", "target_id", "action", "-id"], name="audit_target_action_idx"),
             BrinIndex(fields=["occurred_at"], name="audit_occurred_brin"),
             # what the sealer reads: the unsealed rows only, however long the trail
             models.Index(fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
