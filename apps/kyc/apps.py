@@ -22,3 +22,10 @@ class KycConfig(AppConfig):
         register_observer(levels.on_deposit, types=(TransactionType.DEPOSIT,))
         register_seeder("kyc", demo.seed, order=40)  # after the players (20)
         documents.register()  # the kyc.level_3 maker-checker kind (apps.approvals)
+
+        from apps.kyc import workqueues
+        from apps.kyc.admin import player_kyc_section
+        from apps.players.page import register_section
+
+        register_section("admin/kyc/player_section.html", player_kyc_section)
+        workqueues.register()  # the start page's queues: reviews waiting (officers), overdue reviews (leads)

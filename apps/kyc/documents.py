@@ -429,7 +429,10 @@ def register() -> None:
         ApprovalKind(
             code=LEVEL_3_KIND,
             label="Enhanced due diligence (KYC level 3)",
-            request_permission=DECIDE,
+            # the maker's right to decide this review (an object grant to an assigned officer counts) was checked by
+            # document_decide before it asked; the approvals service checks role-wide or on the target, the
+            # document, which a grant on the review does not reach. Every reviewer views documents role-wide.
+            request_permission="kyc.view_document",
             decide_permission="kyc.approve_level_3",
             apply=_apply_level_3,
             on_reject=_reject_level_3,

@@ -60,3 +60,18 @@ class RevisionMessageRequired(ValidationFailed):
 class ReviewNotPermitted(PermissionDenied):
     code = "review_not_permitted"
     when = "a KYC decision by someone who may not decide this review (not assigned to them or their team)"
+
+
+class ReviewAssignNotPermitted(PermissionDenied):
+    code = "review_assign_not_permitted"
+    when = "assigning a KYC review without kyc.assign_review, or taking the next one without kyc.claim_review"
+
+
+class ReviewAssigneeInvalid(ValidationFailed):
+    code = "review_assignee_invalid"
+    when = "a KYC review assigned to someone who cannot review documents (inactive, or without kyc.view_document)"
+
+
+class ReviewClosed(Conflict):
+    code = "review_closed"
+    when = "assigning a KYC review that is already closed"

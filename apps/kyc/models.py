@@ -138,6 +138,7 @@ class Review(models.Model):
             ("view_all_reviews", "See every KYC review (a KYC lead)"),
             ("assign_review", "Assign KYC reviews"),
             ("approve_level_3", "Give the second approval of enhanced due diligence (level 3)"),
+            ("claim_review", "Take the next KYC review from the queue"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["player"], condition=models.Q(state="open"), name="kyc_review_one_open")

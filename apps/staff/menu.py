@@ -59,6 +59,7 @@ MENU = (
             ("wallet.LedgerTransaction", "Ledger"),
         ),
     ),
+    Heading("kyc", "Identity verification", (("kyc.Review", "KYC review queue"),)),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

@@ -65,6 +65,18 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Wallet", "see adjustments", ("wallet.view_adjustment",)),
     ("Wallet", "request an adjustment", ("wallet.add_adjustment",)),
     ("Wallet", "approve another's adjustment", ("wallet.approve_adjustment",)),
+    (
+        "KYC",
+        "the KYC review queue (an officer: the reviews assigned to them or their team), levels and requirements",
+        ("kyc.view_review", "kyc.view_kycprofile", "kyc.view_requirement"),
+    ),
+    ("KYC", "see and download the documents of the reviews they see (audited)", ("kyc.view_document",)),
+    ("KYC", "upload a document for a player", ("kyc.add_document",)),
+    ("KYC", "take the next review (it is assigned to them; they decide it)", ("kyc.claim_review",)),
+    ("KYC", "see every review (a KYC lead)", ("kyc.view_all_reviews",)),
+    ("KYC", "assign reviews to an officer or a team", ("kyc.assign_review",)),
+    ("KYC", "decide any review, assigned or not (a KYC lead)", ("kyc.decide_review",)),
+    ("KYC", "give the second approval of level 3 (enhanced due diligence)", ("kyc.approve_level_3",)),
     ("Work", "the Approvals inbox", ("approvals.view_approval",)),
     ("Work", "the audit trail", ("audit.view_auditevent",)),
     (

@@ -68,6 +68,12 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:wallet_adjustment_decide": "wallet.approve_adjustment to decide (a GET only redirects to the change page)",
     "admin:responsible_exclusion_decide": "responsible.request_lift, responsible.decide_lift or "
     "responsible.correct_exclusion, per decision",
+    "admin:kyc_review_next": "kyc.claim_review (review_next checks it again)",
+    "admin:kyc_review_decide": "a review the member sees (kyc.view_review + a lead or its assignee/team, else 404); "
+    "kyc.decide_review on it, role-wide or granted, checked by document_decide",
+    "admin:kyc_review_second": "a review the member sees; kyc.approve_level_3 checked by approval_decide",
+    "admin:kyc_document_file": "kyc.view_document and a review the member sees (else 404); audited",
+    "admin:kyc_document_upload": "kyc.add_document (a GET only redirects to the player page)",
 }
 # Model admins whose standard pages are open to a staff member with no role: model label -> why.
 ADMIN_OPEN_TO_ANY_STAFF: dict[str, str] = {}

@@ -227,7 +227,7 @@ def test_only_an_officer_of_the_review_decides_it():
 
 def test_level_3_waits_for_a_second_officer():
     player = PlayerFactory(kyc_level=0)
-    first, second = officer(), officer("decide_review", "approve_level_3")
+    first, second = officer("decide_review", "view_document"), officer("decide_review", "approve_level_3")
     for kind in ("passport", "utility_bill"):
         doc = upload(player, kind, files.pdf())
         extra = {"expires_on": NEXT_YEAR} if kind == "passport" else {}

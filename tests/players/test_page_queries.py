@@ -46,3 +46,15 @@ def test_more_views_cost_no_more_queries(staff_client, admin_user, known_player)
     html = client.get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
     assert f"Profile viewed 7 times, last by {admin_user.username}" in html
     assert len(_page(client, known_player)) == len(first)
+
+
+def test_the_status_form_shows_each_players_own_status(staff_client, mlro):
+    """Its markup is kept per initial value (apps.players.admin.fixed_markup): one player's never shows on another's."""
+    client = staff_client(mlro)
+    active, suspended = PlayerFactory(), PlayerFactory(status="suspended")
+    for player, selected in ((active, "active"), (suspended, "suspended"), (active, "active")):
+        html = client.get(f"/admin/players/player/{player.pk}/change/").content.decode()
+        form = html[html.index('id="status-form-status"') - 200 :]
+        form = form[: form.index("</select>")]
+        assert f'<option value="{selected}" selected>' in form
+        assert form.count(" selected>") == 1

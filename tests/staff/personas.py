@@ -113,6 +113,11 @@ class World:
         )
 
     @cached_property
+    def kyc_review(self) -> Any:
+        """The persona document's open review, nobody assigned."""
+        return self.kyc_document.review
+
+    @cached_property
     def kyc_level_3_approval(self) -> Any:
         """A first officer's approval of enhanced due diligence, waiting for the second (rows only)."""
         from django.contrib.contenttypes.models import ContentType

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 from guardian.shortcuts import assign_perm
@@ -34,6 +35,7 @@ from guardian.shortcuts import assign_perm
 from apps.api.models import ApiClient
 from apps.core.models import OutboxDelivery
 from apps.geo.models import IpOverride, Jurisdiction, RulePack
+from apps.kyc.models import Document, Requirement, Review
 from apps.players import services as players
 from apps.players.models import Brand, Player, PlayerNote
 from apps.responsible.models import Exclusion, ExclusionCorrection, IdentityChangeRequest, Interaction, Limit
@@ -43,6 +45,7 @@ from apps.staff.permissions import can_act, visible_to
 from apps.wallet.models import Adjustment, Withdrawal
 from tests.conftest import verified_client
 from tests.factories import StaffUserFactory
+from tests.kyc import documents as kyc_files
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +166,38 @@ def kyc_second_approval(w: World, staff: StaffUser) -> object:
     return approval_decide(actor=staff, approval=w.kyc_level_3_approval, approve=True)
 
 
+def kyc_assign(w: World, staff: StaffUser) -> object:
+    from apps.kyc.reviews import review_assign
+
+    return review_assign(actor=staff, review=w.kyc_document.review, assignee=w.staff(roles.KYC_OFFICER))
+
+
+def kyc_review(w: World) -> Any:
+    return w.kyc_document.review
+
+
+def kyc_review_page(w: World) -> str:
+    return f"{_base('kyc.review')}{w.kyc_document.review_id}/change/"
+
+
+def shows_unassigned_review(response: Any, w: World) -> bool:
+    return [r.pk for r in response.context["cl"].result_list] == [w.kyc_document.review_id]
+
+
+def shows_preview(response: Any, w: World) -> bool:
+    return b'class="kyc-preview' in response.content
+
+
+def kyc_requirement(w: World) -> object:
+    from django.utils import timezone
+
+    return Requirement.objects.create(player=w.player, level=2, trigger="staff", due_at=timezone.now())
+
+
+def shows_requirement(response: Any, w: World) -> bool:
+    return b'class="kyc-requirement"' in response.content
+
+
 def ip_deleted(w: World) -> bool:
     return not IpOverride.objects.filter(pk=w.ip_override.pk).exists()
 
@@ -248,16 +283,48 @@ CASES: dict[str, Case] = {
     "core.delete_outboxdelivery": Case(NOBODY, ADM, delete_page("core.outboxdelivery", "dead_delivery")),
     # core: long jobs' cursors (apps/core/jobs.py), written by tasks; no admin
     **{f"core.{verb}_job": Case(NOBODY, None, NO_ADMIN) for verb in ("view", "add", "change", "delete")},
-    # kyc: no admin and no role yet (issue 14 in progress: the review queue and its grants come with the admin)
+    # kyc: the review queue. Officers see and decide what is assigned to them or their team (object grants, the
+    # queue's scope is tested in tests/kyc/test_admin.py); the MLRO leads; Administrators see and assign
+    "kyc.view_review": Case(KYC, SA, changelist("kyc.review")),
+    "kyc.add_review": Case(NOBODY, ADM, add_page("kyc.review")),  # opened by an upload
+    "kyc.change_review": Case(NOBODY, MLRO, change_post("kyc.review", "kyc_review")),  # decisions per document
+    "kyc.delete_review": Case(NOBODY, ADM, delete_page("kyc.review", "kyc_review")),
+    "kyc.view_all_reviews": Case(MLRO, KYC, Shown(lambda w: _base("kyc.review"), shows_unassigned_review, kyc_review)),
+    "kyc.assign_review": Case(MLRO, KYC, Service(kyc_assign, "review_assign_not_permitted")),
+    "kyc.claim_review": Case(
+        KYC,
+        ADM,
+        Post(
+            lambda w: f"{_base('kyc.review')}next/",
+            lambda w: kyc_review(w) and {},
+            lambda w: Review.objects.get(pk=w.kyc_document.review_id).assignee_id is not None,
+        ),
+    ),
+    "kyc.decide_review": Case(MLRO, KYC, Service(kyc_reject, "review_not_permitted")),  # role-wide: a lead
+    "kyc.approve_level_3": Case(MLRO, KYC, Service(kyc_second_approval, "approval_not_permitted")),
+    "kyc.view_document": Case(MLRO, ADM, Shown(kyc_review_page, shows_preview, kyc_review)),
+    "kyc.add_document": Case(
+        KYC,
+        SA,
+        Post(
+            lambda w: f"{_base('kyc.review')}players/{w.player.pk}/upload/",
+            lambda w: {"document_type": "utility_bill", "file": SimpleUploadedFile("bill.pdf", kyc_files.pdf())},
+            lambda w: Document.objects.filter(player=w.player, source="admin").exists(),
+        ),
+    ),
+    "kyc.view_kycprofile": Case(KYC, SA, player_page(lambda r, w: b'id="kyc"' in r.content, lambda w: None)),
+    "kyc.view_requirement": Case(KYC, SA, player_page(shows_requirement, kyc_requirement)),
+    **{f"kyc.{verb}_document": Case(NOBODY, None, NO_ADMIN) for verb in ("change", "delete")},
+    **{
+        f"kyc.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
+        for verb in ("add", "change", "delete")
+        for model in ("kycprofile", "requirement")
+    },
     **{
         f"kyc.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
         for verb in ("view", "add", "change", "delete")
-        for model in ("kycprofile", "requirement", "review", "document", "documentdecision", "vendor", "vendorevent")
+        for model in ("documentdecision", "vendor", "vendorevent")
     },
-    **{f"kyc.{codename}": Case(NOBODY, None, NO_ADMIN) for codename in ("view_all_reviews", "assign_review")},
-    # checked by the KYC services; the roles that hold them come with the review queue
-    "kyc.decide_review": Case(NOBODY, KYC, Service(kyc_reject, "review_not_permitted")),
-    "kyc.approve_level_3": Case(NOBODY, KYC, Service(kyc_second_approval, "approval_not_permitted")),
     # geo: jurisdictions, rule packs, IP overrides (their history tables have no admin of their own)
     "geo.view_jurisdiction": Case(ADM, MLRO, changelist("geo.jurisdiction")),
     "geo.add_jurisdiction": Case(ADM, MLRO, add_page("geo.jurisdiction")),

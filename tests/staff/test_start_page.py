@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.core import workqueues
 from apps.core.models import DeliveryStatus, OutboxDelivery, OutboxEvent
+from apps.kyc.models import Review
 from apps.players.models import Player
 from apps.responsible import services as responsible
 from apps.responsible.choices import FlagKind, RegisterOutcome
@@ -44,11 +45,14 @@ EXPECTED = {
         "responsible.identity_edits_to_decide": 1,
         "responsible.register_outages": 2,
         "core.dead_webhooks": 1,
+        "kyc.reviews_overdue": 1,
     },
     roles.MLRO: {
         "responsible.lifts_to_decide": 1,
         "responsible.corrections_to_decide": 1,
         "responsible.identity_edits_to_decide": 1,
+        "kyc.reviews_waiting": 0,  # their own and their teams' (none is assigned to them)
+        "kyc.reviews_overdue": 1,
     },
     roles.AML_ANALYST: {"responsible.lifts_to_decide": 1, "responsible.corrections_to_decide": 1},
     roles.FINANCE_OFFICER: {
@@ -57,7 +61,7 @@ EXPECTED = {
         "wallet.adjustments_to_approve": 1,
     },
     roles.SUPPORT_AGENT: {"responsible.corrections_to_decide": 1, "responsible.limit_flags": 3},
-    roles.KYC_OFFICER: {"responsible.identity_edits_to_decide": 1},
+    roles.KYC_OFFICER: {"responsible.identity_edits_to_decide": 1, "kyc.reviews_waiting": 0},
     roles.CRM_MANAGER: {},
 }
 
@@ -97,6 +101,8 @@ def seed_work() -> dict[str, Any]:
     RegisterCheck.objects.create(
         register="gamstop", point="login", outcome=RegisterOutcome.ERROR, at=timezone.now() - timedelta(days=3)
     )
+    # an overdue KYC review nobody holds (rows only: no document file is needed to count it)
+    Review.objects.create(player=players[0], due_at=timezone.now() - timedelta(hours=1))
     event = OutboxEvent.objects.create(type="player.updated", key=players[0].external_id, data={})
     OutboxDelivery.objects.create(event=event, subscriber="pk1", key=event.key, status=DeliveryStatus.DEAD)
     OutboxDelivery.objects.create(event=event, subscriber="pk2", key=event.key, status=DeliveryStatus.DELIVERED)
