@@ -4,7 +4,7 @@ Import only apps.core.errors here: services, views and forms of every layer impo
 
 from __future__ import annotations
 
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 
 
 class FileTooLarge(ValidationFailed):
@@ -60,6 +60,45 @@ class RevisionMessageRequired(ValidationFailed):
 class ReviewNotPermitted(PermissionDenied):
     code = "review_not_permitted"
     when = "a KYC decision by someone who may not decide this review (not assigned to them or their team)"
+
+
+# --- the vendor webhook (apps/kyc/vendors.py) ---------------------------------------------------------------
+
+
+class SignatureInvalid(ApplicationError):
+    code = "signature_invalid"
+    status = 401
+    when = (
+        "a vendor event without an `X-Pitboss-Signature` header, or whose signature does not match the body under "
+        "the vendor's secret (a tampered body included)"
+    )
+
+
+class SignatureStale(ApplicationError):
+    code = "signature_stale"
+    status = 401
+    when = "a vendor event signed at a time further from now than the vendor's tolerance (300 s by default)"
+
+
+class VendorNotFound(NotFound):
+    code = "vendor_not_found"
+    when = "a vendor event for a vendor slug that does not exist or is not active"
+
+
+class VendorEventReplayed(Conflict):
+    code = "event_replayed"
+    when = "a vendor event whose `event_id` this vendor already sent: it was recorded once and is not applied again"
+
+
+class VendorEventUnparsable(ValidationFailed):
+    code = "parse_error"  # the API parser's code (apps/api/errors.py): the webhook reads its raw body itself
+    domain = "api"
+    when = "the body is not JSON, nests deeper than 32 levels, or holds a NUL"
+
+
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+    when = "a vendor event naming a document id that does not exist; nothing is recorded"
 
 
 class ReviewAssignNotPermitted(PermissionDenied):

@@ -19,3 +19,9 @@ KYC_PERMISSIONS = {
     "MLRO": (*OFFICER, *LEAD),
     "Administrator": (*VIEW, "kyc.view_all_reviews", "kyc.assign_review"),
 }
+
+# The verification vendors (granted by kyc/0005_vendor_roles): who may post decisions to the webhook and with which
+# secret is system configuration, an Administrator's; their events are read-only for them.
+VENDOR_PERMISSIONS = {
+    "Administrator": ("kyc.view_vendor", "kyc.add_vendor", "kyc.change_vendor", "kyc.view_vendorevent"),
+}

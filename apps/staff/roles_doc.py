@@ -108,6 +108,11 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "API clients (view, add, change, revoke)",
         ("api.view_apiclient", "api.add_apiclient", "api.change_apiclient"),
     ),
+    (
+        "System",
+        "KYC verification vendors (view, add, change; the secret write-only) and the events they sent",
+        ("kyc.view_vendor", "kyc.add_vendor", "kyc.change_vendor", "kyc.view_vendorevent"),
+    ),
     ("System", "the webhook outbox (view)", ("core.view_outboxevent", "core.view_outboxdelivery")),
     ("System", "send a webhook again", ("core.change_outboxdelivery",)),
     (

@@ -327,6 +327,11 @@ SPECTACULAR_SETTINGS = {
         "TransactionTypeEnum": "apps.wallet.choices.TransactionType",
         "WithdrawalStatusEnum": "apps.wallet.choices.WithdrawalStatus",
         "EligibilityActionEnum": "apps.players.choices.Action",
+        "KycDocumentTypeEnum": "apps.kyc.choices.DocumentType",
+        "KycDocumentStateEnum": "apps.kyc.choices.DocumentState",
+        "KycLevelEnum": "apps.kyc.choices.Level",
+        "KycRejectionReasonEnum": "apps.kyc.choices.RejectionReason",
+        "KycTriggerEnum": "apps.kyc.choices.Trigger",
     },
     # Every operation also documents the errors the plumbing can answer (apps/api/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.add_plumbing_errors"],

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 
 from apps.api.commands import CommandInput, CommandView
 from apps.players.api.serializers import IpField
@@ -241,8 +242,12 @@ def test_every_command_documents_the_serializer_it_validates_with():
         if view.request_serializer is None:
             assert "requestBody" not in operation, path
         else:
-            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            [(media_type, body)] = operation["requestBody"]["content"].items()  # one parser each
+            assert media_type == (
+                "multipart/form-data" if view.parser_classes == [MultiPartParser] else "application/json"
+            )
+            ref = body["schema"]["$ref"]
             assert ref == f"#/components/schemas/{view.request_serializer.__name__}Request", path
         assert ("Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}) == view.idempotent, path
         checked += 1
-    assert checked == 10  # wallet 3, responsible 5, players 2
+    assert checked == 11  # wallet 3, responsible 5, players 2, kyc 1 (the upload: multipart)

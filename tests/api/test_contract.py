@@ -12,6 +12,7 @@ tests nothing).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections import defaultdict
@@ -39,10 +40,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.audit.services import SystemActor
+from apps.kyc import documents as kyc_documents
+from apps.kyc import vendors as kyc_vendors
 from apps.responsible import services as rg
 from apps.wallet import posting
 from apps.wallet import services as wallet
 from tests.factories import PlayerFactory
+from tests.kyc import documents as kyc_files
 
 pytestmark = pytest.mark.django_db
 
@@ -85,8 +89,19 @@ def contract_fixtures(platform_client, player):
     returning = PlayerFactory()
     with time_machine.travel(timezone.now() - timedelta(days=400)):
         rg.self_exclude(actor=actor, player=returning, term="1y")
-    main = {"external_id": player.external_id, "withdrawal_id": withdrawal.pk, "change_id": change.pk}
+    # the KYC vendor webhook: a vendor to sign with and a document to decide (a decided one still answers 200)
+    vendor = kyc_vendors.vendor_save(actor=actor, slug="contract-vendor", name="Contract", secret=VENDOR_SECRET)
+    document = kyc_documents.document_upload(
+        actor=actor, player=player, document_type="utility_bill", data=kyc_files.png(), source="api"
+    )
+    main = {
+        "external_id": player.external_id,
+        "withdrawal_id": withdrawal.pk,
+        "change_id": change.pk,
+        "slug": vendor.slug,
+    }
     return {
+        "kyc_document": document.pk,
         "key": platform_client.key,
         "player": player.external_id,
         "path": main,
@@ -108,6 +123,27 @@ def _path_parameters(operation: Any, fixtures: dict[str, Any]) -> dict[str, Any]
     return {name: value for name, value in known.items() if name in names}
 
 
+VENDOR_SECRET = "contract-" + "s" * 32
+
+
+def _kyc_positive(operation: Any, case: Any, fixtures: dict[str, Any]) -> None:
+    """Positive KYC cases that can succeed: a real image as the upload's file (random bytes are never a document;
+    the details stay as generated but for an expiry and number the type may not have), and a vendor event with a
+    fresh id about a real document, signed over the bytes sent."""
+    if operation.path.endswith("/kyc/documents/") and isinstance(case.body, dict):
+        case.body["file"] = kyc_files.jpeg()
+        case.body.pop("expires_on", None)
+        case.body.pop("number", None)
+        case.body["issuing_country"] = "GB"
+    elif operation.path.endswith("/events/") and isinstance(case.body, dict):
+        event = {**case.body, "event_id": uuid.uuid4().hex, "document": fixtures["kyc_document"]}
+        case.body = json.dumps(event).encode()
+        case.headers = {
+            **(case.headers or {}),
+            "X-Pitboss-Signature": kyc_vendors.signature_header(VENDOR_SECRET, case.body),
+        }
+
+
 def _exercise(
     app: Any,
     operation: Any,
@@ -117,6 +153,7 @@ def _exercise(
     failures: list[str],
     strategy: Any,
     player: str,
+    fixtures: dict[str, Any],
 ) -> None:
     @given(case=strategy)
     @settings(
@@ -131,6 +168,8 @@ def _exercise(
             case.headers["Idempotency-Key"] = uuid.uuid4().hex  # one operation per key, or every replay is a 409
         if isinstance(case.body, dict) and "player" in case.body and mode == GenerationMode.POSITIVE:
             case.body["player"] = player  # wallet postings name the player in the body
+        if mode == GenerationMode.POSITIVE:
+            _kyc_positive(operation, case, fixtures)
         response = case.call(app=app)
         codes.append(response.status_code)
         try:
@@ -176,7 +215,17 @@ def test_the_api_keeps_its_openapi_contract(wsgi_app, contract_fixtures, record_
             if time.monotonic() - started > TIME_BUDGET_SECONDS:
                 examples = 1  # a slow machine: every operation still gets one case of each kind
             codes = statuses[operation.label]
-            _exercise(app, operation, mode, examples, codes, failures, strategy, contract_fixtures["player"])
+            _exercise(
+                app,
+                operation,
+                mode,
+                examples,
+                codes,
+                failures,
+                strategy,
+                contract_fixtures["player"],
+                contract_fixtures,
+            )
 
     elapsed = time.monotonic() - started
     reached = sorted(label for label, codes in statuses.items() if any(200 <= c < 300 for c in codes))

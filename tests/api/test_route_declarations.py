@@ -96,6 +96,7 @@ OTHER_ROUTES: dict[str, str] = {
     "api/docs/": "public: Swagger UI",
     "^api/": "none: the JSON 404 for unknown API routes",
     "api/v1/bench/floor": "bench only (BENCH_FLOOR_ENDPOINT)",
+    "api/v1/kyc/vendors/<slug:slug>/events/": "signed by a KYC vendor (apps/kyc/vendors.py), no API key",
 }
 
 

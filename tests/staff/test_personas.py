@@ -33,9 +33,10 @@ from django_celery_beat.models import PeriodicTask
 from guardian.shortcuts import assign_perm
 
 from apps.api.models import ApiClient
+from apps.audit.services import SystemActor
 from apps.core.models import OutboxDelivery
 from apps.geo.models import IpOverride, Jurisdiction, RulePack
-from apps.kyc.models import Document, Requirement, Review
+from apps.kyc.models import Document, Requirement, Review, Vendor
 from apps.players import services as players
 from apps.players.models import Brand, Player, PlayerNote
 from apps.responsible.models import Exclusion, ExclusionCorrection, IdentityChangeRequest, Interaction, Limit
@@ -170,6 +171,29 @@ def kyc_assign(w: World, staff: StaffUser) -> object:
     from apps.kyc.reviews import review_assign
 
     return review_assign(actor=staff, review=w.kyc_document.review, assignee=w.staff(roles.KYC_OFFICER))
+
+
+def persona_vendor() -> Vendor:
+    """The vendor the vendor rows act on (made through the service on first use, before anything is counted)."""
+    from apps.kyc.vendors import vendor_save
+
+    found = Vendor.objects.filter(slug="persona").first()
+    return found or vendor_save(actor=SystemActor("tests"), slug="persona", name="Persona vendor", secret="p" * 40)
+
+
+def persona_event(w: World) -> Any:
+    """A vendor event, received as the webhook receives it (signed)."""
+    import json
+
+    from apps.kyc.models import VendorEvent
+    from apps.kyc.vendors import signature_header, vendor_event_receive
+
+    found = VendorEvent.objects.filter(event_id="persona-1").first()
+    if found is not None:
+        return found
+    vendor = persona_vendor()
+    body = json.dumps({"event_id": "persona-1", "document": w.kyc_document.pk, "decision": "reject"}).encode()
+    return vendor_event_receive(slug=vendor.slug, signature=signature_header("p" * 40, body), body=body).event
 
 
 def kyc_review(w: World) -> Any:
@@ -320,11 +344,30 @@ CASES: dict[str, Case] = {
         for verb in ("add", "change", "delete")
         for model in ("kycprofile", "requirement")
     },
-    **{
-        f"kyc.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
-        for verb in ("view", "add", "change", "delete")
-        for model in ("documentdecision", "vendor", "vendorevent")
-    },
+    **{f"kyc.{verb}_documentdecision": Case(NOBODY, None, NO_ADMIN) for verb in ("view", "add", "change", "delete")},
+    # kyc: the verification vendors (apps/kyc/vendors_admin.py): Administrators configure them; events are read-only
+    "kyc.view_vendor": Case(ADM, MLRO, changelist("kyc.vendor")),
+    "kyc.add_vendor": Case(ADM, MLRO, add_page("kyc.vendor")),
+    "kyc.change_vendor": Case(
+        ADM,
+        MLRO,
+        Change(
+            lambda w: f"{_base('kyc.vendor')}{persona_vendor().pk}/change/",
+            {"name": "Persona vendor renamed"},
+            lambda w: Vendor.objects.get(slug="persona").name == "Persona vendor renamed",
+        ),
+    ),
+    "kyc.delete_vendor": Case(NOBODY, ADM, Get(lambda w: f"{_base('kyc.vendor')}{persona_vendor().pk}/delete/")),
+    "kyc.view_vendorevent": Case(ADM, MLRO, changelist("kyc.vendorevent")),
+    "kyc.add_vendorevent": Case(NOBODY, ADM, add_page("kyc.vendorevent")),
+    "kyc.change_vendorevent": Case(
+        NOBODY,
+        ADM,
+        Post(lambda w: f"{_base('kyc.vendorevent')}{persona_event(w).pk}/change/", lambda w: {}, lambda w: False),
+    ),
+    "kyc.delete_vendorevent": Case(
+        NOBODY, ADM, Get(lambda w: f"{_base('kyc.vendorevent')}{persona_event(w).pk}/delete/")
+    ),
     # geo: jurisdictions, rule packs, IP overrides (their history tables have no admin of their own)
     "geo.view_jurisdiction": Case(ADM, MLRO, changelist("geo.jurisdiction")),
     "geo.add_jurisdiction": Case(ADM, MLRO, add_page("geo.jurisdiction")),
