@@ -28,3 +28,26 @@ def test_demo_levels_cover_every_player_once():
         assert "kyc_required" in can(player, "deposit", ask_registers=False).reasons
     assert requirements == Requirement.objects.count()
     assert seed_levels() == (0, 0)
+
+
+def test_demo_reviews_make_a_queue_an_officer_can_clear():
+    from django.utils import timezone
+
+    from apps.kyc.demo import DEMO_OFFICER, seed_reviews
+    from apps.kyc.documents import duplicate_hits
+    from apps.kyc.models import Document, Review
+    from apps.staff.demo import seed_staff
+
+    seed_players(300, actor=SystemActor("tests"))
+    seed_levels()
+    seed_staff(actor=SystemActor("tests"))
+    uploaded, assigned = seed_reviews(actor=SystemActor("tests"), reviews=14)
+    open_reviews = Review.objects.filter(state="open")
+    assert open_reviews.count() == 14 and uploaded == Document.objects.filter(source="demo").count() > 14
+    assert assigned == open_reviews.filter(assignee__username=DEMO_OFFICER).count() == 5
+    assert open_reviews.filter(due_at__lt=timezone.now()).exists()
+    assert open_reviews.filter(due_at__gt=timezone.now()).exists()
+    assert set(Document.objects.values_list("file_kind", flat=True)) == {"jpeg", "pdf"}
+    duplicated = Document.objects.filter(source="demo", type="passport").order_by("id").first()
+    assert duplicated is not None and duplicate_hits(duplicated.player).exists()
+    assert seed_reviews(actor=SystemActor("tests"), reviews=14) == (0, 0)

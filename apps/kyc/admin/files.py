@@ -80,8 +80,15 @@ def document_file_view(request: HttpRequest, document_pk: int) -> HttpResponse:
 class UploadForm(forms.Form):
     document_type = forms.ChoiceField(choices=DocumentType.choices, label="Document type")
     issuing_country = forms.CharField(required=False, max_length=2, label="Issuing country (ISO, 2 letters)")
-    expires_on = forms.DateField(required=False, label="Expiry date", widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(
+        required=False, label="Expiry date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     number = forms.CharField(required=False, max_length=64, label="Document number (identity documents)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "border border-base-200 rounded-default px-3 py-2 bg-white dark:bg-base-900"
 
 
 @csrf_exempt

@@ -255,7 +255,11 @@ class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
 
     @admin.display(description="due")
     def due(self, obj: Review) -> str:
-        return format_html("#{} · {}", obj.pk, timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M"))
+        return format_html(
+            '<span class="underline font-medium">{}</span> <span class="text-font-subtle-light">#{}</span>',
+            timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M"),
+            obj.pk,
+        )
 
     @admin.display(description="player")
     def player_link(self, obj: Review) -> str:

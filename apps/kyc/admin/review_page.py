@@ -59,6 +59,8 @@ def checks_for(document_type: str) -> list[str]:
     return ["photo"]  # a selfie
 
 
+FIELD_CLASS = "border border-base-200 rounded-default px-3 py-2 w-full bg-white dark:bg-base-900"
+
 # What a refusal means for the officer, by its code (the service's own message follows).
 REFUSALS = {
     "review_not_permitted": "This review is not assigned to you or your team: ask a KYC lead to assign it to you.",
@@ -91,7 +93,9 @@ class DecisionForm(forms.Form):
         choices=list(CHECKS.items()), required=False, widget=forms.CheckboxSelectMultiple
     )
     issuing_country = forms.CharField(required=False, max_length=2, label="Issuing country (ISO, 2 letters)")
-    expires_on = forms.DateField(required=False, label="Expiry date", widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(
+        required=False, label="Expiry date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     number = forms.CharField(required=False, max_length=64, label="Document number")
     reason_code = forms.ChoiceField(
         choices=[("", "— choose a reason —"), *RejectionReason.choices], required=False, label="Rejection reason"
@@ -119,13 +123,18 @@ class DecisionForm(forms.Form):
             del self.fields["number"]
         if document.type not in IDENTITY_DOCUMENTS:
             self.fields["expires_on"].label = "Expiry date (if it has one)"
+        for name in ("issuing_country", "expires_on", "number", "reason_code", "message"):
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] = FIELD_CLASS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         decision = data.get("decision")
         if decision == Decision.APPROVE:
             missing = [CHECKS[c] for c in self.required_checks if c not in (data.get("checks") or [])]
-            if missing:
+            if missing and len(missing) == len(self.required_checks):
+                self.add_error("checks", "Tick every check before approving: none is ticked.")
+            elif missing:
                 self.add_error("checks", "Tick every check before approving. Not ticked: " + "; ".join(missing) + ".")
         elif decision == Decision.REJECT and not data.get("reason_code"):
             self.add_error("reason_code", "Choose the reason for the rejection.")
