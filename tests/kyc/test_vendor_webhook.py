@@ -4,6 +4,7 @@ its code (apps/kyc/vendors.py; the protocol is in docs/KYC.md, "Vendor webhook")
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,11 +12,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import SystemActor
-from apps.core.errors import ValidationFailed
+from apps.core.errors import ApplicationError, ValidationFailed
 from apps.kyc import documents, vendors
 from apps.kyc.choices import Source
 from apps.kyc.models import Document, DocumentDecision, KycProfile, Vendor, VendorEvent
@@ -242,3 +244,33 @@ def test_the_documented_example_verifies():
     secret = "whsec_example_0123456789abcdef0123456789"
     assert vendors.verify_signature(secret=secret, header=header, body=body, tolerance_seconds=300, now=1764756100)
     assert header in (Path(settings.BASE_DIR) / "docs" / "KYC.md").read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_event_apply_it_once(vendor, document):
+    """Six deliveries of one event at once: one applied, the others 409 (the first commits, the rest find its
+    row or fail the unique constraint after waiting on the document's lock); one decision."""
+    body, n = event(document, "evt_race", "reject", reason_code="unreadable"), 6
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            received = vendors.vendor_event_receive(
+                slug="acme", signature=vendors.signature_header(SECRET, body), body=body
+            )
+            outcomes.append("applied" if received.applied else "not applied")
+        except ApplicationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["applied"] + ["event_replayed"] * (n - 1)
+    assert VendorEvent.objects.filter(event_id="evt_race").count() == 1
+    assert DocumentDecision.objects.filter(document=document).count() == 1
