@@ -19,6 +19,7 @@ BENCHMARKS = (
     "eligibility",
     "admin_changelist",
     "page_budget",
+    "kyc_queue",
     "wallet",
     "posting_events",
     "rollups",

@@ -188,7 +188,13 @@ def duplicates_of(document: Document) -> QuerySet[Document]:
 
 def duplicate_hits(player: Player) -> QuerySet[Document]:
     """Every other account holding one of this player's numbered documents (both player pages show it)."""
-    hashes = Document.objects.filter(player=player).exclude(number_hash="").values("number_hash")
+    # the player's hashes first (a few rows), then an index lookup of each: as one semi-join the planner can take
+    # a table where most documents carry no number ('') for one that matches everything, and sort it all
+    hashes = sorted(
+        set(Document.objects.filter(player=player).exclude(number_hash="").values_list("number_hash", flat=True))
+    )
+    if not hashes:
+        return Document.objects.none()
     return (
         Document.objects.filter(number_hash__in=hashes)
         .exclude(player=player)

@@ -355,6 +355,10 @@ KYC_HASH_KEY = read("KYC_HASH_KEY", default=SECRET_KEY)
 KYC_EDD_THRESHOLD_EUR = read("KYC_EDD_THRESHOLD_EUR", Decimal, default=Decimal("10000"))
 # A document waits at most this long for a KYC Officer (the review queue's SLA), sooner if a requirement is due.
 KYC_REVIEW_SLA_HOURS = read("KYC_REVIEW_SLA_HOURS", "int", default=24)
+# The queue's "at risk" badge: less than this fraction of the time from opening to due is left (0 to 1).
+KYC_REVIEW_AT_RISK_FRACTION = read("KYC_REVIEW_AT_RISK_FRACTION", Decimal, default=Decimal("0.25"))
+if not Decimal("0") <= KYC_REVIEW_AT_RISK_FRACTION <= Decimal("1"):
+    raise ImproperlyConfigured(f"KYC_REVIEW_AT_RISK_FRACTION: between 0 and 1, got {KYC_REVIEW_AT_RISK_FRACTION}")
 
 # AUDIT ---------------------------------------------------------------------------------------------------
 # Key of the audit chain's row MACs and checkpoint signatures (apps/audit/hashing.py). Never stored in the
