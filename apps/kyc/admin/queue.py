@@ -8,12 +8,13 @@ tables). An officer's scope is two column tests (apps.kyc.reviews.reviews_visibl
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
@@ -22,8 +23,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from unfold.admin import ModelAdmin
+from unfold.admin import checkbox as unfold_checkbox
 from unfold.decorators import action
 
 from apps.core.admin_tools import BigTableAdminMixin
@@ -199,6 +202,14 @@ class AssignForm(ActionForm, AssignChoice):
     """The changelist's action form with the assignee choices beside the action menu."""
 
 
+_PK_MARK = "0000000000"
+
+
+@functools.cache
+def _checkbox_markup() -> str:
+    return str(unfold_checkbox.render(ACTION_CHECKBOX_NAME, _PK_MARK))
+
+
 @admin.register(Review)
 class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     list_display = ("sla", "due", "player_link", "level", "jurisdiction", "waiting", "holder", "age")
@@ -249,6 +260,13 @@ class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         return bool(request.user.has_perm(reviews.ASSIGN))
 
     # --- columns ------------------------------------------------------------------------------------------
+    @admin.display(description=ModelAdmin.action_checkbox.short_description)  # type: ignore[attr-defined]
+    def action_checkbox(self, obj: Review) -> str:
+        """unfold's own checkbox, its markup rendered once per process and the row's id put in (the widget's
+        template cost about a third of a millisecond per row, 50 rows a page)."""
+        # the markup is the widget's own output and the one value put in is an integer
+        return mark_safe(_checkbox_markup().replace(f'value="{_PK_MARK}"', f'value="{int(obj.pk)}"'))  # noqa: S308
+
     @admin.display(description="SLA")
     def sla(self, obj: Review) -> str:
         return sla_badge(obj)
