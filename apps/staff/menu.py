@@ -184,11 +184,13 @@ def _app(key: str, label: str, models: list[dict[str, Any]]) -> dict[str, Any]:
 # below it come from the member's permissions; this only names the job).
 ROLE_PURPOSE = {
     "Administrator": "Staff, roles and API clients; jurisdictions and rule packs; the schedule, webhooks and devices.",
-    "MLRO": "Money-laundering decisions: restrict accounts, decide exclusion lifts and held identity edits.",
+    "MLRO": "Money-laundering decisions: restrict accounts, decide exclusion lifts and held identity edits; lead KYC"
+    " reviews (assign, decide, second approval of level 3).",
     "AML Analyst": "Reviews: restrict accounts, decide exclusion lifts and corrections, read the audit trail.",
     "Finance Officer": "Payments: approve or hold withdrawals, ask for and approve manual adjustments.",
     "Support Agent": "Players' questions and safer gambling: interactions, exclusions, limits, lift requests.",
-    "KYC Officer": "Identity: check and correct players' details, decide held identity edits.",
+    "KYC Officer": "Identity: review players' documents (KYC queue), check and correct their details, decide held"
+    " identity edits.",
     "CRM Manager": "Campaigns: find players and set their marketing tags on the player page.",
 }
 

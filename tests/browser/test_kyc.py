@@ -131,3 +131,58 @@ def test_a_kyc_officer_clears_a_review_from_the_start_page_and_can_changes(staff
     assert "Level 2" in page.inner_text("#kyc")
     page.locator("#kyc").scroll_into_view_if_needed()
     page.shot("kyc-5-player-page")
+
+
+def test_a_kyc_lead_sees_the_sla_badges_and_assigns_two_reviews_to_an_officer(staff_browser, settings, tmp_path):
+    settings.KYC_FILES_ROOT = str(tmp_path / "kyc-files")
+    from apps.kyc.models import Review
+
+    now, platform = timezone.now(), SystemActor("platform")
+    names = [("Grace", "Hopper"), ("Alan", "Turing"), ("Mary", "Somerville")]
+    opened = []
+    for i, (first, last) in enumerate(names):
+        player = PlayerFactory(kyc_level=0, first_name=first, last_name=last, country="GB", currency="GBP")
+        expires = date.today() + timedelta(days=900)
+        image = drawn.passport_jpeg(
+            first_name=first,
+            last_name=last,
+            born=player.date_of_birth,
+            country="GBR",
+            number=f"5{i}3380006",
+            expires=expires,
+        )
+        document = document_upload(
+            actor=platform,
+            player=player,
+            document_type="passport",
+            data=image,
+            source=Source.API,
+            issuing_country="GB",
+            expires_on=expires,
+            number=f"5{i}3380006",
+        )
+        opened.append(document.review)
+    # overdue, at risk (2 h of 24 left), due
+    for review, (age, left) in zip(opened, ((30, -6), (22, 2), (1, 23)), strict=True):
+        Review.objects.filter(pk=review.pk).update(
+            created_at=now - timedelta(hours=age), due_at=now + timedelta(hours=left)
+        )
+    officer = StaffUserFactory(roles=[roles.KYC_OFFICER], first_name="Kim", last_name="Officer")
+    lead = staff_browser.login(StaffUserFactory(roles=[roles.MLRO], first_name="Lee", last_name="Lead"))
+    item = lead.locator("#work li[data-queue='kyc.reviews_overdue']")
+    assert item.get_attribute("data-count") == "1"
+    lead.goto("/admin/kyc/review/")
+    badges = [b.inner_text() for b in lead.locator("#result_list .kyc-sla").all()]
+    assert badges == ["Overdue", "At risk", "Due"]
+    lead.shot("kyc-6-lead-queue")
+
+    for review in opened[:2]:
+        lead.page.check(f"input.action-select[value='{review.pk}']")
+    lead.select_option("select[name=action]", "assign")
+    lead.select_option("select[name=assignee]", str(officer.pk))
+    lead.shot("kyc-7-lead-assigning")
+    with lead.page.expect_navigation():
+        lead.click("#changelist-actions button[type=submit]")
+    assert "2 reviews assigned to Kim Officer" in lead.inner_text("body")
+    lead.shot("kyc-8-lead-assigned")
+    assert set(Review.objects.filter(assignee=officer).values_list("pk", flat=True)) == {r.pk for r in opened[:2]}

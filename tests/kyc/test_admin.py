@@ -394,3 +394,38 @@ def test_a_closed_review_is_not_assigned_again():
     with pytest.raises(ReviewClosed) as closed:
         reviews.review_assign(actor=boss, review=passport.review, assignee=officer())
     assert closed.value.code == "review_closed"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("role_groups", "geo_rules")
+def test_two_officers_pressing_next_at_once_get_two_different_reviews():
+    """While one officer's Next review holds the oldest-due review's row lock, the other's skips it (SKIP LOCKED)
+    instead of waiting for it and then taking the same review."""
+    import threading
+
+    from django.db import connections, transaction
+
+    older, newer = (upload(PlayerFactory(kyc_level=0)).review for _ in range(2))
+    Review.objects.filter(pk=older.pk).update(due_at=timezone.now() + timedelta(hours=1))
+    Review.objects.filter(pk=newer.pk).update(due_at=timezone.now() + timedelta(hours=2))
+    locked, release = threading.Event(), threading.Event()
+
+    def first_officer_holds_the_oldest() -> None:
+        try:
+            with transaction.atomic():
+                Review.objects.select_for_update().get(pk=older.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=first_officer_holds_the_oldest)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        taken = reviews.review_next(actor=officer())
+    finally:
+        release.set()
+        holder.join(30)
+    assert taken is not None and taken.pk == newer.pk
+    assert Review.objects.get(pk=older.pk).assignee_id is None

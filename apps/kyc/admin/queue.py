@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
@@ -28,6 +28,7 @@ from django.utils.timesince import timesince
 from unfold.admin import ModelAdmin
 from unfold.admin import checkbox as unfold_checkbox
 from unfold.decorators import action
+from unfold.forms import ActionForm
 
 from apps.core.admin_tools import BigTableAdminMixin
 from apps.core.errors import ApplicationError
@@ -198,8 +199,14 @@ class AssignChoice(forms.Form):
         self.fields["team"].queryset = teams()  # type: ignore[attr-defined]
 
 
-class AssignForm(ActionForm, AssignChoice):
-    """The changelist's action form with the assignee choices beside the action menu."""
+class AssignForm(ActionForm, AssignChoice):  # type: ignore[misc]
+    """unfold's action form with the assignee choices beside the action menu, styled as the menu is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        menu = self.fields["action"].widget.attrs.get("class", "")
+        for name in ("assignee", "team"):
+            self.fields[name].widget.attrs["class"] = menu.replace("lg:w-72", "lg:w-48")
 
 
 _PK_MARK = "0000000000"
@@ -333,7 +340,7 @@ class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         for line in refused[:10]:
             messages.error(request, line)
 
-    @action(description="Assign to the officer and/or team chosen above", permissions=["assign"])
+    @action(description="Assign to the officer or team chosen", permissions=["assign"])
     def assign(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
         form = AssignChoice(request.POST)
         if not form.is_valid() or not (form.cleaned_data.get("assignee") or form.cleaned_data.get("team")):
