@@ -20,6 +20,7 @@ from unfold.views import ChangeList
 
 from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
+from apps.core.read_scope import read_scope
 from apps.core.visibility import ViewerAdminMixin, sees_compliance, viewer, visible_text
 from apps.geo.models import Jurisdiction
 from apps.players import services
@@ -155,6 +156,13 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         if not self.has_view_permission(request, player):
             raise PermissionDenied
         services.player_viewed(actor=staff_of(request), player=player)  # type: ignore[arg-type]
+        # one moment for the page's reads: the panel's can() per action and the sections share the limit usage
+        # and the exclusions (apps.core.read_scope); nothing below writes
+        with read_scope():
+            context = self._page_context(request, player)
+        return TemplateResponse(request, "admin/players/player/player_360.html", context)
+
+    def _page_context(self, request: HttpRequest, player: Player) -> dict[str, Any]:
         user = request.user
         compliance = sees_compliance(user)
         restrictions = list(player.restrictions.filter(lifted_at=None).select_related("placed_by", "lift_requested_by"))
@@ -174,7 +182,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         history = None
         if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
             history = player_timeline(player, user)
-        context = {
+        return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": str(player),
@@ -206,7 +214,6 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "can_tag": user.has_perm("players.change_player_tags"),
             "sections": sections_for(request, player),
         }
-        return TemplateResponse(request, "admin/players/player/player_360.html", context)
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
         """The admin's "History" is the player's audit timeline (Django's LogEntry history is never written:

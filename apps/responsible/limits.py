@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apps.core.read_scope import scoped
 from apps.geo.config import Rules
 from apps.responsible.choices import LimitKind, LimitSource
 from apps.wallet import rollups
@@ -117,7 +118,10 @@ def usage(
         return {}
     starts = {period: period_start(period, now, zone).date() for period in sorted(periods)}
     ends = {period: period_end(period, start) for period, start in starts.items()} if bounded else None
-    sums = rollups.period_sums(player_id, currency, starts, ends)
+    # inside a page's read scope (apps.core.read_scope: the player page, where can() for each action and the
+    # limits section ask for the same periods) the sums are read once; everywhere else, every call reads them
+    key = ("limit_usage", player_id, currency, tuple(starts.items()), tuple(ends.items()) if ends else None)
+    sums = scoped(key, lambda: rollups.period_sums(player_id, currency, starts, ends))
     result: dict[tuple[str, str], Decimal] = {}
     for period, got in sums.items():
         result[("deposit", period)] = got["deposits"]

@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apps.core.read_scope import scoped
 from apps.core.templatetags.money import format_money
 from apps.players.models import Player
 from apps.responsible import services
 from apps.responsible.choices import ChangeStatus, LimitKind, LimitPeriod, LimitSource
-from apps.responsible.coverage import exclusions_covering
+from apps.responsible.coverage import Covering, exclusions_covering
 from apps.responsible.limits import limits_from_facts, money_usage
 from apps.responsible.models import (
     Exclusion,
@@ -33,7 +34,12 @@ def limits_with_usage(player: Player, *, facts: dict[str, Any] | None = None) ->
     if facts is None:
         facts = facts_for(player_id=player.pk) or {}
     now = timezone.now()
-    rules = services.rules_for(player, now)
+    if "geo_version" in facts:  # the configuration the facts were read with: no second read of its version
+        snap = geo_config.snapshot(facts["geo_version"])
+        code = snap.jurisdiction_code(player.country, player.region)
+        rules = snap.rules_for(code, now) if code else None
+    else:
+        rules = services.rules_for(player, now)
     limits = limits_from_facts(facts, rules, geo_config.age_on(player.date_of_birth, geo_config.local_date(now, rules)))
     zone = rules.time_zone if rules is not None else "UTC"
     rows = [u.as_dict() for u in money_usage(player.pk, limits, player.currency, now, zone)]
@@ -43,6 +49,15 @@ def limits_with_usage(player: Player, *, facts: dict[str, Any] | None = None) ->
         if lim.minutes
     ]
     return rows
+
+
+COVERING_LIMIT = 20  # exclusions_covering's default
+
+
+def page_covering(player: Player) -> list[Covering]:
+    """``exclusions_covering`` (newest ``COVERING_LIMIT``), read once in a page's read scope (the player page's
+    panel and its safer-gambling section share it)."""
+    return scoped(("exclusions_covering", player.pk), lambda: exclusions_covering(player, limit=COVERING_LIMIT))
 
 
 SET_BY = {LimitSource.PLAYER: "set by the player", LimitSource.OPERATOR: "set by the operator"}
@@ -63,7 +78,19 @@ def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | 
 
     if not request.user.has_perm("responsible.view_exclusion"):
         return None
-    covering = exclusions_covering(player)  # every exclusion that covers the account through any link, and how
+    covering = page_covering(player)  # every exclusion that covers the account through any link, and how
+    if len(covering) < COVERING_LIMIT:  # complete: the player's own exclusions are all in it
+        lifts_to_decide = sum(
+            1
+            for c in covering
+            if c.exclusion.player_id == player.pk
+            and c.exclusion.lift_requested_by_id is not None
+            and c.exclusion.lift_approved_by_id is None
+        )
+    else:
+        lifts_to_decide = Exclusion.objects.filter(
+            player=player, lift_requested_by__isnull=False, lift_approved_by__isnull=True
+        ).count()
     return {
         "limits": [
             {**row, "words": limit_words(row)} for row in limits_with_usage(player, facts=page_facts(request, player))
@@ -80,7 +107,5 @@ def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | 
         "can_exclude": request.user.has_perm("responsible.exclude_player"),
         "can_record": request.user.has_perm("responsible.add_interaction"),
         "can_limit": request.user.has_perm("responsible.set_operator_limit"),
-        "lifts_to_decide": Exclusion.objects.filter(
-            player=player, lift_requested_by__isnull=False, lift_approved_by__isnull=True
-        ).count(),
+        "lifts_to_decide": lifts_to_decide,
     }

@@ -58,3 +58,45 @@ def test_the_status_form_shows_each_players_own_status(staff_client, mlro):
         form = form[: form.index("</select>")]
         assert f'<option value="{selected}" selected>' in form
         assert form.count(" selected>") == 1
+
+
+USAGE = "FROM wallet_player_day"  # apps.wallet.rollups.period_sums, the limit usage sums
+EXCLUSION_ROWS = 'SELECT "responsible_exclusion"."id"'
+
+
+def test_the_limit_usage_and_the_exclusions_are_read_once(staff_client, admin_user, known_player):
+    """can() for deposit and for marketing and the limits section ask for the same sums, the panel and the section
+    for the same exclusions: one read each (apps.core.read_scope); the section's rules come with the facts'
+    configuration version, not a second read of it."""
+    sql = _page(staff_client(admin_user), known_player)
+    assert sum(USAGE in q for q in sql) == 1
+    assert sum(q.startswith(EXCLUSION_ROWS) for q in sql) == 1
+    assert not any(q.startswith("SELECT version FROM geo_geoconfigversion") for q in sql)
+
+
+def test_each_view_reads_the_usage_of_its_own_moment(staff_client, admin_user, known_player):
+    """The shared sums live for one page render: a deposit between two views shows on the second."""
+    from decimal import Decimal
+
+    from apps.core.read_scope import in_scope
+    from apps.wallet import posting
+
+    client = staff_client(admin_user)
+    url = f"/admin/players/player/{known_player.pk}/change/"
+    assert "GBP 500.00" in client.get(url).content.decode()  # nothing used: all of the limit remains
+    posting.wallet_deposit(player=known_player, amount=Decimal("120.00"), currency=known_player.currency)
+    html = client.get(url).content.decode()
+    assert "GBP 120.00" in html and "GBP 380.00" in html  # used and remaining
+    assert not in_scope()  # the scope ended with the page
+
+
+def test_a_lift_to_decide_and_the_exclusion_behind_a_refusal_still_show(
+    staff_client, admin_user, support_agent, known_player
+):
+    block = responsible.operator_exclude(
+        actor=support_agent, player=known_player, reason="RG review", capabilities=["deposit"]
+    )
+    responsible.operator_lift_request(actor=support_agent, exclusion=block, reason="affordability shown")
+    html = staff_client(admin_user).get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
+    assert "1 lift request(s) to decide" in html
+    assert f"exclusion #{block.pk}: RG review" in html  # the panel's reason for the refused deposit
