@@ -20,6 +20,7 @@ from apps.kyc.models import Document, KycProfile
 from apps.kyc.reviews import review_assign
 from apps.players.eligibility import can
 from apps.staff import roles
+from tests.browser.test_accessibility import problems_on
 from tests.factories import PlayerFactory, StaffUserFactory
 
 pytestmark = [
@@ -94,6 +95,7 @@ def test_a_kyc_officer_clears_a_review_from_the_start_page_and_can_changes(staff
     row = page.locator("#result_list tbody tr").filter(has_text="Ada Byron")
     assert "Passport" in row.inner_text() and "Utility bill" in row.inner_text() and "Due" in row.inner_text()
     page.shot("kyc-1-queue")
+    assert problems_on(page.page) == []
 
     row.locator("a").first.click()
     page.page.wait_for_selector("#kyc-review")
@@ -104,6 +106,7 @@ def test_a_kyc_officer_clears_a_review_from_the_start_page_and_can_changes(staff
         page.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=previews.nth(i).element_handle())
     assert page.inner_text("#kyc-declared-name") == "Ada Byron"
     page.shot("kyc-2-review")
+    assert problems_on(page.page) == []  # labels, alt texts, contrast, field borders (tests/browser/a11y.js)
 
     # approving without the ticks is refused on the server, with the words
     passport = Document.objects.get(player=player, type="passport")
@@ -131,6 +134,7 @@ def test_a_kyc_officer_clears_a_review_from_the_start_page_and_can_changes(staff
     assert "Level 2" in page.inner_text("#kyc")
     page.locator("#kyc").scroll_into_view_if_needed()
     page.shot("kyc-5-player-page")
+    assert [p for p in problems_on(page.page) if "kyc" in p.lower()] == []  # the KYC section's own fields
 
 
 def test_a_kyc_lead_sees_the_sla_badges_and_assigns_two_reviews_to_an_officer(staff_browser, settings, tmp_path):
