@@ -429,3 +429,30 @@ def test_two_officers_pressing_next_at_once_get_two_different_reviews():
         holder.join(30)
     assert taken is not None and taken.pk == newer.pk
     assert Review.objects.get(pk=older.pk).assignee_id is None
+
+
+def test_the_queue_rows_are_the_markup_unfold_writes():
+    """apps.kyc.admin.rows builds the rows once per column; every cell, checkbox included, is unfold's own."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+    from unfold.admin import checkbox as unfold_checkbox
+    from unfold.templatetags import unfold_list
+
+    from apps.kyc.admin import rows
+
+    for i in range(3):
+        upload(PlayerFactory(kyc_level=0, last_name=f"<b>O'Neill {i}</b>"))
+    request = RequestFactory().get(QUEUE, {"assignee": "unassigned"})
+    request.user = lead()
+    cl = admin.site._registry[Review].get_changelist_instance(request)
+    cl.formset = None
+    assert rows.supported(cl) and len(cl.result_list) == 3
+    headers = list(unfold_list.result_headers(cl))
+    cols = rows.columns(cl, headers)
+    links = rows.changelist.ChangeLinks(cl)
+    empty = cl.model_admin.get_empty_value_display()
+    for review in cl.result_list:
+        theirs = "".join(unfold_list.items_for_result(cl, review, None))
+        assert rows.changelist.row_cells(cl, review, cols, empty, links) == theirs
+        assert f'name="_selected_action" value="{review.pk}"' in theirs and "&lt;b&gt;O&#x27;Neill" in theirs
+        assert cl.model_admin.action_checkbox(review) == unfold_checkbox.render("_selected_action", str(review.pk))
