@@ -456,3 +456,22 @@ def test_the_queue_rows_are_the_markup_unfold_writes():
         assert rows.changelist.row_cells(cl, review, cols, empty, links) == theirs
         assert f'name="_selected_action" value="{review.pk}"' in theirs and "&lt;b&gt;O&#x27;Neill" in theirs
         assert cl.model_admin.action_checkbox(review) == unfold_checkbox.render("_selected_action", str(review.pk))
+
+
+def test_the_second_officer_may_decide_level_3_in_the_approvals_inbox_too():
+    player = PlayerFactory(kyc_level=0)
+    passport, bill = upload(player), upload(player, "utility_bill", files.pdf())
+    sof = upload(player, "source_of_funds", files.pdf())
+    maker = officer()
+    assigned(passport.review, maker)
+    client = verified_client(maker)
+    for document in (passport, bill, sof):
+        client.post(decide_url(document), approve_data(document))
+    approval = Approval.objects.get(kind="kyc.level_3", state="pending")
+    checker = verified_client(lead())
+    inbox = checker.get("/admin/approvals/approval/")
+    assert approval.pk in [a.pk for a in inbox.context["cl"].result_list]
+    response = checker.post(f"/admin/approvals/approval/{approval.pk}/change/", {"_decision": "approve"})
+    assert response.status_code == 302
+    assert Document.objects.get(pk=sof.pk).state == "approved"
+    assert player.kyc.__class__.objects.get(player=player).level == 3
