@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import translation
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
@@ -47,6 +49,52 @@ def fixed_markup(form: forms.Form, field: str | None = None) -> SafeString:
     if key not in _FIXED_MARKUP:
         _FIXED_MARKUP[key] = form.as_p() if field is None else SafeString(str(form[field]))
     return _FIXED_MARKUP[key]
+
+
+_SENTINEL = "pitbossfieldvalue0sentinel"  # letters only: the same escaped as not
+_WIDGET_MARKUP: dict[tuple[Any, ...], str] = {}
+
+
+@dataclass(frozen=True)
+class FieldMarkup:
+    """What the player page's template reads of a bound field: its label, its id and its widget's markup."""
+
+    id_for_label: str
+    label: str
+    html: SafeString
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __html__(self) -> SafeString:
+        return self.html
+
+
+def field_markup(form: forms.Form, name: str) -> SafeString:
+    """The widget markup of an unbound form's field, as ``str(form[name])`` renders it, without its widget
+    templates on every view: a choice, or an empty value, is kept per value (few values); any other value is put
+    into the field's markup rendered once with a placeholder value (escaped as the template escapes it).
+    ``tests/players/test_page_markup.py`` compares it with Django's rendering."""
+    bound = form[name]
+    widget = bound.field.widget
+    value = widget.format_value(bound.value())
+    base = (type(form), form.auto_id, name, translation.get_language())
+    if isinstance(widget, forms.Select) or not isinstance(value, str):
+        key = (*base, "value", tuple(value) if isinstance(value, list) else value)
+        if key not in _WIDGET_MARKUP:
+            _WIDGET_MARKUP[key] = str(bound)
+        return SafeString(_WIDGET_MARKUP[key])
+    key = (*base, "placeholder")
+    if key not in _WIDGET_MARKUP:
+        _WIDGET_MARKUP[key] = str(type(form)(initial={name: _SENTINEL}, auto_id=form.auto_id)[name])
+    skeleton = _WIDGET_MARKUP[key]
+    if skeleton.count(_SENTINEL) != 1:  # a widget that shows its value twice or changes it: render it
+        return SafeString(str(bound))
+    return SafeString(skeleton.replace(_SENTINEL, conditional_escape(value)))
+
+
+def form_fields_markup(form: forms.Form) -> list[FieldMarkup]:
+    return [FieldMarkup(form[name].id_for_label, form[name].label, field_markup(form, name)) for name in form.fields]
 
 
 LIFT_REQUESTED = "Lift requested: a second person acting for the same authority must confirm it."
@@ -179,6 +227,8 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             notes = notes.exclude(visibility=Visibility.COMPLIANCE)
         tags = sorted(player.tags.values_list("name", flat=True))
         note_form = NoteForm(auto_id="note-%s")
+        can_edit = user.has_perm("players.change_player")
+        can_tag = user.has_perm("players.change_player_tags")
         history = None
         if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
             history = player_timeline(player, user)
@@ -205,13 +255,22 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "note_form": note_form,
             "note_text_html": fixed_markup(note_form, "text"),
             "note_visibility_html": fixed_markup(note_form, "visibility"),
-            "profile_form": ProfileForm(initial={f: getattr(player, f) for f in PROFILE_FIELDS}, auto_id="profile-%s"),
-            "can_edit": user.has_perm("players.change_player"),
-            "tags_form": TagsForm(initial={"tags": ", ".join(tags)}),
+            # the profile form's fields and the tags field hold the player's values: see field_markup
+            "profile_form": (
+                form_fields_markup(
+                    ProfileForm(initial={f: getattr(player, f) for f in PROFILE_FIELDS}, auto_id="profile-%s")
+                )
+                if can_edit
+                else None
+            ),
+            "can_edit": can_edit,
+            "tags_form": {"tags": field_markup(TagsForm(initial={"tags": ", ".join(tags)}), "tags")}
+            if can_tag
+            else None,
             "can_status": user.has_perm("players.change_player_status"),
             "can_block": user.has_perm("players.change_player_blocks"),
             "can_note": user.has_perm("players.add_playernote"),
-            "can_tag": user.has_perm("players.change_player_tags"),
+            "can_tag": can_tag,
             "sections": sections_for(request, player),
         }
 

@@ -3,8 +3,10 @@ page's responsible-gambling section."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import Exists, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -73,6 +75,27 @@ def limit_words(row: dict[str, Any]) -> str:
     return f"{kind} limit{net}: {value} {period}, {source}"
 
 
+def _section_lists(player: Player) -> dict[str, list[Any]]:
+    """The section's five short lists. Most players have none of most of them (no flag, no interaction, no
+    register check, nothing pending): one query asks which hold anything, then only those are read (an empty
+    list costs no query of its own; a player with all five costs one query more than before)."""
+    lists: dict[str, tuple[QuerySet[Any], Callable[[QuerySet[Any]], QuerySet[Any]]]] = {
+        "pending": (LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING), lambda qs: qs),
+        "identity_changes": (
+            IdentityChangeRequest.objects.filter(player=player, approved=None),
+            lambda qs: qs.select_related("requested_by"),
+        ),
+        "flags": (Flag.objects.filter(player=player), lambda qs: qs.order_by("-id")[:10]),
+        "interactions": (
+            Interaction.objects.filter(player=player),
+            lambda qs: qs.select_related("staff").order_by("-id")[:10],
+        ),
+        "register_checks": (RegisterCheck.objects.filter(player=player), lambda qs: qs.order_by("-id")[:10]),
+    }
+    held = Player.objects.filter(pk=player.pk).values(**{f"has_{n}": Exists(qs) for n, (qs, _) in lists.items()}).get()
+    return {name: list(finish(qs)) if held[f"has_{name}"] else [] for name, (qs, finish) in lists.items()}
+
+
 def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
     from apps.players.page import page_facts
 
@@ -95,15 +118,9 @@ def player_rg_section(request: HttpRequest, player: Player) -> dict[str, Any] | 
         "limits": [
             {**row, "words": limit_words(row)} for row in limits_with_usage(player, facts=page_facts(request, player))
         ],
-        "pending": list(LimitChange.objects.filter(player=player, status=ChangeStatus.PENDING)),
+        **_section_lists(player),
         "exclusions": covering,
         "covered_in_force": any(c.in_force for c in covering),
-        "identity_changes": list(
-            IdentityChangeRequest.objects.filter(player=player, approved=None).select_related("requested_by")
-        ),
-        "flags": list(Flag.objects.filter(player=player).order_by("-id")[:10]),
-        "interactions": list(Interaction.objects.filter(player=player).select_related("staff").order_by("-id")[:10]),
-        "register_checks": list(RegisterCheck.objects.filter(player=player).order_by("-id")[:10]),
         "can_exclude": request.user.has_perm("responsible.exclude_player"),
         "can_record": request.user.has_perm("responsible.add_interaction"),
         "can_limit": request.user.has_perm("responsible.set_operator_limit"),

@@ -100,3 +100,24 @@ def test_a_lift_to_decide_and_the_exclusion_behind_a_refusal_still_show(
     html = staff_client(admin_user).get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
     assert "1 lift request(s) to decide" in html
     assert f"exclusion #{block.pk}: RG review" in html  # the panel's reason for the refused deposit
+
+
+def test_the_safer_gambling_lists_cost_one_query_when_empty_and_still_show_when_not(
+    staff_client, admin_user, known_player
+):
+    """Pending changes, identity edits, flags, interactions, register checks: one query says which hold
+    anything, then only those are read."""
+    from apps.responsible.choices import FlagKind
+    from apps.responsible.models import Flag
+
+    client = staff_client(admin_user)
+    sql = _page(client, known_player)
+    assert sum(q.startswith("SELECT EXISTS(") and "responsible_registercheck" in q for q in sql) == 1
+    reads = [q for q in sql if q.startswith('SELECT "responsible_') and '"responsible_exclusion' not in q]
+    assert reads == []
+    Flag.objects.create(player=known_player, kind=FlagKind.LIMIT_80, detail={"kind": "deposit"}, period_key="t")
+    sql = _page(client, known_player)
+    reads = [q for q in sql if q.startswith('SELECT "responsible_') and '"responsible_exclusion' not in q]
+    assert len(reads) == 1 and 'FROM "responsible_flag"' in reads[0]
+    html = client.get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
+    assert '<h3 class="font-semibold mt-2">Flags</h3>' in html
