@@ -78,7 +78,7 @@ def field_markup(form: forms.Form, name: str) -> SafeString:
     bound = form[name]
     widget = bound.field.widget
     value = widget.format_value(bound.value())
-    base = (type(form), form.auto_id, name, translation.get_language())
+    base: tuple[Any, ...] = (type(form), form.auto_id, name, translation.get_language())
     if isinstance(widget, forms.Select) or not isinstance(value, str):
         key = (*base, "value", tuple(value) if isinstance(value, list) else value)
         if key not in _WIDGET_MARKUP:
@@ -94,7 +94,9 @@ def field_markup(form: forms.Form, name: str) -> SafeString:
 
 
 def form_fields_markup(form: forms.Form) -> list[FieldMarkup]:
-    return [FieldMarkup(form[name].id_for_label, form[name].label, field_markup(form, name)) for name in form.fields]
+    return [
+        FieldMarkup(form[name].id_for_label, str(form[name].label), field_markup(form, name)) for name in form.fields
+    ]
 
 
 LIFT_REQUESTED = "Lift requested: a second person acting for the same authority must confirm it."

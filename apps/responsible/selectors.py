@@ -92,7 +92,9 @@ def _section_lists(player: Player) -> dict[str, list[Any]]:
         ),
         "register_checks": (RegisterCheck.objects.filter(player=player), lambda qs: qs.order_by("-id")[:10]),
     }
-    held = Player.objects.filter(pk=player.pk).values(**{f"has_{n}": Exists(qs) for n, (qs, _) in lists.items()}).get()
+    exists = {f"has_{name}": Exists(qs) for name, (qs, _) in lists.items()}
+    row: dict[str, Any] = Player.objects.filter(pk=player.pk).values(**exists).get()  # type: ignore[assignment]
+    held = {key: bool(value) for key, value in row.items()}
     return {name: list(finish(qs)) if held[f"has_{name}"] else [] for name, (qs, finish) in lists.items()}
 
 
