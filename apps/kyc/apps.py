@@ -22,9 +22,10 @@ class KycConfig(AppConfig):
         register_observer(levels.on_deposit, types=(TransactionType.DEPOSIT,))
         register_seeder("kyc", demo.seed, order=40)  # after the players (20)
         documents.register()  # the kyc.level_3 maker-checker kind (apps.approvals)
-        from apps.kyc import vendors_admin  # noqa: F401 (registers the vendors' admin beside apps/kyc/admin/)
-
-        from apps.kyc import workqueues
+        from apps.kyc import (
+            vendors_admin,  # noqa: F401 (registers the vendors' admin beside apps/kyc/admin/)
+            workqueues,
+        )
         from apps.kyc.admin import player_kyc_section
         from apps.players.page import register_section
 
