@@ -380,6 +380,10 @@ class CommandView(APIView):
     def player(self) -> Player:
         return client_player(self.request, self.kwargs[self.player_kwarg])
 
+    def answered(self, status: int, body: Any) -> None:
+        """Called once the idempotent write's answer is committed (a refusal included), outside its transaction,
+        and not for a replay: what follows from the answer and must outlive a refusal's rollback."""
+
     def idempotency_payload(self, request: Request) -> Any:
         """What one key stands for: the body; with the path too when the path names the player or object (and
         only the path when there is no body)."""
@@ -403,6 +407,8 @@ class CommandView(APIView):
                 write=lambda: self._write(data),
                 savepoint=self.savepoint,
             )
+            if not replayed:
+                self.answered(status, body)
             return Response(body, status=status, headers=REPLAYED if replayed else None)
         serializer = self.request_serializer
         if serializer is not None and issubclass(serializer, CommandInput):

@@ -31,3 +31,6 @@ class KycConfig(AppConfig):
 
         register_section("admin/kyc/player_section.html", player_kyc_section)
         workqueues.register()  # the start page's queues: reviews waiting (officers), overdue reviews (leads)
+        from apps.wallet.services import register_withdrawal_refused_listener
+
+        register_withdrawal_refused_listener(levels.on_withdrawal_refused)  # the first-withdrawal trigger

@@ -331,3 +331,23 @@ def overdue_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
             )
             noted += 1
     return noted
+
+
+def on_withdrawal_refused(*, player: Player, reasons: list[str]) -> None:
+    """The first withdrawal a missing level refused raises the withdrawal requirement (level 2, the market's
+    level for withdrawals), so the player has a requirement and a due date and the refusal is not a dead end."""
+    if not {"kyc_required", "kyc_level_insufficient"} & set(reasons):
+        return
+    rules = rules_for(player)
+    needed = rules.kyc_level_to_withdraw if rules is not None else Level.FULL
+    if needed < Level.IDENTITY:
+        return
+    requirement_raise(
+        actor=SYSTEM,
+        player=player,
+        level=needed,
+        trigger=Trigger.WITHDRAWAL,
+        due_at=timezone.now() + timedelta(days=rules.cdd_grace_days if rules is not None else STAFF_DUE_DAYS),
+        restricts=(Action.WITHDRAW,),
+        reason="a withdrawal was requested without the verification it needs",
+    )

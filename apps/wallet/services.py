@@ -17,6 +17,8 @@ apply it here, in the decision's transaction.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,6 +49,8 @@ from apps.wallet.errors import (
     WithdrawalOnHold,
 )
 from apps.wallet.models import Adjustment, LedgerTransaction, Withdrawal, WithdrawalHold
+
+log = logging.getLogger(__name__)
 
 OPEN = (WithdrawalStatus.PENDING, WithdrawalStatus.APPROVED)
 HOLD_PLAYER_RESTRICTED = "player_restricted"
@@ -118,6 +122,29 @@ def withdrawal_request(
         actor=actor, action="withdrawal.requested", target=withdrawal, data={"amount": amount, "currency": currency}
     )
     return withdrawal
+
+
+RefusalListener = Callable[..., None]
+_refusal_listeners: list[RefusalListener] = []
+
+
+def register_withdrawal_refused_listener(listener: RefusalListener) -> RefusalListener:
+    """``listener(player=, reasons=)`` is told of a withdrawal request refused by eligibility, after the refusal
+    was answered (outside its rolled-back transaction): apps.kyc raises the first-withdrawal requirement."""
+    if listener not in _refusal_listeners:
+        _refusal_listeners.append(listener)
+    return listener
+
+
+def withdrawal_refused(*, player: Player, reasons: list[str]) -> None:
+    """Tell the listeners; each runs in its own transaction and a failing one is logged, never raised (the
+    refusal was already answered)."""
+    for listener in _refusal_listeners:
+        try:
+            with transaction.atomic():
+                listener(player=player, reasons=reasons)
+        except Exception:
+            log.exception("a withdrawal-refused listener failed", extra={"listener": getattr(listener, "__name__", "")})
 
 
 @transaction.atomic

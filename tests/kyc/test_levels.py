@@ -254,3 +254,24 @@ def test_the_eligibility_check_stays_one_query():
         result = can_for_external_id(player.external_id, "withdraw")
     assert result.reasons == ["kyc_required"]
     assert len(queries.captured_queries) == 1
+
+
+def test_the_first_withdrawal_without_full_verification_raises_the_withdrawal_requirement(platform_client):
+    player = PlayerFactory(country="MT", currency="EUR", kyc_level=1)
+    posting.deposit(player=player, amount=D("100.00"), currency="EUR")
+    url = f"/api/v1/players/{player.external_id}/withdrawals/"
+    body = {"amount": "10.00", "currency": "EUR"}
+    refused = platform_client.api().post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="kyc-w1")
+    assert refused.status_code == 403 and refused.json()["code"] == "kyc_level_insufficient"
+    requirement = Requirement.objects.get(player=player)  # it outlived the refusal's rollback
+    assert (requirement.level, requirement.trigger, requirement.restricts) == (2, Trigger.WITHDRAWAL, ["withdraw"])
+    assert timedelta(days=29) < requirement.due_at - timezone.now() <= timedelta(days=30)
+    # now a requirement refuses it; a replay of the same request raises nothing new
+    assert reasons(player, "withdraw") == ["kyc_required"]
+    again = platform_client.api().post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="kyc-w1")
+    assert again.status_code == 403 and Requirement.objects.filter(player=player).count() == 1
+    # another refusal reason raises none
+    other = PlayerFactory(country="MT", currency="EUR", kyc_level=2)
+    url = f"/api/v1/players/{other.external_id}/withdrawals/"
+    assert platform_client.api().post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="kyc-w2").status_code == 409
+    assert not Requirement.objects.filter(player=other).exists()

@@ -250,6 +250,12 @@ class WithdrawalListView(CommandView):
         )
         return {"withdrawal": withdrawal_dict(w), "balances": posting.balances(self.player.pk, currency)}
 
+    def answered(self, status: int, body: Any) -> None:
+        if status == 403 and isinstance(body, dict):
+            reasons = (body.get("fields") or {}).get("reasons") or []
+            if reasons:
+                services.withdrawal_refused(player=self.player, reasons=list(reasons))
+
 
 class WithdrawalCancelView(CommandView):
     required_scopes = frozenset({Scope.WALLET_PAYMENTS})
