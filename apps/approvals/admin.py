@@ -24,7 +24,7 @@ from apps.approvals.admin_tools import reason_or_page
 from apps.approvals.choices import ApprovalState
 from apps.approvals.models import Approval
 from apps.approvals.registry import kinds
-from apps.core.admin_tools import EstimatedCountPaginator
+from apps.core.admin_tools import DefaultChoiceFilter, EstimatedCountPaginator
 from apps.core.errors import ApplicationError
 from apps.core.templatetags.money import format_money
 from apps.players.models import Player
@@ -45,25 +45,14 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
-class StateFilter(admin.SimpleListFilter):
+class StateFilter(DefaultChoiceFilter):
     """What needs work by default: the pending requests. "All" shows the decided ones too."""
 
     title, parameter_name = "state", "state"
+    default = ApprovalState.PENDING
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(ALL, "All"), *ApprovalState.choices]
-
-    def choices(self, changelist: Any) -> Any:
-        # no Django "All" (no parameter): that is our default, pending; ours is the explicit "all"
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == str(lookup),
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def value(self) -> str:
-        return super().value() or ApprovalState.PENDING
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Approval]) -> QuerySet[Approval]:
         return queryset if self.value() == ALL else queryset.filter(state=self.value())

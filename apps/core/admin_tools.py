@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -83,3 +83,21 @@ class ServiceRefusalAdminMixin:
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     """Ledger, audit and case-event admins: big, read-only tables."""
+
+
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter with a default: without its parameter the list shows ``default`` (the work queue), and the
+    explicit choices include an "all" of the subclass's own instead of Django's parameter-less "All"."""
+
+    default: str = ""
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def value(self) -> str:
+        return super().value() or self.default

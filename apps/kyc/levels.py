@@ -276,29 +276,22 @@ def on_deposit(event: Any) -> None:
     window = f"{rules.cdd_window_days} days" if rules.cdd_window_days else "since registration"
     detail = {"deposits": str(total), "currency": player.currency, "window": window}
     if total >= edd and level < Level.ENHANCED:
-        requirement_raise(
-            actor=SYSTEM,
-            player=player,
-            level=Level.ENHANCED,
-            trigger=Trigger.EDD_THRESHOLD,
-            due_at=now + timedelta(days=rules.cdd_grace_days),
-            restricts=CDD_RESTRICTS,
-            restricts_when_overdue=CDD_RESTRICTS_WHEN_OVERDUE,
-            reason=f"deposits of {total} {player.currency} ({window}) reached {edd} {player.currency}",
-            detail={**detail, "threshold": str(edd)},
-        )
+        needed, trigger, threshold = Level.ENHANCED, Trigger.EDD_THRESHOLD, edd
     elif total >= cdd and level < Level.FULL and Trigger.CDD_THRESHOLD not in open_triggers:
-        requirement_raise(
-            actor=SYSTEM,
-            player=player,
-            level=Level.FULL,
-            trigger=Trigger.CDD_THRESHOLD,
-            due_at=now + timedelta(days=rules.cdd_grace_days),
-            restricts=CDD_RESTRICTS,
-            restricts_when_overdue=CDD_RESTRICTS_WHEN_OVERDUE,
-            reason=f"deposits of {total} {player.currency} ({window}) reached {cdd} {player.currency}",
-            detail={**detail, "threshold": str(cdd)},
-        )
+        needed, trigger, threshold = Level.FULL, Trigger.CDD_THRESHOLD, cdd
+    else:
+        return
+    requirement_raise(
+        actor=SYSTEM,
+        player=player,
+        level=needed,
+        trigger=trigger,
+        due_at=now + timedelta(days=rules.cdd_grace_days),
+        restricts=CDD_RESTRICTS,
+        restricts_when_overdue=CDD_RESTRICTS_WHEN_OVERDUE,
+        reason=f"deposits of {total} {player.currency} ({window}) reached {threshold} {player.currency}",
+        detail={**detail, "threshold": str(threshold)},
+    )
 
 
 def overdue_sweep(*, now: datetime | None = None, batch: int = 500) -> int:

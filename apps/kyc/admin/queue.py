@@ -30,7 +30,7 @@ from unfold.admin import checkbox as unfold_checkbox
 from unfold.decorators import action
 from unfold.forms import ActionForm
 
-from apps.core.admin_tools import BigTableAdminMixin
+from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo.models import Jurisdiction
 from apps.kyc import reviews
@@ -223,7 +223,7 @@ def _checkbox_markup() -> str:
 
 
 @admin.register(Review)
-class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
+class ReviewAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     list_display = ("sla", "due", "player_link", "level", "jurisdiction", "waiting", "holder", "age")
     list_display_links = ("due",)
     list_filter = (
@@ -258,15 +258,6 @@ class ReviewAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         if obj is None:
             return bool(request.user.has_perm("kyc.view_review"))
         return reviews.review_visible(request.user, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(reviews.ASSIGN))

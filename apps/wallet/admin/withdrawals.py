@@ -17,6 +17,7 @@ from unfold.decorators import action
 
 from apps.api.models import ApiClient
 from apps.approvals import selectors as approvals_selectors
+from apps.core.admin_tools import DefaultChoiceFilter
 from apps.core.errors import ApplicationError
 from apps.core.templatetags.money import format_money
 from apps.players.admin_filters import brand_filter
@@ -28,12 +29,13 @@ from apps.wallet.choices import AccountKind, WithdrawalStatus
 from apps.wallet.models import Account, Withdrawal, WithdrawalHold
 
 
-class WithdrawalQueueFilter(admin.SimpleListFilter):
+class WithdrawalQueueFilter(DefaultChoiceFilter):
     """What needs work by default: pending, held and approved-not-paid. Closed ones only when asked for."""
 
     # "status", the parameter of the plain status filter this replaced: links and bookmarks keep working
     title, parameter_name = "queue", "status"
     WORK, HELD, FIRST, SECOND, ALL = "work", "held", "first", "second", "all"
+    default = WORK  # the work queue; "all" is an explicit choice
     OPTIONS = [
         (WORK, "Needs work (pending, held, approved)"),
         (WithdrawalStatus.PENDING, "Pending approval"),
@@ -50,18 +52,6 @@ class WithdrawalQueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return self.OPTIONS
-
-    def choices(self, changelist: Any) -> Any:
-        # no Django "All" without a parameter: that is the default, the work queue; ours is the explicit "all"
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == str(lookup),
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def value(self) -> str:
-        return super().value() or self.WORK
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> QuerySet[Withdrawal]:
         value = self.value()
