@@ -71,6 +71,9 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 def _target_url(approval: Approval) -> str | None:
+    kind = next((k for k in kinds() if k.code == approval.kind), None)
+    if kind is not None and kind.target_url is not None:
+        return kind.target_url(approval)
     ct = approval.target_ct
     try:
         return reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[approval.target_id])

@@ -35,6 +35,8 @@ class ApprovalKind:
     threshold_setting: str | None = None
     rolling_scope: str = RollingScope.MAKER_AND_PLAYER
     on_expire: Callback | None = None
+    # Where the inbox links the target when it has no admin page of its own (a KYC document: its review page)
+    target_url: Callable[[Approval], str | None] | None = None
 
 
 _KINDS: dict[str, ApprovalKind] = {}

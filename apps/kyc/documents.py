@@ -429,6 +429,14 @@ def _reject_level_3(approval: Any, actor: StaffUser) -> None:
     )
 
 
+def _level_3_review_url(approval: Any) -> str | None:
+    """The inbox links a level-3 request to the review page of its document (documents have no page of their own)."""
+    from django.urls import reverse
+
+    review_id = Document.objects.filter(pk=approval.target_id).values_list("review_id", flat=True).first()
+    return reverse("admin:kyc_review_change", args=[review_id]) if review_id else None
+
+
 def register() -> None:
     """The ``kyc.level_3`` maker-checker kind (KycConfig.ready)."""
     register_kind(
@@ -442,6 +450,7 @@ def register() -> None:
             decide_permission="kyc.approve_level_3",
             apply=_apply_level_3,
             on_reject=_reject_level_3,
+            target_url=_level_3_review_url,
         )
     )
 

@@ -471,6 +471,8 @@ def test_the_second_officer_may_decide_level_3_in_the_approvals_inbox_too():
     checker = verified_client(lead())
     inbox = checker.get("/admin/approvals/approval/")
     assert approval.pk in [a.pk for a in inbox.context["cl"].result_list]
+    # the request links to the document's review page (a document has no admin page of its own)
+    assert f'href="/admin/kyc/review/{sof.review_id}/change/"' in inbox.content.decode()
     response = checker.post(f"/admin/approvals/approval/{approval.pk}/change/", {"_decision": "approve"})
     assert response.status_code == 302
     assert Document.objects.get(pk=sof.pk).state == "approved"
