@@ -17,7 +17,6 @@ from django.utils import translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import TextFilter
 from unfold.views import ChangeList
 
 from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
@@ -26,7 +25,7 @@ from apps.core.read_scope import read_scope
 from apps.core.visibility import ViewerAdminMixin, sees_compliance, viewer, visible_text
 from apps.geo.models import Jurisdiction
 from apps.players import services
-from apps.players.admin_filters import brand_filter
+from apps.players.admin_filters import CachedMarkupFilter, CachedTextFilter, brand_filter
 from apps.players.brands import brand_save
 from apps.players.choices import BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
@@ -102,7 +101,7 @@ def form_fields_markup(form: forms.Form) -> list[FieldMarkup]:
 LIFT_REQUESTED = "Lift requested: a second person acting for the same authority must confirm it."
 
 
-class StatusFilter(admin.SimpleListFilter):
+class StatusFilter(CachedMarkupFilter):
     title = "status"
     parameter_name = "status"
 
@@ -113,7 +112,7 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
-class CountryFilter(admin.SimpleListFilter):
+class CountryFilter(CachedMarkupFilter):
     """Choices from the (small) jurisdictions table, not a DISTINCT over millions of players."""
 
     title = "country of residence"
@@ -127,7 +126,7 @@ class CountryFilter(admin.SimpleListFilter):
         return queryset.filter(country=self.value()) if self.value() else queryset
 
 
-class SamePersonFilter(TextFilter):  # type: ignore[misc]
+class SamePersonFilter(CachedTextFilter):
     """Duplicate-person search: accounts sharing the identity fingerprint, e-mail or phone of a player."""
 
     title = "same person as (external id)"
