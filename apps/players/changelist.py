@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import html
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields  # type: ignore[attr-defined]
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (  # type: ignore[attr-defined]
@@ -31,7 +33,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
@@ -61,6 +63,9 @@ class Column:
     field: Any  # the model field shown, as ``lookup_field`` finds it; None for a callable or an attribute
     choices: dict[Any, Any] | None  # the field's choices, looked up once
     text: bool = False  # a plain text field without choices: a string value is shown as it is
+    # a plain date-time field without choices: the request's format and time zone, looked up once per list
+    datetime_format: str | None = None
+    zone: Any = None
 
 
 def unsupported(cl: ChangeList) -> bool:
@@ -98,10 +103,17 @@ def columns(cl: ChangeList, headers: list[dict[str, Any]]) -> list[Column]:
                 field=field,
                 choices=_choices(field),
                 text=type(field) in TEXT_FIELDS and not getattr(field, "flatchoices", None),
+                **_datetime_format(field),
             )
         )
         first = first and not link
     return found
+
+
+def _datetime_format(field: Any) -> dict[str, Any]:
+    if type(field) is not models.DateTimeField or getattr(field, "flatchoices", None) or not settings.USE_TZ:
+        return {}
+    return {"datetime_format": formats.get_format("DATETIME_FORMAT"), "zone": timezone.get_current_timezone()}
 
 
 def _choices(field: Any) -> dict[Any, Any] | None:
@@ -138,6 +150,9 @@ def _value(column: Column, result: models.Model, cl: ChangeList, empty: str) -> 
     if isinstance(field.remote_field, models.ManyToOneRel):
         related = getattr(result, field.name)
         return (empty if related is None else related), nowrap
+    if column.datetime_format is not None and type(value) is datetime.datetime and timezone.is_aware(value):
+        # what display_for_field does (localize(template_localtime(value))), its lookups made once per list
+        return dateformat.format(timezone.localtime(value, column.zone), column.datetime_format), nowrap
     if column.text:
         if value is None or value == "":
             return empty, nowrap
@@ -194,7 +209,8 @@ def row_cells(cl: ChangeList, result: models.Model, cols: list[Column], empty: s
     for column in cols:
         shown, nowrap = _value(column, result, cl, empty)
         classes = f"{column.classes} nowrap" if nowrap else column.classes
-        content: str = conditional_escape(shown)
+        # Django's escape of a str is html.escape; other values (safe strings, lazy text) go through it
+        content: str = html.escape(shown) if type(shown) is str else conditional_escape(shown)
         if column.link:
             if anchor is None:
                 anchor = links.anchor(result)

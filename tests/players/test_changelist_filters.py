@@ -11,7 +11,7 @@ from django.contrib.admin.templatetags.admin_list import admin_list_filter
 from django.template import RequestContext, Template
 from django.template.loader import render_to_string
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 from unfold.templatetags import unfold_list
 
 from apps.players import admin_filters, changelist
@@ -139,3 +139,19 @@ def test_the_pagination_is_unfolds(staff_client, support_agent, monkeypatch, que
     assert "?p=" in theirs or "?status=" in theirs
     for html in pages:
         assert theirs in html
+
+
+def test_the_date_cells_follow_the_time_zone_and_the_language(support_agent):
+    """The rows' date-time cells use the request's format and zone, looked up once per list: as unfold's cells."""
+    PlayerFactory()
+    PlayerFactory(email="")
+    for zone, language in (("America/New_York", "de"), ("Asia/Kolkata", "en")):
+        with timezone.override(zone), translation.override(language):
+            cl, _ = _changelist(support_agent, {})
+            cl.formset = None
+            headers = list(unfold_list.result_headers(cl))
+            columns = changelist.columns(cl, headers)
+            links = changelist.ChangeLinks(cl)
+            for row in cl.result_list:
+                mine = changelist.row_cells(cl, row, columns, cl.model_admin.get_empty_value_display(), links)
+                assert mine == "".join(unfold_list.items_for_result(cl, row, None))
