@@ -21,6 +21,22 @@ class Trigger(models.TextChoices):
     COMPLIANCE = "compliance", "Asked by compliance"
 
 
+class PlatformTrigger(models.TextChoices):
+    """The trigger as the platform (and so the player) is told it: what staff, compliance or screening asked for
+    is only "asked by the operator" — naming compliance or a screening match could tip the player off."""
+
+    REGISTRATION = "registration", "Registration"
+    CDD_THRESHOLD = "cdd_threshold", "Deposits reached the due-diligence threshold"
+    EDD_THRESHOLD = "edd_threshold", "Deposits reached the enhanced due-diligence threshold"
+    WITHDRAWAL = "withdrawal", "First withdrawal"
+    HIGH_RISK_COUNTRY = "high_risk_country", "Residence in a high-risk country"
+    OPERATOR_REQUEST = "operator_request", "Asked by the operator"
+
+
+def platform_trigger(trigger: str) -> str:
+    return trigger if trigger in PlatformTrigger.values else PlatformTrigger.OPERATOR_REQUEST
+
+
 class RequirementState(models.TextChoices):
     OPEN = "open", "Open"
     MET = "met", "Met"

@@ -21,7 +21,7 @@ from apps.core.money import quantize
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
 from apps.geo.config import Rules
-from apps.kyc.choices import Level, RequirementState, Trigger
+from apps.kyc.choices import Level, RequirementState, Trigger, platform_trigger
 from apps.kyc.errors import LevelInvalid
 from apps.kyc.models import KycProfile, Requirement
 from apps.players.choices import Action
@@ -113,7 +113,7 @@ def requirement_raise(
             data={
                 "player": player.external_id,
                 "level_needed": requirement.level,
-                "trigger": trigger,
+                "trigger": platform_trigger(trigger),  # never "compliance" or a screening match
                 "due_at": requirement.due_at,
                 "restricts": requirement.restricts,
                 "restricts_when_overdue": requirement.restricts_when_overdue,

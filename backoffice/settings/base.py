@@ -331,7 +331,7 @@ SPECTACULAR_SETTINGS = {
         "KycDocumentStateEnum": "apps.kyc.choices.DocumentState",
         "KycLevelEnum": "apps.kyc.choices.Level",
         "KycRejectionReasonEnum": "apps.kyc.choices.RejectionReason",
-        "KycTriggerEnum": "apps.kyc.choices.Trigger",
+        "KycTriggerEnum": "apps.kyc.choices.PlatformTrigger",
     },
     # Every operation also documents the errors the plumbing can answer (apps/api/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.api.schema.add_plumbing_errors"],

@@ -273,7 +273,7 @@ def test_the_overview_shows_the_level_open_requirements_and_documents(platform_c
         {
             "id": body["requirements"][0]["id"],
             "level": 2,
-            "trigger": "staff",
+            "trigger": "operator_request",  # staff asked: the platform is told only that the operator did
             "due_at": due.isoformat(),
             "overdue": False,
             "restricts": ["withdraw"],
@@ -295,4 +295,28 @@ def test_an_overdue_requirement_says_so(platform_client):
     past = timezone.now() - timedelta(hours=1)
     levels.requirement_ask(actor=StaffUserFactory(), player=player, level=1, reason="id", due_at=past, compliance=True)
     [requirement] = platform_client.api().get(url(player)).json()["requirements"]
-    assert requirement["overdue"] is True and requirement["trigger"] == "compliance"
+    assert requirement["overdue"] is True and requirement["trigger"] == "operator_request"
+
+
+def test_the_platform_is_never_told_that_compliance_or_screening_asked(platform_client):
+    """Tipping off: a requirement compliance raised (or, later, a screening match) reads "operator_request" in
+    the API and in the webhook event, never "compliance" or "screening_match"."""
+    from apps.core.models import OutboxEvent
+
+    player = PlayerFactory(country="MT", currency="EUR", kyc_level=2)
+    levels.requirement_ask(
+        actor=StaffUserFactory(), player=player, level=3, reason="source of funds review", compliance=True
+    )
+    levels.requirement_raise(
+        actor=None,
+        player=player,
+        level=3,
+        trigger="screening_match",
+        due_at=timezone.now() + timedelta(days=3),
+        restricts=("withdraw",),
+    )
+    body = platform_client.api().get(f"/api/v1/players/{player.external_id}/kyc/").json()
+    assert {r["trigger"] for r in body["requirements"]} == {"operator_request"}
+    events = OutboxEvent.objects.filter(type="kyc.requirement_raised", key=player.external_id)
+    assert {e.data["trigger"] for e in events} == {"operator_request"}
+    assert "compliance" not in str(body) and "screening" not in str(body) and "source of funds" not in str(body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.kyc.choices import DocumentState, DocumentType, Level, RejectionReason, Trigger
+from apps.kyc.choices import DocumentState, DocumentType, Level, PlatformTrigger, RejectionReason
 from apps.players.api.serializers import TextField
 from apps.players.choices import Action
 
@@ -59,7 +59,7 @@ class DocumentEnvelope(serializers.Serializer):
 class RequirementOutput(serializers.Serializer):
     id = serializers.IntegerField()
     level = serializers.ChoiceField(choices=Level.choices, help_text="The level the player must reach")
-    trigger = serializers.ChoiceField(choices=Trigger.choices)
+    trigger = serializers.ChoiceField(choices=PlatformTrigger.choices)
     due_at = serializers.DateTimeField()
     overdue = serializers.BooleanField()
     restricts = serializers.ListField(

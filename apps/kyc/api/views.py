@@ -26,7 +26,7 @@ from apps.api.scopes import Scope
 from apps.core.errors import ValidationFailed
 from apps.kyc import documents, vendors
 from apps.kyc.api import serializers as ks
-from apps.kyc.choices import DocumentState, RequirementState, Source
+from apps.kyc.choices import DocumentState, RequirementState, Source, platform_trigger
 from apps.kyc.models import Document, KycProfile, Requirement
 from apps.kyc.uploads import uploaded_file, use_kyc_upload_handler
 
@@ -56,7 +56,7 @@ def requirement_dict(requirement: Requirement, now: Any) -> dict[str, Any]:
     return {
         "id": requirement.pk,
         "level": requirement.level,
-        "trigger": requirement.trigger,
+        "trigger": platform_trigger(requirement.trigger),  # never "compliance" or a screening match
         "due_at": requirement.due_at.isoformat(),
         "overdue": requirement.due_at <= now,
         "restricts": list(requirement.restricts),
