@@ -29,7 +29,7 @@ class KycConfig(AppConfig):
         from apps.kyc.admin import player_kyc_section
         from apps.players.page import register_section
 
-        register_section("admin/kyc/player_section.html", player_kyc_section)
+        register_section("admin/kyc/player_section.html", player_kyc_section, deferred=True)
         workqueues.register()  # the start page's queues: reviews waiting (officers), overdue reviews (leads)
         from apps.wallet.services import register_withdrawal_refused_listener
 

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -30,9 +30,9 @@ from apps.players.brands import brand_save
 from apps.players.choices import BlockAuthority, Capability, PlayerStatus, Visibility
 from apps.players.forms import BlockForm, NoteForm, ProfileForm, StatusForm, TagsForm
 from apps.players.models import Brand, Player, PlayerRestriction
-from apps.players.page import capability_panel, page_facts, sections_for
+from apps.players.page import Section, capability_panel, deferred_section, page_facts, placeholder, sections_for
 from apps.players.selectors import players_same_person
-from apps.players.timeline import player_timeline
+from apps.players.timeline import history_section, player_timeline
 from apps.staff.models import staff_of
 
 PROFILE_FIELDS = [name for name in ProfileForm.base_fields if name != "reason"]
@@ -149,6 +149,38 @@ class PlayerChangeList(ChangeList):  # type: ignore[misc]
         return super().get_queryset(request, exclude_parameters).only(*PlayerAdmin.list_columns)
 
 
+def logins_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
+    """Login rows (addresses, devices, refusal reasons) are for players.view_playerlogin, not every viewer."""
+    if not request.user.has_perm("players.view_playerlogin"):
+        return None
+    return {"logins": list(player.logins.all()[:20])}
+
+
+def same_person_section(request: HttpRequest, player: Player) -> dict[str, Any] | None:
+    return {"same_person": list(players_same_person(player)[:20])}
+
+
+# the page's own sections loaded after it (apps.players.page, deferred): below the fold, and each a read of its own
+HISTORY = Section(
+    "admin/players/player/history_section.html",
+    history_section,
+    deferred=True,
+    name="history",
+    title="History (audit trail)",
+)
+LOGINS = Section(
+    "admin/players/player/logins_section.html", logins_section, deferred=True, name="sessions", title="Recent logins"
+)
+SAME_PERSON = Section(
+    "admin/players/player/same_person_section.html",
+    same_person_section,
+    deferred=True,
+    name="same-person",
+    title="Possibly the same person",
+)
+OWN_SECTIONS = {s.name: s for s in (HISTORY, LOGINS, SAME_PERSON)}
+
+
 @admin.register(Player)
 class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     list_display = ("external_id", "full_name", "email", "brand", "country", "currency", "status", "created_at")
@@ -194,6 +226,7 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             path("<int:pk>/note/", view(self.note_view), name="players_player_note"),
             path("<int:pk>/tags/", view(self.tags_view), name="players_player_tags"),
             path("<int:pk>/profile/", view(self.profile_view), name="players_player_profile"),
+            path("<int:pk>/section/<slug:name>/", view(self.section_view), name="players_player_section"),
             *super().get_urls(),
         ]
 
@@ -230,17 +263,15 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         note_form = NoteForm(auto_id="note-%s")
         can_edit = user.has_perm("players.change_player")
         can_tag = user.has_perm("players.change_player_tags")
-        history = None
-        if user.has_perm("audit.view_auditevent"):  # personal-data history: audit readers only
-            history = player_timeline(player, user)
+        # the history is loaded on demand (section_view), for audit readers only (personal data)
+        history = placeholder(HISTORY, player)[1] if user.has_perm("audit.view_auditevent") else None
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": str(player),
             "player": player,
-            "same_person": list(players_same_person(player)[:20]),
-            # login rows (addresses, devices, refusal reasons) are for players.view_playerlogin, not every viewer
-            "logins": list(player.logins.all()[:20]) if user.has_perm("players.view_playerlogin") else None,
+            "same_person": placeholder(SAME_PERSON, player)[1],
+            "logins": placeholder(LOGINS, player)[1] if user.has_perm("players.view_playerlogin") else None,
             "notes": list(notes[:50]),
             "tags": tags,
             "history": history,
@@ -274,6 +305,30 @@ class PlayerAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "can_tag": can_tag,
             "sections": sections_for(request, player),
         }
+
+    def section_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        """A deferred section of the player page (apps.players.page): the page's permission check, then the
+        section's own context function decides what it shows, as on the page. No ``player.viewed`` event: the page
+        view wrote it. ``?partial=1`` (the page's script) answers the section alone, and 204 when the viewer may
+        not see it; without it (the placeholder's link) the section is a page of the admin, or 403."""
+        section = OWN_SECTIONS.get(name) or deferred_section(name)
+        if section is None:
+            raise Http404
+        player = get_object_or_404(Player, pk=pk)
+        if not self.has_view_permission(request, player):
+            raise PermissionDenied
+        with read_scope():
+            context = section.context(request, player)
+        partial = request.GET.get("partial") == "1"
+        if context is None:
+            if partial:
+                return HttpResponse(status=204)
+            raise PermissionDenied
+        page = {"template": section.template, "section": context, "player": player, "title": section.title}
+        if partial:
+            return TemplateResponse(request, "admin/players/player/section_fragment.html", page)
+        page.update(self.admin_site.each_context(request), opts=self.model._meta)
+        return TemplateResponse(request, "admin/players/player/section_page.html", page)
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
         """The admin's "History" is the player's audit timeline (Django's LogEntry history is never written:

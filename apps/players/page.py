@@ -6,6 +6,12 @@ Sections of the player 360 page contributed by other apps (wallet, and later lim
 An app registers ``(template, context_function)`` from its AppConfig.ready(); the players app knows nothing
 of them. The context function gets the request and the player and returns the template's context, or None to
 hide the section (e.g. when the staff member may not see it).
+
+A section registered ``deferred=True`` is not built with the page (issue 12's page budget): the page holds a
+placeholder in its place, and static/pitboss/player_sections.js fetches the section from its own admin view
+(``PlayerAdmin.section_view``: the page's permission check, then the section's context function, so it shows
+nothing the page would not) when it is scrolled near; the placeholder's link opens it as a page without
+JavaScript. A fragment load writes no ``player.viewed`` event: the page view did.
 """
 
 from __future__ import annotations
@@ -21,19 +27,53 @@ from django.utils import timezone
 from apps.players.choices import Action
 from apps.players.eligibility import evaluate, facts_for
 
+DEFERRED_TEMPLATE = "admin/players/player/deferred_section.html"
+
 
 @dataclass(frozen=True)
 class Section:
     template: str
     context: Callable[[HttpRequest, Any], dict[str, Any] | None]
+    deferred: bool = False
+    name: str = ""  # the fragment URL's part: by default the app's label in the template path (admin/<app>/...)
+    title: str = ""  # the placeholder's heading: by default that app's verbose name
 
 
 _sections: list[Section] = []
 
 
-def register_section(template: str, context: Callable[[HttpRequest, Any], dict[str, Any] | None]) -> None:
-    if all(s.template != template for s in _sections):
-        _sections.append(Section(template, context))
+def register_section(
+    template: str,
+    context: Callable[[HttpRequest, Any], dict[str, Any] | None],
+    *,
+    deferred: bool = False,
+    name: str = "",
+    title: str = "",
+) -> None:
+    if any(s.template == template for s in _sections):
+        return
+    parts = template.split("/")
+    name = name or (parts[1] if len(parts) > 2 else parts[0].removesuffix(".html"))
+    if not title:
+        from django.apps import apps
+
+        try:
+            title = str(apps.get_app_config(name).verbose_name)
+        except LookupError:
+            title = name
+    _sections.append(Section(template, context, deferred, name, title))
+
+
+def deferred_section(name: str) -> Section | None:
+    return next((s for s in _sections if s.deferred and s.name == name), None)
+
+
+def placeholder(section: Section, player: Any) -> tuple[str, dict[str, Any]]:
+    """The deferred section's place on the page: its heading and the link to its fragment."""
+    from django.urls import reverse
+
+    url = reverse("admin:players_player_section", args=[player.pk, section.name])
+    return DEFERRED_TEMPLATE, {"name": section.name, "title": section.title, "url": url}
 
 
 def page_facts(request: HttpRequest, player: Any) -> dict[str, Any]:
@@ -48,8 +88,12 @@ def page_facts(request: HttpRequest, player: Any) -> dict[str, Any]:
 
 
 def sections_for(request: HttpRequest, player: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The page's sections in order: each one's template and context, a deferred one's placeholder."""
     rendered = []
     for section in _sections:
+        if section.deferred:
+            rendered.append(placeholder(section, player))
+            continue
         context = section.context(request, player)
         if context is not None:
             rendered.append((section.template, context))

@@ -130,3 +130,10 @@ def player_timeline(player: Any, user: Any, *, limit: int = 50) -> Timeline:
     count = views.order_by().values("target_type").annotate(n=Count("id")).values("n")
     last_view = views.annotate(views=Subquery(count)).order_by("-id").first()
     return Timeline(rows=rows, views=last_view.views if last_view else 0, last_view=last_view)
+
+
+def history_section(request: Any, player: Any) -> dict[str, Any] | None:
+    """The player page's history (a deferred section, apps.players.page): audit readers only (personal data)."""
+    if not request.user.has_perm("audit.view_auditevent"):
+        return None
+    return {"timeline": player_timeline(player, request.user)}

@@ -12,7 +12,7 @@ class WalletConfig(AppConfig):
         from apps.wallet.admin import player_wallet_section
         from apps.wallet.services import withdrawals_hold_for_restriction
 
-        register_section("admin/wallet/player_section.html", player_wallet_section)
+        register_section("admin/wallet/player_section.html", player_wallet_section, deferred=True)
         register_restriction_hook(withdrawals_hold_for_restriction)
 
         from apps.wallet import metrics

@@ -97,6 +97,9 @@ def unknown(name: str, found: list[str]) -> list[str]:
 def test_a_main_page_as_an_administrator(staff_browser, scene, name):
     page = staff_browser.login(scene["admin"])
     page.goto(PAGES[name](scene))
+    for holder in page.locator(".player-deferred").all():  # the player page's deferred sections: checked loaded
+        holder.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('.player-deferred:not([data-state=loaded])').length === 0")
     page.shot(f"a11y-{name}")
     assert unknown(name, problems_on(page)) == []
 

@@ -101,3 +101,42 @@ def test_an_administrator_corrects_a_profile_and_the_browser_accepts_the_form(st
     assert body.count(f"Ada Byron ({player.external_id}): profile corrected (address line).") == 1
     assert "Flat 2\n10 Downing Street" in admin.inner_text("#profile")
     admin.shot("player-page-profile-corrected")
+
+
+def test_the_history_wallet_and_kyc_sections_load_after_the_page(staff_browser, geo_rules):
+    """They are deferred (apps.players.page): placeholders in the first response, filled by player_sections.js when
+    scrolled near; what they show is what the page showed before, and a fragment writes no player.viewed."""
+    from decimal import Decimal
+
+    from apps.audit.models import AuditEvent
+    from apps.players.services import player_note_add
+    from apps.wallet import posting
+
+    player = PlayerFactory(first_name="Ada", last_name="Byron")
+    posting.wallet_deposit(player=player, amount=Decimal("75.00"), currency=player.currency)
+    admin_user = StaffUserFactory(roles=["Administrator"])
+    player_note_add(actor=admin_user, player=player, text="Asked about the wallet")
+    admin = staff_browser.login(admin_user)
+    admin.goto(f"/admin/players/player/{player.pk}/change/")
+    assert admin.locator("#deferred-history a").get_attribute("href").endswith(f"/{player.pk}/section/history/")
+    admin.locator("#deferred-history").scroll_into_view_if_needed()
+    admin.locator("#history #timeline").wait_for()
+    history = admin.inner_text("#history")
+    assert "Note added" in history and f"Profile viewed 1 time, last by {admin_user.username}" in history
+    admin.locator("#deferred-wallet").scroll_into_view_if_needed()
+    admin.locator("#wallet").wait_for()
+    assert "GBP 75.00" in admin.inner_text("#wallet")
+    admin.locator("#deferred-kyc").scroll_into_view_if_needed()
+    admin.locator("#kyc #kyc-level").wait_for()
+    assert admin.locator(".player-deferred[data-state=failed]").count() == 0
+    assert AuditEvent.objects.filter(action="player.viewed", target_id=str(player.pk)).count() == 1
+    admin.shot("player-page-deferred-sections-loaded")
+
+
+def test_a_section_the_viewer_may_not_see_leaves_no_placeholder(staff_browser, geo_rules):
+    player = PlayerFactory(first_name="Ada", last_name="Byron")
+    support = staff_browser.login(StaffUserFactory(roles=["Support Agent"]))
+    support.goto(f"/admin/players/player/{player.pk}/change/")
+    support.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    support.locator("#deferred-kyc").wait_for(state="detached")  # 204: the KYC section is not theirs
+    assert support.locator("#kyc").count() == 0

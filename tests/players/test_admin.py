@@ -21,10 +21,12 @@ def test_the_360_page_shows_every_section_and_logs_the_view(staff_client, suppor
     response = staff_client(support_agent).get(page(player))
     assert response.status_code == 200
     html = response.content.decode()
-    for section in ('id="profile"', 'id="status"', 'id="tags"', 'id="notes"', 'id="sessions"'):
+    for section in ('id="profile"', 'id="status"', 'id="tags"', 'id="notes"', 'id="deferred-sessions"'):
         assert section in html
-    assert 'id="history"' not in html  # the personal-data audit history is for audit readers only
-    assert player.email in html and "dev-9" in html
+    assert 'id="deferred-history"' not in html  # the personal-data audit history is for audit readers only
+    assert player.email in html
+    logins = staff_client(support_agent).get(f"{LIST}{player.pk}/section/sessions/?partial=1").content.decode()
+    assert 'id="sessions"' in logins and "dev-9" in logins  # loaded after the page (deferred)
     event = AuditEvent.objects.get(action="player.viewed")
     assert event.actor_name == support_agent.username and event.target_id == str(player.pk)
 
@@ -95,7 +97,8 @@ def test_the_same_person_across_accounts_is_found(staff_client, aml_analyst):
     gmail_b = PlayerFactory(email="JSmith@googlemail.com")
     stranger = PlayerFactory(first_name="Zoe", last_name="OBrien", date_of_birth=date(1991, 4, 2))
     client = staff_client(aml_analyst)
-    assert f"{LIST}{second.pk}/change/" in client.get(page(first)).content.decode()
+    same = client.get(f"{LIST}{first.pk}/section/same-person/?partial=1").content.decode()  # after the page
+    assert f"{LIST}{second.pk}/change/" in same
     html = client.get(LIST, {"same_person_as": gmail_a.external_id}).content.decode()
     assert gmail_b.external_id in html and stranger.external_id not in html
 

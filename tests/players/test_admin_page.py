@@ -24,6 +24,11 @@ def page(player) -> str:
     return f"/admin/players/player/{player.pk}/change/"
 
 
+def section(player, name: str) -> str:
+    """A section the page loads after it (apps.players.page, deferred), as its script fetches it."""
+    return f"/admin/players/player/{player.pk}/section/{name}/?partial=1"
+
+
 def text(response) -> str:
     """The page's words, tags removed (what a person reads)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
@@ -103,7 +108,7 @@ def test_it_formats_money_by_the_currency(amount, currency, signed, shown):
 def test_the_wallet_section_shows_the_currency_decimals_and_signed_amounts(staff_client, mlro, player):
     posting.wallet_deposit(player=player, amount=Decimal("3000.00"), currency="GBP")
     posting.wallet_bet(player=player, amount=Decimal("2.50"), currency="GBP", round_id="R1", game_category="slots")
-    body = text(staff_client(mlro).get(page(player)))
+    body = text(staff_client(mlro).get(section(player, "wallet")))
     assert "Cash GBP 2,997.50" in body
     assert "+GBP 3,000.00" in body and "\u2212GBP 2.50" in body
     assert "3000.0000" not in body and "2997.5000" not in body
@@ -129,7 +134,9 @@ def test_the_history_is_a_timeline_with_diffs_and_the_views_folded(staff_client,
     player_update(actor=admin_user, player=player, changes={"city": "Bath"}, staff=True, reason="moved")
     for _ in range(3):
         player_viewed(actor=admin_user, player=player)
-    response = staff_client(mlro).get(page(player))
+    client = staff_client(mlro)
+    assert client.get(page(player)).status_code == 200  # the page view; the history comes after it
+    response = client.get(section(player, "history"))
     body = text(response)
     assert "Profile changed" in body and f"city: {player.city or '—'} → Bath" in body
     # the three views above and this one, folded: not a row each

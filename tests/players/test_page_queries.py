@@ -30,22 +30,42 @@ def known_player(admin_user):
     return player
 
 
-def test_it_reads_the_facts_the_tags_and_the_views_once(staff_client, admin_user, known_player):
+def _fragment(client, player, name: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/admin/players/player/{player.pk}/section/{name}/?partial=1")
+    assert response.status_code == 200
+    return [q["sql"] for q in captured]
+
+
+def test_it_reads_the_facts_and_the_tags_once_and_leaves_the_deferred_sections_out(
+    staff_client, admin_user, known_player
+):
     sql = _page(staff_client(admin_user), known_player)
     assert sum(q.startswith(FACTS) for q in sql) == 1  # the panel and the safer-gambling section share one read
     assert sum('FROM "players_tag"' in q for q in sql) == 1  # the list and the tags form's initial value
+    # the history, the wallet and the KYC section are fetched after the page (apps.players.page, deferred)
+    audit_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "audit_event"' in q]
+    assert audit_reads == []
+    assert not any('"wallet_ledgertransaction"' in q or '"wallet_withdrawal"' in q for q in sql)
+    assert not any('FROM "kyc_' in q for q in sql)
+
+
+def test_the_history_fragment_reads_the_views_once(staff_client, admin_user, known_player):
+    sql = _fragment(staff_client(admin_user), known_player, "history")
     audit_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "audit_event"' in q]
     assert len(audit_reads) == 2  # the events but views, and the newest view with the count of views
+    assert not any("INSERT" in q for q in sql)  # it writes no player.viewed (the page view did)
 
 
 def test_more_views_cost_no_more_queries(staff_client, admin_user, known_player):
     client = staff_client(admin_user)
-    first = _page(client, known_player)
+    first, first_history = _page(client, known_player), _fragment(client, known_player, "history")
     for _ in range(5):
         _page(client, known_player)
-    html = client.get(f"/admin/players/player/{known_player.pk}/change/").content.decode()
-    assert f"Profile viewed 7 times, last by {admin_user.username}" in html
+    html = client.get(f"/admin/players/player/{known_player.pk}/section/history/?partial=1").content.decode()
+    assert f"Profile viewed 6 times, last by {admin_user.username}" in html
     assert len(_page(client, known_player)) == len(first)
+    assert len(_fragment(client, known_player, "history")) == len(first_history)
 
 
 def test_the_status_form_shows_each_players_own_status(staff_client, mlro):

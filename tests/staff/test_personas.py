@@ -139,8 +139,17 @@ def player_page(shows: Any, prepare: Any) -> Shown:
     return Shown(lambda w: f"/admin/players/player/{w.player.pk}/change/", shows, prepare)
 
 
+def player_section(name: str, shows: Any, prepare: Any) -> ShownOrRefused:
+    """A section the player page loads after it (apps.players.page, deferred): its own page, 403 without."""
+
+    def url(w: World) -> str:
+        return f"/admin/players/player/{w.player.pk}/section/{name}/"
+
+    return ShownOrRefused(Shown(url, shows, prepare), Get(url))
+
+
 def shows_logins(response: Any, w: World) -> bool:
-    return bool(response.context["logins"]) and b'id="sessions"' in response.content
+    return bool(response.context["section"]["logins"]) and b'id="sessions"' in response.content
 
 
 def shows_notes(response: Any, w: World) -> bool:
@@ -336,8 +345,8 @@ CASES: dict[str, Case] = {
             lambda w: Document.objects.filter(player=w.player, source="admin").exists(),
         ),
     ),
-    "kyc.view_kycprofile": Case(KYC, SA, player_page(lambda r, w: b'id="kyc"' in r.content, lambda w: None)),
-    "kyc.view_requirement": Case(KYC, SA, player_page(shows_requirement, kyc_requirement)),
+    "kyc.view_kycprofile": Case(KYC, SA, player_section("kyc", lambda r, w: b'id="kyc"' in r.content, lambda w: None)),
+    "kyc.view_requirement": Case(KYC, SA, player_section("kyc", shows_requirement, kyc_requirement)),
     **{f"kyc.{verb}_document": Case(NOBODY, None, NO_ADMIN) for verb in ("change", "delete")},
     **{
         f"kyc.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
@@ -453,7 +462,7 @@ CASES: dict[str, Case] = {
     "players.act_responsible_gambling": Case(SA, FO, block_with("responsible_gambling")),
     "players.act_finance": Case(FO, AML, block_with("finance")),
     "players.act_support": Case(ADM, FO, block_with("support")),
-    "players.view_playerlogin": Case(SA, CRM, player_page(shows_logins, lambda w: w.login)),
+    "players.view_playerlogin": Case(SA, CRM, player_section("sessions", shows_logins, lambda w: w.login)),
     **{f"players.{verb}_playerlogin": Case(NOBODY, None, NO_ADMIN) for verb in ("add", "change", "delete")},
     "players.view_playernote": Case(KYC, CRM, player_page(shows_notes, lambda w: w.note)),
     "players.add_playernote": Case(

@@ -142,8 +142,8 @@ def test_the_withdrawal_queue_and_adjustment_screens(staff_client, player, setti
     staff_client(checker).post("/admin/wallet/adjustment/", {"action": "approve", "_selected_action": [adjustment.pk]})
     adjustment.refresh_from_db()
     assert adjustment.status == "posted" and adjustment.approved_by == checker
-    page = staff_client(checker).get(f"/admin/players/player/{player.pk}/change/").content.decode()
-    assert 'id="wallet"' in page
+    section = f"/admin/players/player/{player.pk}/section/wallet/?partial=1"  # the page loads it after it
+    assert 'id="wallet"' in staff_client(checker).get(section).content.decode()
 
 
 def test_support_cannot_approve_or_adjust(staff_client, support_agent, player):
