@@ -238,6 +238,12 @@ def _key_value(value: Any) -> tuple[type, Any]:
     return (str, str(value)) if isinstance(value, Promise) else (type(value), value)
 
 
+def rows_markup(rows: list[SafeString]) -> SafeString:
+    """The rows as unfold's ``change_list_results.html`` wraps them, every other one striped (the cells are
+    escaped by ``row_cells``; the wrapping is fixed markup)."""
+    return mark_safe("".join(ROW.format(STRIPES[i % 2], row) for i, row in enumerate(rows)))  # noqa: S308
+
+
 def headers_markup(cl: ChangeList, headers: list[dict[str, Any]], num_sorted: int) -> SafeString:
     """unfold's ``change_list_headers.html`` for these headers, rendered once per process for each headers'
     texts, classes and sort links (and language): 8 columns through the template cost about 0.3 ms a view."""
@@ -276,7 +282,7 @@ def result_list(context: Any, cl: ChangeList) -> dict[str, Any]:
         "headers_html": headers_markup(cl, headers, num_sorted),
         "rows": rows,
         # the cells are escaped (row_cells); the stripes and the wrapping are fixed markup
-        "rows_html": mark_safe("".join(ROW.format(STRIPES[i % 2], row) for i, row in enumerate(rows))),  # noqa: S308
+        "rows_html": rows_markup(rows),
         "actions_row": context.get("actions_row"),
         "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
     }

@@ -60,7 +60,11 @@ def assigned(review: Review, to: Any) -> Review:
 
 
 def shown(response: Any) -> list[int]:
-    return [r.pk for r in response.context["cl"].result_list]
+    """The reviews the queue lists, checked in the HTML too: each one's row links to its review page."""
+    listed = [r.pk for r in response.context["cl"].result_list]
+    html = response.content.decode()
+    assert all(f"/admin/kyc/review/{pk}/change/" in html for pk in listed), "a listed review has no row"
+    return listed
 
 
 ALL_CHECKS = {"d{pk}-checks": ["name", "birth_date", "photo", "valid"]}

@@ -43,12 +43,16 @@ def result_list(context: Any, cl: ChangeList) -> dict[str, Any]:
     cols = columns(cl, headers)
     empty = cl.model_admin.get_empty_value_display()
     links = changelist.ChangeLinks(cl)
-    return {
+    num_sorted = sum(1 for h in headers if h["sortable"] and h["sorted"])
+    rows = [changelist.row_cells(cl, result, cols, empty, links) for result in cl.result_list]
+    return {  # what the players' change_list_rows.html renders
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
-        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "rows": [changelist.row_cells(cl, result, cols, empty, links) for result in cl.result_list],
+        "num_sorted_fields": num_sorted,
+        "headers_html": changelist.headers_markup(cl, headers, num_sorted),
+        "rows": rows,
+        "rows_html": changelist.rows_markup(rows),
         "actions_row": context.get("actions_row"),
         "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
     }
