@@ -64,6 +64,8 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:players_player_note": "players.add_playernote",
     "admin:players_player_tags": "players.change_player_tags",
     "admin:players_player_profile": "players.change_player",
+    "admin:players_player_section": "players.view_player (has_view_permission) and the section's own rules (its "
+    "context function: 204 for a section the member may not see, 403 without JavaScript)",
     "admin:wallet_withdrawal_decide": "wallet.hold_withdrawal (hold, release) or wallet.approve_withdrawal",
     "admin:wallet_adjustment_decide": "wallet.approve_adjustment to decide (a GET only redirects to the change page)",
     "admin:responsible_exclusion_decide": "responsible.request_lift, responsible.decide_lift or "
