@@ -57,6 +57,23 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "records it and tells the platform (kyc.requirement_overdue), once per requirement.",
     ),
     ScheduledTask(
+        name="Raise AML cases at risk and breached",
+        task="apps.compliance.tasks.case_sla_sweep",
+        crontab="* * * * *",
+        queue="compliance",
+        expire_seconds=55,
+        description="Open cases past their at-risk point (75% of the SLA's working time by default) or their due "
+        "time, waiting ones excepted, are marked and escalated: at risk to the inbox's lead, breached to the MLRO.",
+    ),
+    ScheduledTask(
+        name="Sweep the AML rules no posting triggers",
+        task="apps.compliance.tasks.rules_sweep",
+        crontab="*/10 * * * *",
+        queue="compliance",
+        description="Country mismatch and shared device, IP or instrument rules over recent logins and deposits "
+        "(the posting rules run as the compliance.rules consumer of posting events, within seconds).",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.kyc",  # before responsible: its eligibility check runs before the national register is asked
     "apps.responsible",
     "apps.approvals",
+    "apps.compliance",
     "simple_history",
     "django.contrib.postgres",
 ]
