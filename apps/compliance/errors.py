@@ -97,3 +97,14 @@ class RuleKindUnavailable(Conflict):
 class SnoozeNotActive(Conflict):
     code = "snooze_not_active"
     when = "lifting a snooze that was already lifted or has ended"
+
+
+class BacktestInvalid(ValidationFailed):
+    code = "backtest_invalid"
+    when = "a backtest of a rule that reads logins (not postings), over a period that ends before it starts, is "
+    "longer than 366 days or lies in the future, or against a version of another rule"
+
+
+class BacktestRunning(Conflict):
+    code = "backtest_running"
+    when = "starting a backtest while another one is running (one at a time; the message names it)"
