@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "apps.responsible",
     "apps.approvals",
     "apps.compliance",
+    "apps.screening",
+    "apps.sars",
     "simple_history",
     "django.contrib.postgres",
 ]
