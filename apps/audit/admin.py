@@ -117,6 +117,15 @@ def _changes(data: Any) -> list[tuple[str, Any, Any]] | None:
     return rows or None
 
 
+COMPLIANCE_VIEW = "compliance.view_case"  # named, not imported: the audit app does not depend on compliance
+
+
+def hide_compliance(queryset: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEvent]:
+    if user is not None and user.has_perm(COMPLIANCE_VIEW):
+        return queryset
+    return queryset.exclude(action__startswith="compliance.").exclude(target_type__startswith="compliance.")
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
     # Five columns that fit 1400 px: request id, address and the full data are on the event's page.
@@ -161,6 +170,12 @@ class AuditEventAdmin(ViewerAdminMixin, ReadOnlyAdmin):
         "nonce",
         "content_mac",
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        """The tipping-off wall: the events of AML monitoring and cases (``compliance.*`` actions, compliance
+        objects as targets) do not exist for staff without ``compliance.view_case``: not listed, not found by a
+        search or a filter, not counted, and their page answers 404."""
+        return hide_compliance(super().get_queryset(request), request.user)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str

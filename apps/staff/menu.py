@@ -60,6 +60,21 @@ MENU = (
         ),
     ),
     Heading("kyc", "Identity verification", (("kyc.Review", "KYC review queue"),)),
+    Heading(
+        "compliance",
+        "AML cases",
+        (
+            ("compliance.Case", "Case inbox"),
+            ("compliance.Alert", "Alerts"),
+            ("compliance.Rule", "AML rules"),
+            ("compliance.RuleVersion", "Rule versions"),
+            ("compliance.RuleHit", "Rule hits"),
+            ("compliance.RuleSnooze", "Rule snoozes"),
+            ("compliance.CaseInbox", "Case inboxes"),
+            ("compliance.SlaPolicy", "Case SLA policies"),
+            ("compliance.AnalystStatus", "Analysts away"),
+        ),
+    ),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(
