@@ -49,6 +49,7 @@ from apps.compliance.choices import (
     CaseType,
     Outcome,
     Priority,
+    SlaState,
     WaitingOn,
 )
 from apps.compliance.errors import (
@@ -743,6 +744,8 @@ def case_reopen(*, actor: StaffUser, case: Case, reason: str) -> Case:
     case.outcome, case.closed_at, case.closed_by, case.closing_reason = "", None, None, ""
     case.reopen_count += 1
     _set_deadlines(case)
+    if case.sla_state == SlaState.AT_RISK and now < case.at_risk_at:
+        case.sla_state = SlaState.ON_TRACK  # as a resumed case: its at-risk point moved ahead (a breach stays)
     case.save()
     _event(case, CaseEventKind.REOPENED, actor, reason, previous_outcome=old_outcome, due_at=case.due_at)
     _audit(actor, "reopened", case, reason=reason, previous_outcome=old_outcome)
