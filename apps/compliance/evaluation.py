@@ -1,0 +1,215 @@
+"""Rule evaluation: a durable consumer of posting events, and a scheduled sweep.
+
+The consumer (``compliance.rules``, drained on the ``compliance`` queue by the wallet's drain task) is queued only
+for the posting types some kind is evaluated on (deposits and withdrawal requests, ``kinds.posting_types``): a
+bet costs the rules nothing, not even a queue row. For each of a player's events it runs every published version
+(live and shadow) of the kinds that posting type triggers, except the rules snoozed for the player, as of the
+posting's time. Live hits become alerts (``alerts.alert_raise``), shadow hits are recorded only. Everything a
+handler writes commits with the deletion of its queue rows (``apps.wallet.events``): an event is evaluated into
+alerts exactly once, and one whose evaluation fails is retried, in order, never skipped.
+
+The published versions are cached per process. The cache key is the set of published version ids, read once per
+player's batch (one index read of a small table): a published version's kind and parameters never change (the
+database refuses it), so the same ids mean the same rules, and a publication or retirement is seen by the next
+batch, in every process, with no invalidation to forget or to get wrong after a rollback.
+
+The sweep (``sweep``, every 10 minutes through ``apps.compliance.tasks.rules_sweep``) runs the kinds no posting
+triggers (country mismatch, shared identifiers) for the players who logged in or deposited since the last sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.compliance import alerts, kinds
+from apps.compliance.choices import VersionMode
+from apps.compliance.models import RuleSnooze, RuleVersion
+from apps.wallet import rollups
+from apps.wallet.events import PostingEvent, register_consumer
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "compliance.rules"
+SWEEP_CURSOR_KEY = "compliance:rules:sweep:last"
+SWEEP_FIRST_LOOKBACK = timedelta(minutes=15)  # the first sweep (or one after the cache lost its cursor)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    version: RuleVersion
+    kind: kinds.Kind
+    params: dict[str, Any]
+
+    @property
+    def live(self) -> bool:
+        return self.version.mode == VersionMode.LIVE
+
+
+@dataclass(frozen=True)
+class Published:
+    token: tuple[int, ...]
+    by_type: dict[str, tuple[Loaded, ...]] = field(default_factory=dict)
+    sweep: tuple[Loaded, ...] = ()
+
+
+_published: Published | None = None
+_lock = threading.Lock()
+
+
+def _load(token: tuple[int, ...]) -> Published:
+    loaded = []
+    for version in RuleVersion.objects.filter(pk__in=token).select_related("rule").order_by("pk"):
+        kind = kinds.KINDS.get(version.kind)
+        if kind is None or not kind.available:
+            log.warning("rule_version_not_evaluable", extra={"version": version.pk, "kind": version.kind})
+            continue
+        loaded.append(Loaded(version=version, kind=kind, params=kinds.parse(version.kind, version.params)))
+    by_type: dict[str, list[Loaded]] = {}
+    for item in loaded:
+        for type in item.kind.triggers:
+            by_type.setdefault(type, []).append(item)
+    return Published(
+        token=token,
+        by_type={type: tuple(items) for type, items in by_type.items()},
+        sweep=tuple(item for item in loaded if item.kind.sweep),
+    )
+
+
+def published() -> Published:
+    """The published versions, reloaded when the set of their ids moved (one query when it did not)."""
+    global _published
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM compliance_ruleversion WHERE state = 'published'"
+        )
+        token = tuple(cursor.fetchone()[0])
+    current = _published
+    if current is not None and current.token == token:
+        return current
+    with _lock:
+        if _published is None or _published.token != token:
+            _published = _load(token)
+        return _published
+
+
+@dataclass(frozen=True)
+class Facts:
+    country: str
+    region: str
+    currency: str
+    geo_version: int | None
+
+
+def _facts(player_id: int) -> Facts:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT country, region, currency, (SELECT version FROM geo_geoconfigversion WHERE id = 1) "
+            "FROM players_player WHERE id = %s",
+            [player_id],
+        )
+        row = cursor.fetchone()
+    return Facts(country=row[0], region=row[1], currency=row[2], geo_version=row[3])
+
+
+def _snoozed(player_id: int, now: datetime) -> set[int]:
+    """The rules snoozed for the player now (one indexed read)."""
+    return set(
+        RuleSnooze.objects.filter(player_id=player_id, until__gt=now, lifted_at__isnull=True).values_list(
+            "rule_id", flat=True
+        )
+    )
+
+
+def _subject(player_id: int, facts: Facts, currency: str, at: datetime, event: PostingEvent | None) -> kinds.Subject:
+    zone = rollups.zone_for(facts.country, facts.region, facts.geo_version or 0, at)  # the posting's own clock
+    return kinds.Subject(player_id=player_id, currency=currency, country=facts.country, zone=zone, now=at, event=event)
+
+
+def _run(items: Iterable[Loaded], subject: kinds.Subject, snoozed: set[int]) -> int:
+    hits = 0
+    for item in items:
+        if item.version.rule_id in snoozed:
+            continue
+        for hit in item.kind.evaluate(subject, item.params):
+            hits += 1
+            if item.live:
+                alerts.alert_raise(version=item.version, player=subject.player_id, hit=hit)
+            else:
+                alerts.hit_record(version=item.version, player=subject.player_id, hit=hit)
+    return hits
+
+
+def handle(events: list[PostingEvent]) -> None:
+    """The consumer's handler: one player's events, in order, in the drain's transaction."""
+    rules = published()
+    todo = [(event, rules.by_type[event.type]) for event in events if event.type in rules.by_type]
+    if not todo:
+        return
+    player_id = todo[0][0].player_id
+    facts, snoozed = _facts(player_id), _snoozed(player_id, timezone.now())
+    for event, items in todo:
+        _run(items, _subject(player_id, facts, event.currency, event.created_at, event), snoozed)
+
+
+def register() -> None:
+    """The consumer, for the posting types the kinds need (ComplianceConfig.ready)."""
+    register_consumer(CONSUMER, handle, types=sorted(kinds.posting_types()))
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------
+
+_ACTIVE_SQL = """
+    SELECT player_id FROM players_playerlogin WHERE at > %s AND at <= %s
+    UNION
+    SELECT player_id FROM wallet_transaction WHERE type = 'deposit' AND created_at > %s AND created_at <= %s
+"""
+
+
+def _since(now: datetime) -> datetime:
+    try:
+        last = cache.get(SWEEP_CURSOR_KEY)
+    except Exception:  # the cache is down: sweep the default lookback rather than nothing
+        log.warning("rules_sweep_cursor_unavailable", exc_info=True)
+        last = None
+    return last if isinstance(last, datetime) and last < now else now - SWEEP_FIRST_LOOKBACK
+
+
+def sweep(now: datetime | None = None, since: datetime | None = None) -> dict[str, int]:
+    """Run the sweep kinds' published versions for the players who logged in or deposited in (since, now]
+    (``since``: where the last sweep stopped). Each player in its own transaction: one player's failure is
+    logged and counted, the others go on. Returns counts for the task's result."""
+    now = now or timezone.now()
+    explicit = since is not None
+    since = since or _since(now)
+    result = {"players": 0, "hits": 0, "failed": 0}
+    rules = published()
+    if rules.sweep:
+        with connection.cursor() as cursor:
+            cursor.execute(_ACTIVE_SQL, [since, now, since, now])
+            player_ids = sorted(int(row[0]) for row in cursor.fetchall())
+        for player_id in player_ids:
+            try:
+                with transaction.atomic():
+                    facts = _facts(player_id)
+                    subject = _subject(player_id, facts, facts.currency, now, None)
+                    result["hits"] += _run(rules.sweep, subject, _snoozed(player_id, now))
+            except Exception:
+                result["failed"] += 1
+                log.exception("rules_sweep_failed", extra={"player": player_id})
+                continue
+            result["players"] += 1
+    if not explicit:
+        try:
+            cache.set(SWEEP_CURSOR_KEY, now, timeout=None)
+        except Exception:
+            log.warning("rules_sweep_cursor_unsaved", exc_info=True)
+    return result

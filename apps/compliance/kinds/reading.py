@@ -1,0 +1,139 @@
+"""What the kinds read: the player's day rollups, ledger postings in a window, thresholds in the player's
+currency, and the dedup keys of window slices."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from apps.approvals.thresholds import rate_for, to_eur
+from apps.compliance.kinds.base import (
+    DEPOSIT,
+    EVIDENCE_LIST_MAX,
+    Money,
+    Subject,
+    Window,
+    iso,
+    money,
+)
+from apps.core.money import quantize
+from apps.wallet import rollups
+
+log = logging.getLogger(__name__)
+
+# --- reading the player's activity ----------------------------------------------------------------------------
+
+
+def threshold_in(threshold: Money, currency: str) -> Decimal | None:
+    """``threshold`` in ``currency`` (through EUR at the configured rates); None when a rate is missing."""
+    if threshold.currency == currency:
+        return threshold.amount
+    eur, rate = to_eur(threshold.amount, threshold.currency), rate_for(currency)
+    if eur is None or rate is None:
+        log.warning("rule_threshold_no_rate", extra={"from": threshold.currency, "to": currency})
+        return None
+    return quantize(eur * rate, currency)
+
+
+def threshold_evidence(threshold: Money, converted: Decimal, currency: str) -> dict[str, str]:
+    shown = {"threshold": str(threshold)}
+    if threshold.currency != currency:
+        shown["threshold_in_currency"] = money(converted, currency)
+    return shown
+
+
+def day_sums(subject: Subject, first: date, last: date) -> dict[str, Decimal]:
+    """The rollup columns summed over the player's local days ``first``..``last`` in the subject's currency."""
+    columns = ("deposits", "deposit_count", "withdrawals", "stakes", "bonus_stakes")
+    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sums} FROM wallet_player_day "  # noqa: S608 (names only)
+            "WHERE player_id = %s AND currency = %s AND day >= %s AND day <= %s",
+            [subject.player_id, subject.currency, first, last],
+        )
+        row = cursor.fetchone()
+    return {c: Decimal(v) for c, v in zip(columns, row, strict=True)}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A window as instants (for the ledger) and as local days (for the rollups that bound it)."""
+
+    start: datetime  # exclusive
+    end: datetime  # inclusive
+    first_day: date
+    last_day: date
+
+    def evidence(self, window: Window, zone: str) -> dict[str, str]:
+        shown = {"window": str(window), "window_start": iso(self.start), "window_end": iso(self.end)}
+        if window.unit == "d":
+            shown.update(first_day=self.first_day.isoformat(), last_day=self.last_day.isoformat(), time_zone=zone)
+        return shown
+
+
+def bounds(subject: Subject, window: Window, end: datetime | None = None) -> Bounds:
+    end = end or subject.now
+    zone = ZoneInfo(subject.zone)
+    last_day = rollups.day_of(end, subject.zone)
+    if window.unit == "d":
+        first_day = last_day - timedelta(days=window.length - 1)
+        start = datetime.combine(first_day, time(0), tzinfo=zone) - timedelta(microseconds=1)
+        return Bounds(start=start, end=end, first_day=first_day, last_day=last_day)
+    start = end - timedelta(hours=window.length)
+    return Bounds(start=start, end=end, first_day=rollups.day_of(start, subject.zone), last_day=last_day)
+
+
+@dataclass(frozen=True)
+class Posting:
+    id: int
+    type: str
+    amount: Decimal
+    created_at: datetime
+    instrument: str
+
+    def evidence(self, currency: str) -> dict[str, Any]:
+        shown = {"id": self.id, "type": self.type, "amount": money(self.amount, currency), "at": iso(self.created_at)}
+        if self.instrument:
+            shown["instrument"] = self.instrument[:12]
+        return shown
+
+
+def postings(subject: Subject, span: Bounds, types: tuple[str, ...] = (DEPOSIT,)) -> list[Posting]:
+    """The player's postings of ``types`` in ``span`` (not after the evaluated posting), oldest first."""
+    last_id = subject.event.transaction_id if subject.event is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, type, amount, created_at, instrument_fingerprint FROM wallet_transaction "
+            "WHERE player_id = %s AND currency = %s AND type = ANY(%s) AND created_at > %s AND created_at <= %s "
+            "AND (%s::bigint IS NULL OR id <= %s) ORDER BY id",
+            [subject.player_id, subject.currency, list(types), span.start, span.end, last_id, last_id],
+        )
+        return [Posting(int(r[0]), r[1], Decimal(r[2]), r[3], r[4]) for r in cursor.fetchall()]
+
+
+def listed(found: list[Posting], currency: str) -> list[dict[str, Any]]:
+    """The newest postings for the evidence (the case links them): at most ``EVIDENCE_LIST_MAX``."""
+    return [p.evidence(currency) for p in found[-EVIDENCE_LIST_MAX:]]
+
+
+def slice_key(window: Window, subject: Subject) -> str:
+    """The window-length slice of calendar time that holds the evaluated moment (package docstring)."""
+    at = subject.event.created_at if subject.event is not None else subject.now
+    if window.unit == "h":
+        size = window.length * 3600
+        start = datetime.fromtimestamp(int(at.timestamp()) // size * size, tz=UTC)
+        return f"{window}@{start:%Y-%m-%dT%H:%M}Z"
+    day = rollups.day_of(at, subject.zone)
+    return f"{window}@{date.fromordinal(day.toordinal() // window.length * window.length).isoformat()}"
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
