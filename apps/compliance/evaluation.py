@@ -65,6 +65,12 @@ _published: Published | None = None
 _lock = threading.Lock()
 
 
+def _reach(item: Loaded) -> int:
+    """How many local days back the version reads (its longest window)."""
+    windows = [value for value in item.params.values() if isinstance(value, kinds.Window)]
+    return max((w.length if w.unit == "d" else w.hours // 24 + 2 for w in windows), default=0)
+
+
 def _load(token: tuple[int, ...]) -> Published:
     loaded = []
     for version in RuleVersion.objects.filter(pk__in=token).select_related("rule").order_by("pk"):
@@ -74,7 +80,7 @@ def _load(token: tuple[int, ...]) -> Published:
             continue
         loaded.append(Loaded(version=version, kind=kind, params=kinds.parse(version.kind, version.params)))
     by_type: dict[str, list[Loaded]] = {}
-    for item in loaded:
+    for item in sorted(loaded, key=_reach, reverse=True):  # the longest window reads the day rows for all
         for type in item.kind.triggers:
             by_type.setdefault(type, []).append(item)
     return Published(

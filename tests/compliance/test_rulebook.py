@@ -258,3 +258,27 @@ def test_structuring_under_the_cdd_threshold_raises_the_seed_alert():
     assert alert.evidence["deposit_count"] == 3 and alert.evidence["threshold_in_currency"] == "1700.00 GBP"
     assert alert.case.priority == "high"
     assert Decimal(alert.evidence["deposits"].split()[0]) == Decimal("4800.00")
+
+
+def test_a_deposit_evaluated_against_every_seed_rule_reads_the_day_rows_once():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.compliance import evaluation
+    from apps.wallet.events import PostingEvent
+    from apps.wallet.models import LedgerTransaction
+
+    player = PlayerFactory(kyc_level=3)
+    txn = LedgerTransaction.objects.get(pk=deposit(player, "25.00", instrument="f" * 64))
+    event = PostingEvent(
+        transaction_id=txn.pk, type="deposit", player_id=player.pk, currency="GBP", amount=txn.amount,
+        cash_part=txn.amount, bonus_part=Decimal(0), game_id="", game_category="", provider="", round_id="",
+        payment_method="card", instrument_fingerprint=txn.instrument_fingerprint, api_client="pfx",
+        reverses_id=None, created_at=txn.created_at,
+    )  # fmt: skip
+    evaluation.published()  # warm
+    with CaptureQueriesContext(connection) as queries:
+        evaluation.handle([event])
+    day_reads = [q["sql"] for q in queries if "wallet_player_day" in q["sql"]]
+    # the published set, the player, the snoozes, the day rows: a small deposit needs no ledger read
+    assert len(day_reads) == 1 and len(queries) == 4, [q["sql"][:80] for q in queries]

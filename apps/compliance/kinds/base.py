@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -68,6 +68,9 @@ class Subject:
     zone: str
     now: datetime
     event: PostingEvent | None = None
+    # What the kinds read for this subject, read once: the rules of one posting share their day rows and ledger
+    # windows (``reading.day_sums``, ``reading.postings``)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def today(self) -> date:

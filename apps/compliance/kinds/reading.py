@@ -49,18 +49,36 @@ def threshold_evidence(threshold: Money, converted: Decimal, currency: str) -> d
     return shown
 
 
+DAY_COLUMNS = ("deposits", "deposit_count", "withdrawals", "stakes", "bonus_stakes")
+
+
+def _days(subject: Subject, first: date) -> dict[date, tuple[Decimal, ...]]:
+    """The player's day rows from ``first`` on, in the subject's currency: read once per subject, and extended
+    backwards when a longer window asks (the evaluation runs the longest windows first: one read a posting)."""
+    memo = subject.memo
+    loaded_from: date | None = memo.get("days_from")
+    if loaded_from is None or first < loaded_from:
+        before = loaded_from - timedelta(days=1) if loaded_from is not None else None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT day, {', '.join(DAY_COLUMNS)} FROM wallet_player_day "  # noqa: S608 (names only)
+                "WHERE player_id = %s AND currency = %s AND day >= %s AND (%s::date IS NULL OR day <= %s)",
+                [subject.player_id, subject.currency, first, before, before],
+            )
+            rows = cursor.fetchall()
+        memo.setdefault("days", {}).update({row[0]: tuple(Decimal(v) for v in row[1:]) for row in rows})
+        memo["days_from"] = first
+    days: dict[date, tuple[Decimal, ...]] = memo["days"]
+    return days
+
+
 def day_sums(subject: Subject, first: date, last: date) -> dict[str, Decimal]:
     """The rollup columns summed over the player's local days ``first``..``last`` in the subject's currency."""
-    columns = ("deposits", "deposit_count", "withdrawals", "stakes", "bonus_stakes")
-    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {sums} FROM wallet_player_day "  # noqa: S608 (names only)
-            "WHERE player_id = %s AND currency = %s AND day >= %s AND day <= %s",
-            [subject.player_id, subject.currency, first, last],
-        )
-        row = cursor.fetchone()
-    return {c: Decimal(v) for c, v in zip(columns, row, strict=True)}
+    totals = [Decimal(0)] * len(DAY_COLUMNS)
+    for day, values in _days(subject, first).items():
+        if first <= day <= last:
+            totals = [total + value for total, value in zip(totals, values, strict=True)]
+    return dict(zip(DAY_COLUMNS, totals, strict=True))
 
 
 @dataclass(frozen=True)
@@ -107,7 +125,12 @@ class Posting:
 
 
 def postings(subject: Subject, span: Bounds, types: tuple[str, ...] = (DEPOSIT,)) -> list[Posting]:
-    """The player's postings of ``types`` in ``span`` (not after the evaluated posting), oldest first."""
+    """The player's postings of ``types`` in ``span`` (not after the evaluated posting), oldest first; read once
+    per subject and span (the rules of one posting share their windows)."""
+    key = ("postings", span.start, span.end, types)
+    if key in subject.memo:
+        found: list[Posting] = subject.memo[key]
+        return found
     last_id = subject.event.transaction_id if subject.event is not None else None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -116,7 +139,9 @@ def postings(subject: Subject, span: Bounds, types: tuple[str, ...] = (DEPOSIT,)
             "AND (%s::bigint IS NULL OR id <= %s) ORDER BY id",
             [subject.player_id, subject.currency, list(types), span.start, span.end, last_id, last_id],
         )
-        return [Posting(int(r[0]), r[1], Decimal(r[2]), r[3], r[4]) for r in cursor.fetchall()]
+        found = [Posting(int(r[0]), r[1], Decimal(r[2]), r[3], r[4]) for r in cursor.fetchall()]
+    subject.memo[key] = found
+    return found
 
 
 def listed(found: list[Posting], currency: str) -> list[dict[str, Any]]:
