@@ -348,6 +348,12 @@ class Case(models.Model):
             models.Index(
                 fields=["state", "due_at"], name="compliance_case_open_idx", condition=Q(state__in=OPEN_STATES)
             ),
+            # the SLA sweep's at-risk pass: only the open cases still on track
+            models.Index(
+                fields=["at_risk_at"],
+                name="compliance_case_at_risk_idx",
+                condition=Q(state__in=OPEN_STATES, sla_state=SlaState.ON_TRACK),
+            ),
             models.Index(fields=["assignee", "due_at"], name="compliance_case_assignee_idx"),
             models.Index(fields=["inbox", "due_at"], name="compliance_case_inbox_idx"),
             models.Index(fields=["player", "-id"], name="compliance_case_player_idx"),

@@ -7,6 +7,7 @@ eligibility check (apps/kyc/checks.py) reads the level and the open requirements
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,22 @@ PLAY = (Action.BET, Action.GAME_LAUNCH)
 CDD_RESTRICTS = (Action.WITHDRAW,)
 CDD_RESTRICTS_WHEN_OVERDUE = (Action.DEPOSIT, *PLAY)
 STAFF_DUE_DAYS = 14  # a requirement staff or compliance raise without a date of their own
+
+# Called with each requirement a trigger raises (new, or its level raised), in its transaction: how the apps above
+# KYC learn of one without KYC knowing them (compliance opens an enhanced due diligence case on a level 3).
+RequirementHook = Callable[[Requirement], None]
+_requirement_hooks: list[RequirementHook] = []
+
+
+def register_requirement_hook(hook: RequirementHook) -> RequirementHook:
+    if hook not in _requirement_hooks:
+        _requirement_hooks.append(hook)
+    return hook
+
+
+def _raised(requirement: Requirement) -> None:
+    for hook in _requirement_hooks:
+        hook(requirement)
 
 
 def rules_for(player: Player, at: datetime | None = None) -> Rules | None:
@@ -94,6 +111,7 @@ def requirement_raise(
             Requirement.objects.filter(pk=open_one.pk).update(level=level)
             open_one.refresh_from_db()
             audit_log(actor=actor, action="kyc.requirement_raised", target=player, data=_described(open_one))
+            _raised(open_one)
             return open_one
         requirement = Requirement.objects.create(
             player=player,
@@ -107,6 +125,7 @@ def requirement_raise(
             created_by=actor if isinstance(actor, StaffUser) else None,
         )
         audit_log(actor=actor, action="kyc.requirement_raised", target=player, data=_described(requirement))
+        _raised(requirement)
         outbox_emit(
             "kyc.requirement_raised",
             key=player.external_id,

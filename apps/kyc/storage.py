@@ -127,6 +127,26 @@ def stored_names(folder: str = "kyc") -> Iterator[str]:
         yield from stored_names(f"{folder}/{sub}")
 
 
+# Other apps that keep validated files in this storage (a case's attachments) say which names are theirs, so the
+# orphan sweep never takes a file a row of theirs names. Registered from their ``AppConfig.ready``.
+FileOwner = Callable[[list[str]], set[str]]
+_owners: list[FileOwner] = []
+
+
+def register_file_owner(owner: FileOwner) -> FileOwner:
+    if owner not in _owners:
+        _owners.append(owner)
+    return owner
+
+
+def referenced_elsewhere(names: list[str]) -> set[str]:
+    """The names a registered owner's rows hold."""
+    found: set[str] = set()
+    for owner in _owners:
+        found |= owner(names)
+    return found
+
+
 def discard_orphans(
     *, referenced: Callable[[list[str]], set[str]], older_than: timedelta, now: datetime | None = None
 ) -> list[str]:

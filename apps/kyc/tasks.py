@@ -24,10 +24,15 @@ def kyc_discard_orphan_files() -> int:
     """Files a process stored and then died before its transaction committed (no row names them)."""
     from datetime import timedelta
 
-    from apps.kyc.models import Document
     from apps.kyc.storage import discard_orphans
 
-    def referenced(names: list[str]) -> set[str]:
-        return set(Document.objects.filter(file_name__in=names).values_list("file_name", flat=True))
+    return len(discard_orphans(referenced=referenced_names, older_than=timedelta(hours=1)))
 
-    return len(discard_orphans(referenced=referenced, older_than=timedelta(hours=1)))
+
+def referenced_names(names: list[str]) -> set[str]:
+    """The names a row holds: a document's, or another app's that keeps files here (a case's attachments)."""
+    from apps.kyc.models import Document
+    from apps.kyc.storage import referenced_elsewhere
+
+    documents = set(Document.objects.filter(file_name__in=names).values_list("file_name", flat=True))
+    return documents | referenced_elsewhere(names)

@@ -9,8 +9,9 @@ at the check points of the jurisdiction's rule pack, through a short cache.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.geo import config as geo_config
 from apps.players.choices import Action
@@ -27,6 +28,9 @@ from apps.responsible.limits import (
     period_start,
 )
 from apps.wallet.events import PostingEvent
+
+if TYPE_CHECKING:
+    from apps.responsible.models import Flag
 
 # The person's exclusions: this account's, the same fingerprint's, and those that recorded this account or one of
 # its keys (``coverage.PERSON_MATCH``: index lookups joined by a BitmapOr). Released rows stay in the answer for a
@@ -205,10 +209,30 @@ def raise_limit_flags(events: list[PostingEvent]) -> None:
             key = keys[use.limit]
             detail = {**use.as_dict(), "used_after": str(use.used)}
             kinds_raised = [FlagKind.LIMIT_80] + ([FlagKind.LIMIT_REACHED] if use.used >= limit_amount else [])
-            Flag.objects.bulk_create(
-                [Flag(player_id=event.player_id, kind=k, detail=detail, period_key=key[:64]) for k in kinds_raised],
-                ignore_conflicts=True,
+            known = set(
+                Flag.objects.filter(player_id=event.player_id, period_key=key[:64]).values_list("kind", flat=True)
             )
+            new = [
+                Flag(player_id=event.player_id, kind=k, detail=detail, period_key=key[:64])
+                for k in kinds_raised
+                if k not in known
+            ]
+            Flag.objects.bulk_create(new, ignore_conflicts=True)
+            for flag in new:
+                for hook in _flag_hooks:
+                    hook(flag)
+
+
+# Called with each flag newly raised, in the consumer's transaction: how the apps above learn of one (compliance
+# opens a responsible-gambling case when a limit is fully used) without this app knowing them.
+FlagHook = Callable[["Flag"], None]
+_flag_hooks: list[FlagHook] = []
+
+
+def register_flag_hook(hook: FlagHook) -> FlagHook:
+    if hook not in _flag_hooks:
+        _flag_hooks.append(hook)
+    return hook
 
 
 def check_register_at_registration(candidate: Any, rules: Any) -> dict[str, list[str]]:
