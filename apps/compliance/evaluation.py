@@ -9,9 +9,10 @@ handler writes commits with the deletion of its queue rows (``apps.wallet.events
 alerts exactly once, and one whose evaluation fails is retried, in order, never skipped.
 
 The published versions are cached per process. The cache key is the set of published version ids, read once per
-player's batch (one index read of a small table): a published version's kind and parameters never change (the
-database refuses it), so the same ids mean the same rules, and a publication or retirement is seen by the next
-batch, in every process, with no invalidation to forget or to get wrong after a rollback.
+player's batch in the statement that also reads the player and their snoozes (no query of its own): a published
+version's kind and parameters never change (the database refuses it), so the same ids mean the same rules, and
+a publication or retirement is seen by the next batch, in every process, with no invalidation to forget or to
+get wrong after a rollback.
 
 The sweep (``sweep``, every 10 minutes through ``apps.compliance.tasks.rules_sweep``) runs the kinds no posting
 triggers (country mismatch, shared identifiers) for the players who logged in or deposited since the last sweep.
@@ -32,7 +33,7 @@ from django.utils import timezone
 
 from apps.compliance import alerts, kinds
 from apps.compliance.choices import VersionMode
-from apps.compliance.models import RuleSnooze, RuleVersion
+from apps.compliance.models import RuleVersion
 from apps.wallet import rollups
 from apps.wallet.events import PostingEvent, register_consumer
 
@@ -90,14 +91,18 @@ def _load(token: tuple[int, ...]) -> Published:
     )
 
 
-def published() -> Published:
-    """The published versions, reloaded when the set of their ids moved (one query when it did not)."""
+_PUBLISHED_IDS_SQL = (
+    "SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM compliance_ruleversion WHERE state = 'published'"
+)
+
+
+def published(token: tuple[int, ...] | None = None) -> Published:
+    """The published versions, reloaded when the set of their ids (``token``, read here if not given) moved."""
     global _published
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM compliance_ruleversion WHERE state = 'published'"
-        )
-        token = tuple(cursor.fetchone()[0])
+    if token is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_PUBLISHED_IDS_SQL)
+            token = tuple(cursor.fetchone()[0])
     current = _published
     if current is not None and current.token == token:
         return current
@@ -113,25 +118,33 @@ class Facts:
     region: str
     currency: str
     geo_version: int | None
+    snoozed: frozenset[int]  # the rules snoozed for the player now
+    token: tuple[int, ...]  # the published versions' ids
 
 
-def _facts(player_id: int) -> Facts:
+# One statement for everything a player's batch needs besides the kinds' own reads: the player, the geo
+# configuration's version (the rollups' clock), the rules snoozed for them (compliance_snooze_idx) and the set of
+# published versions (compliance_version_state_idx).
+_FACTS_SQL = f"""
+    SELECT p.country, p.region, p.currency, (SELECT version FROM geo_geoconfigversion WHERE id = 1),
+        (SELECT coalesce(array_agg(DISTINCT s.rule_id), '{{}}') FROM compliance_rulesnooze s
+         WHERE s.player_id = p.id AND s.until > %s AND s.lifted_at IS NULL),
+        ({_PUBLISHED_IDS_SQL})
+    FROM players_player p WHERE p.id = %s
+"""  # noqa: S608 (a constant)
+
+
+def _facts(player_id: int, now: datetime) -> Facts:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT country, region, currency, (SELECT version FROM geo_geoconfigversion WHERE id = 1) "
-            "FROM players_player WHERE id = %s",
-            [player_id],
-        )
+        cursor.execute(_FACTS_SQL, [now, player_id])
         row = cursor.fetchone()
-    return Facts(country=row[0], region=row[1], currency=row[2], geo_version=row[3])
-
-
-def _snoozed(player_id: int, now: datetime) -> set[int]:
-    """The rules snoozed for the player now (one indexed read)."""
-    return set(
-        RuleSnooze.objects.filter(player_id=player_id, until__gt=now, lifted_at__isnull=True).values_list(
-            "rule_id", flat=True
-        )
+    return Facts(
+        country=row[0],
+        region=row[1],
+        currency=row[2],
+        geo_version=row[3],
+        snoozed=frozenset(row[4]),
+        token=tuple(row[5]),
     )
 
 
@@ -140,7 +153,7 @@ def _subject(player_id: int, facts: Facts, currency: str, at: datetime, event: P
     return kinds.Subject(player_id=player_id, currency=currency, country=facts.country, zone=zone, now=at, event=event)
 
 
-def _run(items: Iterable[Loaded], subject: kinds.Subject, snoozed: set[int]) -> int:
+def _run(items: Iterable[Loaded], subject: kinds.Subject, snoozed: frozenset[int]) -> int:
     hits = 0
     for item in items:
         if item.version.rule_id in snoozed:
@@ -155,15 +168,15 @@ def _run(items: Iterable[Loaded], subject: kinds.Subject, snoozed: set[int]) -> 
 
 
 def handle(events: list[PostingEvent]) -> None:
-    """The consumer's handler: one player's events, in order, in the drain's transaction."""
-    rules = published()
-    todo = [(event, rules.by_type[event.type]) for event in events if event.type in rules.by_type]
-    if not todo:
-        return
-    player_id = todo[0][0].player_id
-    facts, snoozed = _facts(player_id), _snoozed(player_id, timezone.now())
-    for event, items in todo:
-        _run(items, _subject(player_id, facts, event.currency, event.created_at, event), snoozed)
+    """The consumer's handler: one player's events, in order, in the drain's transaction. One query, then the
+    kinds' own reads for the events some published version is evaluated on."""
+    player_id = events[0].player_id
+    facts = _facts(player_id, timezone.now())
+    rules = published(facts.token)
+    for event in events:
+        items = rules.by_type.get(event.type)
+        if items:
+            _run(items, _subject(player_id, facts, event.currency, event.created_at, event), facts.snoozed)
 
 
 def register() -> None:
@@ -205,9 +218,9 @@ def sweep(now: datetime | None = None, since: datetime | None = None) -> dict[st
         for player_id in player_ids:
             try:
                 with transaction.atomic():
-                    facts = _facts(player_id)
+                    facts = _facts(player_id, now)
                     subject = _subject(player_id, facts, facts.currency, now, None)
-                    result["hits"] += _run(rules.sweep, subject, _snoozed(player_id, now))
+                    result["hits"] += _run(rules.sweep, subject, facts.snoozed)
             except Exception:
                 result["failed"] += 1
                 log.exception("rules_sweep_failed", extra={"player": player_id})

@@ -215,7 +215,7 @@ def test_a_batch_without_published_rules_for_its_types_costs_one_query(db, at):
     )
     with CaptureQueriesContext(connections["default"]) as queries:
         evaluation.handle([event])
-    assert len(queries) == 1  # the set of published version ids
+    assert len(queries) == 1  # the player, their snoozes and the set of published version ids, in one statement
 
 
 def test_an_unavailable_kind_is_never_evaluated_even_if_published(db, at):
