@@ -75,7 +75,7 @@ _SHARED_SQL = {
     # (rg_wallet_txn_instrument_idx, partial on instrument_fingerprint <> '': the query repeats its predicate)
     "instrument": (
         "SELECT DISTINCT instrument_fingerprint FROM wallet_transaction "
-        "WHERE player_id = %s AND created_at > %s AND instrument_fingerprint <> '' LIMIT 50",
+        "WHERE player_id = %s AND type = 'deposit' AND created_at > %s AND instrument_fingerprint <> '' LIMIT 50",
         "SELECT DISTINCT player_id FROM wallet_transaction "
         "WHERE instrument_fingerprint = %s AND instrument_fingerprint <> '' AND player_id <> %s LIMIT %s",
     ),

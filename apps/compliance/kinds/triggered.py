@@ -18,8 +18,8 @@ from apps.compliance.kinds.reading import (
     Posting,
     bounds,
     day_sums,
+    deposits,
     listed,
-    postings,
     slice_key,
     threshold_evidence,
     threshold_in,
@@ -51,7 +51,7 @@ def amount_window(s: Subject, p: dict[str, Any]) -> list[Hit]:
     if total < limit:  # the days' total bounds the hour window's: no ledger read
         return []
     if window.unit == "h":
-        items = postings(s, span)
+        items = deposits(s, span)
         total, count = sum((x.amount for x in items), Decimal(0)), len(items)
         if total < limit:
             return []
@@ -80,7 +80,7 @@ def count_window(s: Subject, p: dict[str, Any]) -> list[Hit]:
     if window.unit == "d" and minimum is None:
         count, total, items = int(days["deposit_count"]), days["deposits"], [_posting(event)]
     else:
-        items = [x for x in postings(s, span) if x.amount >= floor]
+        items = [x for x in deposits(s, span) if x.amount >= floor]
         count, total = len(items), sum((x.amount for x in items), Decimal(0))
     if count < p["count"]:
         return []
@@ -111,7 +111,7 @@ def structuring(s: Subject, p: dict[str, Any]) -> list[Hit]:
     span = bounds(s, window, event.created_at)
     if day_sums(s, span.first_day, span.last_day)["deposit_count"] < p["count"]:
         return []
-    items = [x for x in postings(s, span) if low <= x.amount < limit]
+    items = [x for x in deposits(s, span) if low <= x.amount < limit]
     if len(items) < p["count"]:
         return []
     evidence = {
@@ -166,7 +166,7 @@ def many_instruments(s: Subject, p: dict[str, Any]) -> list[Hit]:
     if day_sums(s, span.first_day, span.last_day)["deposit_count"] < p["count"]:
         return []
     latest: dict[str, Posting] = {}
-    for x in postings(s, span):
+    for x in deposits(s, span):
         if x.instrument:
             latest.pop(x.instrument, None)
             latest[x.instrument] = x  # ordered by each instrument's latest use
@@ -221,7 +221,7 @@ def rapid_in_out(s: Subject, p: dict[str, Any]) -> list[Hit]:
     span = bounds(s, window, event.created_at)
     if day_sums(s, span.first_day, span.last_day)["deposit_count"] <= 0:
         return []
-    matching = [x for x in postings(s, span) if event.amount >= p["share"] * x.amount]
+    matching = [x for x in deposits(s, span) if event.amount >= p["share"] * x.amount]
     if not matching:
         return []
     deposit = matching[-1]
