@@ -7,3 +7,8 @@ class SarsConfig(AppConfig):
     name = "apps.sars"
     label = "sars"
     verbose_name = "Suspicious activity reports"
+
+    def ready(self) -> None:
+        from apps.sars import services
+
+        services.register()  # the sars.sar_approve maker-checker kind (a second person approves a report)
