@@ -20,7 +20,10 @@ Windows. ``Nd`` is the last N local days of the player's jurisdiction including 
 by the player's index and bounded by the posting's id (a later posting is never counted). Rollups are read as
 they stand when the event is evaluated: with a backlog they may include a later posting of the same day. Every
 ledger read is first bounded by the rollups of the days it spans (a player whose days cannot reach the
-threshold costs one small read, no ledger scan).
+threshold costs one small read, no ledger scan), and one posting's rules share their reads (``Subject.memo``:
+one read of the day rows, the longest window first). A rule over local days names only the triggering posting in
+its evidence (the rollups hold no transaction ids); the hour windows and structuring name every deposit counted
+(the newest 20).
 
 Currencies. A threshold carries its currency. The player's postings are compared in their own currency: a
 threshold in another one is converted through EUR at the operator's configured rates
