@@ -45,7 +45,7 @@ from apps.staff.models import StaffUser
 from apps.staff.permissions import can_act, visible_to
 from apps.wallet.models import Adjustment, Withdrawal
 from tests.conftest import verified_client
-from tests.factories import StaffUserFactory
+from tests.factories import PlayerFactory, StaffUserFactory
 from tests.kyc import documents as kyc_files
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
 
@@ -271,6 +271,183 @@ def not_enrolled(staff: StaffUser) -> bool:
 
 def never(w: World) -> bool:
     return False
+
+
+# compliance: the cases and rules (apps/compliance/admin). Objects are made on first use from the URL or prepare
+# functions (before the sweep counts audit rows); a case lands in the Compliance inbox (the AML Analyst team)
+def _made(w: World, key: str, make: Any) -> Any:
+    if key not in w.__dict__:
+        w.__dict__[key] = make()
+    return w.__dict__[key]
+
+
+def compliance_case(w: World) -> Any:
+    """An AML case opened by hand for the persona player, nobody assigned: the inbox team's grant only."""
+    from apps.compliance import cases
+
+    def make() -> Any:
+        opener = w.staff(MLRO)
+        case = cases.case_open(actor=opener, player=w.player, case_type="aml", title="Persona case")
+        if case.assignee_id is not None:
+            cases.case_assign(actor=opener, case=case, assignee=None)
+        return case
+
+    return _made(w, "compliance_case", make)
+
+
+def compliance_case_ungranted(w: World) -> Any:
+    """An inbox case an analyst sees but may not work: the team's grant taken back."""
+    from guardian.shortcuts import remove_perm
+
+    case = compliance_case(w)
+    remove_perm("compliance.work_case", Group.objects.get(pk=case.inbox.team_id), case)
+    return case
+
+
+def fraud_case(w: World) -> Any:
+    """A case in an inbox the AML Analyst team does not work: only the MLRO sees it."""
+    from apps.compliance import cases
+    from apps.compliance.models import CaseInbox
+
+    def make() -> Any:
+        CaseInbox.objects.filter(name="Compliance").update(case_types=["aml", "kyc_edd", "sanctions"])
+        team = Group.objects.create(name="Persona fraud team")
+        CaseInbox.objects.create(name="Persona fraud", team=team, case_types=["fraud"], workdays=[1, 2, 3, 4, 5])
+        return cases.case_open(actor=w.staff(MLRO), player=w.other_player, case_type="fraud", title="Persona fraud")
+
+    return _made(w, "fraud_case", make)
+
+
+def case_page(w: World) -> str:
+    return f"/admin/compliance/case/{compliance_case(w).pk}/change/"
+
+
+def closing_approval(w: World) -> Any:
+    """A case closed as confirmed by an MLRO, waiting for a second person."""
+    from apps.approvals.models import Approval
+    from apps.compliance import cases
+
+    def make() -> Any:
+        maker = w.staff(MLRO)
+        case = cases.case_open(actor=maker, player=PlayerFactory(), case_type="aml", title="Persona closing")
+        cases.case_start(actor=maker, case=case)
+        cases.case_close(actor=maker, case=case, outcome="confirmed", reason="persona")
+        return Approval.objects.get(kind=cases.CONFIRM_KIND, target_id=str(case.pk))
+
+    return _made(w, "closing_approval", make)
+
+
+def persona_rule(w: World, *, published: bool = False) -> Any:
+    """A rule written as rows (no audit); with a published live version when asked."""
+    from django.utils import timezone
+
+    from apps.compliance.models import Rule, RuleVersion
+
+    rule = _made(
+        w, "persona_rule", lambda: Rule.objects.create(code="persona-rule", name="Persona rule", kind="amount_window")
+    )
+    if published and not rule.versions.filter(state="published").exists():
+        RuleVersion.objects.create(
+            rule=rule,
+            number=rule.versions.count() + 1,
+            kind="amount_window",
+            params={"amount": {"amount": "1000.00", "currency": "GBP"}, "window": "24h"},
+            state="published",
+            published_at=timezone.now(),
+        )
+    return rule
+
+
+def persona_version(w: World) -> Any:
+    return persona_rule(w, published=True).versions.get(state="published")
+
+
+def persona_alert(w: World) -> Any:
+    from apps.compliance.models import Alert
+
+    version = persona_version(w)
+    return _made(
+        w,
+        "persona_alert",
+        lambda: Alert.objects.create(
+            rule=version.rule, version=version, player=w.player, window_key="persona", score=50
+        ),
+    )
+
+
+def persona_hit(w: World) -> Any:
+    from apps.compliance.models import RuleHit
+
+    version = persona_version(w)
+    return _made(
+        w,
+        "persona_hit",
+        lambda: RuleHit.objects.create(
+            version=version, rule=version.rule, player=w.player, shadow=True, window_key="persona"
+        ),
+    )
+
+
+def persona_snooze(w: World) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.compliance.models import RuleSnooze
+
+    rule = persona_rule(w, published=True)
+    return _made(
+        w,
+        "persona_snooze",
+        lambda: RuleSnooze.objects.create(
+            rule=rule,
+            player=w.player,
+            reason="persona",
+            until=timezone.now() + timedelta(days=3),
+            created_by=w.staff(MLRO),
+        ),
+    )
+
+
+def persona_status(w: World) -> Any:
+    from apps.compliance.models import AnalystStatus
+
+    return _made(w, "persona_status", lambda: AnalystStatus.objects.create(staff=w.staff(AML), away=False))
+
+
+def compliance_inbox(w: World) -> Any:
+    from apps.compliance.models import CaseInbox
+
+    return CaseInbox.objects.get(name="Compliance")
+
+
+def sla_policy(w: World) -> Any:
+    from apps.compliance.models import SlaPolicy
+
+    return SlaPolicy.objects.get(case_type="aml", priority="low")
+
+
+def _compliance(model: str, obj: Any, page: str) -> Any:
+    return lambda w: f"/admin/compliance/{model}/{obj(w).pk}/{page}/"
+
+
+def compliance_backtest(w: World, staff: StaffUser) -> object:
+    from datetime import date, timedelta
+
+    from apps.compliance.backtest import backtest_start
+
+    today = date.today()
+    return backtest_start(actor=staff, version=persona_version(w), start=today - timedelta(days=7), end=today)
+
+
+def compliance_models() -> Any:
+    from apps.compliance import models
+
+    return models
+
+
+def shows(marker: str) -> Any:
+    return lambda response, w: marker.encode() in response.content
 
 
 NOBODY = None  # no role holds the permission
@@ -706,6 +883,186 @@ CASES: dict[str, Case] = {
         for verb in ("view", "add", "change", "delete")
         for model in ("playerday", "postingqueueitem")
     },
+    # compliance: cases (the wall: without view_case a list is 403 and a case 404, as one that does not exist)
+    "compliance.view_case": Case(AML, SA, changelist("compliance.case")),
+    "compliance.add_case": Case(
+        AML,
+        SA,
+        Post(
+            lambda w: "/admin/compliance/case/add/",
+            lambda w: {
+                "player_external_id": w.player.external_id,
+                "case_type": "aml",
+                "priority": "medium",
+                "title": "Persona case by hand",
+            },
+            lambda w: compliance_models().Case.objects.filter(player=w.player, title="Persona case by hand").exists(),
+        ),
+    ),
+    "compliance.change_case": Case(NOBODY, MLRO, Post(case_page, lambda w: {}, never)),  # the services write
+    "compliance.delete_case": Case(NOBODY, ADM, Get(_compliance("case", compliance_case, "delete"))),
+    "compliance.view_all_cases": Case(
+        MLRO,
+        AML,
+        Shown(
+            changelist("compliance.case").url,
+            lambda r, w: fraud_case(w).pk in [c.pk for c in r.context["cl"].result_list],
+            fraud_case,
+        ),
+    ),
+    # role-wide for the MLRO; analysts hold it per case (the grants cases.py writes): without one, no forms
+    "compliance.work_case": Case(MLRO, AML, Shown(case_page, shows('id="case-form-note"'), compliance_case_ungranted)),
+    "compliance.assign_case": Case(MLRO, AML, Shown(case_page, shows('id="case-form-assign"'), compliance_case)),
+    "compliance.approve_case_closing": Case(
+        MLRO,
+        AML,
+        ShownOrRefused(
+            Shown(
+                lambda w: f"/admin/approvals/approval/{closing_approval(w).pk}/change/",
+                lambda r, w: r.context["can_decide"],
+                closing_approval,
+            ),
+            Get(lambda w: f"/admin/approvals/approval/{closing_approval(w).pk}/change/"),
+        ),
+    ),
+    "compliance.case_actions": Case(
+        AML,
+        SA,
+        Post(
+            lambda w: w.withdrawal and f"/admin/compliance/case/{compliance_case(w).pk}/do/action/",
+            lambda w: {"action": "hold_withdrawals", "reason": "source of funds"},
+            lambda w: w.withdrawal.holds.filter(reason="Held for review").exists(),
+        ),
+    ),
+    "compliance.view_caseevent": Case(
+        AML, SA, ShownOrRefused(Shown(case_page, shows('id="case-timeline"'), compliance_case), Get(case_page))
+    ),
+    "compliance.view_casetransaction": Case(
+        AML, SA, ShownOrRefused(Shown(case_page, shows('id="case-transactions"'), compliance_case), Get(case_page))
+    ),
+    "compliance.view_caseattachment": Case(
+        AML,
+        SA,
+        ShownOrRefused(
+            Shown(case_page, lambda r, w: r.context["attachments"] is not None, compliance_case), Get(case_page)
+        ),
+    ),
+    **{
+        f"compliance.{verb}_{model}": Case(NOBODY, None, NO_ADMIN)
+        for verb in ("add", "change", "delete")
+        for model in ("caseevent", "casetransaction", "caseattachment")
+    },
+    # compliance: alerts, rules, versions, hits, snoozes (apps/compliance/rulebook.py writes)
+    "compliance.view_alert": Case(AML, SA, changelist("compliance.alert")),
+    "compliance.add_alert": Case(NOBODY, MLRO, add_page("compliance.alert")),
+    "compliance.change_alert": Case(
+        NOBODY, MLRO, Post(_compliance("alert", persona_alert, "change"), lambda w: {}, never)
+    ),
+    "compliance.delete_alert": Case(NOBODY, MLRO, Get(_compliance("alert", persona_alert, "delete"))),
+    "compliance.view_rule": Case(AML, SA, changelist("compliance.rule")),
+    "compliance.add_rule": Case(
+        AML,
+        SA,
+        Post(
+            lambda w: "/admin/compliance/rule/add/",
+            lambda w: {"code": "persona-new-rule", "name": "Persona new rule", "kind": "count_window"},
+            lambda w: compliance_models().Rule.objects.filter(code="persona-new-rule").exists(),
+        ),
+    ),
+    "compliance.change_rule": Case(
+        NOBODY, MLRO, Post(_compliance("rule", persona_rule, "change"), lambda w: {}, never)
+    ),
+    "compliance.delete_rule": Case(NOBODY, MLRO, Get(_compliance("rule", persona_rule, "delete"))),
+    "compliance.view_ruleversion": Case(AML, SA, changelist("compliance.ruleversion")),
+    "compliance.add_ruleversion": Case(
+        AML,
+        SA,
+        Post(
+            _compliance("rule", persona_rule, "draft"),
+            lambda w: {
+                "score": "50",
+                "case_type": "aml",
+                "priority": "medium",
+                "mode": "shadow",
+                "note": "persona",
+                "p_amount": "2000 GBP",
+                "p_window": "24h",
+            },
+            lambda w: persona_rule(w).versions.filter(state="draft").exists(),
+        ),
+    ),
+    "compliance.change_ruleversion": Case(
+        NOBODY, MLRO, Post(_compliance("ruleversion", persona_version, "change"), lambda w: {}, never)
+    ),
+    "compliance.delete_ruleversion": Case(NOBODY, MLRO, Get(_compliance("ruleversion", persona_version, "delete"))),
+    "compliance.publish_rule": Case(  # retiring is as much the second person's decision as publishing
+        MLRO,
+        AML,
+        Post(
+            lambda w: f"/admin/compliance/ruleversion/{persona_version(w).pk}/do/retire/",
+            lambda w: {"retire-reason": "persona"},
+            lambda w: persona_rule(w).versions.filter(state="retired").exists(),
+        ),
+    ),
+    "compliance.backtest_rule": Case(AML, SA, Service(compliance_backtest, "case_not_permitted")),
+    "compliance.snooze_rule": Case(
+        AML,
+        SA,
+        Post(
+            lambda w: f"/admin/compliance/rule/{persona_rule(w, published=True).pk}/snooze/",
+            lambda w: {
+                "player_external_id": w.player.external_id,
+                "reason": "known salary",
+                "until": (__import__("datetime").date.today() + __import__("datetime").timedelta(days=9)).isoformat(),
+            },
+            lambda w: compliance_models().RuleSnooze.objects.filter(reason="known salary").exists(),
+        ),
+    ),
+    "compliance.view_rulehit": Case(AML, SA, changelist("compliance.rulehit")),
+    "compliance.add_rulehit": Case(NOBODY, MLRO, add_page("compliance.rulehit")),
+    "compliance.change_rulehit": Case(
+        NOBODY, MLRO, Post(_compliance("rulehit", persona_hit, "change"), lambda w: {}, never)
+    ),
+    "compliance.delete_rulehit": Case(NOBODY, MLRO, Get(_compliance("rulehit", persona_hit, "delete"))),
+    "compliance.view_rulesnooze": Case(AML, SA, changelist("compliance.rulesnooze")),
+    "compliance.add_rulesnooze": Case(NOBODY, MLRO, add_page("compliance.rulesnooze")),
+    "compliance.change_rulesnooze": Case(
+        NOBODY, MLRO, Post(_compliance("rulesnooze", persona_snooze, "change"), lambda w: {}, never)
+    ),
+    "compliance.delete_rulesnooze": Case(NOBODY, MLRO, Get(_compliance("rulesnooze", persona_snooze, "delete"))),
+    # compliance: what the configure permissions change (the Administrator, who sees no case)
+    "compliance.view_caseinbox": Case(ADM, AML, changelist("compliance.caseinbox")),
+    "compliance.add_caseinbox": Case(ADM, AML, add_page("compliance.caseinbox")),
+    "compliance.change_caseinbox": Case(
+        ADM,
+        AML,
+        Change(
+            _compliance("caseinbox", compliance_inbox, "change"),
+            {"holiday_subdivision": "SCT"},
+            lambda w: compliance_inbox(w).holiday_subdivision == "SCT",
+        ),
+    ),
+    "compliance.delete_caseinbox": Case(NOBODY, ADM, Get(_compliance("caseinbox", compliance_inbox, "delete"))),
+    "compliance.view_slapolicy": Case(ADM, AML, changelist("compliance.slapolicy")),
+    "compliance.add_slapolicy": Case(NOBODY, ADM, add_page("compliance.slapolicy")),  # one per type and priority
+    "compliance.change_slapolicy": Case(
+        ADM,
+        AML,
+        Change(_compliance("slapolicy", sla_policy, "change"), {"hours": "200"}, lambda w: sla_policy(w).hours == 200),
+    ),
+    "compliance.delete_slapolicy": Case(NOBODY, ADM, Get(_compliance("slapolicy", sla_policy, "delete"))),
+    "compliance.view_analyststatus": Case(ADM, AML, changelist("compliance.analyststatus")),
+    "compliance.add_analyststatus": Case(NOBODY, ADM, add_page("compliance.analyststatus")),
+    "compliance.change_analyststatus": Case(
+        ADM,
+        AML,
+        Change(
+            _compliance("analyststatus", persona_status, "change"),
+            {"away": "on"},
+            lambda w: compliance_models().AnalystStatus.objects.get(pk=persona_status(w).pk).away,
+        ),
+    ),
+    "compliance.delete_analyststatus": Case(NOBODY, ADM, Get(_compliance("analyststatus", persona_status, "delete"))),
     # approvals: the inbox (deciding asks the owning app's permission, as the rows above for each kind say)
     "approvals.view_approval": Case(FO, KYC, changelist("approvals.approval")),
     "approvals.add_approval": Case(NOBODY, ADM, add_page("approvals.approval")),

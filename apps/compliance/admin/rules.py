@@ -652,6 +652,8 @@ class AlertAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ModelAdmin):  # type: i
         return _evidence_summary(obj.evidence)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        if request.method == "POST":  # alerts are read-only
+            raise PermissionDenied
         alert = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         if alert is None:
             raise Http404("No such alert.")
