@@ -306,6 +306,14 @@ class SarAdmin(ModelAdmin):  # type: ignore[misc]
         messages.success(request, done)
         return HttpResponseRedirect(reverse("admin:sars_sar_change", args=[result.pk]))
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        sar_or_404(request, object_id)  # Django's own answer would redirect with the model's name in a message
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        sar_or_404(request, object_id)
+        raise PermissionDenied  # a report is never deleted (the database refuses it too)
+
     def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         sar = sar_or_404(request, pk)
         try:
