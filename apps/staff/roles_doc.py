@@ -116,6 +116,13 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "compliance.change_analyststatus",
         ),
     ),
+    (
+        "SARs",
+        "see reports to the FIU (SAR, STR), their exports and files; every view and download audited",
+        ("sars.view_sar",),
+    ),
+    ("SARs", "draft, edit and submit a report from a case; record its filing; draft a correction", ("sars.draft_sar",)),
+    ("SARs", "approve another's report (the second person)", ("sars.approve_sar",)),
     ("Work", "the Approvals inbox", ("approvals.view_approval",)),
     ("Work", "the audit trail", ("audit.view_auditevent",)),
     (
