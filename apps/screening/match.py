@@ -36,6 +36,7 @@ from apps.screening.normalize import TITLES, phonetic, skeleton
 
 PAIR_MIN = 0.70
 PHONETIC_SIM = 0.85
+PHONETIC_FLOOR = 0.65  # a shared metaphone lifts only a pair already close (beth and buthe share "B0")
 SKELETON_SIM = 0.90
 INITIAL_SIM = 0.70
 MISSING_WEIGHT = 0.30
@@ -65,7 +66,7 @@ def token_sim(a: str, b: str, pa: str = "", pb: str = "") -> float:
             return OSA.normalized_similarity(a, b)  # hajj/ajj: one letter dropped from a short token
         return PHONETIC_SIM if la == lb and pa and pa == pb and a[0] == b[0] else 0.0
     sim = max(OSA.normalized_similarity(a, b), SKELETON_SIM * OSA.normalized_similarity(ka, kb))
-    if pa and pa == pb and sim >= 0.6 and abs(la - lb) <= 2:
+    if pa and pa == pb and sim >= PHONETIC_FLOOR and abs(la - lb) <= 2:
         sim = max(sim, PHONETIC_SIM)
     return sim if sim >= PAIR_MIN else 0.0
 
