@@ -101,7 +101,7 @@ def test_the_case_page_shows_header_timeline_evidence_transactions_and_forms(ale
     html = response.content.decode()
     for part in ("case-summary", "case-timeline", "case-alerts", "case-transactions", "case-linked-players"):
         assert f'id="{part}"' in html, part
-    assert "Number of deposits" in html and "600.00 GBP" in html and "24 hours" in html  # the evidence in words
+    assert "Number of deposits" in html and "GBP 600.00" in html and "24 hours" in html  # the evidence in words
     assert html.count('class="case-transaction"') == 2 and "GBP 300.00" in html  # the money filter's format
     assert "Opened the case" in html and "Linked an alert" in html
     for form in ("start", "note", "wait", "escalate", "close", "action"):

@@ -186,7 +186,7 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     actions = ["assign_to"]
     action_form = AssignForm
     search_fields = ("title",)  # shows the box; get_search_results says what a term finds
-    search_help_text = "Case number (#12 or 12) or a player's external id"
+    search_help_text = "Case number or player id"
     list_before_template = "admin/compliance/case/inbox_header.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from apps.compliance.choices import CaseEventKind, CaseState, Outcome, SlaState, WaitingOn
 from apps.compliance.models import Case, CaseEvent
+from apps.core.templatetags.money import format_money
 
 # unfold has no 800 text shades for green and orange: inline, as the KYC queue does (contrast on the 100 fills)
 SLA_TONES = {
@@ -176,7 +177,7 @@ def _value(key: str, value: Any) -> str:
         return _item(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return money_words(value) if isinstance(value, str) else str(value)
 
 
 def _item(value: Any) -> str:
@@ -188,17 +189,67 @@ def _item(value: Any) -> str:
     return str(value)
 
 
+# the order an analyst reads them in (the database's jsonb keeps keys by length, not as the rule wrote them)
+ORDER = (
+    "window",
+    "period",
+    "first_day",
+    "last_day",
+    "time_zone",
+    "threshold",
+    "threshold_in_currency",
+    "band",
+    "percent",
+    "deposits",
+    "deposit_count",
+    "count_threshold",
+    "min_amount",
+    "min_amount_in_currency",
+    "wagered",
+    "k",
+    "wagering_expected",
+    "deposit",
+    "average_deposit",
+    "history_deposit_count",
+    "spike_threshold",
+    "withdrawal",
+    "share",
+    "minutes_between",
+    "instrument_count",
+    "instruments",
+    "residence",
+    "ip_country",
+    "reasons",
+    "high_risk_countries",
+    "login_count",
+    "identifier",
+    "value",
+    "other_players",
+    "other_player_count",
+    "min_other_players",
+)
+LABELS["period"] = "Period"
+MONEY_TEXT = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?) ([A-Z]{3})$")
+
+
+def money_words(value: str) -> str:
+    """``1050.00 GBP`` (how the kinds store an amount) as the admin writes money everywhere: ``GBP 1,050.00``."""
+    match = MONEY_TEXT.match(value)
+    return format_money(match.group(1), match.group(2)) if match else value
+
+
 def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
-    """An alert's evidence as (label, words) rows; its transactions are listed on their own
+    """An alert's evidence as (label, words) rows, in reading order; its transactions are listed on their own
     (``evidence_transactions``)."""
     if not isinstance(evidence, dict):
         return [("Evidence", str(evidence))] if evidence else []
-    rows = []
-    for key, value in evidence.items():
-        if key in ("transactions", "transaction_ids"):
-            continue
-        rows.append((_label(key), _value(key, value)))
-    return rows
+    values = {k: v for k, v in evidence.items() if k not in ("transactions", "transaction_ids")}
+    start, end = values.pop("window_start", None), values.pop("window_end", None)
+    if start or end:
+        values["period"] = f"{instant_words(str(start or ''))} to {instant_words(str(end or ''))}"
+    rank = {key: i for i, key in enumerate(ORDER)}
+    keys = sorted(values, key=lambda k: (rank.get(k, len(ORDER)), k))
+    return [(_label(key), _value(key, values[key])) for key in keys]
 
 
 def evidence_transactions(evidence: Any) -> list[dict[str, str]]:
@@ -210,8 +261,8 @@ def evidence_transactions(evidence: Any) -> list[dict[str, str]]:
             rows.append(
                 {
                     "id": str(item.get("id", "")),
-                    "type": str(item.get("type", "")).replace("_", " "),
-                    "amount": str(item.get("amount", "")),
+                    "type": str(item.get("type", "")).replace("_", " ").capitalize(),
+                    "amount": money_words(str(item.get("amount", ""))),
                     "at": instant_words(str(item.get("at", ""))),
                     "instrument": str(item.get("instrument", "")),
                 }

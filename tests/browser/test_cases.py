@@ -1,0 +1,118 @@
+"""An AML case worked to a confirmed outcome with a second approver, in a real browser (issue 16): three deposits
+trip a live "GBP 1,000 in 24 hours" rule, the alert opens a case assigned to the analyst; the analyst signs in,
+finds it under "My cases" on the start page, opens it from the inbox, reads the evidence, starts work, adds a note
+and closes it as confirmed (which waits for a second person); the MLRO signs in, finds "Confirmed closings to
+approve" on the start page and approves it in the Approvals inbox; the case reads closed, confirmed.
+Screenshots var/screenshots/cases-*.png."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.utils import timezone
+
+from apps.compliance.choices import CaseState, Outcome, VersionState
+from apps.compliance.models import Case, CaseEvent, RuleVersion
+from apps.staff import roles
+from tests.browser.test_accessibility import problems_on
+from tests.compliance.conftest import deposit, drain, gbp, login, publish
+from tests.factories import PlayerFactory, StaffUserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("role_groups", "geo_rules"),
+]
+
+
+@pytest.fixture
+def alerted_case():
+    """The compliance inbox and SLA policies (an earlier transactional test flushed them), only this test's rule
+    published, and a player whose three deposits trip it."""
+    importlib.import_module("apps.compliance.migrations.0002_defaults_and_roles").forwards(django_apps, None)
+    RuleVersion.objects.filter(state=VersionState.PUBLISHED).update(
+        state=VersionState.RETIRED, retired_at=timezone.now()
+    )
+    analyst = StaffUserFactory(roles=[roles.AML_ANALYST], first_name="Ana", last_name="Lyst")
+    player = PlayerFactory(first_name="Victor", last_name="Vance", currency="GBP", country="GB")
+    twin = PlayerFactory(first_name="Lance", last_name="Vance", currency="GBP", country="GB")
+    version = publish("amount_window", {"amount": gbp("1000.00"), "window": "24h"}, code="gbp-1000-a-day", score=70)
+    version.rule.name = "Deposits of GBP 1,000 or more in 24 hours"
+    version.rule.save(update_fields=["name"])
+    login(player, device="device-42", ip="81.2.69.160")
+    login(twin, device="device-42", ip="81.2.69.161")
+    for amount in ("400.00", "350.00", "300.00"):
+        deposit(player, amount, instrument="fp-visa-4242")
+    drain()
+    case = Case.objects.get(player=player)
+    assert case.assignee == analyst
+    return case
+
+
+def test_an_analyst_confirms_a_case_and_the_mlro_approves_it(staff_browser, alerted_case):
+    case = alerted_case
+    mlro_user = StaffUserFactory(roles=[roles.MLRO], first_name="Mel", last_name="Lead")
+
+    analyst = staff_browser.login(case.assignee)
+    item = analyst.locator("#work li[data-queue='compliance.my_cases']")
+    assert item.get_attribute("data-count") == "1"
+    analyst.shot("cases-0-analyst-start-page")
+    item.locator("a").click()
+    analyst.page.wait_for_selector("#changelist")
+    row = analyst.locator("#result_list tbody tr").filter(has_text="Victor Vance")
+    assert "Anti-money laundering" in row.inner_text() and "due in" in row.inner_text()
+    analyst.shot("cases-1-inbox")
+    assert problems_on(analyst.page) == []
+
+    row.locator("a.case-link").click()
+    analyst.page.wait_for_selector("#case")
+    evidence = analyst.inner_text("#case-alerts")
+    assert "GBP 1,050.00" in evidence and "24 hours" in evidence and "Number of deposits" in evidence
+    assert analyst.locator("#case-transactions .case-transaction").count() == 3
+    assert "Lance Vance" in analyst.inner_text("#case-linked-players")
+    analyst.shot("cases-2-case-page")
+    assert problems_on(analyst.page) == []
+
+    with analyst.page.expect_navigation():
+        analyst.click("#case-form-start button[type=submit]")
+    assert "Work started" in analyst.inner_text("body")
+    analyst.fill("#case-form-note textarea", "Three deposits from one card within the hour; asked for the source.")
+    with analyst.page.expect_navigation():
+        analyst.click("#case-form-note button[type=submit]")
+    assert "Three deposits from one card" in analyst.inner_text("#case-timeline")
+
+    analyst.page.check("#case-form-close input[value=confirmed]")
+    analyst.fill("#case-form-close textarea", "No source of funds; deposits structured under the daily threshold.")
+    with analyst.page.expect_navigation():
+        analyst.click("#case-form-close button[type=submit]")
+    assert "needs a second person" in analyst.inner_text("body")
+    assert analyst.locator("#case-pending-approval").is_visible()
+    analyst.shot("cases-3-waiting-for-second-person")
+    case.refresh_from_db()
+    assert case.state == CaseState.PENDING_APPROVAL
+
+    mlro = staff_browser.login(mlro_user)
+    item = mlro.locator("#work li[data-queue='compliance.closings_to_approve']")
+    assert item.get_attribute("data-count") == "1"
+    mlro.shot("cases-4-mlro-start-page")
+    item.locator("a").click()
+    mlro.page.wait_for_selector("#changelist")
+    request_row = mlro.locator("#result_list tbody tr").filter(has_text="Case closed as confirmed")
+    assert request_row.count() == 1
+    mlro.shot("cases-5-approvals-inbox")
+    request_row.locator("th a, td a").first.click()
+    mlro.page.wait_for_selector("#approval-decision")
+    mlro.shot("cases-6-approval")
+    with mlro.page.expect_navigation():
+        mlro.click("#approval-decision button[value=approve]")
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.outcome == Outcome.CONFIRMED
+    assert case.closed_by == case.assignee
+
+    mlro.goto(f"/admin/compliance/case/{case.pk}/change/")
+    assert "Closed: confirmed" in mlro.inner_text("#case-state")
+    assert "Second approval given" in mlro.inner_text("#case-timeline")
+    mlro.shot("cases-7-closed-confirmed")
+    assert CaseEvent.objects.filter(case=case, kind="approval").count() == 2
