@@ -404,3 +404,38 @@ def test_the_analysts_status_page_goes_through_the_service(analyst, mlro):
     assert response.status_code == 302
     status.refresh_from_db()
     assert not status.away
+
+
+def test_the_inbox_counts_the_members_open_cases_by_sla_state(alerted, analyst, mlro):
+    other = cases.case_open(actor=mlro, player=PlayerFactory(), case_type="fraud", title="Chargebacks")
+    Case.objects.filter(pk=other.pk).update(sla_state="breached")
+
+    def counts(user: Any) -> dict[str, int]:
+        rows = verified_client(user).get(INBOX).context["sla_counts"]
+        return {row["state"]: row["count"].value for row in rows}
+
+    assert counts(mlro) == {"on_track": 1, "at_risk": 0, "breached": 1}
+    assert counts(analyst) == {"on_track": 1, "at_risk": 0, "breached": 1 if other.inbox == alerted.inbox else 0}
+    html = verified_client(mlro).get(INBOX).content.decode()
+    assert 'id="case-sla-counts"' in html and "?sla=breached" in html
+
+
+def test_the_rules_list_shows_each_rules_precision_on_closed_cases(alerted, analyst, mlro):
+    client = verified_client(analyst)
+    client.post(do(alerted, "start"))
+    client.post(do(alerted, "close"), {"outcome": "refuted", "reason": "Salary"})
+    rule = Alert.objects.get(case=alerted).rule
+    second = PlayerFactory(currency="GBP")
+    deposit(second, "600.00")
+    drain()
+    confirmed = Case.objects.get(player=second)
+    cases.case_start(actor=mlro, case=confirmed)
+    cases.case_close(actor=mlro, case=confirmed, outcome="confirmed", reason="Mule")
+    approval = Approval.objects.get(kind=cases.CONFIRM_KIND, target_id=str(confirmed.pk))
+    from apps.approvals.services import approval_decide
+
+    approval_decide(actor=StaffUserFactory(roles=[roles.MLRO]), approval=approval, approve=True)
+    listing = client.get("/admin/compliance/rule/")
+    row = next(r for r in listing.context["cl"].result_list if r.pk == rule.pk)
+    assert (row.confirmed, row.refuted) == (1, 1)
+    assert "50% (1 confirmed of 2)" in listing.content.decode()

@@ -165,6 +165,19 @@ def _alerts_count() -> Coalesce:
     return Coalesce(Subquery(per_case.values("n")[:1], output_field=IntegerField()), 0)
 
 
+def sla_counts(user: Any) -> list[dict[str, Any]]:
+    """The small dashboard above the inbox: the member's open cases by SLA state, each counted capped (as the
+    start page counts) on compliance_case_open_idx, with the link that filters the inbox to them."""
+    from apps.core.workqueues import count_rows
+
+    base = reverse("admin:compliance_case_changelist")
+    rows = []
+    for state, label in SlaState.choices:
+        found = cases.cases_visible_to(user, Case.objects.filter(state__in=OPEN_STATES, sla_state=state))
+        rows.append({"state": state, "label": label, "count": count_rows(found), "url": f"{base}?sla={state}"})
+    return rows
+
+
 @admin.register(Case)
 class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
     list_display = (
@@ -307,6 +320,7 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         extra = {
             "is_lead": cases.is_lead(request.user),
             "may_assign": self.has_assign_permission(request),
+            "sla_counts": sla_counts(request.user) if cases.sees_cases(request.user) else [],
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra)

@@ -13,7 +13,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -23,7 +24,7 @@ from unfold.admin import ModelAdmin
 
 from apps.compliance import cases, kinds, rulebook
 from apps.compliance.admin.display import evidence_rows, window_words
-from apps.compliance.choices import CaseType, Priority, RuleKind, VersionMode, VersionState
+from apps.compliance.choices import CaseState, CaseType, Outcome, Priority, RuleKind, VersionMode, VersionState
 from apps.compliance.models import Alert, Case, Rule, RuleHit, RuleSnooze, RuleVersion
 from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
@@ -194,13 +195,33 @@ def _version_summary(version: RuleVersion | None) -> str:
 
 @admin.register(Rule)
 class RuleAdmin(ModelAdmin):  # type: ignore[misc]
-    list_display = ("code_link", "name", "kind", "live", "shadow", "drafts")
+    list_display = ("code_link", "name", "kind", "live", "shadow", "drafts", "precision")
     list_display_links = None
     ordering = ("code",)
     search_fields = ("code", "name")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
-        return super().get_queryset(request).prefetch_related("versions")
+        # precision on history: of the rule's alerts whose case closed confirmed or refuted, the confirmed share
+        # (two subqueries per rule, on the alerts' (rule, player, window) index; rules are few)
+        def closed_as(outcome: str) -> Coalesce:
+            alerts = Alert.objects.filter(rule_id=OuterRef("pk"), case__state=CaseState.CLOSED, case__outcome=outcome)
+            counted = alerts.order_by().values("rule_id").annotate(n=Count("id")).values("n")[:1]
+            return Coalesce(Subquery(counted), 0)
+
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("versions")
+            .annotate(confirmed=closed_as(Outcome.CONFIRMED), refuted=closed_as(Outcome.REFUTED))
+        )
+
+    @admin.display(description="precision (closed cases)")
+    def precision(self, obj: Rule) -> str:
+        confirmed, refuted = int(getattr(obj, "confirmed", 0)), int(getattr(obj, "refuted", 0))
+        if not confirmed + refuted:
+            return "—"
+        share = round(100 * confirmed / (confirmed + refuted))
+        return f"{share}% ({confirmed} confirmed of {confirmed + refuted})"
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(VIEW_RULE))
