@@ -33,7 +33,7 @@ _UPSERT_SQL = """
     VALUES (%s, %s, %s, %s, %s, %s::jsonb, NULL, %s, 1, %s)
     ON CONFLICT (rule_id, player_id, window_key) DO UPDATE
         SET hit_count = compliance_alert.hit_count + 1, last_hit_at = EXCLUDED.last_hit_at
-    RETURNING id, (xmax = 0)
+    RETURNING id, version_id, score, evidence::text, case_id, created_at, hit_count, last_hit_at, (xmax = 0)
 """  # xmax = 0: the row was inserted by this statement, not updated
 
 
@@ -69,10 +69,27 @@ def alert_raise(*, version: RuleVersion, player: Player | int, hit: Hit) -> Aler
             _UPSERT_SQL,
             [version.rule_id, version.pk, player_id, hit.window_key, version.score, evidence, now, now],
         )
-        alert_id, inserted = cursor.fetchone()
-    alert = Alert.objects.select_related("rule", "version").get(pk=alert_id)
+        row = cursor.fetchone()
+    alert = Alert(
+        id=row[0],
+        rule_id=version.rule_id,
+        version_id=row[1],
+        player_id=player_id,
+        window_key=hit.window_key,
+        score=row[2],
+        evidence=json.loads(row[3]),
+        case_id=row[4],
+        created_at=row[5],
+        hit_count=row[6],
+        last_hit_at=row[7],
+    )
+    alert._state.adding, alert._state.db = False, connection.alias
+    inserted = bool(row[8])
+    if row[1] == version.pk:
+        alert.version = version  # the first version names the alert: the caller's, when it is this one
     hit_record(version=version, player=player_id, hit=hit, alert=alert)
     if inserted:
+        alert.rule = version.rule  # loaded with the published versions (evaluation)
         case = case_for_alert(alert=alert)
         audit_log(
             actor=ACTOR,
