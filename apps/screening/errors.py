@@ -4,7 +4,7 @@ Import only apps.core.errors here: services, commands and the admin import this 
 
 from __future__ import annotations
 
-from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 
 class ListFileInvalid(ValidationFailed):
@@ -51,3 +51,18 @@ class ScreenFileInvalid(ValidationFailed):
         "a customer file for batch screening without a `name` column, or with a `birth_date` that is not a date "
         "(YYYY-MM-DD) or a year (YYYY): the message names the line"
     )
+
+
+class HitReviewNotPermitted(PermissionDenied):
+    code = "hit_review_not_permitted"
+    when = "a screening hit review by someone without `screening.review_screeninghit` (compliance roles only)"
+
+
+class ReviewNoteRequired(ValidationFailed):
+    code = "review_note_required"
+    when = "a screening hit confirmed or marked a false positive without a note saying why"
+
+
+class ReviewDecisionUnknown(ValidationFailed):
+    code = "review_decision_unknown"
+    when = "a screening hit review whose decision is neither `confirmed` nor `false_positive`"
