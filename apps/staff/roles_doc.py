@@ -123,6 +123,19 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("SARs", "draft, edit and submit a report from a case; record its filing; draft a correction", ("sars.draft_sar",)),
     ("SARs", "approve another's report (the second person)", ("sars.approve_sar",)),
+    (
+        "Screening",
+        "see the watchlists, their snapshots and entries, and the screening hits",
+        (
+            "screening.view_watchlist",
+            "screening.view_listsnapshot",
+            "screening.view_listentry",
+            "screening.view_screeninghit",
+        ),
+    ),
+    ("Screening", "confirm a screening hit or mark it a false positive", ("screening.review_screeninghit",)),
+    ("Screening", "screen a customer file against the watchlists", ("screening.screen_file",)),
+    ("Screening", "import a watchlist file (a new snapshot)", ("screening.import_list",)),
     ("Work", "the Approvals inbox", ("approvals.view_approval",)),
     ("Work", "the audit trail", ("audit.view_auditevent",)),
     (
