@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "compliance.rules"
 SWEEP_CURSOR_KEY = "compliance:rules:sweep:last"
+SWEEP_LOCK = (0x434D, 1)  # pg_try_advisory_lock(class, key): "CM", one sweep at a time
 SWEEP_FIRST_LOOKBACK = timedelta(minutes=15)  # the first sweep (or one after the cache lost its cursor)
 
 
@@ -205,11 +206,28 @@ def _since(now: datetime) -> datetime:
 def sweep(now: datetime | None = None, since: datetime | None = None) -> dict[str, int]:
     """Run the sweep kinds' published versions for the players who logged in or deposited in (since, now]
     (``since``: where the last sweep stopped). Each player in its own transaction: one player's failure is
-    logged and counted, the others go on. Returns counts for the task's result."""
+    logged and counted, the others go on (that player is looked at again at their next login or deposit). One
+    sweep at a time: a session advisory lock, released when the sweep ends or its connection dies; a sweep that
+    finds it taken returns at once (``skipped``). Returns counts for the task's result."""
     now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", SWEEP_LOCK)
+        if not cursor.fetchone()[0]:
+            return {"players": 0, "hits": 0, "failed": 0, "skipped": 1}
+    try:
+        return _sweep(now, since)
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", SWEEP_LOCK)
+        except Exception:  # a dead connection released it
+            log.warning("rules_sweep_unlock_failed", exc_info=True)
+
+
+def _sweep(now: datetime, since: datetime | None) -> dict[str, int]:
     explicit = since is not None
     since = since or _since(now)
-    result = {"players": 0, "hits": 0, "failed": 0}
+    result = {"players": 0, "hits": 0, "failed": 0, "skipped": 0}
     rules = published()
     if rules.sweep:
         with connection.cursor() as cursor:

@@ -300,9 +300,9 @@ def test_the_sweep_resumes_where_the_last_one_stopped(db, at):
     player = make_player()
     login(player, country="FR")
     first = evaluation.sweep(now=T0 + timedelta(seconds=1))  # no cursor yet: the last 15 minutes
-    assert first == {"players": 1, "hits": 1, "failed": 0}
+    assert first == {"players": 1, "hits": 1, "failed": 0, "skipped": 0}
     again = evaluation.sweep(now=T0 + timedelta(minutes=10))  # nothing new since the first sweep
-    assert again == {"players": 0, "hits": 0, "failed": 0}
+    assert again == {"players": 0, "hits": 0, "failed": 0, "skipped": 0}
     at(T0 + timedelta(minutes=12))
     deposit(player, "5.00")  # a deposit brings the player back into the next sweep
     assert evaluation.sweep(now=T0 + timedelta(minutes=20))["players"] == 1
@@ -332,4 +332,23 @@ def test_the_sweep_does_nothing_without_sweep_rules(db, at):
     publish("amount_window", AMOUNT)
     at(T0)
     login(make_player(), country="FR")
-    assert evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1)) == {"players": 0, "hits": 0, "failed": 0}
+    swept = evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1))
+    assert swept == {"players": 0, "hits": 0, "failed": 0, "skipped": 0}
+
+
+def test_one_sweep_runs_at_a_time(db, at):
+    version = publish("country_mismatch", {"residence_mismatch": True}, mode=VersionMode.SHADOW)
+    at(T0)
+    login(make_player(), country="FR")
+    other = connections.create_connection("default")  # another worker's session, sweeping now
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", evaluation.SWEEP_LOCK)
+        skipped = evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1))
+        assert skipped == {"players": 0, "hits": 0, "failed": 0, "skipped": 1} and hits(version) == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", evaluation.SWEEP_LOCK)
+    finally:
+        other.close()
+    assert evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1))["players"] == 1
+    assert len(hits(version)) == 1
