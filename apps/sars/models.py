@@ -1,5 +1,5 @@
 """Suspicious activity reports: drafted from a case by the MLRO, approved by a second person, exported as goAML
-XML (apps/sars/goaml.py), filed with the FIU.
+XML (apps/sars/goaml), filed with the FIU.
 
 What the database enforces, not only the code: a SAR's content (report code, texts, indicators, subject,
 transactions) changes only while it is a draft, so what the checker approved is what is exported; a filed SAR
@@ -44,7 +44,7 @@ SAR_GUARD = """
 
 class Sar(models.Model):
     """One report to the FIU about one player (the case's), of code SAR (an activity: the parties) or STR (the
-    case's linked ledger transactions). Its state changes only through apps/sars/services.py, each change with an
+    case's linked ledger transactions). Its state changes only through apps/sars/services, each change with an
     audit event (``visibility: compliance``) in the same transaction."""
 
     case = models.ForeignKey("compliance.Case", on_delete=models.PROTECT, related_name="+")

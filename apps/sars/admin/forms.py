@@ -1,4 +1,4 @@
-"""The SAR pages' forms: they only shape what was posted (lengths, choices, no NUL bytes); apps/sars/services.py
+"""The SAR pages' forms: they only shape what was posted (lengths, choices, no NUL bytes); apps/sars/services
 decides everything else, and its refusals become one message on the page."""
 
 from __future__ import annotations
