@@ -265,3 +265,12 @@ def test_a_retry_after_the_record_was_fixed_makes_the_file_ready(mlro, second_ml
     sar = services.sar_export_retry(actor=mlro, sar=export.sar)
     assert sar.state == SarState.READY and sar.export is not None and sar.export.pk != export.pk
     assert Sar.objects.get(pk=sar.pk).exports.count() == 2  # the failed run stays, as it was
+
+
+def test_a_control_character_in_a_record_is_an_error_not_a_crash(mlro, second_mlro, suspect):
+    def tab_in_name() -> None:
+        Player.objects.filter(pk=suspect.pk).update(last_name="Sus\x0bpect")
+
+    export = _failed(mlro, second_mlro, suspect, then=tab_in_name)
+    assert paths(export) == ["/report"]
+    assert export.errors[0]["message"].startswith("The file is not well-formed XML: not well-formed (invalid token)")

@@ -197,5 +197,10 @@ def validate(xml: bytes, *, schema_path: str, today: date | None = None) -> Chec
     """The schema's verdict and the business rules', together (an unreadable schema raises
     ``GoamlSchemaUnavailable``: no verdict is not a pass)."""
     schema, digest = load_schema(schema_path)
-    root = safe_fromstring(xml)
+    try:
+        root = safe_fromstring(xml)
+    except ET.ParseError as exc:  # a control character in a record: the FIU's parser would refuse the file too
+        return Checked(
+            problems=[Problem("/report", f"The file is not well-formed XML: {exc}.", "schema")], schema_sha256=digest
+        )
     return Checked(problems=schema_problems(root, schema) + rule_problems(root, today=today), schema_sha256=digest)
