@@ -451,6 +451,23 @@ def latency(index: Index, cases: list[Case], *, threshold: float) -> tuple[float
     return statistics.median(samples), samples[int(len(samples) * 0.99)], samples[-1]
 
 
+def registration_latency(cases: list[Case]) -> tuple[float, float, float]:
+    """``services.screen_person`` end to end: the current-snapshot query, the cached index, the scoring. The OFAC
+    file is imported into the database first (a no-op once it is there)."""
+    from apps.screening.imports import import_list_file
+    from apps.screening.services import screen_person
+
+    import_list_file(fmt="ofac_sdn", path=OFAC)
+    screen_person(name="warm up")  # builds the process's index once
+    samples = []
+    for case in cases:
+        t = time.perf_counter()
+        screen_person(name=case.name, birth_date=case.birth_date, country=case.country)
+        samples.append(time.perf_counter() - t)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.99)], samples[-1]
+
+
 def run(report: Callable[[str], None] = print) -> None:
     from apps.screening.services import threshold as configured
 
@@ -466,8 +483,12 @@ def run(report: Callable[[str], None] = print) -> None:
     print_table(evaluate(index, pos, threshold=th), positive=True)
     print(" negatives (flagged: anything at or above the threshold)")
     print_table(evaluate(index, neg, threshold=th), positive=False)
-    p50, p99, worst = latency(index, [c for c in neg if c.kind == "faker_with_dob"] + pos, threshold=th)
+    sample = [c for c in neg if c.kind == "faker_with_dob"] + pos
+    p50, p99, worst = latency(index, sample, threshold=th)
     print(f" one registration (Index.screen): p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms, max {worst * 1e3:.1f} ms")
+    p50, p99, worst = registration_latency(sample)
+    print(f" one registration (screen_person, the list imported into the database, the index warm): "
+          f"p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms, max {worst * 1e3:.1f} ms (goal: p99 50 ms)")  # fmt: skip
     processes = int(os.environ.get("BENCH_SCREENING_PROCESSES", str(os.cpu_count() or 1)))
     screened, hits, seconds = rescreen(index, limit=RESCREEN_LIMIT, threshold=th, processes=processes)
     print(f" full re-screen: {screened:,} players in {seconds:.0f} s ({processes} processes), {hits:,} with a hit "
