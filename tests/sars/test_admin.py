@@ -212,3 +212,16 @@ def test_the_wall_the_audit_trail_hides_sar_events(mlro, case):
     draft(mlro, case)
     html = verified_client(StaffUserFactory(roles=[roles.ADMINISTRATOR])).get("/admin/audit/auditevent/")
     assert "sars." not in html.content.decode()
+
+
+@pytest.mark.xfail(strict=True, reason="needs the apps/compliance case page diff (the link) in helper G's report")
+def test_the_case_page_links_the_mlro_to_a_draft_and_nobody_else(mlro, case):
+    page_of_case = f"/admin/compliance/case/{case.pk}/change/"
+    analyst = StaffUserFactory(roles=[roles.AML_ANALYST])
+    from apps.compliance import cases
+
+    cases.case_assign(actor=mlro, case=case, assignee=analyst)
+    seen = verified_client(analyst).get(page_of_case)
+    assert seen.status_code == 200 and "/admin/sars/" not in seen.content.decode()
+    html = verified_client(mlro).get(page_of_case).content.decode()
+    assert f'href="/admin/sars/sar/add/?case={case.pk}"' in html
