@@ -121,6 +121,8 @@ def test_an_str_reports_only_the_cases_linked_deposits_and_withdrawals(mlro, sus
     with pytest.raises(errors.SarFieldInvalid) as foreign:
         draft(mlro, bare, transaction_ids=[other])
     assert foreign.value.fields == {"transaction_ids": [str(other)]}
+    with pytest.raises(errors.SarFieldInvalid):
+        draft(mlro, bare, transaction_ids=["one"])
     assert draft(mlro, bare, report_code="SAR").transaction_ids == []  # a SAR needs none
 
 

@@ -70,7 +70,12 @@ def _transactions(case: Case, report_code: str, chosen: Any) -> list[int]:
     if report_code == ReportCode.SAR:
         return []
     linked = linked_reportable(case)
-    ids = linked if chosen is None else [int(t) for t in chosen]
+    try:
+        ids = linked if chosen is None else [int(t) for t in chosen]
+    except (TypeError, ValueError) as exc:
+        raise SarFieldInvalid(
+            "Transactions are named by their numbers.", fields={"transaction_ids": ["Numbers."]}
+        ) from exc
     foreign = [t for t in ids if t not in linked]
     if foreign:
         raise SarFieldInvalid(
