@@ -4,7 +4,7 @@ Import only apps.core.errors here: services, commands and the admin import this 
 
 from __future__ import annotations
 
-from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 
 class ListFileInvalid(ValidationFailed):
@@ -38,11 +38,6 @@ class ListMissing(Conflict):
 class HitNotOpen(Conflict):
     code = "hit_not_open"
     when = "a review of a screening hit that was already confirmed, marked a false positive or withdrawn"
-
-
-class HitNotFound(NotFound):
-    code = "hit_not_found"
-    when = "no such screening hit"
 
 
 class ScreenFileInvalid(ValidationFailed):

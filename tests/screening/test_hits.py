@@ -82,8 +82,9 @@ def test_a_confirmed_hit_stays_decided(ofac: None, mlro: StaffUser) -> None:
     review_hit(hit, decision="confirmed", note="Matches the passport and the photo", actor=mlro)
     assert AuditEvent.objects.filter(action="screening.hit_confirmed").count() == 1
     assert screen_player(player, actor=ACTOR) == []
-    with pytest.raises(HitNotOpen):
+    with pytest.raises(HitNotOpen) as exc:
         review_hit(hit, decision="false_positive", note="changed my mind", actor=mlro)
+    assert exc.value.code == "hit_not_open" and exc.value.status == 409
 
 
 def test_only_compliance_reviews(
@@ -93,12 +94,15 @@ def test_only_compliance_reviews(
         PlayerFactory(first_name="Ivan", last_name="Petrov", date_of_birth=date(1970, 1, 1)), actor=ACTOR
     )
     for who in (support_agent, kyc_officer, ACTOR):
-        with pytest.raises(HitReviewNotPermitted):
+        with pytest.raises(HitReviewNotPermitted) as denied:
             review_hit(hit, decision="confirmed", note="x", actor=who)
-    with pytest.raises(ReviewNoteRequired):
+        assert denied.value.code == "hit_review_not_permitted" and denied.value.status == 403
+    with pytest.raises(ReviewNoteRequired) as no_note:
         review_hit(hit, decision="confirmed", note="  ", actor=aml_analyst)
-    with pytest.raises(ReviewDecisionUnknown):
+    assert no_note.value.code == "review_note_required"
+    with pytest.raises(ReviewDecisionUnknown) as unknown:
         review_hit(hit, decision="maybe", note="x", actor=aml_analyst)
+    assert unknown.value.code == "review_decision_unknown"
     assert ScreeningHit.objects.get(pk=hit.pk).state == HitState.OPEN
 
 
@@ -144,5 +148,6 @@ def test_screen_file_refusals(tmp_path: Path) -> None:
         call_command("screen_file", str(source), str(target))
     from apps.screening.batch import read_people
 
-    with pytest.raises(ScreenFileInvalid, match="line 2: the name is empty"):
+    with pytest.raises(ScreenFileInvalid, match="line 2: the name is empty") as exc:
         read_people("name,birth_date\n,1970\n")
+    assert exc.value.code == "screen_file_invalid"

@@ -81,8 +81,9 @@ def test_un_and_simple_csv_imports() -> None:
 
 
 def test_an_unknown_format_is_refused() -> None:
-    with pytest.raises(ListFormatUnknown):
+    with pytest.raises(ListFormatUnknown) as exc:
         import_list(fmt="xlsx", data=b"", file_name="x.xlsx")
+    assert exc.value.code == "list_format_unknown"
 
 
 def test_the_command_imports_the_real_ofac_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
