@@ -116,3 +116,43 @@ def test_an_analyst_confirms_a_case_and_the_mlro_approves_it(staff_browser, aler
     assert "Second approval given" in mlro.inner_text("#case-timeline")
     mlro.shot("cases-7-closed-confirmed")
     assert CaseEvent.objects.filter(case=case, kind="approval").count() == 2
+
+
+def test_an_analyst_drafts_a_rule_version_and_the_mlro_publishes_it(staff_browser, alerted_case):
+    """The rules' pages as an analyst reads them: the list with live versions and precision, a rule's page with
+    its kind's typed parameters, a draft asked for publication, the MLRO's approval."""
+    rule = alerted_case.alerts.get().rule
+    analyst = staff_browser.login(alerted_case.assignee)
+    analyst.goto("/admin/compliance/rule/")
+    assert "gbp-1000-a-day" in analyst.inner_text("#result_list")
+    analyst.shot("cases-8-rules")
+    analyst.locator("a.rule-link").filter(has_text="gbp-1000-a-day").click()
+    analyst.page.wait_for_selector("#rule-draft")
+    analyst.fill("#version-p_amount", "800 GBP")
+    analyst.fill("#version-p_window", "48h")
+    analyst.fill("#version-note", "Two days, lower threshold")
+    analyst.shot("cases-9-rule-page")
+    assert problems_on(analyst.page) == []
+    with analyst.page.expect_navigation():
+        analyst.click("#rule-draft button[type=submit]")
+    analyst.page.wait_for_selector("#version-publish")
+    assert "GBP 800.00" in analyst.inner_text("#version-params") or "800.00" in analyst.inner_text("#version-params")
+    analyst.fill("#publish-reason", "Catch two-day structuring")
+    with analyst.page.expect_navigation():
+        analyst.click("#version-publish button[type=submit]")
+    assert "a second person (the MLRO) decides it" in analyst.inner_text("body")
+    analyst.shot("cases-10-version-waiting")
+    draft = RuleVersion.objects.get(rule=rule, number=2)
+    assert draft.state == VersionState.PENDING
+
+    mlro = staff_browser.login(StaffUserFactory(roles=[roles.MLRO]))
+    mlro.goto("/admin/approvals/approval/?kind=compliance.rule_publish")
+    mlro.locator("#result_list tbody tr td a, #result_list tbody tr th a").first.click()
+    mlro.page.wait_for_selector("#approval-decision")
+    with mlro.page.expect_navigation():
+        mlro.click("#approval-decision button[value=approve]")
+    draft.refresh_from_db()
+    assert draft.state == VersionState.PUBLISHED
+    mlro.goto(f"/admin/compliance/ruleversion/{draft.pk}/change/")
+    assert "Published" in mlro.inner_text("#version-state")
+    mlro.shot("cases-11-version-published")

@@ -87,7 +87,7 @@ def state_badge(case: Case) -> str:
 
 
 # --- evidence in words ---------------------------------------------------------------------------------------
-# The kinds (apps/compliance/kinds.py) store amounts already in words ("1000.00 GBP"), windows as "24h" or "30d",
+# The kinds (apps/compliance/kinds/) store amounts already in words ("1000.00 GBP"), windows as "24h" or "30d",
 # instants in ISO 8601 UTC and the transactions as {id, type, amount, at, instrument}: here they become sentences.
 
 LABELS = {

@@ -167,7 +167,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"class": FIELD}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", f"{kwargs.get('prefix') or 'reason'}-%s")
+        kwargs.setdefault("auto_id", "%s" if kwargs.get("prefix") else "reason-%s")  # "publish-reason"
         super().__init__(*args, **kwargs)
 
 
