@@ -2,7 +2,7 @@ from django.db import models
 
 
 class RuleKind(models.TextChoices):
-    """What a rule looks at. Each kind's typed parameters and evaluation: apps/compliance/kinds.py."""
+    """What a rule looks at. Each kind's typed parameters and evaluation: apps/compliance/kinds/."""
 
     AMOUNT_WINDOW = "amount_window", "Amount over a window (sum of deposits)"
     COUNT_WINDOW = "count_window", "Count over a window (number of deposits)"

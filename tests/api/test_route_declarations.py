@@ -76,6 +76,12 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:kyc_review_second": "a review the member sees; kyc.approve_level_3 checked by approval_decide",
     "admin:kyc_document_file": "kyc.view_document and a review the member sees (else 404); audited",
     "admin:kyc_document_upload": "kyc.add_document (a GET only redirects to the player page)",
+    "admin:compliance_case_do": "a case the member sees (compliance.view_case + the MLRO or its assignee/inbox team, "
+    "else 404); each form's own permission (work_case on it, assign_case, case_actions) checked by its service",
+    "admin:compliance_rule_draft": "compliance.add_ruleversion (version_draft checks it again)",
+    "admin:compliance_rule_snooze": "compliance.snooze_rule (rule_snooze checks it again)",
+    "admin:compliance_ruleversion_do": "compliance.add_ruleversion (edit, ask to publish) or compliance.publish_rule "
+    "(retire), rechecked by the rulebook",
 }
 # Model admins whose standard pages are open to a staff member with no role: model label -> why.
 ADMIN_OPEN_TO_ANY_STAFF: dict[str, str] = {}

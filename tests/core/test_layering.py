@@ -32,6 +32,9 @@ LAYERS: dict[str, int] = {
     "wallet": 6,
     "responsible": 7,
     "kyc": 7,
+    "compliance": 8,
+    "screening": 9,
+    "sars": 9,
 }
 FOUNDATION = frozenset({"core", "audit"})
 
