@@ -30,7 +30,7 @@ def threshold() -> float:
 
 def index_or_fail() -> Index:
     index = current_index()
-    if not len(index):
+    if not index.key:  # no list has a current snapshot (a list of entities only screens people against nothing)
         raise ListMissing("No watchlist has been imported: screening cannot run, so nothing is let through.")
     return index
 

@@ -161,3 +161,10 @@ def test_screen_person_reads_the_current_snapshots(settings: object) -> None:
     assert screen_person(name="Ivan Petrov") == []
     settings.SCREENING_THRESHOLD = 0.5  # type: ignore[attr-defined]
     assert screen_person(name="Ivan Sergeyevich Sidorov", min_score=0.99)[0].score == 1.0
+
+
+@pytest.mark.django_db
+def test_a_list_of_entities_only_is_a_list() -> None:
+    import_list(fmt="csv", data=b"name,aliases,date_of_birth,country,list,type\nAcme,,,,Blocked firms,entity\n",
+                file_name="firms.csv")  # fmt: skip
+    assert screen_person(name="Acme") == []  # screened (against no individual), not refused
