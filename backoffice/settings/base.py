@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -363,6 +364,20 @@ KYC_REVIEW_AT_RISK_FRACTION = read("KYC_REVIEW_AT_RISK_FRACTION", Decimal, defau
 if not Decimal("0") <= KYC_REVIEW_AT_RISK_FRACTION <= Decimal("1"):
     raise ImproperlyConfigured(f"KYC_REVIEW_AT_RISK_FRACTION: between 0 and 1, got {KYC_REVIEW_AT_RISK_FRACTION}")
 
+# SARS (goAML) ------------------------------------------------------------------------------------------------
+# The operator's identity at its financial intelligence unit and the FIU's goAML schema (apps/sars/conf.py and
+# docs/SARS.md say what each holds). Without a schema no export is marked ready. The dicts are JSON.
+GOAML_SCHEMA_PATH = read("GOAML_SCHEMA_PATH", default="")
+GOAML_RENTITY_ID = read("GOAML_RENTITY_ID", "int", default=None)
+GOAML_RENTITY_BRANCH = read("GOAML_RENTITY_BRANCH", default="")
+GOAML_SUBMISSION_CODE = read("GOAML_SUBMISSION_CODE", default="E")
+GOAML_CURRENCY_LOCAL = read("GOAML_CURRENCY_LOCAL", default="")
+GOAML_REPORTING_PERSON = read("GOAML_REPORTING_PERSON", json.loads, default={})
+GOAML_LOCATION = read("GOAML_LOCATION", json.loads, default={})
+GOAML_INSTITUTION_NAME = read("GOAML_INSTITUTION_NAME", default="")
+GOAML_INSTITUTION_CODE = read("GOAML_INSTITUTION_CODE", default="")
+GOAML_LOOKUPS = read("GOAML_LOOKUPS", json.loads, default={})
+
 # AUDIT ---------------------------------------------------------------------------------------------------
 # Key of the audit chain's row MACs and checkpoint signatures (apps/audit/hashing.py). Never stored in the
 # database: whoever can write the table without it cannot re-hash an altered row. Set once per installation
@@ -501,6 +516,8 @@ POSTING_EVENTS_NUDGE = read("POSTING_EVENTS_NUDGE", "bool", default=True)
 CELERY_TASK_QUEUES_NAMES = ("default", "compliance", "reports")
 CELERY_TASK_ROUTES = {
     "apps.compliance.*": {"queue": "compliance"},
+    "apps.screening.*": {"queue": "compliance"},
+    "apps.sars.*": {"queue": "compliance"},
     "apps.audit.tasks.*": {"queue": "compliance"},
     "apps.reports.*": {"queue": "reports"},
 }
