@@ -165,7 +165,8 @@ def test_a_confirmed_closing_waits_for_the_mlro_in_the_approvals_inbox(alerted, 
     alerted.refresh_from_db()
     assert alerted.state == CaseState.CLOSED and alerted.outcome == Outcome.CONFIRMED
     assert alerted.closed_by == analyst
-    assert "Closed: confirmed" in lead.get(page_of(alerted)).content.decode()
+    closed = lead.get(page_of(alerted)).content.decode()
+    assert "Closed: confirmed" in closed and "(second approval: Mel Lead)" in closed
 
 
 def test_a_refusal_is_one_message_and_changes_nothing(alerted, analyst):
@@ -439,3 +440,17 @@ def test_the_rules_list_shows_each_rules_precision_on_closed_cases(alerted, anal
     row = next(r for r in listing.context["cl"].result_list if r.pk == rule.pk)
     assert (row.confirmed, row.refuted) == (1, 1)
     assert "50% (1 confirmed of 2)" in listing.content.decode()
+
+
+def test_an_analyst_marks_themselves_away_and_back_from_the_inbox(analyst):
+    client = verified_client(analyst)
+    assert 'id="case-away"' in client.get(INBOX).content.decode()
+    response = client.post(f"{INBOX}away/", {"away": "1"})
+    assert response.status_code == 302 and said(response).startswith("You are marked away")
+    assert analyst.case_status.away
+    assert "You are away" in client.get(INBOX).content.decode()
+    client.post(f"{INBOX}away/", {"away": "0"})
+    analyst.case_status.refresh_from_db()
+    assert not analyst.case_status.away
+    outsider = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
+    assert outsider.post(f"{INBOX}away/", {"away": "1"}).status_code == 403

@@ -25,7 +25,7 @@ from apps.compliance.admin.display import (
     sla_words,
     state_badge,
 )
-from apps.compliance.choices import CaseState, Outcome
+from apps.compliance.choices import CaseEventKind, CaseState, Outcome
 from apps.compliance.errors import CaseNotFound
 from apps.compliance.models import Alert, Case, CaseAttachment, CaseEvent, CaseTransaction
 from apps.core.errors import ApplicationError
@@ -176,10 +176,25 @@ def context(model_admin: Any, request: HttpRequest, case: Case, bound: dict[str,
         else None,
         "linked": linked_players(player),
         "pending_approval": pending,
+        "approved_by": _approver(case),
         "forms": _forms(request, case, bound),
         "confirmed": Outcome.CONFIRMED,
         "inbox_url": reverse("admin:compliance_case_changelist"),
     }
+
+
+def _approver(case: Case) -> str:
+    """Who gave the second approval of the case's last confirmed closing (its timeline says it)."""
+    if case.state != CaseState.CLOSED or case.outcome != Outcome.CONFIRMED:
+        return ""
+    event = (
+        CaseEvent.objects.filter(case=case, kind=CaseEventKind.APPROVAL, data__approved=True)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    actor = event.actor if event is not None else None
+    return str(actor.get_full_name() or actor) if actor is not None else ""
 
 
 def render(model_admin: Any, request: HttpRequest, case: Case, bound: dict[str, Any] | None = None) -> HttpResponse:

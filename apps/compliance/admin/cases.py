@@ -13,9 +13,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,7 +28,7 @@ from apps.compliance import cases
 from apps.compliance.admin import case_page
 from apps.compliance.admin.display import sla_badge, sla_words, state_badge
 from apps.compliance.choices import OPEN_STATES, CaseState, CaseType, Priority, SlaState
-from apps.compliance.models import Alert, Case, CaseInbox
+from apps.compliance.models import Alert, AnalystStatus, Case, CaseInbox
 from apps.core.admin_tools import BigTableAdminMixin
 from apps.core.errors import ApplicationError
 from apps.staff.models import StaffUser, staff_of
@@ -321,6 +322,7 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
             "is_lead": cases.is_lead(request.user),
             "may_assign": self.has_assign_permission(request),
             "sla_counts": sla_counts(request.user) if cases.sees_cases(request.user) else [],
+            "away": AnalystStatus.objects.filter(staff_id=request.user.pk, away=True).exists(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra)
@@ -329,6 +331,7 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/do/<str:what>/", view(self.do_view), name="compliance_case_do"),
+            path("away/", view(self.away_view), name="compliance_case_away"),
             *super().get_urls(),
         ]
 
@@ -342,6 +345,25 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
 
     def do_view(self, request: HttpRequest, pk: int, what: str) -> HttpResponse:
         return case_page.do(self, request, pk, what)
+
+    def away_view(self, request: HttpRequest) -> HttpResponse:
+        """The member marks themselves away (round-robin skips them) or back, from the inbox's header."""
+        if not cases.sees_cases(request.user):
+            raise PermissionDenied
+        if request.method == "POST":
+            away = request.POST.get("away") == "1"
+            try:
+                cases.analyst_set_away(actor=staff_of(request), staff=staff_of(request), away=away)  # type: ignore[arg-type]
+            except ApplicationError as exc:
+                messages.error(request, f"Nothing changed: {exc.message}")
+            else:
+                messages.success(
+                    request,
+                    "You are marked away: new cases go to your colleagues."
+                    if away
+                    else "You are back: new cases come to you again.",
+                )
+        return HttpResponseRedirect(reverse("admin:compliance_case_changelist"))
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
         return case_page.page(self, request, object_id)  # the timeline is the case's history
