@@ -39,7 +39,9 @@ class KindFilter(admin.SimpleListFilter):
     title, parameter_name = "kind", "kind"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(k.code, k.label) for k in kinds()]
+        # only the kinds the member asks for or decides: a kind's name alone may say too much (a report to the FIU)
+        visible = set(selectors.kinds_visible_to(request.user))
+        return [(k.code, k.label) for k in kinds() if k.code in visible]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Approval]) -> QuerySet[Approval]:
         return queryset.filter(kind=self.value()) if self.value() else queryset

@@ -201,7 +201,6 @@ def test_the_wall_the_approvals_inbox_shows_no_sar_request(role, mlro, case):
     assert "Suspicious activity report" not in html and f"/admin/sars/sar/{sar.pk}" not in html
 
 
-@pytest.mark.xfail(strict=True, reason="needs the apps/approvals/admin.py KindFilter diff in helper G's report")
 def test_the_wall_the_approvals_kind_filter_names_no_sar_kind(mlro):
     html = verified_client(StaffUserFactory(roles=[roles.FINANCE_OFFICER])).get("/admin/approvals/approval/")
     assert "Report to the FIU" not in html.content.decode()
