@@ -6,8 +6,8 @@ the transaction of the event that fired it, so the case commits with it or not a
 bonus abuse (issue 15) come through the same function when they land.
 
 * KYC: a requirement of level 3 (enhanced due diligence: deposits over the EDD threshold, a screening match, a
-  high-risk country, or asked) opens a ``kyc_edd`` case, medium priority; one asked from a case opens nothing
-  (the case asking for it is the work).
+  high-risk country, or asked) opens a ``kyc_edd`` case, medium priority; one asked from a case or by a confirmed
+  screening match opens nothing (the case that asked is the work).
 * Responsible gambling: a limit fully used (``limit_reached``) opens a ``responsible_gambling`` case, low
   priority, to review the player's play and decide whether to interact; 80 % flags stay on the start page.
 """
@@ -26,8 +26,8 @@ def on_requirement(requirement: Any) -> None:
     from apps.compliance.cases import case_open_or_attach
     from apps.kyc.choices import Level, Trigger
 
-    if requirement.level < Level.ENHANCED or requirement.trigger == Trigger.COMPLIANCE:
-        return
+    if requirement.level < Level.ENHANCED or requirement.trigger in (Trigger.COMPLIANCE, Trigger.SCREENING_MATCH):
+        return  # asked from a case, or by a confirmed screening match (its sanctions case is the work)
     case_open_or_attach(
         actor=ACTOR,
         player=requirement.player,

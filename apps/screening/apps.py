@@ -7,3 +7,8 @@ class ScreeningConfig(AppConfig):
     name = "apps.screening"
     label = "screening"
     verbose_name = "Sanctions and PEP screening"
+
+    def ready(self) -> None:
+        from apps.screening import wiring
+
+        wiring.register()  # screening at registration and on a name or birth-date change (fail closed)

@@ -364,6 +364,14 @@ KYC_REVIEW_AT_RISK_FRACTION = read("KYC_REVIEW_AT_RISK_FRACTION", Decimal, defau
 if not Decimal("0") <= KYC_REVIEW_AT_RISK_FRACTION <= Decimal("1"):
     raise ImproperlyConfigured(f"KYC_REVIEW_AT_RISK_FRACTION: between 0 and 1, got {KYC_REVIEW_AT_RISK_FRACTION}")
 
+# SCREENING -------------------------------------------------------------------------------------------------
+# A name score at or above this is a hit for review (apps/screening). With SCREENING_REQUIRED, a registration or a
+# name/birth-date change that cannot be screened (no watchlist imported) is refused: fail closed.
+SCREENING_THRESHOLD = read("SCREENING_THRESHOLD", float, default=0.70)
+if not 0 < SCREENING_THRESHOLD <= 1:
+    raise ImproperlyConfigured(f"SCREENING_THRESHOLD: between 0 and 1, got {SCREENING_THRESHOLD}")
+SCREENING_REQUIRED = read("SCREENING_REQUIRED", "bool", default=True)
+
 # SARS (goAML) ------------------------------------------------------------------------------------------------
 # The operator's identity at its financial intelligence unit and the FIU's goAML schema (apps/sars/conf.py and
 # docs/SARS.md say what each holds). Without a schema no export is marked ready. The dicts are JSON.
