@@ -12,3 +12,7 @@ class ScreeningConfig(AppConfig):
         from apps.screening import wiring
 
         wiring.register()  # screening at registration and on a name or birth-date change (fail closed)
+        from apps.core.demo import register_seeder
+        from apps.screening import demo
+
+        register_seeder("screening", demo.seed, order=50)  # after the players (20) and KYC (40), before AML (60)

@@ -135,3 +135,14 @@ def test_a_false_positive_is_remembered_and_a_support_agent_cannot_review(listed
     from apps.screening.hits import screen_player
 
     assert screen_player(player, actor=PLATFORM) == []  # remembered for this name, birth date and entry
+
+
+def test_the_demo_imports_its_watchlist_and_raises_a_hit_once():
+    from apps.players.demo import seed_players
+    from apps.screening import demo
+
+    seed_players(50, actor=PLATFORM)
+    lines = demo.seed(actor=PLATFORM, count=None)
+    assert "imported" in lines[0] and "1 hit(s) to review" in lines[1]
+    assert demo.seed(actor=PLATFORM, count=None) == ["screening: demo watchlist already there"]
+    assert ScreeningHit.objects.count() == 1
