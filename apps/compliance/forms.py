@@ -97,6 +97,13 @@ class ActionForm(CaseForm):
     reason = _text("Reason (kept on the case; the player and other teams read a neutral one)")
 
 
+class AttachForm(CaseForm):
+    """A file for the case: validated as KYC documents are by the service (JPEG, PNG or PDF, at most 10 MB)."""
+
+    name = "attach"
+    file = forms.FileField(label="File (JPEG, PNG or PDF, at most 10 MB)")
+
+
 class OpenCaseForm(forms.Form):
     """A case opened by hand (``compliance.add_case``), for a player found by external id (or from their page)."""
 
@@ -116,5 +123,16 @@ class OpenCaseForm(forms.Form):
 
 FORMS: dict[str, type[CaseForm]] = {
     f.name: f
-    for f in (StartForm, NoteForm, WaitForm, ResumeForm, EscalateForm, CloseForm, ReopenForm, AssignForm, ActionForm)
+    for f in (
+        StartForm,
+        NoteForm,
+        WaitForm,
+        ResumeForm,
+        EscalateForm,
+        CloseForm,
+        ReopenForm,
+        AssignForm,
+        ActionForm,
+        AttachForm,
+    )
 }

@@ -454,3 +454,31 @@ def test_an_analyst_marks_themselves_away_and_back_from_the_inbox(analyst):
     assert not analyst.case_status.away
     outsider = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
     assert outsider.post(f"{INBOX}away/", {"away": "1"}).status_code == 403
+
+
+def test_a_file_is_attached_through_the_kyc_validation_and_read_back_audited(alerted, analyst, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.audit.models import AuditEvent
+    from tests.kyc import documents as files
+
+    settings.KYC_FILES_ROOT = str(tmp_path / "files")
+    client = verified_client(analyst)
+    assert 'id="case-form-attach"' in client.get(page_of(alerted)).content.decode()
+    response = client.post(do(alerted, "attach"), {"file": SimpleUploadedFile("statement.pdf", files.pdf())})
+    assert response.status_code == 302 and said(response).startswith("statement.pdf attached")
+    attachment = alerted.attachments.get()
+    page = client.get(page_of(alerted)).content.decode()
+    link = f"/admin/compliance/case/{alerted.pk}/attachments/{attachment.pk}/"
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert download["Content-Disposition"] == 'attachment; filename="statement.pdf"'
+    assert AuditEvent.objects.filter(action="compliance.case_attachment_read").count() == 1
+    # a file that is not what it says: one message, nothing kept
+    bad = client.post(do(alerted, "attach"), {"file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00not a pdf")})
+    assert bad.status_code == 200 and said(bad).startswith("Nothing was done")
+    assert alerted.attachments.count() == 1
+    # outside the wall the file does not exist
+    outsider = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
+    assert outsider.get(link).status_code == 404

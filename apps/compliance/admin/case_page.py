@@ -140,6 +140,7 @@ def _forms(request: HttpRequest, case: Case, bound: dict[str, Any]) -> dict[str,
         from apps.compliance.admin.cases import assignees
 
         offer("assign", True, assignees=assignees(), initial={"assignee": case.assignee_id})
+    offer("attach", works and is_open)
     offer("action", works and is_open and case.player_id is not None and user.has_perm(actions.PERMISSION))
     return shown
 
@@ -243,6 +244,18 @@ def _call(what: str, request: HttpRequest, case: Case, data: dict[str, Any]) -> 
         assignee = data.get("assignee")
         cases.case_assign(actor=actor, case=case, assignee=assignee)  # type: ignore[arg-type]
         return f"Assigned to {assignee.get_full_name() or assignee.username}." if assignee else "Unassigned."
+    if what == "attach":
+        from apps.compliance.attachments import case_attach
+
+        upload = data["file"]
+        attached = case_attach(
+            actor=actor,  # type: ignore[arg-type]
+            case=case,
+            data=upload,
+            declared_name=upload.name or "",
+            declared_type=upload.content_type or "",
+        )
+        return f"{attached.original_name} attached ({attached.size:,} bytes)."
     if what == "action":
         done = actions.case_action(actor=actor, case=case, action=data["action"], reason=data["reason"])  # type: ignore[arg-type]
         return _action_words(data["action"], done)
@@ -280,7 +293,7 @@ def do(model_admin: Any, request: HttpRequest, pk: int, what: str) -> HttpRespon
         from apps.compliance.admin.cases import assignees
 
         kwargs["assignees"] = assignees()
-    form = form_class(request.POST, **kwargs)
+    form = form_class(request.POST, request.FILES, **kwargs)
     if not form.is_valid():
         messages.error(request, f"Nothing was done. {_first_error(form)}")
         return render(model_admin, request, case, {what: form})
@@ -340,3 +353,25 @@ def open_page(model_admin: Any, request: HttpRequest) -> HttpResponse:
         "inbox_url": reverse("admin:compliance_case_changelist"),
     }
     return TemplateResponse(request, "admin/compliance/case_open.html", page_context)
+
+
+def attachment(model_admin: Any, request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """A case's file, for staff who may see the case (``attachment_read`` audits every read), as a download:
+    never shown inline, its type as validated on upload."""
+    from django.http import HttpResponse as Response
+
+    from apps.compliance.attachments import attachment_read
+
+    case = case_or_404(request, pk)
+    found = CaseAttachment.objects.filter(pk=attachment_pk, case=case).first()
+    if found is None or not request.user.has_perm("compliance.view_caseattachment"):
+        raise Http404("No such file.")
+    try:
+        content = attachment_read(actor=staff_of(request), attachment=found)  # type: ignore[arg-type]
+    except CaseNotFound as exc:
+        raise Http404("No such file.") from exc
+    response = Response(content, content_type=found.content_type)
+    safe = "".join(c for c in found.original_name if c.isalnum() or c in "._- ")[:100] or "attachment"
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -332,6 +332,11 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
         return [
             path("<int:pk>/do/<str:what>/", view(self.do_view), name="compliance_case_do"),
             path("away/", view(self.away_view), name="compliance_case_away"),
+            path(
+                "<int:pk>/attachments/<int:attachment_pk>/",
+                view(self.attachment_view),
+                name="compliance_case_attachment",
+            ),
             *super().get_urls(),
         ]
 
@@ -345,6 +350,9 @@ class CaseAdmin(BigTableAdminMixin, ModelAdmin):  # type: ignore[misc]
 
     def do_view(self, request: HttpRequest, pk: int, what: str) -> HttpResponse:
         return case_page.do(self, request, pk, what)
+
+    def attachment_view(self, request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+        return case_page.attachment(self, request, pk, attachment_pk)
 
     def away_view(self, request: HttpRequest) -> HttpResponse:
         """The member marks themselves away (round-robin skips them) or back, from the inbox's header."""
