@@ -74,6 +74,14 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "(the posting rules run as the compliance.rules consumer of posting events, within seconds).",
     ),
     ScheduledTask(
+        name="Re-screen players against changed watchlists",
+        task="apps.screening.tasks.rescreen_pending",
+        crontab="*/15 * * * *",
+        queue="compliance",
+        description="An import starts the re-screen as it commits; this starts it for a snapshot still waiting "
+        "(the start lost to a Redis outage, or an import that landed as the running re-screen finished).",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

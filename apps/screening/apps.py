@@ -12,6 +12,9 @@ class ScreeningConfig(AppConfig):
         from apps.screening import wiring
 
         wiring.register()  # screening at registration and on a name or birth-date change (fail closed)
+        from apps.screening import rescreen_job
+
+        rescreen_job.register()  # the screening.rescreen resumable job (after each list change)
         from apps.core.demo import register_seeder
         from apps.screening import demo
 

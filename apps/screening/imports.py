@@ -90,6 +90,9 @@ def import_list(
     with transaction.atomic():
         for plist in parsed:
             results.append(_store(plist, digest=digest, file_name=file_name, actor=actor))
+        from apps.screening.rescreen_job import rescreen_after_import
+
+        rescreen_after_import(results)  # the player base against what changed, once this commits
     return results
 
 

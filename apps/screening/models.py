@@ -64,10 +64,16 @@ class ListSnapshot(models.Model):
     added = models.JSONField(default=list, help_text="entry ids new in this snapshot")
     changed = models.JSONField(default=list, help_text="entry ids whose content differs from the previous snapshot")
     removed = models.JSONField(default=list, help_text="entry ids of the previous snapshot missing from this one")
+    rescreened_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the player base was screened against what this snapshot added or changed"
+    )
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["watchlist", "-id"], name="screening_snapshot_list_idx")]
+        indexes = [
+            models.Index(fields=["watchlist", "-id"], name="screening_snapshot_list_idx"),
+            models.Index(fields=["id"], name="screening_snapshot_todo_idx", condition=models.Q(rescreened_at=None)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.watchlist.code} #{self.pk} ({self.entry_count} entries)"
