@@ -6,11 +6,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.api.exceptions import json_not_found
+from apps.compliance.admin.dashboard import dashboard_view as compliance_dashboard
 from apps.core import branding
 from apps.core import views as core_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # the compliance dashboard (compliance roles only; a 404 for everyone else)
+    path("admin/compliance/dashboard/", admin.site.admin_view(compliance_dashboard), name="compliance-dashboard"),
     path("admin/", admin.site.urls),
     # browsers ask for /favicon.ico before they read the page's <link rel="icon">
     path("favicon.ico", branding.favicon, name="favicon"),

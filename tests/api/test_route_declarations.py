@@ -82,6 +82,13 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:compliance_rule_snooze": "compliance.snooze_rule (rule_snooze checks it again)",
     "admin:compliance_ruleversion_do": "compliance.add_ruleversion (edit, ask to publish) or compliance.publish_rule "
     "(retire), rechecked by the rulebook",
+    "admin:compliance_case_away": "compliance.view_case: the member marks themselves away or back "
+    "(cases.analyst_set_away on themselves)",
+    "admin:compliance_case_attachment": "a case the member sees (else 404); the read is audited "
+    "(attachments.attachment_read)",
+    "admin:sars_sar_do": "sars.view_sar to see the report (else 404); each form's own permission (sars.draft_sar, "
+    "the approval's sars.approve_sar) checked by its service",
+    "admin:sars_sar_download": "sars.view_sar (else 404) and a valid export; audited",
 }
 # Model admins whose standard pages are open to a staff member with no role: model label -> why.
 ADMIN_OPEN_TO_ANY_STAFF: dict[str, str] = {}
@@ -105,6 +112,8 @@ OTHER_ROUTES: dict[str, str] = {
     "^api/": "none: the JSON 404 for unknown API routes",
     "api/v1/bench/floor": "bench only (BENCH_FLOOR_ENDPOINT)",
     "api/v1/kyc/vendors/<slug:slug>/events/": "signed by a KYC vendor (apps/kyc/vendors.py), no API key",
+    "admin/compliance/dashboard/": "a signed-in, 2FA-verified staff member with compliance.view_case (else 404); "
+    "counts only the cases they may see",
 }
 
 

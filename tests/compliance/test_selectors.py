@@ -37,3 +37,20 @@ def test_dashboard_counts_what_the_viewer_sees_and_rule_precision():
     (row,) = [r for r in selectors.rule_precision(mlro) if r.rule == rule]
     assert (row.alerts, row.confirmed, row.refuted, row.inconclusive, row.open) == (4, 0, 2, 1, 1)
     assert row.precision == 0.0
+
+
+def test_the_dashboard_page_shows_compliance_roles_their_grid_and_nobody_else_anything():
+    from tests.conftest import verified_client
+
+    mlro = StaffUserFactory(roles=[roles.MLRO])
+    rule = Rule.objects.create(code="dash2", name="Dash two", kind="amount_window")
+    version = RuleVersion.objects.create(rule=rule, number=1, kind="amount_window", params={}, priority="high")
+    _alert(rule, version, 1)
+    page = verified_client(mlro).get("/admin/compliance/dashboard/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="sla-grid"' in html and "Dash two" in html and "sla_state=on_track&amp;priority=high" in html
+    for role in (roles.SUPPORT_AGENT, roles.CRM_MANAGER, roles.FINANCE_OFFICER, roles.KYC_OFFICER, roles.ADMINISTRATOR):
+        refused = verified_client(StaffUserFactory(roles=[role])).get("/admin/compliance/dashboard/")
+        assert refused.status_code == 404, role
+        assert "Dash two" not in refused.content.decode()
