@@ -24,6 +24,8 @@ BENCHMARKS = (
     "posting_events",
     "rollups",
     "partition",
+    "aml_lag",
+    "aml_backtest",
 )
 
 
