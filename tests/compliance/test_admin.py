@@ -110,7 +110,7 @@ def test_the_case_page_shows_header_timeline_evidence_transactions_and_forms(ale
     assert "needs a second person" in html
 
 
-def test_linked_players_share_a_device_ip_or_instrument(alerted, analyst, suspect):
+def test_linked_players_share_a_device_ip_or_instrument(alerted, analyst, suspect, django_assert_max_num_queries):
     twin = PlayerFactory(first_name="Tom", last_name="Twin", currency="GBP")
     login(suspect, device="dev-123", ip="81.2.69.160")
     login(twin, device="dev-123", ip="81.2.69.161")
@@ -120,6 +120,13 @@ def test_linked_players_share_a_device_ip_or_instrument(alerted, analyst, suspec
     shared = {row["player"].pk: [w for w, _ in row["shares"]] for row in response.context["linked"]}
     assert shared == {twin.pk: ["device"], stranger.pk: ["payment instrument"]}
     assert "Tom Twin" in response.content.decode()
+    from apps.compliance.admin.case_page import linked_players
+
+    for n in range(10):  # more identifiers and players cost no more queries
+        login(suspect, device=f"dev-{n}", ip=f"81.2.69.{170 + n}")
+        login(PlayerFactory(), device=f"dev-{n}")
+    with django_assert_max_num_queries(7):
+        assert len(linked_players(suspect)) == 12
 
 
 def test_each_form_calls_its_service(alerted, analyst):

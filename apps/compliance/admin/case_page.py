@@ -71,19 +71,21 @@ def linked_players(player: Player | None) -> list[dict[str, Any]]:
         if (what, value) not in row["shares"]:
             row["shares"].append((what, value))
 
-    for device in sorted(devices)[:LINKED_LIMIT]:
-        others = PlayerLogin.objects.filter(device_id=device).exclude(player=player)
-        for pid in others.values_list("player_id", flat=True).distinct()[:LINKED_LIMIT]:
-            add(pid, "device", device)
-    for ip in sorted(ips)[:LINKED_LIMIT]:
-        others = PlayerLogin.objects.filter(ip=ip).exclude(player=player)
-        for pid in others.values_list("player_id", flat=True).distinct()[:LINKED_LIMIT]:
-            add(pid, "IP address", ip)
-    for fingerprint in sorted(instruments)[:LINKED_LIMIT]:
-        paid = LedgerTransaction.objects.filter(instrument_fingerprint=fingerprint).exclude(player=player)
-        for pid in paid.values_list("player_id", flat=True).distinct()[:LINKED_LIMIT]:
-            if pid is not None:
-                add(pid, "payment instrument", f"…{fingerprint[-8:]}")
+    # one query per kind of identifier (each an IN on its index), at most LINKED_LIMIT identifiers and
+    # LINKED_LIMIT * LINKED_LIMIT pairs read
+    pairs = LINKED_LIMIT * LINKED_LIMIT
+    by_device = PlayerLogin.objects.filter(device_id__in=sorted(devices)[:LINKED_LIMIT]).exclude(player=player)
+    for pid, device in by_device.values_list("player_id", "device_id").distinct()[:pairs]:
+        add(pid, "device", device)
+    by_ip = PlayerLogin.objects.filter(ip__in=sorted(ips)[:LINKED_LIMIT]).exclude(player=player)
+    for pid, ip in by_ip.values_list("player_id", "ip").distinct()[:pairs]:
+        add(pid, "IP address", str(ip))
+    paid = LedgerTransaction.objects.filter(instrument_fingerprint__in=sorted(instruments)[:LINKED_LIMIT]).exclude(
+        player=player
+    )
+    for pid, fingerprint in paid.values_list("player_id", "instrument_fingerprint").distinct()[:pairs]:
+        if pid is not None:
+            add(pid, "payment instrument", f"…{fingerprint[-8:]}")
     players = Player.objects.in_bulk(list(shared))
     rows = []
     for pid, row in sorted(shared.items()):
