@@ -144,6 +144,8 @@ def case_visible(user: Any, case: Case) -> bool:
         return False
     if is_lead(user) or case.assignee_id == user.pk:
         return True
+    if case.inbox_id is None:
+        return False
     team = CaseInbox.objects.filter(pk=case.inbox_id).values_list("team_id", flat=True).first()
     return team is not None and team in team_ids(user)
 
@@ -219,7 +221,7 @@ def _set_deadlines(case: Case) -> None:
 
 
 def _grant_team(case: Case) -> None:
-    if case.inbox_id is not None:
+    if case.inbox is not None:
         assign_perm(WORK, Group.objects.get(pk=case.inbox.team_id), case)
 
 
@@ -234,7 +236,7 @@ def may_be_assigned(user: StaffUser, case: Case) -> bool:
         return False
     if user.has_perm(VIEW_ALL):
         return True
-    return case.inbox_id is not None and user.groups.filter(pk=case.inbox.team_id).exists()
+    return case.inbox is not None and user.groups.filter(pk=case.inbox.team_id).exists()
 
 
 def _next_in_rotation(inbox: CaseInbox, now: datetime) -> StaffUser | None:

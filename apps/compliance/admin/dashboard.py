@@ -37,7 +37,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "title": "Compliance dashboard",
         "priorities": [Priority(p).label for p in Priority.values],
         "rows": rows,
-        "open_total": sum(r["total"] for r in rows),
+        "open_total": sum(sum(grid[state].values()) for state in SlaState.values),
         "precision": precision,
         "inbox_url": inbox,
     }
