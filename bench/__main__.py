@@ -24,6 +24,7 @@ BENCHMARKS = (
     "posting_events",
     "rollups",
     "partition",
+    "screening",
     "aml_lag",
     "aml_backtest",
 )

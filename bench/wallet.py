@@ -57,7 +57,9 @@ COMMIT;
 
 def _funded_players() -> list[Player]:
     """GB demo players with a large cash balance (funded once, through the deposit service)."""
-    players = list(Player.objects.filter(external_id__startswith="demo-", country="GB").order_by("id")[:FUNDED])
+    players = list(  # verified: a level-0 GB player may not deposit (kyc_required)
+        Player.objects.filter(external_id__startswith="demo-", country="GB", kyc__level__gte=2).order_by("id")[:FUNDED]
+    )
     funded = set(
         LedgerTransaction.objects.filter(reference="bench-funding", player__in=players).values_list("player", flat=True)
     )

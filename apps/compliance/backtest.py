@@ -58,6 +58,7 @@ from apps.wallet.events import PostingEvent
 log = logging.getLogger(__name__)
 
 KIND = "compliance.backtest"
+PREFETCH = True  # read each batch's players' rollups and deposits up front (off: each kind reads its own)
 PERMISSION = "compliance.backtest_rule"
 BATCH = 2000
 SAMPLES = 50
@@ -199,7 +200,7 @@ def step(job: JobSlice) -> None:
     start, end = _instant(date.fromisoformat(params["start"])), _instant(date.fromisoformat(params["end"]))
     geo_version = _geo_version()
     reach = _reach(candidate, baseline)
-    prefetch, checked = True, False
+    prefetch, checked = PREFETCH, False
     evaluated = {t for item in (candidate, baseline) if item is not None for t in kinds.kind_for(item[0].kind).triggers}
     while True:
         with connection.cursor() as cursor:

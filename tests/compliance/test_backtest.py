@@ -142,3 +142,35 @@ def test_refusals(analyst):
         backtest.backtest_start(actor=analyst, version=version, start=today(), end=today() + timedelta(days=1))
     assert excinfo.value.code == "backtest_running"
     assert Rule.objects.filter(code="amount-24h").exists()
+
+
+def _keys_and_hits(job):
+    return {side: (sorted(job.result[side]["keys"]), job.result[side]["hits"]) for side in ("candidate", "live")}
+
+
+def test_the_prefetch_gives_what_the_kinds_read_themselves_and_a_disagreement_turns_it_off(analyst, monkeypatch):
+    players = [PlayerFactory() for _ in range(4)]
+    for n, player in enumerate(players):
+        for _ in range(n + 1):
+            posting.wallet_deposit(player=player, amount=D("700.00"), currency="GBP")
+    version = candidate("amount-24h", amount={"amount": "1000.00", "currency": "EUR"})
+    period = {"start": today(), "end": today() + timedelta(days=1)}
+    with_prefetch = run(backtest.backtest_start(actor=analyst, version=version, **period))
+    monkeypatch.setattr(backtest, "PREFETCH", False)
+    without = run(backtest.backtest_start(actor=analyst, version=version, **period))
+    assert _keys_and_hits(with_prefetch) == _keys_and_hits(without)
+    assert with_prefetch.result["summary"]["candidate"]["players"] == 3  # 1,400 GBP and more
+    monkeypatch.setattr(backtest, "PREFETCH", True)
+    monkeypatch.setattr(backtest, "_prefetch_agrees", lambda subject, reach: False)
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger(backtest.__name__).addHandler(handler)
+    try:
+        disagreeing = run(backtest.backtest_start(actor=analyst, version=version, **period))
+    finally:
+        logging.getLogger(backtest.__name__).removeHandler(handler)
+    assert any(r.getMessage() == "backtest_prefetch_disagrees" for r in records)
+    assert _keys_and_hits(disagreeing) == _keys_and_hits(without)
