@@ -14,9 +14,14 @@ class ComplianceConfig(AppConfig):
         from apps.compliance.player_section import player_cases_section
         from apps.players.page import register_section
 
-        # not deferred: a deferred section's placeholder shows to every viewer (apps.players.page has no
-        # visibility hook yet); this one's context is None before any query for staff outside compliance
-        register_section("admin/compliance/player_section.html", player_cases_section)
+        # deferred, and no placeholder at all for a viewer outside compliance (the tipping-off wall)
+        register_section(
+            "admin/compliance/player_section.html",
+            player_cases_section,
+            deferred=True,
+            title="AML cases",
+            visible=lambda request: cases.sees_cases(request.user),
+        )
         workqueues.register()  # the start page's case queues (compliance roles only)
         from apps.compliance import backtest
 

@@ -37,6 +37,9 @@ class Section:
     deferred: bool = False
     name: str = ""  # the fragment URL's part: by default the app's label in the template path (admin/<app>/...)
     title: str = ""  # the placeholder's heading: by default that app's verbose name
+    # a deferred section's "may this viewer see it at all", asked before its placeholder is put on the page (a
+    # permission test, no query): False leaves no placeholder (compliance's cases: the tipping-off wall)
+    visible: Callable[[HttpRequest], bool] | None = None
 
 
 _sections: list[Section] = []
@@ -49,6 +52,7 @@ def register_section(
     deferred: bool = False,
     name: str = "",
     title: str = "",
+    visible: Callable[[HttpRequest], bool] | None = None,
 ) -> None:
     if any(s.template == template for s in _sections):
         return
@@ -61,7 +65,7 @@ def register_section(
             title = str(apps.get_app_config(name).verbose_name)
         except LookupError:
             title = name
-    _sections.append(Section(template, context, deferred, name, title))
+    _sections.append(Section(template, context, deferred, name, title, visible))
 
 
 def deferred_section(name: str) -> Section | None:
@@ -92,7 +96,8 @@ def sections_for(request: HttpRequest, player: Any) -> list[tuple[str, dict[str,
     rendered = []
     for section in _sections:
         if section.deferred:
-            rendered.append(placeholder(section, player))
+            if section.visible is None or section.visible(request):
+                rendered.append(placeholder(section, player))
             continue
         context = section.context(request, player)
         if context is not None:

@@ -399,7 +399,10 @@ def test_the_start_page_queues(alerted, analyst, mlro):
 
 
 def test_the_player_page_section_for_compliance(alerted, analyst, suspect):
-    html = verified_client(analyst).get(f"/admin/players/player/{suspect.pk}/change/").content.decode()
+    client = verified_client(analyst)
+    page = client.get(f"/admin/players/player/{suspect.pk}/change/").content.decode()
+    assert "deferred-compliance" in page  # deferred: it loads after the page
+    html = client.get(f"/admin/players/player/{suspect.pk}/section/compliance/?partial=1").content.decode()
     assert 'id="compliance-cases"' in html and f"#{alerted.pk}" in html and 'id="compliance-open-case"' in html
 
 

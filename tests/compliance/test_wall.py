@@ -277,9 +277,19 @@ def test_the_analyst_and_the_mlro_see_the_case_everywhere_they_should(world):
         page = client.get(f"/admin/compliance/case/{world['case'].pk}/change/").content.decode()
         assert REASON in page and TITLE in page
         player = client.get(f"/admin/players/player/{world['suspect'].pk}/change/").content.decode()
-        assert 'id="compliance-cases"' in player and TITLE in player
+        assert "deferred-compliance" in player  # the section's place; it loads after the page
+        section = client.get(f"/admin/players/player/{world['suspect'].pk}/section/compliance/?partial=1")
+        assert section.status_code == 200
+        assert 'id="compliance-cases"' in section.content.decode() and TITLE in section.content.decode()
         start = client.get("/admin/")
         keys = [item.queue.key for _, items in start.context["work_sections"] for item in items]
         assert "compliance.my_cases" in keys
     mlro_inbox = verified_client(world["mlro"]).get("/admin/approvals/approval/", {"kind": cases.CONFIRM_KIND})
     assert [a.target_id for a in mlro_inbox.context["cl"].result_list] == [str(world["case"].pk)]
+
+
+@pytest.mark.parametrize("role", WALLED)
+def test_the_deferred_cases_section_answers_nothing_outside_compliance(world, role):
+    client = client_of(role)
+    assert client.get(f"/admin/players/player/{world['suspect'].pk}/section/compliance/?partial=1").status_code == 204
+    assert client.get(f"/admin/players/player/{world['suspect'].pk}/section/compliance/").status_code in (403, 404)
