@@ -118,18 +118,28 @@ def _changes(data: Any) -> list[tuple[str, Any, Any]] | None:
 
 
 COMPLIANCE_VIEW = "compliance.view_case"  # named, not imported: the audit app does not depend on compliance
+SARS_VIEW = "sars.view_sar"  # the reports to the FIU: their events exist only for the MLRO
+# the apps behind the wall, each with the permission that lets a member see its events
+WALLED = (("compliance", COMPLIANCE_VIEW), ("screening", COMPLIANCE_VIEW), ("sars", SARS_VIEW))
+
+
+def _without(queryset: QuerySet[AuditEvent], app: str) -> QuerySet[AuditEvent]:
+    return (
+        queryset.exclude(action__startswith=f"{app}.")
+        .exclude(target_type__startswith=f"{app}.")
+        # the Approvals events of the app's maker-checker kinds (has_key first: a missing key is NULL, which a
+        # NOT LIKE alone would take for a match and hide every event without a kind)
+        .exclude(Q(data__has_key="kind") & Q(data__kind__startswith=f"{app}."))
+    )
 
 
 def hide_compliance(queryset: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEvent]:
-    if user is not None and user.has_perm(COMPLIANCE_VIEW):
-        return queryset
-    return (
-        queryset.exclude(action__startswith="compliance.")
-        .exclude(target_type__startswith="compliance.")
-        # the Approvals events of a compliance maker-checker kind (has_key first: a missing key is NULL, which a
-        # NOT LIKE alone would take for a match and hide every event without a kind)
-        .exclude(Q(data__has_key="kind") & Q(data__kind__startswith="compliance."))
-    )
+    """The events of AML cases, screening and SARs, for staff who may not know of them: gone. An AML Analyst sees
+    the cases' and screening's events but not whether a report to the FIU was made (``sars.view_sar``)."""
+    for app, permission in WALLED:
+        if user is None or not user.has_perm(permission):
+            queryset = _without(queryset, app)
+    return queryset
 
 
 @admin.register(AuditEvent)

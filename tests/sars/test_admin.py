@@ -1,7 +1,6 @@
 """The SAR admin: the MLRO's list, draft page, report page (errors of a failed export by path), forms, the audited
 view and download; and the wall: every other role gets 403 or 404 on every SAR URL, no menu entry, and nothing
-of a SAR in the Approvals inbox. Two leaks outside apps/sars are pinned as strict xfails until the lead applies
-the diffs in the report (the audit trail and the Approvals inbox's kind filter)."""
+of a SAR in the Approvals inbox, the audit trail or the case page (the MLRO's link to a draft is theirs alone)."""
 
 from __future__ import annotations
 
@@ -206,14 +205,12 @@ def test_the_wall_the_approvals_kind_filter_names_no_sar_kind(mlro):
     assert "Report to the FIU" not in html.content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the apps/audit/admin.py hide_compliance diff in helper G's report")
 def test_the_wall_the_audit_trail_hides_sar_events(mlro, case):
     draft(mlro, case)
     html = verified_client(StaffUserFactory(roles=[roles.ADMINISTRATOR])).get("/admin/audit/auditevent/")
     assert "sars." not in html.content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the apps/compliance case page diff (the link) in helper G's report")
 def test_the_case_page_links_the_mlro_to_a_draft_and_nobody_else(mlro, case):
     page_of_case = f"/admin/compliance/case/{case.pk}/change/"
     analyst = StaffUserFactory(roles=[roles.AML_ANALYST])

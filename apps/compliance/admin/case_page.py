@@ -182,6 +182,10 @@ def context(model_admin: Any, request: HttpRequest, case: Case, bound: dict[str,
         "approved_by": _approver(case),
         "forms": _forms(request, case, bound),
         "confirmed": Outcome.CONFIRMED,
+        # the MLRO's way to a report to the FIU; nobody else is told that reports exist (apps/sars, the wall)
+        "sar_draft_url": f"{reverse('admin:sars_sar_add')}?case={case.pk}"
+        if request.user.has_perm("sars.draft_sar") and case.player_id is not None
+        else None,
         "inbox_url": reverse("admin:compliance_case_changelist"),
     }
 
