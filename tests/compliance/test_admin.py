@@ -492,3 +492,42 @@ def test_a_file_is_attached_through_the_kyc_validation_and_read_back_audited(ale
     # outside the wall the file does not exist
     outsider = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
     assert outsider.get(link).status_code == 404
+
+
+def test_a_version_page_runs_a_backtest_and_shows_its_result(analyst, suspect):
+    from apps.core.jobs import job_run_slice
+    from apps.core.models import Job
+
+    for amount in ("900.00", "900.00"):
+        deposit(suspect, amount)
+    live = publish("amount_window", {"amount": gbp("1000.00"), "window": "24h"}, code="bt-live")
+    draft = RuleVersion.objects.create(
+        rule=live.rule, number=2, kind=live.kind, params={**live.params, "amount": gbp("500.00")}, priority="high"
+    )
+    client = verified_client(analyst)
+    page = client.get(f"/admin/compliance/ruleversion/{draft.pk}/change/").content.decode()
+    assert 'id="backtest-start"' in page or 'name="backtest-start"' in page
+    today = timezone.now().date()
+    bad = client.post(
+        f"/admin/compliance/ruleversion/{draft.pk}/do/backtest/",
+        {"backtest-start": today.isoformat(), "backtest-end": today.isoformat()},
+    )
+    assert bad.status_code == 200 and said(bad).startswith("Nothing was done")
+    client.post(
+        f"/admin/compliance/ruleversion/{draft.pk}/do/backtest/",
+        {"backtest-start": today.isoformat(), "backtest-end": (today + timedelta(days=1)).isoformat()},
+    )
+    job = Job.objects.get(kind="compliance.backtest")
+    running = client.get(f"/admin/compliance/ruleversion/{draft.pk}/change/").content.decode()
+    assert 'id="backtest-percent"' in running and 'http-equiv="refresh"' in running
+    while job_run_slice(job.pk).status == "running":
+        pass
+    done = client.get(f"/admin/compliance/ruleversion/{draft.pk}/change/").content.decode()
+    assert 'id="backtest-result"' in done and "The live version" in done
+    support = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
+    refused = support.post(
+        f"/admin/compliance/ruleversion/{draft.pk}/do/backtest/",
+        {"backtest-start": today.isoformat(), "backtest-end": (today + timedelta(days=1)).isoformat()},
+    )
+    assert refused.status_code in (403, 404)
+    assert Job.objects.filter(kind="compliance.backtest").count() == 1

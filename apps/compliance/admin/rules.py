@@ -171,6 +171,45 @@ class ReasonForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class BacktestForm(forms.Form):
+    """The period a backtest replays (UTC days, the end excluded): the last 90 days by default."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date", "class": FIELD}, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date", "class": FIELD}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "%s")
+        kwargs.setdefault("prefix", "backtest")
+        if not args and "initial" not in kwargs:
+            from datetime import timedelta
+
+            from django.utils import timezone
+
+            today = timezone.now().date()
+            kwargs["initial"] = {"start": today - timedelta(days=90), "end": today + timedelta(days=1)}
+        super().__init__(*args, **kwargs)
+
+
+def _replayable(version: RuleVersion) -> bool:
+    """A posting rule (the login kinds are not replayed on the ledger)."""
+    from apps.compliance import kinds
+
+    kind = kinds.KINDS.get(version.kind)
+    return kind is not None and bool(kind.triggers) and not kind.sweep
+
+
+def _backtest_of(version: RuleVersion) -> dict[str, Any] | None:
+    """The version's latest backtest as the page shows it: progress while it runs, the summary once done."""
+    from apps.compliance import backtest
+    from apps.core.models import Job
+
+    job = Job.objects.filter(kind=backtest.KIND, params__version=version.pk).order_by("-id").first()
+    if job is None:
+        return None
+    shown = backtest.progress(job)
+    return {**shown, "job": job, "start": job.params.get("start"), "end": job.params.get("end")}
+
+
 def _first_error(form: forms.Form) -> str:
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
@@ -511,6 +550,9 @@ class RuleVersionAdmin(ReadOnlyAdminMixin, ModelAdmin):  # type: ignore[misc]
                 else None
             ),
             "evidence_rows": evidence_rows,
+            "backtest_form": bound.get("backtest")
+            or (BacktestForm() if user.has_perm("compliance.backtest_rule") and _replayable(version) else None),
+            "backtest": _backtest_of(version),
         }
         return TemplateResponse(request, "admin/compliance/version_change.html", context)
 
@@ -528,10 +570,12 @@ class RuleVersionAdmin(ReadOnlyAdminMixin, ModelAdmin):  # type: ignore[misc]
     def do_view(self, request: HttpRequest, pk: int, what: str) -> HttpResponse:
         version = self._version(request, pk)
         back = HttpResponseRedirect(reverse("admin:compliance_ruleversion_change", args=[version.pk]))
-        if what not in ("edit", "publish", "retire"):
+        if what not in ("edit", "publish", "retire", "backtest"):
             raise Http404("No such form.")
         if request.method != "POST":
             return back
+        if what == "backtest":
+            return self._backtest(request, version, back)
         needed = PUBLISH if what == "retire" else ADD_VERSION
         if not request.user.has_perm(needed):
             raise PermissionDenied
@@ -567,6 +611,24 @@ class RuleVersionAdmin(ReadOnlyAdminMixin, ModelAdmin):  # type: ignore[misc]
             messages.error(request, f"Nothing was done: {_refusal(exc)}")
             return self._page(request, RuleVersion.objects.select_related("rule").get(pk=version.pk), {what: form})
         messages.success(request, done)
+        return back
+
+    def _backtest(self, request: HttpRequest, version: RuleVersion, back: HttpResponse) -> HttpResponse:
+        """Start a backtest of the version over the period (backtest.backtest_start checks the permission)."""
+        from apps.compliance import backtest
+
+        form = BacktestForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Nothing was done. {_first_error(form)}")
+            return self._page(request, version, {"backtest": form})
+        try:
+            job = backtest.backtest_start(
+                actor=staff_of(request), version=version, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
+        except ApplicationError as exc:
+            messages.error(request, f"Nothing was done: {_refusal(exc)}")
+            return self._page(request, version, {"backtest": form})
+        messages.success(request, f"Backtest #{job.pk} started: this page shows its progress and then its result.")
         return back
 
 
