@@ -365,3 +365,14 @@ def test_a_huge_customer_file_is_refused(listed, monkeypatch):
     response = screen(client_of(roles.AML_ANALYST), b"name\n" + b"Jane Doe\n" * 50)
     assert response.status_code == 200
     assert any("at most 100" in m for m in messages_of(response))
+
+
+def test_the_entries_of_a_snapshot_and_an_exact_id_search(hit):
+    client = client_of(roles.AML_ANALYST)
+    snapshot = hit.matched_entry.snapshot
+    assert "Viktor Petrovich Orlov" in client.get(f"{ENTRIES}?snapshot__id__exact={snapshot.pk}").content.decode()
+    found = client.get(f"{ENTRIES}?q=s2").content.decode()
+    assert "Ivan Dragomirov" in found and "Viktor Petrovich Orlov" not in found
+    assert client.get(f"{ENTRIES}?q=" + "x" * 500).status_code == 200
+    assert client.get(f"{ENTRIES}{hit.matched_entry.pk}/change/").status_code == 200
+    assert client.post(f"{ENTRIES}{hit.matched_entry.pk}/change/", {"name": "x"}).status_code == 403
