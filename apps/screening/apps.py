@@ -15,6 +15,9 @@ class ScreeningConfig(AppConfig):
         from apps.screening import rescreen_job
 
         rescreen_job.register()  # the screening.rescreen resumable job (after each list change)
+        from apps.screening import workqueues
+
+        workqueues.register()  # the start page's "Screening hits to review" (compliance roles only)
         from apps.core.demo import register_seeder
         from apps.screening import demo
 

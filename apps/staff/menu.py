@@ -75,6 +75,16 @@ MENU = (
             ("compliance.AnalystStatus", "Analysts away"),
         ),
     ),
+    Heading(
+        "screening",
+        "Sanctions screening",
+        (
+            ("screening.ScreeningHit", "Screening hits"),
+            ("screening.WatchList", "Watchlists"),
+            ("screening.ListSnapshot", "List snapshots"),
+            ("screening.ListEntry", "List entries"),
+        ),
+    ),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

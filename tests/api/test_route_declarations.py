@@ -89,6 +89,12 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:sars_sar_do": "sars.view_sar to see the report (else 404); each form's own permission (sars.draft_sar, "
     "the approval's sars.approve_sar) checked by its service",
     "admin:sars_sar_download": "sars.view_sar (else 404) and a valid export; audited",
+    "admin:screening_screeninghit_review": "screening.view_screeninghit to see the hit (else 404); "
+    "screening.review_screeninghit to decide (403), checked again by hits.review_hit (a GET only redirects)",
+    "admin:screening_watchlist_import": "screening.view_watchlist and screening.import_list (the MLRO)",
+    "admin:screening_watchlist_rescreen": "screening.view_watchlist to see the progress; screening.import_list to "
+    "start it (POST)",
+    "admin:screening_watchlist_screen_file": "screening.view_watchlist and screening.screen_file; nothing is stored",
 }
 # Model admins whose standard pages are open to a staff member with no role: model label -> why.
 ADMIN_OPEN_TO_ANY_STAFF: dict[str, str] = {}

@@ -337,6 +337,36 @@ def closing_approval(w: World) -> Any:
     return _made(w, "closing_approval", make)
 
 
+# sars: the reports to the FIU (apps/sars/admin): an MLRO drafts one on a case of their own, another decides it
+def persona_sar(w: World, key: str = "persona_sar") -> Any:
+    from apps.compliance import cases
+    from apps.sars import services as sars
+
+    def make() -> Any:
+        maker = w.staff(MLRO)
+        case = cases.case_open(actor=maker, player=PlayerFactory(), case_type="aml", title="Persona report")
+        return sars.sar_draft(actor=maker, case=case, report_code="SAR", reason="persona", indicators=["-"])
+
+    return _made(w, key, make)
+
+
+def sar_page(w: World) -> str:
+    return f"/admin/sars/sar/{persona_sar(w).pk}/change/"
+
+
+def sar_approval(w: World) -> Any:
+    """A report an MLRO submitted, waiting for a second person."""
+    from apps.approvals.models import Approval
+    from apps.sars import services as sars
+
+    def make() -> Any:
+        sar = persona_sar(w, "persona_sar_submitted")
+        sars.sar_submit(actor=sar.created_by, sar=sar)
+        return Approval.objects.get(kind=sars.APPROVE_KIND, target_id=str(sar.pk))
+
+    return _made(w, "sar_approval", make)
+
+
 def persona_rule(w: World, *, published: bool = False) -> Any:
     """A rule written as rows (no audit); with a published live version when asked."""
     from django.utils import timezone
@@ -438,6 +468,63 @@ def compliance_backtest(w: World, staff: StaffUser) -> object:
 
     today = date.today()
     return backtest_start(actor=staff, version=persona_version(w), start=today - timedelta(days=7), end=today)
+
+
+def persona_screening_hit(w: World) -> Any:
+    """A screening hit on the persona player, made by the ORM (no audit event: a refusal must write none)."""
+    from apps.screening.models import ListEntry, ListSnapshot, ScreeningHit, WatchList
+
+    def make() -> Any:
+        wl = WatchList.objects.create(code="persona-list", name="Persona list", source_format="csv")
+        snap = ListSnapshot.objects.create(watchlist=wl, file_name="p.csv", file_sha256="0" * 64, entry_count=1)
+        entry = ListEntry.objects.create(
+            snapshot=snap, entry_id="p1", entry_type="individual", name="Persona", content_hash="0" * 64
+        )
+        return ScreeningHit.objects.create(
+            player=w.player,
+            watchlist=wl,
+            matched_entry=entry,
+            entry_id="p1",
+            entry_hash="0" * 64,
+            subject_hash="0" * 64,
+            matched_name="Persona",
+            score="0.900",
+        )
+
+    return _made(w, "persona_screening_hit", make)
+
+
+def _screening(model: str, page: str) -> Any:
+    """A page of the persona hit, or of its watchlist, snapshot or entry (apps/screening/admin)."""
+
+    def url(w: World) -> str:
+        hit = persona_screening_hit(w)
+        obj = {
+            "screeninghit": hit,
+            "watchlist": hit.watchlist,
+            "listsnapshot": hit.matched_entry.snapshot,
+            "listentry": hit.matched_entry,
+        }[model]
+        return f"/admin/screening/{model}/{obj.pk}/{page}/"
+
+    return url
+
+
+def screening_reviewed(w: World) -> bool:
+    from apps.screening.models import ScreeningHit
+
+    return ScreeningHit.objects.get(pk=persona_screening_hit(w).pk).state == "false_positive"
+
+
+def screening_import(w: World) -> dict[str, Any]:
+    data = b"name,aliases,date_of_birth,country,list,type\nPersona Listed,,1970,FR,Persona import,individual\n"
+    return {"fmt": "csv", "file": SimpleUploadedFile("persona-import.csv", data, content_type="text/csv")}
+
+
+def screening_imported(w: World) -> bool:
+    from apps.screening.models import WatchList
+
+    return WatchList.objects.filter(name="Persona import").exists()
 
 
 def compliance_models() -> Any:
@@ -1063,6 +1150,55 @@ CASES: dict[str, Case] = {
         ),
     ),
     "compliance.delete_analyststatus": Case(NOBODY, ADM, Get(_compliance("analyststatus", persona_status, "delete"))),
+    # screening (apps/screening/admin): the compliance roles only; the services write, nothing through a form
+    "screening.view_screeninghit": Case(AML, SA, Get(_screening("screeninghit", "change"))),
+    "screening.review_screeninghit": Case(
+        AML,
+        SA,
+        Post(
+            _screening("screeninghit", "review/false_positive"),
+            lambda w: {"false_positive-note": "Persona: another person, the date of birth differs"},
+            screening_reviewed,
+        ),
+    ),
+    "screening.screen_file": Case(AML, SA, Get(lambda w: "/admin/screening/watchlist/screen-file/")),
+    "screening.import_list": Case(
+        MLRO, AML, Post(lambda w: "/admin/screening/watchlist/import/", screening_import, screening_imported)
+    ),
+    "screening.view_watchlist": Case(AML, SA, Get(_screening("watchlist", "change"))),
+    "screening.view_listsnapshot": Case(AML, SA, Get(_screening("listsnapshot", "change"))),
+    "screening.view_listentry": Case(AML, SA, Get(_screening("listentry", "change"))),
+    **{
+        f"screening.add_{model}": Case(NOBODY, MLRO, add_page(f"screening.{model}"))
+        for model in ("screeninghit", "watchlist", "listsnapshot", "listentry")
+    },
+    **{
+        f"screening.change_{model}": Case(NOBODY, MLRO, Post(_screening(model, "change"), lambda w: {}, never))
+        for model in ("screeninghit", "watchlist", "listsnapshot", "listentry")
+    },
+    **{
+        f"screening.delete_{model}": Case(NOBODY, MLRO, Get(_screening(model, "delete")))
+        for model in ("screeninghit", "watchlist", "listsnapshot", "listentry")
+    },
+    # sars: reports to the FIU, the MLRO's alone (the wall: without view_sar the list is 403, a report 404)
+    "sars.view_sar": Case(MLRO, AML, changelist("sars.sar")),
+    "sars.draft_sar": Case(MLRO, AML, add_page("sars.sar")),  # the draft page; the report's forms ask it too
+    "sars.approve_sar": Case(
+        MLRO,
+        AML,
+        ShownOrRefused(
+            Shown(
+                lambda w: f"/admin/approvals/approval/{sar_approval(w).pk}/change/",
+                lambda r, w: r.context["can_decide"],
+                sar_approval,
+            ),
+            Get(lambda w: f"/admin/approvals/approval/{sar_approval(w).pk}/change/"),
+        ),
+    ),
+    "sars.add_sar": Case(NOBODY, ADM, add_page("sars.sar")),  # the draft page asks for draft_sar
+    "sars.change_sar": Case(NOBODY, MLRO, Post(sar_page, lambda w: {}, never)),  # the services write
+    "sars.delete_sar": Case(NOBODY, ADM, Get(lambda w: f"/admin/sars/sar/{persona_sar(w).pk}/delete/")),
+    **{f"sars.{verb}_sarexport": Case(NOBODY, None, NO_ADMIN) for verb in ("view", "add", "change", "delete")},
     # approvals: the inbox (deciding asks the owning app's permission, as the rows above for each kind say)
     "approvals.view_approval": Case(FO, KYC, changelist("approvals.approval")),
     "approvals.add_approval": Case(NOBODY, ADM, add_page("approvals.approval")),

@@ -59,12 +59,14 @@ EXPECTED = {
         "compliance.at_risk": 0,
         "compliance.breached": 0,
         "compliance.closings_to_approve": 0,
+        "screening.open_hits": 0,
     },
     roles.AML_ANALYST: {
         "responsible.lifts_to_decide": 1,
         "responsible.corrections_to_decide": 1,
         "compliance.my_cases": 0,
         "compliance.unassigned": 0,
+        "screening.open_hits": 0,
     },
     roles.FINANCE_OFFICER: {
         "wallet.withdrawals_to_approve": 2,
