@@ -29,7 +29,13 @@ def registries() -> Iterator[None]:
 
 
 def test_it_has_what_each_app_registered_in_order():
-    assert [(s.name, s.order) for s in demo.seeders()] == [("staff", 10), ("players", 20), ("kyc", 40), ("screening", 50), ("compliance", 60)]
+    assert [(s.name, s.order) for s in demo.seeders()] == [
+        ("staff", 10),
+        ("players", 20),
+        ("kyc", 40),
+        ("screening", 50),
+        ("compliance", 60),
+    ]
     assert [(a.name, a.order) for a in demo.access_providers()] == [("staff", 10), ("players", 20)]
     assert [o.flag for o in serve.serve_options()] == ["--register-sandbox"]
     players = demo.seeders()[1]

@@ -12,358 +12,915 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('players', '0010_email_per_brand'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("players", "0010_email_per_brand"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalystStatus',
+            name="AnalystStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('away', models.BooleanField(default=False)),
-                ('away_until', models.DateTimeField(blank=True, null=True)),
-                ('staff', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='case_status', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("away", models.BooleanField(default=False)),
+                ("away_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "staff",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_status",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'analyst statuses',
+                "verbose_name_plural": "analyst statuses",
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('aml', 'Anti-money laundering'), ('fraud', 'Fraud'), ('responsible_gambling', 'Responsible gambling'), ('kyc_edd', 'Enhanced due diligence (KYC)'), ('sanctions', 'Sanctions')], max_length=24)),
-                ('priority', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=8)),
-                ('state', models.CharField(choices=[('new', 'New'), ('assigned', 'Assigned'), ('in_progress', 'In progress'), ('waiting', 'Waiting for information'), ('pending_approval', 'Waiting for a second person to close'), ('escalated', 'Escalated to the MLRO'), ('closed', 'Closed')], default='new', max_length=20)),
-                ('outcome', models.CharField(blank=True, choices=[('confirmed', 'Confirmed'), ('refuted', 'Refuted'), ('inconclusive', 'Inconclusive')], max_length=16)),
-                ('source', models.CharField(choices=[('alert', 'AML alert'), ('kyc', 'KYC (enhanced due diligence)'), ('responsible_gambling', 'Responsible gambling'), ('bonus_abuse', 'Bonus abuse'), ('sanctions', 'Sanctions screening'), ('manual', 'Opened by hand')], default='manual', max_length=24)),
-                ('title', models.CharField(max_length=200)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sla_hours', models.PositiveIntegerField()),
-                ('due_at', models.DateTimeField()),
-                ('at_risk_at', models.DateTimeField()),
-                ('sla_state', models.CharField(choices=[('on_track', 'On track'), ('at_risk', 'At risk'), ('breached', 'Breached')], default='on_track', max_length=10)),
-                ('paused_at', models.DateTimeField(blank=True, null=True)),
-                ('paused_seconds', models.PositiveBigIntegerField(default=0, help_text='Working time spent waiting, so far')),
-                ('waiting_on', models.CharField(blank=True, choices=[('player', 'The player'), ('team', 'Another team')], max_length=8)),
-                ('escalation_level', models.PositiveSmallIntegerField(default=0, help_text='0 none, 1 team lead, 2 MLRO')),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closing_reason', models.TextField(blank=True)),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='compliance_cases', to=settings.AUTH_USER_MODEL)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('player', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='players.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("aml", "Anti-money laundering"),
+                            ("fraud", "Fraud"),
+                            ("responsible_gambling", "Responsible gambling"),
+                            ("kyc_edd", "Enhanced due diligence (KYC)"),
+                            ("sanctions", "Sanctions"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], default="medium", max_length=8
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("waiting", "Waiting for information"),
+                            ("pending_approval", "Waiting for a second person to close"),
+                            ("escalated", "Escalated to the MLRO"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("confirmed", "Confirmed"), ("refuted", "Refuted"), ("inconclusive", "Inconclusive")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("alert", "AML alert"),
+                            ("kyc", "KYC (enhanced due diligence)"),
+                            ("responsible_gambling", "Responsible gambling"),
+                            ("bonus_abuse", "Bonus abuse"),
+                            ("sanctions", "Sanctions screening"),
+                            ("manual", "Opened by hand"),
+                        ],
+                        default="manual",
+                        max_length=24,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sla_hours", models.PositiveIntegerField()),
+                ("due_at", models.DateTimeField()),
+                ("at_risk_at", models.DateTimeField()),
+                (
+                    "sla_state",
+                    models.CharField(
+                        choices=[("on_track", "On track"), ("at_risk", "At risk"), ("breached", "Breached")],
+                        default="on_track",
+                        max_length=10,
+                    ),
+                ),
+                ("paused_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "paused_seconds",
+                    models.PositiveBigIntegerField(default=0, help_text="Working time spent waiting, so far"),
+                ),
+                (
+                    "waiting_on",
+                    models.CharField(
+                        blank=True, choices=[("player", "The player"), ("team", "Another team")], max_length=8
+                    ),
+                ),
+                (
+                    "escalation_level",
+                    models.PositiveSmallIntegerField(default=0, help_text="0 none, 1 team lead, 2 MLRO"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closing_reason", models.TextField(blank=True)),
+                ("reopen_count", models.PositiveSmallIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="compliance_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="players.player",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-id',),
-                'permissions': [('view_all_cases', 'See every case (the MLRO)'), ('work_case', 'Work a case: notes, state, actions (on cases assigned to them or their inbox)'), ('assign_case', 'Assign cases'), ('approve_case_closing', 'Give the second approval of a case closed as confirmed'), ('case_actions', 'Take actions from a case (hold, restrict, require EDD, exclude)')],
+                "ordering": ("-id",),
+                "permissions": [
+                    ("view_all_cases", "See every case (the MLRO)"),
+                    ("work_case", "Work a case: notes, state, actions (on cases assigned to them or their inbox)"),
+                    ("assign_case", "Assign cases"),
+                    ("approve_case_closing", "Give the second approval of a case closed as confirmed"),
+                    ("case_actions", "Take actions from a case (hold, restrict, require EDD, exclude)"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CaseAttachment',
+            name="CaseAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(help_text="The stored object's name", max_length=200)),
-                ('original_name', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=64)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='compliance.case')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file_name", models.CharField(help_text="The stored object's name", max_length=200)),
+                ("original_name", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=64)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="attachments", to="compliance.case"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('opened', 'Opened'), ('alert_linked', 'Alert linked'), ('assigned', 'Assigned'), ('state', 'State changed'), ('note', 'Note'), ('attachment', 'Attachment'), ('transaction_linked', 'Transaction linked'), ('player_linked', 'Player linked'), ('action', 'Action taken'), ('sla', 'SLA'), ('escalated', 'Escalated'), ('approval', 'Second approval'), ('closed', 'Closed'), ('reopened', 'Reopened')], max_length=24)),
-                ('text', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='compliance.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened"),
+                            ("alert_linked", "Alert linked"),
+                            ("assigned", "Assigned"),
+                            ("state", "State changed"),
+                            ("note", "Note"),
+                            ("attachment", "Attachment"),
+                            ("transaction_linked", "Transaction linked"),
+                            ("player_linked", "Player linked"),
+                            ("action", "Action taken"),
+                            ("sla", "SLA"),
+                            ("escalated", "Escalated"),
+                            ("approval", "Second approval"),
+                            ("closed", "Closed"),
+                            ("reopened", "Reopened"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                (
+                    "data",
+                    models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="compliance.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('at', 'id'),
+                "ordering": ("at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='CaseInbox',
+            name="CaseInbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('case_types', models.JSONField(blank=True, default=list, help_text='Case types routed here')),
-                ('time_zone', models.CharField(default='Europe/London', max_length=64)),
-                ('holiday_country', models.CharField(default='GB', help_text='Public holidays of (ISO 3166-1)', max_length=2)),
-                ('holiday_subdivision', models.CharField(blank=True, help_text='e.g. ENG for England', max_length=10)),
-                ('workday_start', models.TimeField(default=datetime.time(9, 0))),
-                ('workday_end', models.TimeField(default=datetime.time(17, 30))),
-                ('workdays', models.JSONField(default=list, help_text='ISO weekdays worked, 1 = Monday')),
-                ('auto_assign', models.BooleanField(default=True, help_text='Round-robin new cases to members not away')),
-                ('last_assigned', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='case_inbox', to='auth.group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("case_types", models.JSONField(blank=True, default=list, help_text="Case types routed here")),
+                ("time_zone", models.CharField(default="Europe/London", max_length=64)),
+                (
+                    "holiday_country",
+                    models.CharField(default="GB", help_text="Public holidays of (ISO 3166-1)", max_length=2),
+                ),
+                ("holiday_subdivision", models.CharField(blank=True, help_text="e.g. ENG for England", max_length=10)),
+                ("workday_start", models.TimeField(default=datetime.time(9, 0))),
+                ("workday_end", models.TimeField(default=datetime.time(17, 30))),
+                ("workdays", models.JSONField(default=list, help_text="ISO weekdays worked, 1 = Monday")),
+                (
+                    "auto_assign",
+                    models.BooleanField(default=True, help_text="Round-robin new cases to members not away"),
+                ),
+                (
+                    "last_assigned",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="case_inbox", to="auth.group"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'case inboxes',
+                "verbose_name_plural": "case inboxes",
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='inbox',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='compliance.caseinbox'),
+            model_name="case",
+            name="inbox",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="compliance.caseinbox",
+            ),
         ),
         migrations.CreateModel(
-            name='CaseTransaction',
+            name="CaseTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transaction_id', models.BigIntegerField()),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='compliance.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("transaction_id", models.BigIntegerField()),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="transactions", to="compliance.case"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Stable name, e.g. structuring-under-cdd', max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('amount_window', 'Amount over a window (sum of deposits)'), ('count_window', 'Count over a window (number of deposits)'), ('structuring', 'Structuring (several deposits just under a threshold)'), ('little_play', 'Deposit, little play, withdrawal'), ('many_instruments', 'Many payment instruments in a window'), ('spike', 'Deposit spike against the 30-day average'), ('country_mismatch', 'Country mismatch or high-risk country'), ('shared_identifier', 'Device, IP or instrument shared across players'), ('rapid_in_out', 'Rapid in and out (deposit then withdrawal within hours)'), ('bonus_abuse', 'Bonus-abuse flags from the bonus engine')], max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.SlugField(help_text="Stable name, e.g. structuring-under-cdd", max_length=64, unique=True),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("amount_window", "Amount over a window (sum of deposits)"),
+                            ("count_window", "Count over a window (number of deposits)"),
+                            ("structuring", "Structuring (several deposits just under a threshold)"),
+                            ("little_play", "Deposit, little play, withdrawal"),
+                            ("many_instruments", "Many payment instruments in a window"),
+                            ("spike", "Deposit spike against the 30-day average"),
+                            ("country_mismatch", "Country mismatch or high-risk country"),
+                            ("shared_identifier", "Device, IP or instrument shared across players"),
+                            ("rapid_in_out", "Rapid in and out (deposit then withdrawal within hours)"),
+                            ("bonus_abuse", "Bonus-abuse flags from the bonus engine"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('code',),
-                'permissions': [('publish_rule', 'Publish or retire an AML rule version (the second person)'), ('snooze_rule', 'Snooze an AML rule for one player'), ('backtest_rule', 'Backtest an AML rule version on history')],
+                "ordering": ("code",),
+                "permissions": [
+                    ("publish_rule", "Publish or retire an AML rule version (the second person)"),
+                    ("snooze_rule", "Snooze an AML rule for one player"),
+                    ("backtest_rule", "Backtest an AML rule version on history"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window_key', models.CharField(max_length=64)),
-                ('score', models.PositiveSmallIntegerField()),
-                ('evidence', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('hit_count', models.PositiveIntegerField(default=1)),
-                ('last_hit_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='players.player')),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='compliance.case')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='compliance.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("window_key", models.CharField(max_length=64)),
+                ("score", models.PositiveSmallIntegerField()),
+                ("evidence", models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("hit_count", models.PositiveIntegerField(default=1)),
+                ("last_hit_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="players.player"
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="compliance.case",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="compliance.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-id',),
+                "ordering": ("-id",),
             },
         ),
         migrations.CreateModel(
-            name='RuleSnooze',
+            name="RuleSnooze",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=500)),
-                ('until', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='players.player')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='snoozes', to='compliance.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.CharField(max_length=500)),
+                ("until", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "lifted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="players.player"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="snoozes", to="compliance.rule"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RuleVersion',
+            name="RuleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('amount_window', 'Amount over a window (sum of deposits)'), ('count_window', 'Count over a window (number of deposits)'), ('structuring', 'Structuring (several deposits just under a threshold)'), ('little_play', 'Deposit, little play, withdrawal'), ('many_instruments', 'Many payment instruments in a window'), ('spike', 'Deposit spike against the 30-day average'), ('country_mismatch', 'Country mismatch or high-risk country'), ('shared_identifier', 'Device, IP or instrument shared across players'), ('rapid_in_out', 'Rapid in and out (deposit then withdrawal within hours)'), ('bonus_abuse', 'Bonus-abuse flags from the bonus engine')], max_length=32)),
-                ('params', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('score', models.PositiveSmallIntegerField(default=50, help_text='0-100: how strongly a hit suggests risk')),
-                ('case_type', models.CharField(choices=[('aml', 'Anti-money laundering'), ('fraud', 'Fraud'), ('responsible_gambling', 'Responsible gambling'), ('kyc_edd', 'Enhanced due diligence (KYC)'), ('sanctions', 'Sanctions')], default='aml', max_length=24)),
-                ('priority', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=8)),
-                ('mode', models.CharField(choices=[('live', 'Live (raises alerts)'), ('shadow', 'Shadow (hits recorded, no alerts)')], default='live', max_length=8)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for a second person to publish'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=12)),
-                ('note', models.CharField(blank=True, help_text='What changed and why', max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='compliance.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("amount_window", "Amount over a window (sum of deposits)"),
+                            ("count_window", "Count over a window (number of deposits)"),
+                            ("structuring", "Structuring (several deposits just under a threshold)"),
+                            ("little_play", "Deposit, little play, withdrawal"),
+                            ("many_instruments", "Many payment instruments in a window"),
+                            ("spike", "Deposit spike against the 30-day average"),
+                            ("country_mismatch", "Country mismatch or high-risk country"),
+                            ("shared_identifier", "Device, IP or instrument shared across players"),
+                            ("rapid_in_out", "Rapid in and out (deposit then withdrawal within hours)"),
+                            ("bonus_abuse", "Bonus-abuse flags from the bonus engine"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("params", models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(default=50, help_text="0-100: how strongly a hit suggests risk"),
+                ),
+                (
+                    "case_type",
+                    models.CharField(
+                        choices=[
+                            ("aml", "Anti-money laundering"),
+                            ("fraud", "Fraud"),
+                            ("responsible_gambling", "Responsible gambling"),
+                            ("kyc_edd", "Enhanced due diligence (KYC)"),
+                            ("sanctions", "Sanctions"),
+                        ],
+                        default="aml",
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], default="medium", max_length=8
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("live", "Live (raises alerts)"), ("shadow", "Shadow (hits recorded, no alerts)")],
+                        default="live",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Waiting for a second person to publish"),
+                            ("published", "Published"),
+                            ("retired", "Retired"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, help_text="What changed and why", max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="compliance.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('rule', '-number'),
+                "ordering": ("rule", "-number"),
             },
         ),
         migrations.CreateModel(
-            name='RuleHit',
+            name="RuleHit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shadow', models.BooleanField(default=False)),
-                ('window_key', models.CharField(max_length=64)),
-                ('evidence', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('transaction_id', models.BigIntegerField(blank=True, help_text='The posting that was evaluated', null=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='hits', to='compliance.alert')),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='players.player')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hits', to='compliance.rule')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hits', to='compliance.ruleversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("shadow", models.BooleanField(default=False)),
+                ("window_key", models.CharField(max_length=64)),
+                ("evidence", models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
+                (
+                    "transaction_id",
+                    models.BigIntegerField(blank=True, help_text="The posting that was evaluated", null=True),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hits",
+                        to="compliance.alert",
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="players.player"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="hits", to="compliance.rule"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="hits", to="compliance.ruleversion"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='alert',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='compliance.ruleversion'),
+            model_name="alert",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="compliance.ruleversion"
+            ),
         ),
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_type', models.CharField(choices=[('aml', 'Anti-money laundering'), ('fraud', 'Fraud'), ('responsible_gambling', 'Responsible gambling'), ('kyc_edd', 'Enhanced due diligence (KYC)'), ('sanctions', 'Sanctions')], max_length=24)),
-                ('priority', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
-                ('hours', models.PositiveIntegerField()),
-                ('at_risk_percent', models.PositiveSmallIntegerField(default=75)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "case_type",
+                    models.CharField(
+                        choices=[
+                            ("aml", "Anti-money laundering"),
+                            ("fraud", "Fraud"),
+                            ("responsible_gambling", "Responsible gambling"),
+                            ("kyc_edd", "Enhanced due diligence (KYC)"),
+                            ("sanctions", "Sanctions"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=8),
+                ),
+                ("hours", models.PositiveIntegerField()),
+                ("at_risk_percent", models.PositiveSmallIntegerField(default=75)),
             ],
             options={
-                'verbose_name_plural': 'SLA policies',
-                'constraints': [models.UniqueConstraint(fields=('case_type', 'priority'), name='compliance_sla_unique'), models.CheckConstraint(condition=models.Q(('hours__gt', 0)), name='compliance_sla_hours'), models.CheckConstraint(condition=models.Q(('at_risk_percent__gt', 0), ('at_risk_percent__lt', 100)), name='compliance_sla_at_risk')],
+                "verbose_name_plural": "SLA policies",
+                "constraints": [
+                    models.UniqueConstraint(fields=("case_type", "priority"), name="compliance_sla_unique"),
+                    models.CheckConstraint(condition=models.Q(("hours__gt", 0)), name="compliance_sla_hours"),
+                    models.CheckConstraint(
+                        condition=models.Q(("at_risk_percent__gt", 0), ("at_risk_percent__lt", 100)),
+                        name="compliance_sla_at_risk",
+                    ),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='caseattachment',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_attachment_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='e896828eb54f0a4a448053de1ddc6e39f0b39c5f', operation='UPDATE OR DELETE', pgid='pgtrigger_compliance_attachment_append_only_18829', table='compliance_caseattachment', when='BEFORE')),
+            model_name="caseattachment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_attachment_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="e896828eb54f0a4a448053de1ddc6e39f0b39c5f",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_compliance_attachment_append_only_18829",
+                    table="compliance_caseattachment",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='compliance_case_event_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="compliance_case_event_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='caseevent',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_case_event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='25d9b9e5f42ee8c6df2ea7137eacfb7b2e3eef95', operation='UPDATE OR DELETE', pgid='pgtrigger_compliance_case_event_append_only_95908', table='compliance_caseevent', when='BEFORE')),
+            model_name="caseevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_case_event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="25d9b9e5f42ee8c6df2ea7137eacfb7b2e3eef95",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_compliance_case_event_append_only_95908",
+                    table="compliance_caseevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='caseinbox',
-            constraint=models.CheckConstraint(condition=models.Q(('workday_start__lt', models.F('workday_end'))), name='inbox_day'),
+            model_name="caseinbox",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("workday_start__lt", models.F("workday_end"))), name="inbox_day"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('state__in', ('new', 'assigned', 'in_progress', 'waiting', 'pending_approval', 'escalated'))), fields=['state', 'due_at'], name='compliance_case_open_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ("new", "assigned", "in_progress", "waiting", "pending_approval", "escalated"))
+                ),
+                fields=["state", "due_at"],
+                name="compliance_case_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['assignee', 'due_at'], name='compliance_case_assignee_idx'),
+            model_name="case",
+            index=models.Index(fields=["assignee", "due_at"], name="compliance_case_assignee_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['inbox', 'due_at'], name='compliance_case_inbox_idx'),
+            model_name="case",
+            index=models.Index(fields=["inbox", "due_at"], name="compliance_case_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['player', '-id'], name='compliance_case_player_idx'),
+            model_name="case",
+            index=models.Index(fields=["player", "-id"], name="compliance_case_player_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ('new', 'assigned', 'in_progress', 'waiting', 'pending_approval', 'escalated'))), fields=('player', 'type'), name='compliance_case_one_open'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("state__in", ("new", "assigned", "in_progress", "waiting", "pending_approval", "escalated"))
+                ),
+                fields=("player", "type"),
+                name="compliance_case_one_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'closed'), _negated=True), models.Q(('closed_at__isnull', False), models.Q(('outcome', ''), _negated=True), ('closed_by__isnull', False)), _connector='OR'), name='compliance_case_closed_complete'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "closed"), _negated=True),
+                    models.Q(
+                        ("closed_at__isnull", False),
+                        models.Q(("outcome", ""), _negated=True),
+                        ("closed_by__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="compliance_case_closed_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'closed'), ('outcome', ''), _connector='OR'), name='compliance_case_outcome_only_closed'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state", "closed"), ("outcome", ""), _connector="OR"),
+                name="compliance_case_outcome_only_closed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'waiting'), ('paused_at__isnull', True), _connector='OR'), name='compliance_case_pause_waits'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state", "waiting"), ("paused_at__isnull", True), _connector="OR"),
+                name="compliance_case_pause_waits",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='case',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_case_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='66e872674cfb6bdd91ddfa9060186a477c3f55ab', operation='DELETE', pgid='pgtrigger_compliance_case_no_delete_d6aca', table='compliance_case', when='BEFORE')),
+            model_name="case",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_case_no_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="66e872674cfb6bdd91ddfa9060186a477c3f55ab",
+                    operation="DELETE",
+                    pgid="pgtrigger_compliance_case_no_delete_d6aca",
+                    table="compliance_case",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='casetransaction',
-            constraint=models.UniqueConstraint(fields=('case', 'transaction_id'), name='compliance_case_txn_unique'),
+            model_name="casetransaction",
+            constraint=models.UniqueConstraint(fields=("case", "transaction_id"), name="compliance_case_txn_unique"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='casetransaction',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_case_txn_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='8f30ccda9d67d938cdb52cb74b7c0623c10c5cfd', operation='DELETE', pgid='pgtrigger_compliance_case_txn_no_delete_c667b', table='compliance_casetransaction', when='BEFORE')),
+            model_name="casetransaction",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_case_txn_no_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="8f30ccda9d67d938cdb52cb74b7c0623c10c5cfd",
+                    operation="DELETE",
+                    pgid="pgtrigger_compliance_case_txn_no_delete_c667b",
+                    table="compliance_casetransaction",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='rulesnooze',
-            index=models.Index(fields=['player', 'rule', 'until'], name='compliance_snooze_idx'),
+            model_name="rulesnooze",
+            index=models.Index(fields=["player", "rule", "until"], name="compliance_snooze_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='rulesnooze',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_snooze_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='7f132f125cc46c7e0d4d38b7a6851303dcf077da', operation='DELETE', pgid='pgtrigger_compliance_snooze_no_delete_9df07', table='compliance_rulesnooze', when='BEFORE')),
+            model_name="rulesnooze",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_snooze_no_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="7f132f125cc46c7e0d4d38b7a6851303dcf077da",
+                    operation="DELETE",
+                    pgid="pgtrigger_compliance_snooze_no_delete_9df07",
+                    table="compliance_rulesnooze",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='ruleversion',
-            index=models.Index(fields=['state', 'kind'], name='compliance_version_state_idx'),
+            model_name="ruleversion",
+            index=models.Index(fields=["state", "kind"], name="compliance_version_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.UniqueConstraint(fields=('rule', 'number'), name='compliance_version_number_unique'),
+            model_name="ruleversion",
+            constraint=models.UniqueConstraint(fields=("rule", "number"), name="compliance_version_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'published')), fields=('rule', 'mode'), name='compliance_version_one_published_per_mode'),
+            model_name="ruleversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "published")),
+                fields=("rule", "mode"),
+                name="compliance_version_one_published_per_mode",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('rule',), name='compliance_version_one_pending'),
+            model_name="ruleversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "pending")), fields=("rule",), name="compliance_version_one_pending"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='compliance_version_published_has_time'),
+            model_name="ruleversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "published"), _negated=True), ("published_at__isnull", False), _connector="OR"
+                ),
+                name="compliance_version_published_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleversion',
-            constraint=models.CheckConstraint(condition=models.Q(('score__lte', 100)), name='compliance_version_score_range'),
+            model_name="ruleversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__lte", 100)), name="compliance_version_score_range"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='ruleversion',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_version_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='21ca4c2b0ecec81bee7d8c7eed83fe131cb78b72', operation='DELETE', pgid='pgtrigger_compliance_version_no_delete_29245', table='compliance_ruleversion', when='BEFORE')),
+            model_name="ruleversion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_version_no_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="21ca4c2b0ecec81bee7d8c7eed83fe131cb78b72",
+                    operation="DELETE",
+                    pgid="pgtrigger_compliance_version_no_delete_29245",
+                    table="compliance_ruleversion",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='ruleversion',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_version_guard', sql=pgtrigger.compiler.UpsertTriggerSql(func="\n    IF OLD.state IN ('published', 'retired') AND (\n        NEW.kind IS DISTINCT FROM OLD.kind OR NEW.params IS DISTINCT FROM OLD.params\n        OR NEW.score IS DISTINCT FROM OLD.score OR NEW.priority IS DISTINCT FROM OLD.priority\n        OR NEW.case_type IS DISTINCT FROM OLD.case_type OR NEW.mode IS DISTINCT FROM OLD.mode\n        OR NEW.number IS DISTINCT FROM OLD.number OR NEW.rule_id IS DISTINCT FROM OLD.rule_id\n    ) THEN\n        RAISE EXCEPTION 'rule version % is %: make a new version', OLD.id, OLD.state USING ERRCODE = 'check_violation';\n    END IF;\n    IF OLD.state = 'retired' AND NEW.state <> 'retired' THEN\n        RAISE EXCEPTION 'rule version % is retired', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NEW;\n", hash='eca40915666c35f21c1360530b5aa96a60115514', operation='UPDATE', pgid='pgtrigger_compliance_version_guard_a3cc2', table='compliance_ruleversion', when='BEFORE')),
+            model_name="ruleversion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_version_guard",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\n    IF OLD.state IN ('published', 'retired') AND (\n        NEW.kind IS DISTINCT FROM OLD.kind OR NEW.params IS DISTINCT FROM OLD.params\n        OR NEW.score IS DISTINCT FROM OLD.score OR NEW.priority IS DISTINCT FROM OLD.priority\n        OR NEW.case_type IS DISTINCT FROM OLD.case_type OR NEW.mode IS DISTINCT FROM OLD.mode\n        OR NEW.number IS DISTINCT FROM OLD.number OR NEW.rule_id IS DISTINCT FROM OLD.rule_id\n    ) THEN\n        RAISE EXCEPTION 'rule version % is %: make a new version', OLD.id, OLD.state USING ERRCODE = 'check_violation';\n    END IF;\n    IF OLD.state = 'retired' AND NEW.state <> 'retired' THEN\n        RAISE EXCEPTION 'rule version % is retired', OLD.id USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NEW;\n",
+                    hash="eca40915666c35f21c1360530b5aa96a60115514",
+                    operation="UPDATE",
+                    pgid="pgtrigger_compliance_version_guard_a3cc2",
+                    table="compliance_ruleversion",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='rulehit',
-            index=models.Index(fields=['version', 'at'], name='compliance_hit_version_idx'),
+            model_name="rulehit",
+            index=models.Index(fields=["version", "at"], name="compliance_hit_version_idx"),
         ),
         migrations.AddIndex(
-            model_name='rulehit',
-            index=models.Index(fields=['player', 'at'], name='compliance_hit_player_idx'),
+            model_name="rulehit",
+            index=models.Index(fields=["player", "at"], name="compliance_hit_player_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='rulehit',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_hit_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='a767c64561ffd0648a147033047dcd5a79910669', operation='UPDATE OR DELETE', pgid='pgtrigger_compliance_hit_append_only_ed9c8', table='compliance_rulehit', when='BEFORE')),
+            model_name="rulehit",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_hit_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="a767c64561ffd0648a147033047dcd5a79910669",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_compliance_hit_append_only_ed9c8",
+                    table="compliance_rulehit",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['player', '-id'], name='compliance_alert_player_idx'),
+            model_name="alert",
+            index=models.Index(fields=["player", "-id"], name="compliance_alert_player_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['version'], name='compliance_alert_version_idx'),
+            model_name="alert",
+            index=models.Index(fields=["version"], name="compliance_alert_version_idx"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(fields=('rule', 'player', 'window_key'), name='compliance_alert_dedup'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(fields=("rule", "player", "window_key"), name="compliance_alert_dedup"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='alert',
-            trigger=pgtrigger.compiler.Trigger(name='compliance_alert_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='5d6681e603d387952712809e350c5b8fcad1ca17', operation='DELETE', pgid='pgtrigger_compliance_alert_no_delete_ab13b', table='compliance_alert', when='BEFORE')),
+            model_name="alert",
+            trigger=pgtrigger.compiler.Trigger(
+                name="compliance_alert_no_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="5d6681e603d387952712809e350c5b8fcad1ca17",
+                    operation="DELETE",
+                    pgid="pgtrigger_compliance_alert_no_delete_ab13b",
+                    table="compliance_alert",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

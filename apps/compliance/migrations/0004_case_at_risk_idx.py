@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0003_seed_rules'),
-        ('players', '0010_email_per_brand'),
+        ("compliance", "0003_seed_rules"),
+        ("players", "0010_email_per_brand"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('sla_state', 'on_track'), ('state__in', ('new', 'assigned', 'in_progress', 'waiting', 'pending_approval', 'escalated'))), fields=['at_risk_at'], name='compliance_case_at_risk_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(
+                    ("sla_state", "on_track"),
+                    ("state__in", ("new", "assigned", "in_progress", "waiting", "pending_approval", "escalated")),
+                ),
+                fields=["at_risk_at"],
+                name="compliance_case_at_risk_idx",
+            ),
         ),
     ]

@@ -5,20 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0002_roles'),
+        ("screening", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listsnapshot',
-            name='rescreened_at',
-            field=models.DateTimeField(blank=True, help_text='when the player base was screened against what this snapshot added or changed', null=True),
+            model_name="listsnapshot",
+            name="rescreened_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="when the player base was screened against what this snapshot added or changed",
+                null=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='listsnapshot',
-            index=models.Index(condition=models.Q(('rescreened_at', None)), fields=['id'], name='screening_snapshot_todo_idx'),
+            model_name="listsnapshot",
+            index=models.Index(
+                condition=models.Q(("rescreened_at", None)), fields=["id"], name="screening_snapshot_todo_idx"
+            ),
         ),
     ]
