@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -220,14 +220,15 @@ def _set_deadlines(case: Case) -> None:
     )
 
 
+def _permission(dotted: str) -> Permission:
+    """The Permission row (read each time: a test flush recreates permissions under new ids)."""
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
 def _grant_team(case: Case) -> None:
     if case.inbox is not None:
-        assign_perm(WORK, Group.objects.get(pk=case.inbox.team_id), case)
-
-
-def _available(staff_id: int, now: datetime) -> bool:
-    status = AnalystStatus.objects.filter(staff_id=staff_id).first()
-    return status is None or not status.away or (status.away_until is not None and status.away_until <= now)
+        assign_perm(_permission(WORK), Group(pk=case.inbox.team_id), case)
 
 
 def may_be_assigned(user: StaffUser, case: Case) -> bool:
@@ -241,12 +242,18 @@ def may_be_assigned(user: StaffUser, case: Case) -> bool:
 
 def _next_in_rotation(inbox: CaseInbox, now: datetime) -> StaffUser | None:
     """Round-robin: the next active member of the inbox's team after the last one given a case, skipping those
-    marked away. The caller holds the inbox's row lock, so two new cases never go to the same turn."""
-    members = [
-        m
-        for m in StaffUser.objects.filter(groups=inbox.team, is_active=True).order_by("id")
-        if m.has_perm(VIEW) and _available(m.pk, now)
-    ]
+    marked away and those without access to cases (superusers aside, ``view_case`` comes from a role, i.e. a
+    group, or a direct grant). One query: this runs for every new case, in the rules' consumer. The caller holds
+    the inbox's row lock, so two new cases never go to the same turn."""
+    view = _permission(VIEW)
+    away = Q(case_status__away=True) & (Q(case_status__away_until__isnull=True) | Q(case_status__away_until__gt=now))
+    members = list(
+        StaffUser.objects.filter(groups=inbox.team, is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions=view) | Q(user_permissions=view))
+        .exclude(away)
+        .distinct()
+        .order_by("id")
+    )
     if not members:
         return None
     after = inbox.last_assigned_id or 0
@@ -256,10 +263,10 @@ def _next_in_rotation(inbox: CaseInbox, now: datetime) -> StaffUser | None:
 def _assign(case: Case, assignee: StaffUser | None, actor: AuditActor | None, *, how: str) -> None:
     previous = case.assignee
     if previous is not None and (assignee is None or previous.pk != assignee.pk):
-        remove_perm(WORK, previous, case)
+        remove_perm(_permission(WORK), previous, case)
     case.assignee = assignee
     if assignee is not None:
-        assign_perm(WORK, assignee, case)
+        assign_perm(_permission(WORK), assignee, case)
     if case.state == CaseState.NEW and assignee is not None:
         case.state = CaseState.ASSIGNED
     case.save(update_fields=["assignee", "state", "updated_at"])
