@@ -187,10 +187,13 @@ def register() -> None:
 
 # --- the sweep ------------------------------------------------------------------------------------------------
 
+# Who the sweep kinds may find something new about: a login (country, device, IP) or a deposit with a payment
+# instrument (a card shared with others). A deposit without one changes nothing they read.
 _ACTIVE_SQL = """
     SELECT player_id FROM players_playerlogin WHERE at > %s AND at <= %s
     UNION
-    SELECT player_id FROM wallet_transaction WHERE type = 'deposit' AND created_at > %s AND created_at <= %s
+    SELECT player_id FROM wallet_transaction
+    WHERE type = 'deposit' AND instrument_fingerprint <> '' AND created_at > %s AND created_at <= %s
 """
 
 

@@ -304,7 +304,10 @@ def test_the_sweep_resumes_where_the_last_one_stopped(db, at):
     again = evaluation.sweep(now=T0 + timedelta(minutes=10))  # nothing new since the first sweep
     assert again == {"players": 0, "hits": 0, "failed": 0, "skipped": 0}
     at(T0 + timedelta(minutes=12))
-    deposit(player, "5.00")  # a deposit brings the player back into the next sweep
+    deposit(player, "5.00")  # a deposit without a payment instrument changes nothing the sweep kinds read
+    assert evaluation.sweep(now=T0 + timedelta(minutes=15))["players"] == 0
+    at(T0 + timedelta(minutes=16))
+    deposit(player, "5.00", instrument="card-1")  # a deposit with a card brings the player back
     assert evaluation.sweep(now=T0 + timedelta(minutes=20))["players"] == 1
     assert len(hits(version, player)) == 2  # the same month's country: one alert would collect both
 
