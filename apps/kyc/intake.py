@@ -38,7 +38,6 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from apps.core.errors import ApplicationError
 from apps.kyc.errors import FileCorrupt, FileTooLarge, FileTypeNotAllowed
-from apps.kyc.pdfs import clean_pdf
 
 Kind = Literal["jpeg", "png", "pdf"]
 
@@ -96,6 +95,8 @@ def validate_upload(
     kind, content_type, extension = sniff(raw)
     width = height = pages = None
     if kind == "pdf":
+        from apps.kyc.pdfs import clean_pdf  # pypdf on first use: a worker that never sees a PDF boots faster
+
         content, pages = clean_pdf(raw, max_pages=int(settings.KYC_MAX_PDF_PAGES))
     else:
         content, width, height = clean_image(raw, kind)

@@ -28,7 +28,6 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
-from storages.backends.s3 import S3Storage
 
 from apps.kyc.intake import STORED_NAME, ValidatedFile, generated_name
 
@@ -44,17 +43,23 @@ class KycFileSystemStorage(FileSystemStorage):
         raise NotImplementedError(NO_URL)
 
 
-class KycS3Storage(S3Storage):
-    """Private objects (no ACL grant, no presigned URLs); never a URL."""
+@cache
+def s3_storage_class() -> type[Storage]:
+    """Private objects (no ACL grant, no presigned URLs); never a URL. Built on first use: boto3 is not imported by
+    a process (a worker, a command) whose storage is the file system."""
+    from storages.backends.s3 import S3Storage
 
-    def url(self, name: str, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
-        raise NotImplementedError(NO_URL)
+    class KycS3Storage(S3Storage):
+        def url(self, name: str, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
+            raise NotImplementedError(NO_URL)
+
+    return KycS3Storage
 
 
 @cache
 def kyc_storage() -> Storage:
     if settings.KYC_STORAGE == "s3":
-        return KycS3Storage(
+        return s3_storage_class()(
             bucket_name=settings.KYC_S3_BUCKET,
             endpoint_url=settings.KYC_S3_ENDPOINT_URL or None,
             region_name=settings.KYC_S3_REGION or None,
