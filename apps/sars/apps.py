@@ -12,3 +12,8 @@ class SarsConfig(AppConfig):
         from apps.sars import services
 
         services.register()  # the sars.sar_approve maker-checker kind (a second person approves a report)
+
+        from apps.core.demo import register_seeder
+        from apps.sars import demo
+
+        register_seeder("sars", demo.seed, order=70)  # after the AML demo cases (60)

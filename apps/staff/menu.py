@@ -85,6 +85,7 @@ MENU = (
             ("screening.ListEntry", "List entries"),
         ),
     ),
+    Heading("sars", "Reports to the FIU", (("sars.Sar", "Suspicious activity reports"),)),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

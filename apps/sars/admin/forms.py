@@ -58,7 +58,12 @@ class DraftForm(ContentForm):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note for the second person", required=False, max_length=500)
+    note = forms.CharField(
+        label="Note for the second person",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": FIELD}),
+    )
 
 
 class ReasonForm(forms.Form):

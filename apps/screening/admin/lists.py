@@ -20,6 +20,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from apps.core.admin_tools import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.errors import ApplicationError
@@ -52,14 +53,23 @@ def _file_size_check(upload: Any, limit: int) -> Any:
     return upload
 
 
+# unfold's file widget: the chosen file's name shows in its box (and unfold's script, which fills that box on every
+# file input of a page, finds the box it looks for instead of failing on a plain input)
+FileWidget = UnfoldAdminFileFieldWidget
+
+
 class ImportForm(forms.Form):
     fmt = forms.ChoiceField(
         label="Format",
         choices=SourceFormat.choices,
         widget=forms.Select(attrs={"class": FIELD_CLASS}),
     )
-    file = forms.FileField(label="List file", help_text="sdn.csv, the UN consolidated XML, or a simple CSV")
-    alt = forms.FileField(label="OFAC alt.csv (optional)", required=False, help_text="OFAC only: the aliases file")
+    file = forms.FileField(
+        label="List file", help_text="sdn.csv, the UN consolidated XML, or a simple CSV", widget=FileWidget
+    )
+    alt = forms.FileField(
+        label="OFAC alt.csv (optional)", required=False, help_text="OFAC only: the aliases file", widget=FileWidget
+    )
 
     def clean_file(self) -> Any:
         return _file_size_check(self.cleaned_data.get("file"), LIST_FILE_MAX)
@@ -76,7 +86,9 @@ class ImportForm(forms.Form):
 
 class ScreenFileForm(forms.Form):
     file = forms.FileField(
-        label="Customer file (CSV)", help_text="columns name, birth_date (YYYY-MM-DD or YYYY), country"
+        label="Customer file (CSV)",
+        help_text="columns name, birth_date (YYYY-MM-DD or YYYY), country",
+        widget=FileWidget,
     )
 
     def clean_file(self) -> Any:
