@@ -46,6 +46,5 @@ def seed(*, actor: AuditActor | None, count: int | None) -> list[str]:
         indicators="-",
         occupation="Self-employed builder (from the source-of-funds call)",
     )
-    return [
-        f"sars: {mlro.username} drafted report #{sar.pk} (STR, {len(sar.transaction_ids)} deposits) from case #{case.pk}"
-    ]
+    deposits = len(sar.transaction_ids)
+    return [f"sars: {mlro.username} drafted report #{sar.pk} (STR, {deposits} deposits) from case #{case.pk}"]

@@ -12,8 +12,8 @@ from apps.players.demo import seed_players
 from apps.sars import demo
 from apps.sars.choices import ReportCode, SarState
 from apps.sars.models import Sar
-from apps.staff.demo import seed_staff
 from apps.staff import roles
+from apps.staff.demo import seed_staff
 from apps.wallet.models import LedgerTransaction
 from tests.conftest import verified_client
 from tests.factories import StaffUserFactory
