@@ -44,7 +44,7 @@ class KycFileSystemStorage(FileSystemStorage):
 
 
 @cache
-def s3_storage_class() -> type[Storage]:
+def s3_storage_class() -> Any:  # a subclass of S3Storage, made on first use
     """Private objects (no ACL grant, no presigned URLs); never a URL. Built on first use: boto3 is not imported by
     a process (a worker, a command) whose storage is the file system."""
     from storages.backends.s3 import S3Storage
