@@ -118,7 +118,18 @@ class RulePackAdmin(GeoConfigAdminMixin, SimpleHistoryAdmin, ModelAdmin):  # typ
                     "reality_check_minutes",
                     "session_break_after_minutes",
                     "session_break_minutes",
+                )
+            },
+        ),
+        (
+            "Bonuses",
+            {
+                "fields": (
                     "bonus_wagering_cap",
+                    "bonus_single_product",
+                    "bonus_first_occasion_only",
+                    "bonus_min_days_to_wager",
+                    "bonus_wagering_order",
                 )
             },
         ),

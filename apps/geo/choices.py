@@ -22,3 +22,10 @@ class GameCategory(models.TextChoices):
 class OverrideAction(models.TextChoices):
     BLOCK = "block", "Block (e.g. a known VPN exit)"
     COUNTRY = "country", "Treat as a country (e.g. a test office)"
+
+
+class WageringOrder(models.TextChoices):
+    """Which balance a stake takes first while a bonus is active (and a win goes back to in proportion)."""
+
+    CASH_FIRST = "cash_first", "Cash first, then bonus"
+    BONUS_FIRST = "bonus_first", "Bonus first, then cash"

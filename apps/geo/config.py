@@ -63,6 +63,10 @@ class Rules:
     session_break_after_minutes: int | None
     session_break_minutes: int | None
     bonus_wagering_cap: int | None
+    bonus_single_product: bool = False
+    bonus_first_occasion_only: bool = False
+    bonus_min_days_to_wager: int | None = None
+    bonus_wagering_order: str = "cash_first"
     time_zone: str = "UTC"  # the jurisdiction's calendar (limit periods)
 
     def max_stakes_for_age(self, age: int) -> dict[str, StakeCap]:
@@ -178,6 +182,10 @@ def _load(version: int) -> GeoSnapshot:
                 session_break_after_minutes=pack.session_break_after_minutes,
                 session_break_minutes=pack.session_break_minutes,
                 bonus_wagering_cap=pack.bonus_wagering_cap,
+                bonus_single_product=pack.bonus_single_product,
+                bonus_first_occasion_only=pack.bonus_first_occasion_only,
+                bonus_min_days_to_wager=pack.bonus_min_days_to_wager,
+                bonus_wagering_order=pack.bonus_wagering_order,
                 time_zone=pack.jurisdiction.time_zone,
             )
         )

@@ -279,6 +279,10 @@ LABELS = {
     "session_break_after_minutes": "Break after playing (minutes)",
     "session_break_minutes": "Length of the break (minutes)",
     "bonus_wagering_cap": "Maximum bonus wagering (times)",
+    "bonus_single_product": "One product per bonus",
+    "bonus_first_occasion_only": "Bonus only on the first occasion",
+    "bonus_min_days_to_wager": "Minimum days to meet the wagering",
+    "bonus_wagering_order": "Wagering order",
 }
 HELP = {
     "effective_from": "The pack applies from this moment until a newer pack of the jurisdiction starts. "
@@ -306,6 +310,10 @@ HELP = {
     "min_spin_seconds": "Empty: no minimum. One decimal place.",
     "session_break_after_minutes": "With the length of the break below; empty: no break.",
     "bonus_wagering_cap": "Empty: no cap.",
+    "bonus_single_product": "UK from 19 Jan 2026: casino, betting, bingo or lottery, not a mix.",
+    "bonus_first_occasion_only": "Sweden: a bonus only before the player's first bet, and only once.",
+    "bonus_min_days_to_wager": "Sweden: 60. Empty: no minimum.",
+    "bonus_wagering_order": "Which balance a stake takes first while a bonus is active.",
 }
 
 

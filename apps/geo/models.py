@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from apps.geo.choices import OverrideAction, SelfExclusionRegister
+from apps.geo.choices import OverrideAction, SelfExclusionRegister, WageringOrder
 
 
 def validate_time_zone(value: str) -> None:
@@ -126,6 +126,19 @@ class RulePack(models.Model):
     session_break_after_minutes = models.PositiveIntegerField(null=True, blank=True)
     session_break_minutes = models.PositiveIntegerField(null=True, blank=True)
     bonus_wagering_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    bonus_single_product = models.BooleanField(
+        default=False, help_text="An incentive covers exactly one product (casino, betting, bingo or lottery)."
+    )
+    bonus_first_occasion_only = models.BooleanField(
+        default=False,
+        help_text="A bonus only on the first occasion the player plays with the operator (no bet and no bonus before).",
+    )
+    bonus_min_days_to_wager = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="At least this many days to meet the wagering requirement."
+    )
+    bonus_wagering_order = models.CharField(
+        max_length=12, choices=WageringOrder.choices, default=WageringOrder.CASH_FIRST
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -32,9 +32,11 @@ LAYERS: dict[str, int] = {
     "wallet": 6,
     "responsible": 7,
     "kyc": 7,
-    "compliance": 8,
-    "screening": 9,
-    "sars": 9,
+    "bonuses": 8,
+    "compliance": 9,
+    "screening": 10,
+    "sars": 10,
+    "crm": 11,
 }
 FOUNDATION = frozenset({"core", "audit"})
 

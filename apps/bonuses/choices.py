@@ -1,0 +1,80 @@
+"""The bonus engine's vocabularies (docs/BONUSES.md)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class BonusType(models.TextChoices):
+    DEPOSIT_MATCH = "deposit_match", "Deposit match"
+    CASH = "cash", "Cash (no deposit)"
+    FREE_SPINS = "free_spins", "Free spins"
+    CASHBACK = "cashback", "Cashback on net losses"
+    RELOAD = "reload", "Reload (a later deposit)"
+    FREE_BET = "free_bet", "Free bet (sports: the stake is not returned)"
+
+
+# Types paid on a deposit (their amount is a share of it); the others are a fixed amount or computed.
+DEPOSIT_TYPES = frozenset({BonusType.DEPOSIT_MATCH, BonusType.RELOAD})
+# Types that reward a player who already played: never "the first occasion" (Sweden)
+REPEAT_TYPES = frozenset({BonusType.RELOAD, BonusType.CASHBACK})
+
+
+class Product(models.TextChoices):
+    CASINO = "casino", "Casino"
+    BETTING = "betting", "Betting"
+    BINGO = "bingo", "Bingo"
+    LOTTERY = "lottery", "Lottery"
+
+
+class WageringBase(models.TextChoices):
+    BONUS = "bonus", "The bonus"
+    BONUS_DEPOSIT = "bonus_deposit", "The bonus and the deposit"
+
+
+class MaxBetPolicy(models.TextChoices):
+    REFUSE = "refuse", "Refuse the bet (bonus_max_bet)"
+    VOID = "void", "Take the bet and forfeit the bonus"
+
+
+class WithdrawalPolicy(models.TextChoices):
+    FORFEIT = "forfeit", "A withdrawal request forfeits the bonus"
+    KEEP = "keep", "The bonus stays (only cash is withdrawn)"
+
+
+class TemplateState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Waiting for a second person"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class BonusState(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACTIVE = "active", "Active (wagering)"
+    COMPLETED = "completed", "Completed (converted to cash)"
+    FORFEITED = "forfeited", "Forfeited"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATES = (BonusState.OFFERED, BonusState.ACTIVE)
+
+
+class Source(models.TextChoices):
+    CLAIM = "claim", "Claimed by the player"
+    CODE = "code", "Bonus code"
+    CAMPAIGN = "campaign", "Campaign"
+    MANUAL = "manual", "Awarded by staff"
+    DEPOSIT = "deposit", "On a deposit"
+
+
+class EndReason(models.TextChoices):
+    WAGERED = "wagered", "Wagering met"
+    WITHDRAWAL = "withdrawal", "A withdrawal request"
+    MAX_BET = "max_bet", "A bet above the maximum bet"
+    CLAIM_EXPIRED = "claim_expired", "Not claimed in time"
+    WAGER_EXPIRED = "wager_expired", "Wagering not met in time"
+    STAFF = "staff", "Cancelled by staff"
+    PLAYER = "player", "Cancelled by the player"
+    NOT_ELIGIBLE = "not_eligible", "No longer eligible"

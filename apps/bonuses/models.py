@@ -1,0 +1,214 @@
+"""Bonus templates (what a CRM Manager configures), their change history, and player bonuses (what a player got,
+with the terms frozen at the award and the wagering progress the posting observer keeps). Docs: docs/BONUSES.md.
+
+Money: every amount is in the template's one currency (a GBP template and a EUR template are two templates), as
+``Decimal``; a player's bonus money itself lives in the wallet's ``bonus`` account, moved only by ledger postings
+(award, conversion, forfeit). The rows here say why and how much; the ledger says where the money is."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+from apps.bonuses.choices import (
+    BonusState,
+    BonusType,
+    EndReason,
+    MaxBetPolicy,
+    Product,
+    Source,
+    TemplateState,
+    WageringBase,
+    WithdrawalPolicy,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+PROGRESS = {"max_digits": 20, "decimal_places": 4}
+
+
+def default_contributions() -> dict[str, Any]:
+    """The usual split: slots count in full, table games 10 %, live casino 5 %, sports and poker not at all."""
+    return {"slots": "100", "table": "10", "live": "5", "sports": "0", "poker": "0"}
+
+
+class BonusTemplate(models.Model):
+    code = models.SlugField(max_length=64, unique=True, help_text="Stable id (letters, digits, - and _)")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="The terms in words, as the player reads them")
+    type = models.CharField(max_length=16, choices=BonusType.choices)
+    products = ArrayField(models.CharField(max_length=10, choices=Product.choices), default=list)
+    currency = models.CharField(max_length=3, help_text="Every amount of the template is in this currency")
+    percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Deposit match, reload, cashback: percent"
+    )
+    amount = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="Cash: the amount; match, reload, cashback: the cap; free bet: stake"
+    )
+    min_deposit = models.DecimalField(**MONEY, null=True, blank=True)
+    spins_count = models.PositiveIntegerField(null=True, blank=True)
+    spin_stake = models.DecimalField(**MONEY, null=True, blank=True)
+    games = ArrayField(models.CharField(max_length=64), default=list, blank=True, help_text="Free spins: the games")
+    cashback_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Cashback: the period")
+    wagering_multiplier = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
+    wagering_base = models.CharField(max_length=16, choices=WageringBase.choices, default=WageringBase.BONUS)
+    contributions = models.JSONField(default=default_contributions, help_text="Per game category, percent 0-100")
+    excluded_games = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    max_bet = models.DecimalField(**MONEY, null=True, blank=True, help_text="While wagering")
+    max_bet_policy = models.CharField(max_length=8, choices=MaxBetPolicy.choices, default=MaxBetPolicy.REFUSE)
+    days_to_claim = models.PositiveSmallIntegerField(default=7)
+    days_to_wager = models.PositiveSmallIntegerField(default=30)
+    max_conversion = models.DecimalField(**MONEY, null=True, blank=True, help_text="Most cash a completion pays")
+    per_player_limit = models.PositiveSmallIntegerField(default=1)
+    budget = models.DecimalField(**MONEY, null=True, blank=True, help_text="Most bonus money awarded in total")
+    max_recipients = models.PositiveIntegerField(null=True, blank=True)
+    jurisdictions = ArrayField(
+        models.CharField(max_length=8), default=list, blank=True, help_text="Jurisdiction codes (GB, SE, MT ...)"
+    )
+    bonus_code = models.CharField(max_length=32, blank=True, help_text="What a player types to claim it")
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    priority = models.SmallIntegerField(default=0, help_text="Higher first, when several are available")
+    withdrawal_policy = models.CharField(
+        max_length=8, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.FORFEIT
+    )
+    state = models.CharField(max_length=10, choices=TemplateState.choices, default=TemplateState.DRAFT)
+    awarded_count = models.PositiveIntegerField(default=0)
+    awarded_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-priority", "code")
+        permissions = [
+            ("publish_bonustemplate", "Can publish or retire a bonus template"),
+            ("approve_bonustemplate", "Can approve another's publication of a bonus template"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Upper("bonus_code"),
+                condition=~models.Q(bonus_code="") & models.Q(state__in=["draft", "pending", "published"]),
+                name="bonuses_template_code_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(awarded_amount__gte=0), name="bonuses_template_awarded_gte_0"),
+        ]
+        triggers = [pgtrigger.Protect(name="bonuses_template_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class TemplateChange(models.Model):
+    """The template's history: who changed which terms from what to what. Append-only (a database trigger)."""
+
+    template = models.ForeignKey(BonusTemplate, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=16)  # created, updated, published, retired
+    changes = models.JSONField(default=dict)  # {field: [before, after]}
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("-at", "-id")
+        triggers = [pgtrigger.Protect(name="bonuses_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+
+class PlayerBonus(models.Model):
+    """One bonus of one player. The terms that matter after the award are copied here (a later edit of the
+    template changes nothing a player already accepted)."""
+
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="bonuses")
+    template = models.ForeignKey(BonusTemplate, on_delete=models.PROTECT, related_name="player_bonuses")
+    state = models.CharField(max_length=10, choices=BonusState.choices, default=BonusState.OFFERED)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_ref = models.CharField(max_length=100, blank=True, help_text="Campaign run, deposit, claim key")
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Bonus money awarded")
+    deposit_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    wagering_required = models.DecimalField(**PROGRESS, default=Decimal("0"))
+    wagered = models.DecimalField(**PROGRESS, default=Decimal("0"))
+    contributions = models.JSONField(default=dict)
+    excluded_games = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    max_bet = models.DecimalField(**MONEY, null=True, blank=True)
+    max_bet_policy = models.CharField(max_length=8, choices=MaxBetPolicy.choices, default=MaxBetPolicy.REFUSE)
+    withdrawal_policy = models.CharField(
+        max_length=8, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.FORFEIT
+    )
+    max_conversion = models.DecimalField(**MONEY, null=True, blank=True)
+    spins_left = models.PositiveIntegerField(null=True, blank=True)
+    offered_at = models.DateTimeField(default=timezone.now)
+    claim_by = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    wager_by = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True, help_text="Set by the posting observer")
+    voided_at = models.DateTimeField(null=True, blank=True, help_text="A bet above the maximum (void policy)")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    end_note = models.CharField(max_length=500, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    converted_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    forfeited_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    awarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-offered_at", "-id")
+        permissions = [
+            ("award_playerbonus", "Can award a bonus to a player by hand"),
+            ("cancel_playerbonus", "Can cancel a player's bonus"),
+        ]
+        constraints = [
+            # one bonus wagering at a time per player and currency: the bonus balance is one account
+            models.UniqueConstraint(
+                fields=["player", "currency"],
+                condition=models.Q(state="active"),
+                name="bonuses_one_active_per_player",
+            ),
+            models.UniqueConstraint(
+                fields=["player", "template", "source", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="bonuses_award_idempotent",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="bonuses_amount_gte_0"),
+            models.CheckConstraint(condition=models.Q(wagered__gte=0), name="bonuses_wagered_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["player", "state"], name="bonuses_player_state"),
+            models.Index(
+                fields=["met_at"], name="bonuses_met_due", condition=models.Q(state="active", met_at__isnull=False)
+            ),
+            models.Index(
+                fields=["voided_at"],
+                name="bonuses_void_due",
+                condition=models.Q(state="active", voided_at__isnull=False),
+            ),
+            models.Index(fields=["wager_by"], name="bonuses_wager_due", condition=models.Q(state="active")),
+            models.Index(fields=["claim_by"], name="bonuses_claim_due", condition=models.Q(state="offered")),
+        ]
+        triggers = [pgtrigger.Protect(name="bonuses_playerbonus_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} for {self.player_id} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> Decimal:
+        """Wagering progress, 0-100 (100 when nothing is required)."""
+        if self.wagering_required <= 0:
+            return Decimal("100")
+        return min(Decimal("100"), (self.wagered * 100 / self.wagering_required).quantize(Decimal("0.01")))
