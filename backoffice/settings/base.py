@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.compliance",
     "apps.screening",
     "apps.sars",
+    "apps.crm",
     "apps.bonuses",
     "simple_history",
     "django.contrib.postgres",
