@@ -407,6 +407,11 @@ AUDIT_CHECKPOINT_DIR = read(
 # without a second person in the window; a withdrawal adds the player's own in the window, whoever approved them.
 WITHDRAWAL_SECOND_APPROVAL_THRESHOLD = read("WITHDRAWAL_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("2000"))
 ADJUSTMENT_SECOND_APPROVAL_THRESHOLD = read("ADJUSTMENT_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("100"))
+# A bonus template is published by a second person when its budget (the publications of the same maker in the
+# window added up) reaches this; a template without a budget always needs one.
+BONUS_PUBLISH_SECOND_APPROVAL_THRESHOLD = read(
+    "BONUS_PUBLISH_SECOND_APPROVAL_THRESHOLD", Decimal, default=Decimal("10000")
+)
 APPROVAL_ROLLING_WINDOW_HOURS = read("APPROVAL_ROLLING_WINDOW_HOURS", int, default=24)
 # A request nobody decided within this many hours expires (hourly task; 0: never): an adjustment is rejected, a
 # withdrawal's first approval withdrawn (it goes back to the queue), a lift request or a correction refused.
