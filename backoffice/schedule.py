@@ -82,6 +82,16 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "(the start lost to a Redis outage, or an import that landed as the running re-screen finished).",
     ),
     ScheduledTask(
+        name="Convert, forfeit and expire bonuses",
+        task="apps.bonuses.tasks.bonuses_process_due",
+        crontab="",
+        every_seconds=15,
+        expire_seconds=60,
+        description="A bonus whose wagering is met becomes cash (up to its maximum conversion); one a bet above "
+        "the maximum voided is forfeited; one past its time to wager expires (its balance forfeited); an offer not "
+        "claimed in time expires.",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

@@ -110,6 +110,7 @@ def geo_rules(transactional_db: Any) -> None:
     importlib.import_module("apps.geo.migrations.0004_rule_pack_protection").seed_protection(django_apps, None)
     importlib.import_module("apps.geo.migrations.0005_jurisdiction_time_zone").seed_time_zones(django_apps, None)
     importlib.import_module("apps.geo.migrations.0006_kyc_rules").seed_kyc_rules(django_apps, None)
+    importlib.import_module("apps.geo.migrations.0007_bonus_rules").seed_bonus_rules(django_apps, None)
 
 
 @pytest.fixture

@@ -7,3 +7,9 @@ class BonusesConfig(AppConfig):
     name = "apps.bonuses"
     label = "bonuses"
     verbose_name = "Bonuses"
+
+    def ready(self) -> None:
+        from apps.bonuses import templates, wagering
+
+        templates.register()  # the bonuses.template_publish maker-checker kind (a big budget: a second person)
+        wagering.register()  # wagering in the posting's statement, the maximum bet in can(), withdrawals forfeit

@@ -124,6 +124,9 @@ class TemplateChange(models.Model):
         ordering = ("-at", "-id")
         triggers = [pgtrigger.Protect(name="bonuses_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
+    def __str__(self) -> str:
+        return f"{self.template_id} {self.action} at {self.at:%Y-%m-%d %H:%M}"
+
 
 class PlayerBonus(models.Model):
     """One bonus of one player. The terms that matter after the award are copied here (a later edit of the

@@ -285,6 +285,8 @@ def check_stakes_and_restrictions(ctx: CheckContext) -> None:
         }
     if rules.min_spin_seconds is not None:
         restrictions["min_spin_seconds"] = str(rules.min_spin_seconds)
+    if ctx.action == Action.BET and rules.bonus_wagering_order != "cash_first":
+        restrictions["wagering_order"] = rules.bonus_wagering_order  # the wallet takes the stake from bonus first
     if rules.reality_check_minutes:
         restrictions["reality_check_minutes"] = rules.reality_check_minutes
     if rules.session_break_after_minutes and rules.session_break_minutes:

@@ -379,18 +379,26 @@ def bet(
     reference: str = "",
     brand_ids: Collection[int] | None = None,
 ) -> Posted:
-    """A stake: cash first, then bonus. Refused when eligibility says no (stake caps included). Every bet names
-    its game category (``GameCategory``): the jurisdiction's stake caps are per category, and a bet the caps
-    could not be applied to is not taken."""
+    """A stake: cash first, then bonus (bonus first where the jurisdiction's rule pack says so: its
+    ``bonus_wagering_order``). Refused when eligibility says no (stake caps included). Every bet names its game
+    category (``GameCategory``): the jurisdiction's stake caps are per category, and a bet the caps could not be
+    applied to is not taken."""
     if game_category not in GAME_CATEGORIES:
         raise ValidationFailed(
             "A bet names its game category.",
             fields={"game_category": [f"Required, one of: {', '.join(GameCategory.values)}."]},
         )
     accounts = lock_accounts(player, currency, brand_ids=brand_ids)
-    refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category)
-    from_cash = min(amount, accounts.cash)
-    from_bonus = amount - from_cash
+    allowed = refuse_unless(accounts.player_id, "bet", amount=amount, game_category=game_category)
+    if allowed.restrictions.get("wagering_order") == "bonus_first":
+        from_bonus = min(amount, max(accounts.bonus, ZERO))
+        from_cash = amount - from_bonus
+        if from_cash > accounts.cash:
+            available = quantize(accounts.cash + accounts.bonus, currency)
+            raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})
+    else:
+        from_cash = min(amount, accounts.cash)
+        from_bonus = amount - from_cash
     if from_bonus > accounts.bonus:
         available = quantize(accounts.cash + accounts.bonus, currency)
         raise InsufficientFunds(fields={"amount": [f"Available: {available} {currency}."]})

@@ -1,0 +1,55 @@
+"""The bonus roles: CRM Managers configure and give bonuses, Support cancels at a player's request, compliance and
+finance see them (apps/bonuses/roles.py)."""
+
+from django.db import migrations
+
+# Frozen: the data as this migration wrote it; later edits of apps/bonuses/roles.py must not change history.
+PLAYER_BONUSES = ("bonuses.view_playerbonus",)
+TEMPLATES = ("bonuses.view_bonustemplate", "bonuses.view_templatechange")
+BONUSES_PERMISSIONS = {
+    "CRM Manager": (
+        *TEMPLATES,
+        *PLAYER_BONUSES,
+        "bonuses.add_bonustemplate",
+        "bonuses.change_bonustemplate",
+        "bonuses.publish_bonustemplate",
+        "bonuses.approve_bonustemplate",
+        "bonuses.award_playerbonus",
+        "bonuses.cancel_playerbonus",
+    ),
+    "Support Agent": (*PLAYER_BONUSES, "bonuses.cancel_playerbonus"),
+    "AML Analyst": PLAYER_BONUSES,
+    "MLRO": PLAYER_BONUSES,
+    "Finance Officer": (*TEMPLATES, *PLAYER_BONUSES),
+}
+
+
+def grant_role_permissions(apps, role_permissions):
+    """A frozen copy of apps.staff.roles.grant_role_permissions as it was when this migration was written."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            try:
+                permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            except Permission.DoesNotExist as exc:
+                raise LookupError(f"role {role!r}: permission {dotted!r} does not exist") from exc
+            group.permissions.add(permission)
+
+
+def forwards(apps, schema_editor):
+    grant_role_permissions(apps, BONUSES_PERMISSIONS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("bonuses", "0001_initial"), ("staff", "0006_roles_review")]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
