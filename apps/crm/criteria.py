@@ -294,11 +294,13 @@ def _money(expression: str) -> Callable[[dict[str, Any], Context], Fragment]:
     def build(value: dict[str, Any], ctx: Context) -> Fragment:
         low = Decimal(value["min"]) if "min" in value else None
         high = Decimal(value["max"]) if "max" in value else None
-        where, params = ["d.currency = %s"], [ctx.currency]
+        where: list[str] = ["d.currency = %s"]
+        params: list[Any] = [ctx.currency]
         if "days" in value:  # today (UTC) and the days before it: "the last 30 days" is 30 rollup days
             where.append("d.day > %s")
             params.append(ctx.now.astimezone(timezone.get_default_timezone()).date() - timedelta(days=value["days"]))
-        inside, bounds = [], []
+        inside: list[str] = []
+        bounds: list[Decimal] = []
         if low is not None:
             inside.append(f"{expression} >= %s")
             bounds.append(low)
@@ -409,7 +411,8 @@ def validate(raw: Any, *, currency: str) -> tuple[dict[str, Any], dict[str, list
 def compile_where(criteria: dict[str, Any], ctx: Context) -> Fragment:
     """The WHERE clause of validated criteria, ANDed in a fixed order (the same criteria: the same SQL)."""
     known = registered()
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for name in sorted(criteria):
         fragment = known[name].build(criteria[name], ctx)
         parts.append(f"({fragment.sql})")

@@ -75,9 +75,28 @@ def validated_criteria(raw: Any, *, currency: str) -> dict[str, Any]:
     return clean
 
 
+def _name_free(name: str, segment: Segment | None) -> None:
+    others = Segment.objects.filter(name__iexact=name)
+    if segment is not None and segment.pk:
+        others = others.exclude(pk=segment.pk)
+    if others.exists():
+        raise SegmentNameTaken(
+            f"A segment named {name!r} exists already.", fields={"name": ["Another segment has this name."]}
+        )
+
+
+def segment_check(
+    *, name: Any, description: Any, kind: Any, currency: Any, criteria: Any, segment: Segment | None = None
+) -> tuple[str, str, str, str, dict[str, Any]]:
+    """What create and update refuse, without writing: the admin form shows the errors on its fields."""
+    name, description, kind, currency = _fields(name, description, kind, currency)
+    clean = validated_criteria(criteria, currency=currency)
+    _name_free(name, segment)
+    return name, description, kind, currency, clean
+
+
 def _save(segment: Segment) -> None:
-    if Segment.objects.filter(name__iexact=segment.name).exclude(pk=segment.pk).exists():
-        raise SegmentNameTaken(f"A segment named {segment.name!r} exists already.", fields={"name": ["Taken."]})
+    _name_free(segment.name, segment)
     try:
         with transaction.atomic():
             segment.save()
@@ -254,9 +273,10 @@ def marketing_export(*, actor: AuditActor, segment: Segment, channel: str) -> It
     _require(actor, EXPORT)
     if channel not in Channel.values:
         raise ExportChannelInvalid(
-            f"Export for {' , '.join(Channel.values)}.",
+            f"No marketing channel {str(channel)[:20]!r}.",
             fields={"channel": [f"Choose from {', '.join(Channel.values)}."]},
         )
+    segment = Segment.objects.get(pk=segment.pk)  # its state now, not the caller's copy
     if segment.kind == SegmentKind.STATIC and segment.last_refreshed_at is None:
         raise SegmentNotSnapshotted("Snapshot this static segment first: its members are its snapshot.")
     if segment.kind == SegmentKind.DYNAMIC:
