@@ -75,13 +75,20 @@ def published(actor: Any, data: dict[str, Any]) -> BonusTemplate:
 
 
 def gb_player(**over: Any) -> Player:
-    return PlayerFactory(
-        country="GB", currency="GBP", date_of_birth=over.pop("date_of_birth", date(1990, 1, 1)), **over
-    )
+    over.setdefault("country", "GB")
+    over.setdefault("currency", "GBP")
+    over.setdefault("date_of_birth", date(1990, 1, 1))
+    return PlayerFactory(**over)
 
 
 def se_player(**over: Any) -> Player:
-    return PlayerFactory(country="SE", currency="SEK", **over)
+    """A Swede with the own deposit limit Sweden requires before any play (a bonus included)."""
+    from apps.audit.services import SystemActor
+    from apps.responsible.services import limit_set
+
+    player = PlayerFactory(country="SE", currency="SEK", **over)
+    limit_set(actor=SystemActor("tests"), player=player, kind="deposit", period="month", value="5000.00")
+    return player
 
 
 def deposit(player: Player, amount: str) -> int:
@@ -118,7 +125,7 @@ def undo(player: Player, reference: str) -> None:
     from django.db import transaction
 
     with transaction.atomic():
-        rollback(player=player.pk, bet_reference=reference, api_client="pfx", reference=f"rb-{reference}")
+        rollback(player=player, bet_reference=reference, api_client="pfx", reference=f"rb-{reference}")
 
 
 def balances(player: Player) -> dict[str, Decimal]:
