@@ -16,14 +16,9 @@ class BonusRuleViolation(ValidationFailed):
     code = "bonus_rule_violation"
     status = 422
     when = (
-        "a template or an award breaks a jurisdiction's bonus rule (``fields.rule`` names it: wagering_cap, "
-        "single_product, max_bet_stake_cap, first_occasion, min_days_to_wager)"
+        "a template or an award breaks a jurisdiction's bonus rule (`fields.rule` names it: wagering_cap, "
+        "single_product, max_bet_stake_cap, first_occasion, min_days_to_wager, currency, jurisdiction)"
     )
-
-
-class BonusTemplateNotFound(NotFound):
-    code = "bonus_template_not_found"
-    when = "no such bonus template (or offer)"
 
 
 class BonusNotFound(NotFound):
@@ -40,8 +35,8 @@ class BonusNotEligible(Conflict):
     code = "bonus_not_eligible"
     status = 403
     when = (
-        "the player may not get this bonus now: ``fields.reasons`` says why (eligibility's reasons, "
-        "jurisdiction, currency, another bonus active, the per-player limit, the minimum deposit)"
+        "the player may not get this bonus now: `fields.reasons` says why (eligibility's reasons, or jurisdiction, "
+        "currency, another_bonus_active, deposit_required, min_deposit, no_net_losses)"
     )
 
 

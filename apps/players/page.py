@@ -141,6 +141,7 @@ REASON_TEXT: dict[str, str] = {
     "limit_currency_unsupported": "a limit in another currency cannot be measured",
     "kyc_required": "identity verification is required (an open KYC requirement)",
     "kyc_level_insufficient": "a higher verification level is needed in this jurisdiction",
+    "bonus_max_bet": "the stake is above the active bonus's maximum bet",
 }
 EXCLUSION_BADGES = {"self_excluded": "Self-excluded", "timed_out": "Timed out", "operator_excluded": "Excluded"}
 # what closes an action without restricting the account (a player who never opted in to marketing)

@@ -86,6 +86,15 @@ MENU = (
         ),
     ),
     Heading("sars", "Reports to the FIU", (("sars.Sar", "Suspicious activity reports"),)),
+    Heading(
+        "bonuses",
+        "Bonuses",
+        (
+            ("bonuses.BonusTemplate", "Bonus templates"),
+            ("bonuses.PlayerBonus", "Player bonuses"),
+            ("bonuses.TemplateChange", "Template history"),
+        ),
+    ),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

@@ -136,6 +136,23 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Screening", "confirm a screening hit or mark it a false positive", ("screening.review_screeninghit",)),
     ("Screening", "screen a customer file against the watchlists", ("screening.screen_file",)),
     ("Screening", "import a watchlist file (a new snapshot)", ("screening.import_list",)),
+    ("Bonuses", "see bonus templates and their history", ("bonuses.view_bonustemplate", "bonuses.view_templatechange")),
+    ("Bonuses", "write bonus templates (drafts)", ("bonuses.add_bonustemplate", "bonuses.change_bonustemplate")),
+    (
+        "Bonuses",
+        "publish or retire a template (a big budget waits for a second person)",
+        ("bonuses.publish_bonustemplate",),
+    ),
+    ("Bonuses", "approve another's publication of a template", ("bonuses.approve_bonustemplate",)),
+    ("Bonuses", "see a player's bonuses and wagering", ("bonuses.view_playerbonus",)),
+    ("Bonuses", "award a bonus by hand", ("bonuses.award_playerbonus",)),
+    ("Bonuses", "cancel a player's bonus (with a reason)", ("bonuses.cancel_playerbonus",)),
+    ("CRM", "segments (view, build, change, snapshot)", ("crm.view_segment", "crm.add_segment", "crm.change_segment")),
+    (
+        "CRM",
+        "download a segment's marketing export (consent and can() at the moment of export)",
+        ("crm.export_segment",),
+    ),
     ("Work", "the Approvals inbox", ("approvals.view_approval",)),
     ("Work", "the audit trail", ("audit.view_auditevent",)),
     (

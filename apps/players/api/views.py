@@ -135,7 +135,7 @@ class EligibilityView(APIView):
         "ip_country_unknown, currency_not_allowed, no_marketing_consent, stake_limit_exceeded, game_category_required, "
         "stake_cap_currency_unsupported, timed_out, self_excluded, operator_excluded, operator_blocked, "
         "self_excluded_national, register_unavailable, limit_required, limit_reached, limit_currency_unsupported, "
-        "kyc_required, kyc_level_insufficient "
+        "kyc_required, kyc_level_insufficient, bonus_max_bet "
         "(docs/ERRORS.md says what each means). Restrictions: max_stake per game category, min_spin_seconds, "
         "reality_check_minutes, session_break_minutes (after session_break_after_minutes), excluded_until, "
         "session_limit_minutes, limits_reached, kyc (level, level_needed and, for a requirement, due_at).",
