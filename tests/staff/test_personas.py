@@ -46,6 +46,7 @@ from apps.staff.permissions import can_act, visible_to
 from apps.wallet.models import Adjustment, Withdrawal
 from tests.conftest import verified_client
 from tests.factories import PlayerFactory, StaffUserFactory
+from tests.bonuses.personas import BONUS_CASES
 from tests.kyc import documents as kyc_files
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
 
@@ -1221,6 +1222,7 @@ CASES: dict[str, Case] = {
     "django_celery_results.view_taskresult": Case(ADM, MLRO, changelist("django_celery_results.taskresult")),
     "otp_totp.view_totpdevice": Case(ADM, MLRO, changelist("otp_totp.totpdevice")),
     "otp_static.view_staticdevice": Case(ADM, MLRO, changelist("otp_static.staticdevice")),
+    **BONUS_CASES,  # tests/bonuses/personas.py
 }
 
 GRANTED = sorted(p for p, case in CASES.items() if case.granted is not None)
