@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("apps.wallet.api.urls")),
     path("api/v1/", include("apps.responsible.api.urls")),
     path("api/v1/", include("apps.kyc.api.urls")),
+    path("api/v1/", include("apps.bonuses.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/ is a JSON 404, never Django's HTML page (nor its CSRF page for a POST).
