@@ -4,9 +4,9 @@ A segment's ``criteria`` is a JSON object whose keys are registered criteria; ev
 normal form (``validate``) before it is stored, and each normal form builds one parameterised SQL fragment over
 the player row ``p`` (``build``). The fragments are joined with AND under ``SELECT ... FROM players_player p``:
 values only ever travel as parameters, never inside the SQL text. Money criteria read the per-player day
-rollups (``wallet_player_day``), never the ledger; a range that includes zero also matches players with no
-rollup rows (a player who never deposited has lifetime deposits of 0), so it is written as "not among those
-outside the range" and stays a set operation (a hashed subplan), never a subquery per player.
+rollups (``wallet_player_day``), never the ledger: all of a segment's rollup sums come from one grouped pass over
+the rollups, LEFT JOINed to the players (a player with no rollup rows reads 0: a range that includes zero
+matches them), never a subquery per player. KYC levels and tags are semi-joins (``IN``/``NOT IN`` a set).
 
 Another app adds a criterion from its ``AppConfig.ready()`` with ``register_criterion(Criterion(...))`` (the
 bonuses app: the bonus count). A stored criterion whose app is gone is refused at the next validation.
@@ -56,11 +56,25 @@ class Fragment:
 
 
 @dataclass(frozen=True)
+class RollupSum:
+    """An aggregate over the player's day rollups in the segment's currency (``d``, one row per day)."""
+
+    sql: str
+    params: tuple[Any, ...]
+    since: date | None  # the aggregate reads only days after this (None: every day)
+
+
+Rollup = Callable[[Any, Context], RollupSum]
+
+
+@dataclass(frozen=True)
 class Criterion:
     name: str
     label: str
     validate: Callable[[Any], Any]  # raw JSON value -> normal form; raises CriterionInvalid
     build: Callable[[Any, Context], Fragment]
+    # a criterion over the rollups names its aggregate here; its ``build`` then writes ``{rollup}`` for the value
+    rollup: Rollup | None = None
     money: bool = False  # amounts in the segment's currency: the segment must name one
 
 
@@ -290,30 +304,30 @@ def _validate_money(value: Any) -> dict[str, Any]:
     return found
 
 
-def _money(expression: str) -> Callable[[dict[str, Any], Context], Fragment]:
-    def build(value: dict[str, Any], ctx: Context) -> Fragment:
-        low = Decimal(value["min"]) if "min" in value else None
-        high = Decimal(value["max"]) if "max" in value else None
-        where: list[str] = ["d.currency = %s"]
-        params: list[Any] = [ctx.currency]
-        if "days" in value:  # today (UTC) and the days before it: "the last 30 days" is 30 rollup days
-            where.append("d.day > %s")
-            params.append(ctx.now.astimezone(timezone.get_default_timezone()).date() - timedelta(days=value["days"]))
-        inside: list[str] = []
-        bounds: list[Decimal] = []
-        if low is not None:
-            inside.append(f"{expression} >= %s")
-            bounds.append(low)
-        if high is not None:
-            inside.append(f"{expression} <= %s")
-            bounds.append(high)
-        sums = f"SELECT d.player_id FROM wallet_player_day d WHERE {' AND '.join(where)} GROUP BY d.player_id"  # noqa: S608 (no user input)
-        if (low is None or low <= 0) and (high is None or high >= 0):
-            # zero is inside the range: players with no rollup rows match, so exclude those outside it
-            return Fragment(f"p.id NOT IN ({sums} HAVING NOT ({' AND '.join(inside)}))", (*params, *bounds))
-        return Fragment(f"p.id IN ({sums} HAVING {' AND '.join(inside)})", (*params, *bounds))
+def _since(value: dict[str, Any], ctx: Context) -> date | None:
+    """The last N days are today (on the operator's clock, UTC) and the N-1 days before: rollup days after this."""
+    if "days" not in value:
+        return None
+    return ctx.now.astimezone(timezone.get_default_timezone()).date() - timedelta(days=value["days"])
 
-    return build
+
+def _money(column: str) -> tuple[Callable[[dict[str, Any], Context], Fragment], Rollup]:
+    def rollup(value: dict[str, Any], ctx: Context) -> RollupSum:
+        since = _since(value, ctx)
+        if since is None:
+            return RollupSum(f"sum({column})", (), None)
+        return RollupSum(f"sum({column}) FILTER (WHERE d.day > %s)", (since,), since)
+
+    def build(value: dict[str, Any], ctx: Context) -> Fragment:
+        # ``{rollup}`` is this criterion's sum for the player, 0 without rollup rows (compile_query joins them)
+        parts, bounds = [], []
+        for key, op in (("min", ">="), ("max", "<=")):
+            if key in value:
+                parts.append(f"{{rollup}} {op} %s")
+                bounds.append(Decimal(value[key]))
+        return Fragment(" AND ".join(parts), tuple(bounds))
+
+    return build, rollup
 
 
 def _validate_kyc(value: Any) -> dict[str, int]:
@@ -368,8 +382,8 @@ BUILTINS = (
     Criterion("tags", "Tags", _validate_tags, _build_tags),
     Criterion("registered", "Registration date", _validate_registered, _build_registered),
     Criterion("last_login", "Last login", _validate_last_login, _build_last_login),
-    Criterion("deposits", "Deposits", _validate_money, _money("sum(d.deposits)"), money=True),
-    Criterion("ggr", "GGR (stakes - wins)", _validate_money, _money("sum(d.stakes - d.wins)"), money=True),
+    Criterion("deposits", "Deposits", _validate_money, *_money("d.deposits"), money=True),
+    Criterion("ggr", "GGR (stakes - wins)", _validate_money, *_money("d.stakes - d.wins"), money=True),
     Criterion("kyc_level", "KYC level", _validate_kyc, _build_kyc),
     Criterion("consent", "Marketing consent", _validate_consent, _build_consent),
     Criterion("currency", "Wallet currency", _list_of(CURRENCY, "currency code"), _column_in("currency")),
@@ -408,13 +422,37 @@ def validate(raw: Any, *, currency: str) -> tuple[dict[str, Any], dict[str, list
     return ({} if errors else clean), errors
 
 
-def compile_where(criteria: dict[str, Any], ctx: Context) -> Fragment:
-    """The WHERE clause of validated criteria, ANDed in a fixed order (the same criteria: the same SQL)."""
+def compile_query(criteria: dict[str, Any], ctx: Context) -> Fragment:
+    """``SELECT p.id FROM players_player p ... WHERE ...`` of validated criteria, ANDed in a fixed order (the same
+    criteria: the same SQL).
+
+    Every rollup criterion's aggregate is computed in ONE pass over ``wallet_player_day`` (one scan, one hash
+    aggregate, each criterion a column, windows as FILTER clauses) LEFT JOINed to the players, so a player
+    without rollups reads 0 and a segment with lifetime deposits and 30-day GGR costs one aggregate, not two."""
     known = registered()
     parts: list[str] = []
     params: list[Any] = []
+    sums: list[RollupSum] = []
     for name in sorted(criteria):
-        fragment = known[name].build(criteria[name], ctx)
-        parts.append(f"({fragment.sql})")
+        criterion = known[name]
+        fragment = criterion.build(criteria[name], ctx)
+        sql = fragment.sql
+        if criterion.rollup is not None:
+            sql = sql.replace("{rollup}", f"coalesce(r.m{len(sums)}, 0)")
+            sums.append(criterion.rollup(criteria[name], ctx))
+        parts.append(f"({sql})")
         params.extend(fragment.params)
-    return Fragment(" AND ".join(parts) or "TRUE", tuple(params))
+    where = " AND ".join(parts) or "TRUE"
+    if not sums:
+        return Fragment(f"SELECT p.id FROM players_player p WHERE {where}", tuple(params))  # noqa: S608
+    columns = ", ".join(f"{s.sql} AS m{i}" for i, s in enumerate(sums))
+    scan = "d.currency = %s"
+    scan_params: list[Any] = [ctx.currency]
+    if all(s.since is not None for s in sums):  # every sum is windowed: read only the widest window's days
+        scan += " AND d.day > %s"
+        scan_params.append(min(s.since for s in sums if s.since is not None))
+    joined = (
+        f"SELECT p.id FROM players_player p LEFT JOIN (SELECT d.player_id, {columns} FROM wallet_player_day d "  # noqa: S608
+        f"WHERE {scan} GROUP BY d.player_id) r ON r.player_id = p.id WHERE {where}"
+    )
+    return Fragment(joined, (*[v for s in sums for v in s.params], *scan_params, *params))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.crm import criteria as registry
@@ -18,6 +19,26 @@ from apps.crm.models import Segment
 EXACT_BELOW = 200_000  # rows the planner expects: below this an exact COUNT is cheap, above it the estimate is shown
 SAMPLE_SIZE = 20
 SAMPLE_COLUMNS = ("id", "external_id", "first_name", "last_name", "country", "currency", "vip_tier", "created_at")
+
+
+# A segment's query aggregates the rollups in one hash: with the default work_mem (4 MB) it spills to disk and runs
+# twice as slow; a parallel plan rebuilds that hash in every worker (measured: bench/crm_segments.py, docs/CRM.md);
+# JIT compiles for longer than these queries run. For the segment's queries only, inside their transaction.
+QUERY_SETTINGS = (
+    "SET LOCAL work_mem = '64MB'",
+    "SET LOCAL max_parallel_workers_per_gather = 0",
+    "SET LOCAL jit = off",
+)
+
+
+@contextmanager
+def segment_session() -> Iterator[None]:
+    """A transaction (or savepoint) whose queries run with ``QUERY_SETTINGS``; they end with it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for statement in QUERY_SETTINGS:
+                cursor.execute(statement)
+        yield
 
 
 @dataclass(frozen=True)
@@ -33,8 +54,7 @@ class Preview:
 
 def segment_query(criteria: dict[str, Any], *, currency: str, now: datetime | None = None) -> registry.Fragment:
     """``SELECT p.id FROM players_player p WHERE ...``: one statement, every value a parameter."""
-    where = registry.compile_where(criteria, registry.Context(currency=currency, now=now or timezone.now()))
-    return registry.Fragment(f"SELECT p.id FROM players_player p WHERE {where.sql}", where.params)  # noqa: S608
+    return registry.compile_query(criteria, registry.Context(currency=currency, now=now or timezone.now()))
 
 
 def planner_rows(query: registry.Fragment) -> int:
@@ -64,10 +84,33 @@ def sample(query: registry.Fragment, size: int = SAMPLE_SIZE) -> list[dict[str, 
         return [dict(zip(SAMPLE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _count_and_sample(query: registry.Fragment, size: int) -> tuple[int, list[dict[str, Any]]]:
+    """The exact count and the newest ``size`` members from ONE evaluation of the segment (a materialised CTE
+    read twice): a small segment's preview costs what its COUNT costs."""
+    columns = ", ".join(f"p.{c}" for c in SAMPLE_COLUMNS)
+    sql = (
+        f"WITH s AS MATERIALIZED ({query.sql}) "  # noqa: S608 (the compiled query: no input in its text)
+        f"SELECT n.total, {columns} FROM (SELECT count(*) AS total FROM s) n "
+        "LEFT JOIN (SELECT id FROM s ORDER BY id DESC LIMIT %s) t ON TRUE "
+        "LEFT JOIN players_player p ON p.id = t.id ORDER BY p.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*query.params, size))
+        rows = cursor.fetchall()
+    found = [dict(zip(SAMPLE_COLUMNS, row[1:], strict=True)) for row in rows if row[1] is not None]
+    return int(rows[0][0]), found
+
+
 def preview(criteria: dict[str, Any], *, currency: str) -> Preview:
+    """A cheap EXPLAIN first: below ``EXACT_BELOW`` planned rows the exact count (with the sample, one query),
+    else the planner's estimate and a sample."""
     query = segment_query(criteria, currency=currency)
-    found, exact = count(query)
-    return Preview(count=found, exact=exact, sample=sample(query))
+    with segment_session():
+        estimate = planner_rows(query)
+        if estimate >= EXACT_BELOW:
+            return Preview(count=estimate, exact=False, sample=sample(query))
+        found, rows = _count_and_sample(query, SAMPLE_SIZE)
+        return Preview(count=found, exact=True, sample=rows)
 
 
 def member_ids(segment: Segment, *, after: int = 0, batch: int = 2000) -> Iterator[list[int]]:
@@ -84,7 +127,7 @@ def member_ids(segment: Segment, *, after: int = 0, batch: int = 2000) -> Iterat
         sql = f"{query.sql} AND p.id > %s ORDER BY p.id LIMIT %s"
         base = query.params
     while True:
-        with connection.cursor() as cursor:
+        with segment_session(), connection.cursor() as cursor:
             cursor.execute(sql, (*base, after, batch))
             ids = [row[0] for row in cursor.fetchall()]
         if not ids:

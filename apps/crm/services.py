@@ -213,7 +213,7 @@ def segment_snapshot(*, actor: AuditActor, segment: Segment) -> Snapshot:
     clean = validated_criteria(segment.criteria, currency=segment.currency)  # a criterion's app may be gone
     now = timezone.now()
     query = selectors.segment_query(clean, currency=segment.currency, now=now)
-    with connection.cursor() as cursor:
+    with selectors.segment_session(), connection.cursor() as cursor:
         cursor.execute(SNAPSHOT_SQL.format(query=query.sql), (*query.params, segment.pk, segment.pk, now))
         members, added, removed = (int(v) for v in cursor.fetchone())
     Segment.objects.filter(pk=segment.pk).update(member_count=members, last_refreshed_at=now)

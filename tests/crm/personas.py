@@ -1,0 +1,60 @@
+"""The CRM's rows of the persona sweep (tests/staff/test_personas.py merges them into its ``CASES`` with
+``**CRM_CASES``; tests/crm/test_personas.py runs them meanwhile): every crm permission, a role that holds it and
+succeeds, one that does not and is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.crm.models import Segment
+from apps.staff import roles
+from tests.staff.personas import Case, Get, Post, Unchecked, World
+
+CRM, SA = roles.CRM_MANAGER, roles.SUPPORT_AGENT
+LIST = "/admin/crm/segment/"
+BLANK_FIELDS = (
+    "description currency tags registered_from registered_to last_login_mode last_login_days deposits_min "
+    "deposits_max deposits_days ggr_min ggr_max ggr_days kyc_min kyc_max consent_email consent_sms consent_phone "
+    "consent_post currencies"
+)
+EMPTY_FORM = {"kind": "dynamic", "tags_mode": "any", **dict.fromkeys(BLANK_FIELDS.split(), "")}
+
+
+def persona_segment(w: World) -> Segment:
+    """A segment made by the ORM (no audit row: a refusal must write none), once per world."""
+    found = getattr(w, "_crm_segment", None)
+    if found is None:
+        found = Segment.objects.create(name="persona segment", criteria={})
+        w._crm_segment = found  # type: ignore[attr-defined]
+    return found
+
+
+def _page(what: str) -> Any:
+    return lambda w: f"{LIST}{persona_segment(w).pk}/{what}/"
+
+
+CRM_CASES: dict[str, Case] = {
+    "crm.view_segment": Case(CRM, SA, Get(lambda w: LIST)),
+    "crm.add_segment": Case(
+        CRM,
+        SA,
+        Post(
+            lambda w: f"{LIST}add/",
+            lambda w: {**EMPTY_FORM, "name": "persona added"},
+            lambda w: Segment.objects.filter(name="persona added").exists(),
+        ),
+    ),
+    # the change form and the snapshot ask it; the snapshot is exercised (it writes members and an audit row)
+    "crm.change_segment": Case(
+        CRM,
+        SA,
+        Post(
+            _page("snapshot"),
+            lambda w: {},
+            lambda w: Segment.objects.get(pk=persona_segment(w).pk).last_refreshed_at is not None,
+        ),
+    ),
+    "crm.export_segment": Case(CRM, SA, Get(_page("export/email"))),
+    "crm.delete_segment": Case(None, CRM, Get(_page("delete"))),  # segments are kept: nobody deletes one
+    **{f"crm.{verb}_segmentmember": Case(None, None, Unchecked()) for verb in ("view", "add", "change", "delete")},
+}
