@@ -246,7 +246,8 @@ def bonus_award(
 ) -> PlayerBonus:
     """Award now (active, money in the bonus account). Idempotent by (player, template, source, source_ref): the
     same reference answers the bonus it made. Staff need bonuses.award_playerbonus for a manual award."""
-    if source == Source.MANUAL and not (_staff(actor) and actor.has_perm(AWARD)):  # type: ignore[union-attr]
+    staff = _staff(actor)
+    if source == Source.MANUAL and not (staff and staff.has_perm(AWARD)):
         raise BonusNotPermitted("Not permitted (bonuses.award_playerbonus).")
     now = now or timezone.now()
     if source_ref:
@@ -476,7 +477,8 @@ def bonus_cancel(
     """Cancelled by staff (bonuses.cancel_playerbonus, with a reason) or by the player (the API): an active bonus's
     balance is forfeited, an offer simply ends."""
     now = now or timezone.now()
-    if not by_player and not (_staff(actor) and actor.has_perm(CANCEL)):  # type: ignore[union-attr]
+    staff = _staff(actor)
+    if not by_player and not (staff and staff.has_perm(CANCEL)):
         raise BonusNotPermitted("Not permitted (bonuses.cancel_playerbonus).")
     text = (reason or "").strip()
     if not by_player and len(text) < 5:

@@ -28,9 +28,6 @@ from apps.bonuses.choices import (
     WithdrawalPolicy,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-PROGRESS = {"max_digits": 20, "decimal_places": 4}
-
 
 def default_contributions() -> dict[str, Any]:
     """The usual split: slots count in full, table games 10 %, live casino 5 %, sports and poker not at all."""
@@ -48,24 +45,32 @@ class BonusTemplate(models.Model):
         max_digits=5, decimal_places=2, null=True, blank=True, help_text="Deposit match, reload, cashback: percent"
     )
     amount = models.DecimalField(
-        **MONEY, null=True, blank=True, help_text="Cash: the amount; match, reload, cashback: the cap; free bet: stake"
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Cash: the amount; match, reload, cashback: the cap; free bet: stake",
     )
-    min_deposit = models.DecimalField(**MONEY, null=True, blank=True)
+    min_deposit = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     spins_count = models.PositiveIntegerField(null=True, blank=True)
-    spin_stake = models.DecimalField(**MONEY, null=True, blank=True)
+    spin_stake = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     games = ArrayField(models.CharField(max_length=64), default=list, blank=True, help_text="Free spins: the games")
     cashback_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Cashback: the period")
     wagering_multiplier = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
     wagering_base = models.CharField(max_length=16, choices=WageringBase.choices, default=WageringBase.BONUS)
     contributions = models.JSONField(default=default_contributions, help_text="Per game category, percent 0-100")
     excluded_games = ArrayField(models.CharField(max_length=64), default=list, blank=True)
-    max_bet = models.DecimalField(**MONEY, null=True, blank=True, help_text="While wagering")
+    max_bet = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, help_text="While wagering")
     max_bet_policy = models.CharField(max_length=8, choices=MaxBetPolicy.choices, default=MaxBetPolicy.REFUSE)
     days_to_claim = models.PositiveSmallIntegerField(default=7)
     days_to_wager = models.PositiveSmallIntegerField(default=30)
-    max_conversion = models.DecimalField(**MONEY, null=True, blank=True, help_text="Most cash a completion pays")
+    max_conversion = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Most cash a completion pays"
+    )
     per_player_limit = models.PositiveSmallIntegerField(default=1)
-    budget = models.DecimalField(**MONEY, null=True, blank=True, help_text="Most bonus money awarded in total")
+    budget = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Most bonus money awarded in total"
+    )
     max_recipients = models.PositiveIntegerField(null=True, blank=True)
     jurisdictions = ArrayField(
         models.CharField(max_length=8), default=list, blank=True, help_text="Jurisdiction codes (GB, SE, MT ...)"
@@ -79,7 +84,7 @@ class BonusTemplate(models.Model):
     )
     state = models.CharField(max_length=10, choices=TemplateState.choices, default=TemplateState.DRAFT)
     awarded_count = models.PositiveIntegerField(default=0)
-    awarded_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    awarded_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -139,18 +144,18 @@ class PlayerBonus(models.Model):
     source_ref = models.CharField(max_length=100, blank=True, help_text="Campaign run, deposit, claim key")
     campaign_id = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3)
-    amount = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Bonus money awarded")
-    deposit_amount = models.DecimalField(**MONEY, null=True, blank=True)
-    wagering_required = models.DecimalField(**PROGRESS, default=Decimal("0"))
-    wagered = models.DecimalField(**PROGRESS, default=Decimal("0"))
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"), help_text="Bonus money awarded")
+    deposit_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    wagering_required = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal("0"))
+    wagered = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal("0"))
     contributions = models.JSONField(default=dict)
     excluded_games = ArrayField(models.CharField(max_length=64), default=list, blank=True)
-    max_bet = models.DecimalField(**MONEY, null=True, blank=True)
+    max_bet = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     max_bet_policy = models.CharField(max_length=8, choices=MaxBetPolicy.choices, default=MaxBetPolicy.REFUSE)
     withdrawal_policy = models.CharField(
         max_length=8, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.FORFEIT
     )
-    max_conversion = models.DecimalField(**MONEY, null=True, blank=True)
+    max_conversion = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     spins_left = models.PositiveIntegerField(null=True, blank=True)
     offered_at = models.DateTimeField(default=timezone.now)
     claim_by = models.DateTimeField(null=True, blank=True)
@@ -164,8 +169,8 @@ class PlayerBonus(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    converted_amount = models.DecimalField(**MONEY, null=True, blank=True)
-    forfeited_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    converted_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    forfeited_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     awarded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

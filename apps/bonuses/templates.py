@@ -334,6 +334,10 @@ def _require(actor: Any, permission: str) -> None:
         raise BonusNotPermitted(f"Not permitted ({permission}).")
 
 
+def _staff(actor: Any) -> Any:
+    return actor if hasattr(actor, "has_perm") and getattr(actor, "pk", None) else None
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal | datetime):
         return str(value)
@@ -360,9 +364,7 @@ def template_create(*, actor: AuditActor, data: dict[str, Any]) -> BonusTemplate
         raise BonusTemplateInvalid("The template is not valid.", fields={"code": ["Another template has this code."]})
     _code_free(terms["bonus_code"], None)
     now = timezone.now()
-    template = BonusTemplate.objects.create(
-        **terms, created_by=actor if hasattr(actor, "has_perm") else None, created_at=now, updated_at=now
-    )
+    template = BonusTemplate.objects.create(**terms, created_by=_staff(actor), created_at=now, updated_at=now)
     _record(actor, template, "created", {k: [None, _jsonable(v)] for k, v in terms.items()})
     return template
 

@@ -12,7 +12,7 @@ from apps.wallet.choices import AccountKind, TransactionType
 from apps.wallet.posting import InsufficientFunds, PlayerRef, Posted, lock_accounts, refuse_unless, write
 
 
-def bonus_award(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
+def bonus_award(*, player: PlayerRef | int, amount: Decimal, currency: str, reference: str = "") -> Posted:
     """Bonus funds granted: the operator's bonus cost pays the player's bonus account."""
     accounts = lock_accounts(player, currency)
     refuse_unless(accounts.player_id, "bonus", amount=amount)
@@ -27,7 +27,7 @@ def bonus_award(*, player: PlayerRef, amount: Decimal, currency: str, reference:
     )
 
 
-def bonus_convert(*, player: PlayerRef, amount: Decimal, currency: str, reference: str = "") -> Posted:
+def bonus_convert(*, player: PlayerRef | int, amount: Decimal, currency: str, reference: str = "") -> Posted:
     """Wagering met: bonus funds become withdrawable cash (up to the bonus balance)."""
     accounts = lock_accounts(player, currency)
     if amount > accounts.bonus:
@@ -42,7 +42,9 @@ def bonus_convert(*, player: PlayerRef, amount: Decimal, currency: str, referenc
     )
 
 
-def bonus_forfeit(*, player: PlayerRef, currency: str, amount: Decimal | None = None, reference: str = "") -> Posted:
+def bonus_forfeit(
+    *, player: PlayerRef | int, currency: str, amount: Decimal | None = None, reference: str = ""
+) -> Posted:
     """Bonus expired or cancelled: the funds (all of the bonus balance unless ``amount``) go back to bonus cost."""
     accounts = lock_accounts(player, currency)
     amount = accounts.bonus if amount is None else min(amount, accounts.bonus)

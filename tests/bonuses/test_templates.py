@@ -18,6 +18,7 @@ from apps.bonuses import templates
 from apps.bonuses.choices import TemplateState
 from apps.bonuses.errors import BonusNotPermitted, BonusRuleViolation, BonusTemplateInvalid, BonusTemplateState
 from apps.bonuses.models import TemplateChange
+from apps.core.errors import ApplicationError
 from apps.staff import roles
 from tests.bonuses.conftest import gb_match, published, se_welcome
 from tests.factories import StaffUserFactory
@@ -169,7 +170,7 @@ def test_a_big_budget_waits_for_a_second_crm_manager(crm, crm2, settings):
     template = published(crm, gb_match(budget="20000.00"))
     assert template.state == TemplateState.PENDING
     approval = Approval.objects.get(kind=templates.PUBLISH_KIND, state="pending")
-    with pytest.raises(Exception):  # the maker never approves their own request
+    with pytest.raises(ApplicationError):  # the maker never approves their own request
         approval_decide(actor=crm, approval=approval, approve=True)
     approval_decide(actor=crm2, approval=approval, approve=True)
     template.refresh_from_db()

@@ -18,7 +18,7 @@ class ContributionOutput(serializers.Serializer):
 
 
 class WageringOutput(serializers.Serializer):
-    required = serializers.CharField(help_text="A decimal string in the bonus's currency")
+    required = serializers.CharField(help_text="A decimal string in the bonus's currency")  # type: ignore[assignment]
     done = serializers.CharField()
     percent = serializers.CharField()
     contributions = ContributionOutput(many=True)
@@ -32,7 +32,7 @@ class BonusOutput(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=BonusType.choices)
     state = serializers.ChoiceField(choices=BonusState.choices)
-    source = serializers.ChoiceField(choices=Source.choices)
+    source = serializers.ChoiceField(choices=Source.choices)  # type: ignore[assignment]
     amount = serializers.CharField()
     currency = serializers.CharField()
     wagering = WageringOutput()

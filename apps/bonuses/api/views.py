@@ -91,7 +91,8 @@ class AvailableView(APIView):
     @extend_schema(
         operation_id="bonuses_available",
         summary="What the player may claim now: offers waiting for them, then published bonuses with a code",
-        description="Only while can(player, 'bonus') allows: an excluded, timed-out or blocked player gets an empty list.",
+        description="Only while can(player, 'bonus') allows: an excluded, timed-out or blocked player gets an "
+        "empty list.",
         responses={200: bs.AvailableListOutput, **error_responses(NOT_FOUND)},
     )
     def get(self, request: Request, external_id: str) -> Response:
