@@ -44,9 +44,9 @@ from apps.staff import roles
 from apps.staff.models import StaffUser
 from apps.staff.permissions import can_act, visible_to
 from apps.wallet.models import Adjustment, Withdrawal
+from tests.bonuses.personas import BONUS_CASES
 from tests.conftest import verified_client
 from tests.factories import PlayerFactory, StaffUserFactory
-from tests.bonuses.personas import BONUS_CASES
 from tests.kyc import documents as kyc_files
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
 
