@@ -27,6 +27,7 @@ BENCHMARKS = (
     "screening",
     "aml_lag",
     "aml_backtest",
+    "bonus_wagering",
 )
 
 

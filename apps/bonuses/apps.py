@@ -13,3 +13,8 @@ class BonusesConfig(AppConfig):
 
         templates.register()  # the bonuses.template_publish maker-checker kind (a big budget: a second person)
         wagering.register()  # wagering in the posting's statement, the maximum bet in can(), withdrawals forfeit
+
+        from apps.bonuses import demo
+        from apps.core.demo import register_seeder
+
+        register_seeder("bonuses", demo.seed, order=65)  # after the players (20), KYC (40) and the AML demo (60)
