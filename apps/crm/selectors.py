@@ -134,3 +134,7 @@ def member_ids(segment: Segment, *, after: int = 0, batch: int = 2000) -> Iterat
             return
         yield ids
         after = ids[-1]
+
+
+def dynamic_segment_ids() -> list[int]:
+    return list(Segment.objects.filter(kind="dynamic").order_by("pk").values_list("pk", flat=True))

@@ -171,11 +171,16 @@ def test_a_snapshot_replaces_the_members_keeping_those_who_stay(crm_manager):
     ]
 
 
-def test_the_nightly_task_refreshes_dynamic_segments_only(crm_manager):
+def test_the_nightly_task_sends_one_refresh_per_dynamic_segment(crm_manager, monkeypatch):
     gold = PlayerFactory(vip_tier="gold")
     dynamic = services.segment_create(actor=crm_manager, name="D", criteria={"vip_tier": ["gold"]})
     static = services.segment_create(actor=crm_manager, name="S", criteria={"vip_tier": ["gold"]}, kind="static")
-    assert tasks.crm_segments_refresh.apply().get() == {"refreshed": 1, "refused": 0}
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.crm_segment_refresh, "delay", sent.append)
+    assert tasks.crm_segments_refresh.apply().get() == 1
+    assert sent == [dynamic.pk]
+    assert tasks.crm_segment_refresh.apply(args=[dynamic.pk]).get() == 1
+    assert tasks.crm_segment_refresh.apply(args=[static.pk]).get() is None  # not dynamic: left alone
     assert members(dynamic) == {gold.pk} and members(static) == set()
     event = AuditEvent.objects.get(action="crm.segment_snapshotted")
     assert (event.actor_type, event.actor_name) == ("system", "crm.nightly_refresh")
