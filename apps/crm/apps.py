@@ -9,4 +9,5 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from apps.crm import criteria
 
-        criteria.register_builtins()  # another app adds its own the same way (bonuses: the bonus count)
+        criteria.register_builtins()
+        criteria.register_declared()  # other apps' <app>/segment_criteria.py (bonuses: the bonus count)

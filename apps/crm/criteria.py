@@ -8,8 +8,10 @@ rollups (``wallet_player_day``), never the ledger: all of a segment's rollup sum
 the rollups, LEFT JOINed to the players (a player with no rollup rows reads 0: a range that includes zero
 matches them), never a subquery per player. KYC levels and tags are semi-joins (``IN``/``NOT IN`` a set).
 
-Another app adds a criterion from its ``AppConfig.ready()`` with ``register_criterion(Criterion(...))`` (the
-bonuses app: the bonus count). A stored criterion whose app is gone is refused at the next validation.
+An app above the CRM adds a criterion from its ``AppConfig.ready()`` with ``register_criterion(Criterion(...))``;
+an app below it (the bonuses app: the bonus count), which must not import ``apps.crm``, declares plain
+``CRITERIA`` in its ``segment_criteria`` module and the CRM registers them from its own ``ready()``
+(``register_declared``). A stored criterion whose app is gone is refused at the next validation.
 """
 
 from __future__ import annotations
@@ -112,6 +114,51 @@ def register_builtins() -> None:
 
     for criterion in BUILTINS:
         register_criterion(criterion)
+
+
+def register_declared() -> list[str]:
+    """The criteria other apps declare without importing this one: an app below the CRM in the layers (the
+    bonuses app, for the bonus count) cannot import ``apps.crm``, so it declares ``CRITERIA`` in its own
+    ``segment_criteria`` module, each a dict of ``name``, ``label``, ``validate`` (raw JSON -> normal form, raising
+    ValueError with the message to show) and ``build`` (normal form -> ``(sql over p, params)``), and optionally
+    ``money``. Found here for every installed app (as the roles modules are found); returns the names."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    found = []
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("apps.") or config.name == "apps.crm":
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.segment_criteria")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.segment_criteria":
+                raise
+            continue
+        for declared in getattr(module, "CRITERIA", ()):
+            register_criterion(declared_criterion(declared))
+            found.append(declared["name"])
+    return found
+
+
+def declared_criterion(declared: dict[str, Any]) -> Criterion:
+    """A criterion from an app's plain declaration (see ``register_declared``)."""
+    validate_raw, build_raw = declared["validate"], declared["build"]
+
+    def validate(value: Any) -> Any:
+        try:
+            return validate_raw(value)
+        except CriterionInvalid:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise CriterionInvalid(str(exc) or "Not a valid value.") from exc
+
+    def build(value: Any, ctx: Context) -> Fragment:
+        sql, params = build_raw(value)
+        return Fragment(str(sql), tuple(params))
+
+    return Criterion(str(declared["name"]), str(declared["label"]), validate, build, money=bool(declared.get("money")))
 
 
 # --- validation and compilation -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from apps.crm import selectors, services
+from apps.crm.errors import SegmentCriteriaInvalid
 from apps.players.models import Player, Tag
 from tests.crm.conftest import rollup
 from tests.factories import PlayerFactory
@@ -163,3 +164,36 @@ def test_a_registered_criterion_of_another_app_compiles_into_the_same_query():
         assert found({"test_min_id": b.pk}) == ext(b) and a.pk < b.pk
     finally:
         criteria._registry.pop("test_min_id")
+
+
+def test_an_app_below_the_crm_declares_a_criterion_without_importing_it():
+    import sys
+    import types
+
+    from apps.crm import criteria
+
+    def validate(value: Any) -> dict[str, int]:
+        if not isinstance(value, dict) or not isinstance(value.get("min"), int):
+            raise ValueError("Give the fewest bonuses, a whole number.")
+        return {"min": value["min"]}
+
+    module = types.ModuleType("apps.players.segment_criteria")
+    module.CRITERIA = [  # type: ignore[attr-defined]
+        {
+            "name": "test_bonus_count",
+            "label": "Bonuses received",
+            "validate": validate,
+            "build": lambda value: ("p.id >= %s", [value["min"]]),
+        }
+    ]
+    sys.modules["apps.players.segment_criteria"] = module
+    try:
+        assert criteria.register_declared() == ["test_bonus_count"]
+        a, b = PlayerFactory(), PlayerFactory()
+        assert found({"test_bonus_count": {"min": b.pk}}) == ext(b) and a.pk < b.pk
+        with pytest.raises(SegmentCriteriaInvalid) as error:
+            services.validated_criteria({"test_bonus_count": {"min": "x"}}, currency="")
+        assert error.value.fields == {"test_bonus_count": ["Give the fewest bonuses, a whole number."]}
+    finally:
+        del sys.modules["apps.players.segment_criteria"]
+        criteria._registry.pop("test_bonus_count", None)
