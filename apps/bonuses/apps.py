@@ -14,6 +14,16 @@ class BonusesConfig(AppConfig):
         templates.register()  # the bonuses.template_publish maker-checker kind (a big budget: a second person)
         wagering.register()  # wagering in the posting's statement, the maximum bet in can(), withdrawals forfeit
 
+        from apps.bonuses.player_section import player_bonuses_section, sees_bonuses
+        from apps.players.page import register_section
+
+        register_section(
+            "admin/bonuses/player_section.html",
+            player_bonuses_section,
+            deferred=True,
+            title="Bonuses",
+            visible=sees_bonuses,
+        )
         from apps.bonuses import demo
         from apps.core.demo import register_seeder
 

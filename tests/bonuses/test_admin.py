@@ -133,3 +133,21 @@ def test_finance_sees_templates_but_cannot_publish(crm):
     assert client.get(f"/admin/bonuses/bonustemplate/{template.pk}/change/").status_code == 200
     assert client.post(f"/admin/bonuses/bonustemplate/{template.pk}/publish/", {"reason": "x"}).status_code == 403
     assert client.get(ADD).status_code == 403
+
+
+def test_the_player_page_section_shows_the_wagering_bar_to_those_who_may_see_it(crm):
+    template = published(crm, gb_match(budget="100.00"))
+    player = gb_player()
+    deposit(player, "20.00")
+    awards.bonus_award(
+        actor=None, player=player, template=template, source=Source.DEPOSIT, deposit_amount=Decimal("20")
+    )
+    section = f"/admin/players/player/{player.pk}/section/bonuses/?partial=1"
+    html = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT])).get(section).content.decode()
+    assert 'id="player-bonuses"' in html and 'role="progressbar"' in html and "Wagered 0.00 of 200.00 GBP" in html
+    page = verified_client(StaffUserFactory(roles=[roles.KYC_OFFICER])).get(
+        f"/admin/players/player/{player.pk}/change/"
+    )
+    assert "player-bonuses" not in page.content.decode() and "section/bonuses" not in page.content.decode()
+    refused = verified_client(StaffUserFactory(roles=[roles.KYC_OFFICER])).get(section)
+    assert refused.status_code in (204, 403, 404) and b"player-bonuses" not in refused.content
