@@ -28,6 +28,7 @@ BENCHMARKS = (
     "aml_lag",
     "aml_backtest",
     "bonus_wagering",
+    "crm_segments",
 )
 
 

@@ -95,6 +95,7 @@ MENU = (
             ("bonuses.TemplateChange", "Template history"),
         ),
     ),
+    Heading("crm", "CRM", (("crm.Segment", "Segments"),)),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

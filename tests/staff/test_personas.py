@@ -46,6 +46,7 @@ from apps.staff.permissions import can_act, visible_to
 from apps.wallet.models import Adjustment, Withdrawal
 from tests.bonuses.personas import BONUS_CASES
 from tests.conftest import verified_client
+from tests.crm.personas import CRM_CASES
 from tests.factories import PlayerFactory, StaffUserFactory
 from tests.kyc import documents as kyc_files
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
@@ -1223,6 +1224,7 @@ CASES: dict[str, Case] = {
     "otp_totp.view_totpdevice": Case(ADM, MLRO, changelist("otp_totp.totpdevice")),
     "otp_static.view_staticdevice": Case(ADM, MLRO, changelist("otp_static.staticdevice")),
     **BONUS_CASES,  # tests/bonuses/personas.py
+    **CRM_CASES,  # tests/crm/personas.py
 }
 
 GRANTED = sorted(p for p, case in CASES.items() if case.granted is not None)
