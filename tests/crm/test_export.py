@@ -144,3 +144,13 @@ def test_it_reads_the_eligibility_facts_once_per_batch_not_per_player(crm_manage
     more_rows, many = queries_for_an_export()
     assert (rows, more_rows) == (5, 45)
     assert many == few  # the same queries for 45 players as for 5: per batch, never per player
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+def test_it_exports_every_member_across_batches(crm_manager, monkeypatch, kind):
+    monkeypatch.setattr(services, "EXPORT_BATCH", 2)
+    wanted = [PlayerFactory(marketing_email=True, vip_tier="gold") for _ in range(5)]
+    PlayerFactory(marketing_email=True)
+    segment = services.segment_create(actor=crm_manager, name="Gold", criteria={"vip_tier": ["gold"]}, kind=kind)
+    services.segment_snapshot(actor=crm_manager, segment=segment)
+    assert ids(export(crm_manager, segment)) == [p.external_id for p in wanted]
