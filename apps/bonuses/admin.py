@@ -25,7 +25,7 @@ from unfold.widgets import (
 
 from apps.bonuses import awards, templates
 from apps.bonuses.choices import BonusState, Product, TemplateState
-from apps.bonuses.models import BonusTemplate, PlayerBonus, TemplateChange
+from apps.bonuses.models import BonusFlag, BonusTemplate, PlayerBonus, TemplateChange
 from apps.core.errors import ApplicationError
 from apps.geo import config as geo_config
 from apps.geo.choices import GameCategory
@@ -395,6 +395,37 @@ class TemplateChangeAdmin(ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in TemplateChange._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(BonusFlag)
+class BonusFlagAdmin(ModelAdmin):
+    """The review list of bonus-abuse flags (each also opened or joined the player's fraud case)."""
+
+    list_display = ("created_at", "player_link", "kind", "bonus", "others_text", "evidence")
+    list_filter = ("kind",)
+    search_fields = ("player__external_id",)
+    list_select_related = ("player", "bonus__template")
+
+    @admin.display(description="Player")
+    def player_link(self, obj: BonusFlag) -> str:
+        url = reverse("admin:players_player_change", args=[obj.player_id])
+        return format_html('<a class="underline" href="{}">{}</a>', url, obj.player.external_id)
+
+    @admin.display(description="With players")
+    def others_text(self, obj: BonusFlag) -> str:
+        return ", ".join(map(str, obj.others[:10]))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in BonusFlag._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

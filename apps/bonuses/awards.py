@@ -18,6 +18,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log
+from apps.bonuses import flags
 from apps.bonuses.choices import (
     DEPOSIT_TYPES,
     BonusState,
@@ -272,6 +273,7 @@ def bonus_award(
         **_frozen(template),
     )
     bonus = _activate(bonus, template, amount, now)
+    flags.on_award(bonus, now)
     _audit(actor, "awarded", bonus, source=source, wagering_required=str(bonus.wagering_required))
     _emit(bonus, "awarded")
     if bonus.wagering_required <= 0 and amount > 0:
@@ -379,6 +381,7 @@ def _claim_offer(
     amount = check_award(player, template, now=now, deposit_amount=deposit_amount, offer=offer)
     offer.deposit_amount = deposit_amount
     offer = _activate(offer, template, amount, now)
+    flags.on_award(offer, now)
     _audit(actor, "claimed", offer, wagering_required=str(offer.wagering_required))
     _emit(offer, "awarded")
     return offer
@@ -442,6 +445,7 @@ def bonus_complete(*, bonus: PlayerBonus, now: datetime | None = None) -> Player
     bonus.converted_amount = convert
     bonus.forfeited_amount = _forfeit_money(bonus) if balance > convert else ZERO
     _end(bonus, BonusState.COMPLETED, EndReason.WAGERED, now=now)
+    flags.on_complete(bonus)
     _audit(None, "completed", bonus, converted=str(convert), forfeited=str(bonus.forfeited_amount))
     _emit(bonus, "completed")
     return bonus

@@ -78,3 +78,13 @@ class EndReason(models.TextChoices):
     STAFF = "staff", "Cancelled by staff"
     PLAYER = "player", "Cancelled by the player"
     NOT_ELIGIBLE = "not_eligible", "No longer eligible"
+
+
+class FlagKind(models.TextChoices):
+    SHARED_DEVICE = "shared_device", "A device shared with another recipient"
+    SHARED_IP = "shared_ip", "An IP address shared with another recipient"
+    SHARED_INSTRUMENT = "shared_instrument", "A payment instrument shared with another recipient"
+    SHARED_IDENTITY = "shared_identity", "The same person as another recipient (identity key)"
+    CLAIM_VELOCITY = "claim_velocity", "Many bonuses claimed in a short time"
+    ONE_GAME = "one_game", "Wagering cleared on one high-return game"
+    QUICK_WITHDRAWAL = "quick_withdrawal", "A withdrawal at once after wagering cleared"

@@ -20,6 +20,7 @@ from apps.bonuses.choices import (
     BonusState,
     BonusType,
     EndReason,
+    FlagKind,
     MaxBetPolicy,
     Product,
     Source,
@@ -220,3 +221,26 @@ class PlayerBonus(models.Model):
         if self.wagering_required <= 0:
             return Decimal("100")
         return min(Decimal("100"), (self.wagered * 100 / self.wagering_required).quantize(Decimal("0.01")))
+
+
+class BonusFlag(models.Model):
+    """A sign of bonus abuse the engine saw (apps/bonuses/flags.py): shown on the player page and in the review
+    list, and handed to the hooks (compliance opens or joins a fraud case). Append-only (a database trigger)."""
+
+    player = models.ForeignKey("players.Player", on_delete=models.PROTECT, related_name="bonus_flags")
+    bonus = models.ForeignKey(PlayerBonus, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    kind = models.CharField(max_length=20, choices=FlagKind.choices)
+    others = ArrayField(models.BigIntegerField(), default=list, blank=True, help_text="The other players involved")
+    evidence = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["player", "-created_at"], name="bonuses_flag_player")]
+        constraints = [
+            models.UniqueConstraint(fields=["bonus", "kind"], name="bonuses_flag_once_per_bonus"),
+        ]
+        triggers = [pgtrigger.Protect(name="bonuses_flag_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.player_id})"

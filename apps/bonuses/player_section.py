@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from apps.bonuses.choices import OPEN_STATES
-from apps.bonuses.models import PlayerBonus
+from apps.bonuses.models import BonusFlag, PlayerBonus
 
 VIEW = "bonuses.view_playerbonus"
 
@@ -25,7 +25,13 @@ def player_bonuses_section(request: HttpRequest, player: Any) -> dict[str, Any] 
     rows = list(
         PlayerBonus.objects.filter(player=player).select_related("template").order_by("-offered_at", "-id")[:15]
     )
+    flags = (
+        list(BonusFlag.objects.filter(player=player).order_by("-created_at")[:5])
+        if request.user.has_perm("bonuses.view_bonusflag")
+        else []
+    )
     return {
+        "flags": flags,
         "open": [b for b in rows if b.state in OPEN_STATES],
         "ended": [b for b in rows if b.state not in OPEN_STATES][:5],
         "all_url": f"{reverse('admin:bonuses_playerbonus_changelist')}?q={player.external_id}",

@@ -96,7 +96,11 @@ def withdrawal_preview(player_id: int, currency: str) -> dict[str, Any] | None:
 
 
 def on_withdrawal(event: PostingEvent) -> None:
-    """In the withdrawal request's transaction: forfeit the active bonus when its policy says so."""
+    """In the withdrawal request's transaction: flag a withdrawal right after a completion, forfeit the active bonus
+    when its policy says so."""
+    from apps.bonuses.flags import on_withdrawal as flag_withdrawal
+
+    flag_withdrawal(event.player_id, event.currency)
     bonus = active_bonus(event.player_id, event.currency)
     if bonus is None or bonus.withdrawal_policy != WithdrawalPolicy.FORFEIT:
         return

@@ -59,9 +59,27 @@ def on_flag(flag: Any) -> None:
     )
 
 
+def on_bonus_flag(flag: Any) -> None:
+    """A bonus-abuse flag opens (or joins) the player's fraud case."""
+    from apps.compliance.cases import case_open_or_attach
+
+    others = f" with player(s) {', '.join(map(str, flag.others[:10]))}" if flag.others else ""
+    case_open_or_attach(
+        actor=ACTOR,
+        player=flag.player,
+        case_type=CaseType.FRAUD,
+        source=CaseSource.BONUS_ABUSE,
+        title="Bonus abuse",
+        text=f"{flag.get_kind_display()}{others} (bonus #{flag.bonus_id}): {flag.evidence}",
+        priority=Priority.MEDIUM,
+    )
+
+
 def register() -> None:
+    from apps.bonuses.flags import register_flag_hook as register_bonus_flag_hook
     from apps.kyc.levels import register_requirement_hook
     from apps.responsible.checks import register_flag_hook
 
     register_requirement_hook(on_requirement)
     register_flag_hook(on_flag)
+    register_bonus_flag_hook(on_bonus_flag)

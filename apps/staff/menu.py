@@ -93,6 +93,7 @@ MENU = (
             ("bonuses.BonusTemplate", "Bonus templates"),
             ("bonuses.PlayerBonus", "Player bonuses"),
             ("bonuses.TemplateChange", "Template history"),
+            ("bonuses.BonusFlag", "Abuse flags"),
         ),
     ),
     Heading("crm", "CRM", (("crm.Segment", "Segments"),)),

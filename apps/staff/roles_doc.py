@@ -147,6 +147,7 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Bonuses", "see a player's bonuses and wagering", ("bonuses.view_playerbonus",)),
     ("Bonuses", "award a bonus by hand", ("bonuses.award_playerbonus",)),
     ("Bonuses", "cancel a player's bonus (with a reason)", ("bonuses.cancel_playerbonus",)),
+    ("Bonuses", "see the bonus-abuse flags", ("bonuses.view_bonusflag",)),
     ("CRM", "segments (view, build, change, snapshot)", ("crm.view_segment", "crm.add_segment", "crm.change_segment")),
     (
         "CRM",

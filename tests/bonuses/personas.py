@@ -15,10 +15,12 @@ from tests.factories import PlayerFactory
 from tests.staff.personas import Case, Get, Post, Service, World
 
 CRM, SA, FO, KYC = roles.CRM_MANAGER, roles.SUPPORT_AGENT, roles.FINANCE_OFFICER, roles.KYC_OFFICER
+AML = roles.AML_ANALYST
 NOBODY = None
 TEMPLATES = "/admin/bonuses/bonustemplate/"
 BONUSES = "/admin/bonuses/playerbonus/"
 CHANGES = "/admin/bonuses/templatechange/"
+FLAGS = "/admin/bonuses/bonusflag/"
 _n = iter(range(1, 1_000_000))
 
 
@@ -58,6 +60,12 @@ def persona_bonus(w: World) -> PlayerBonus:
         )
 
     return _once(w, "player_bonus", make)
+
+
+def persona_flag(w: World) -> Any:
+    from apps.bonuses.models import BonusFlag
+
+    return _once(w, "bonus_flag", lambda: BonusFlag.objects.create(player=PlayerFactory(), kind="claim_velocity"))
 
 
 def persona_change(w: World) -> Any:
@@ -147,4 +155,10 @@ BONUS_CASES: dict[str, Case] = {
         NOBODY, CRM, Post(lambda w: f"{BONUSES}{persona_bonus(w).pk}/change/", lambda w: {}, never)
     ),
     "bonuses.delete_playerbonus": Case(NOBODY, CRM, Get(lambda w: f"{BONUSES}{persona_bonus(w).pk}/delete/")),
+    "bonuses.view_bonusflag": Case(AML, SA, Get(lambda w: f"{FLAGS}{persona_flag(w).pk}/change/")),
+    "bonuses.add_bonusflag": Case(NOBODY, CRM, Get(lambda w: f"{FLAGS}add/")),
+    "bonuses.change_bonusflag": Case(
+        NOBODY, CRM, Post(lambda w: f"{FLAGS}{persona_flag(w).pk}/change/", lambda w: {}, never)
+    ),
+    "bonuses.delete_bonusflag": Case(NOBODY, CRM, Get(lambda w: f"{FLAGS}{persona_flag(w).pk}/delete/")),
 }
