@@ -1,5 +1,5 @@
 """The CRM's rows of the persona sweep (tests/staff/test_personas.py merges them into its ``CASES`` with
-``**CRM_CASES``; tests/crm/test_personas.py runs them meanwhile): every crm permission, a role that holds it and
+``**CRM_CASES``): every crm permission, a role that holds it and
 succeeds, one that does not and is refused."""
 
 from __future__ import annotations
