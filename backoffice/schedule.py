@@ -92,6 +92,13 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "claimed in time expires.",
     ),
     ScheduledTask(
+        name="Refresh the dynamic CRM segments",
+        task="apps.crm.tasks.crm_segments_refresh",
+        crontab="30 2 * * *",
+        description="Sends one refresh per dynamic segment: a fresh snapshot of its members (apps/crm), each in "
+        "its own task and transaction.",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

@@ -92,6 +92,16 @@ ADMIN_DECLARED: dict[str, str] = {
     "admin:screening_screeninghit_review": "screening.view_screeninghit to see the hit (else 404); "
     "screening.review_screeninghit to decide (403), checked again by hits.review_hit (a GET only redirects)",
     "admin:screening_watchlist_import": "screening.view_watchlist and screening.import_list (the MLRO)",
+    "admin:crm_segment_snapshot": "crm.view_segment to reach the segment and crm.change_segment to snapshot it "
+    "(else 403); POST only (405); checked again by services.segment_snapshot; audited",
+    "admin:crm_segment_export": "crm.view_segment and crm.export_segment (else 403); streams the CSV; checked again "
+    "by services.marketing_export; audited (crm.export_started, crm.export_completed with the row count)",
+    "admin:bonuses_bonustemplate_publish": "bonuses.view_bonustemplate to reach it (else 403); POST only (404); "
+    "bonuses.publish_bonustemplate checked by templates.template_publish (403); audited",
+    "admin:bonuses_bonustemplate_retire": "bonuses.view_bonustemplate to reach it (else 403); POST only (404); "
+    "bonuses.publish_bonustemplate checked by templates.template_retire (403); audited",
+    "admin:bonuses_playerbonus_cancel": "bonuses.view_playerbonus to reach it (else 403); POST only (404); "
+    "bonuses.cancel_playerbonus checked by awards.bonus_cancel (403); audited",
     "admin:screening_watchlist_rescreen": "screening.view_watchlist to see the progress; screening.import_list to "
     "start it (POST)",
     "admin:screening_watchlist_screen_file": "screening.view_watchlist and screening.screen_file; nothing is stored",
