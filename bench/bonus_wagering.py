@@ -15,6 +15,7 @@ import random
 import statistics
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connections
@@ -96,7 +97,7 @@ def _give_bonuses(players: list[Player]) -> None:
             contributions=dict(template.contributions),
             max_bet=Decimal("5.00"),
             activated_at=now,
-            wager_by=now + timezone.timedelta(days=365),
+            wager_by=now + timedelta(days=365),
         )
         for p in players
         if p.pk not in have
