@@ -4,63 +4,27 @@ players without one, in the same run (goal >= 0.85).
 Both halves run with the bonus engine as it ships (its statement observer, the maximum-bet fact of ``can()``);
 the funded bench players are split in two, one half given an active GBP bonus (rows written directly: a
 requirement too large to be met during the run, a maximum bet above the stake), the other left without. Rounds
-alternate (``BENCH_BONUS_ROUNDS``, default 3, of ``BENCH_BONUS_ROUND_SECONDS``, default 8): two threads post bets
-through ``wallet_bet`` (the API's own call) for random players of one half. Printed: bets/s per round, the median
-ratio, and the wagering the bonus rows accumulated (the observer really ran)."""
+alternate (``BENCH_BONUS_ROUNDS``, default 3, of ``BENCH_EVENTS_ROUND_SECONDS``, default 8): two threads post
+GBP 0.10 table-game bets through ``wallet_bet`` (the API's own call; bench/posting_events.py's rounds) for random
+players of one half (a table game counts 10 % toward wagering: the UPDATE runs all the same). Printed: bets/s per
+round, the median ratio, and the wagering the bonus rows accumulated (the observer really ran)."""
 
 from __future__ import annotations
 
 import os
-import random
 import statistics
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import connections
 from django.utils import timezone
 
 from apps.players.models import Player
 from bench.players import ensure_players
+from bench.posting_events import _round  # two threads of wallet_bet for random players, one round
 from bench.wallet import _funded_players
 
-ROUND_SECONDS = float(os.environ.get("BENCH_BONUS_ROUND_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_BONUS_ROUNDS", "3"))
-THREADS = 2
-
-
-def _bets(players: list[Player], seconds: float, counts: list[int], run: str) -> None:
-    from apps.wallet.posting import wallet_bet
-
-    done, rng, end = 0, random.Random(), time.perf_counter() + seconds
-    try:
-        while time.perf_counter() < end:
-            wallet_bet(
-                player=rng.choice(players),
-                amount=Decimal("0.10"),
-                currency="GBP",
-                round_id=f"{run}-{done}",
-                game_category="slots",
-                game_id="starburst",
-            )
-            done += 1
-    finally:
-        counts.append(done)
-        connections.close_all()
-
-
-def _round(players: list[Player], run: str) -> float:
-    counts: list[int] = []
-    threads = [
-        threading.Thread(target=_bets, args=(players, ROUND_SECONDS, counts, f"{run}-{i}")) for i in range(THREADS)
-    ]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
 
 
 def _give_bonuses(players: list[Player]) -> None:

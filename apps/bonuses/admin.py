@@ -26,6 +26,7 @@ from unfold.widgets import (
 from apps.bonuses import awards, templates
 from apps.bonuses.choices import BonusState, Product, TemplateState
 from apps.bonuses.models import BonusFlag, BonusTemplate, PlayerBonus, TemplateChange
+from apps.core.admin_tools import ReadOnlyAdminMixin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
 from apps.geo import config as geo_config
 from apps.geo.choices import GameCategory
@@ -133,7 +134,7 @@ class TemplateForm(forms.ModelForm):
 
 
 @admin.register(BonusTemplate)
-class BonusTemplateAdmin(ModelAdmin):
+class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
     form = TemplateForm
     list_display = ("name", "code", "type_and_terms", "state_badge", "jurisdictions_text", "awarded", "valid_until")
     list_filter = ("state", "type", "currency")
@@ -243,7 +244,9 @@ class BonusTemplateAdmin(ModelAdmin):
             else:
                 saved = templates.template_create(actor=actor, data=data)
         except ApplicationError as exc:
-            raise PermissionDenied(exc.message) from exc
+            if exc.code == "bonus_not_permitted":
+                raise PermissionDenied(exc.message) from exc
+            raise  # a refusal the form could not foresee (a race): a message on the page (ServiceRefusalAdminMixin)
         obj.pk, obj._state.adding = saved.pk, False
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
 
@@ -317,7 +320,7 @@ def template_stats(template: BonusTemplate) -> dict[str, Any]:
 
 
 @admin.register(PlayerBonus)
-class PlayerBonusAdmin(ModelAdmin):
+class PlayerBonusAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("player_link", "template", "state", "amount_text", "progress", "activated_at", "wager_by")
     list_filter = ("state", "template", "source")
     search_fields = ("player__external_id", "player__email", "template__code")
@@ -327,15 +330,6 @@ class PlayerBonusAdmin(ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in PlayerBonus._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Player")
     def player_link(self, obj: PlayerBonus) -> str:
@@ -388,7 +382,7 @@ class PlayerBonusAdmin(ModelAdmin):
 
 
 @admin.register(TemplateChange)
-class TemplateChangeAdmin(ModelAdmin):
+class TemplateChangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("template", "action", "actor", "at", "note")
     list_filter = ("action",)
     list_select_related = ("template", "actor")
@@ -396,18 +390,9 @@ class TemplateChangeAdmin(ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in TemplateChange._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(BonusFlag)
-class BonusFlagAdmin(ModelAdmin):
+class BonusFlagAdmin(ReadOnlyAdminMixin, ModelAdmin):
     """The review list of bonus-abuse flags (each also opened or joined the player's fraud case)."""
 
     list_display = ("created_at", "player_link", "kind", "bonus", "others_text", "evidence")
@@ -426,12 +411,3 @@ class BonusFlagAdmin(ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in BonusFlag._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -222,6 +222,13 @@ def _activate(bonus: PlayerBonus, template: BonusTemplate, amount: Decimal, now:
     return bonus
 
 
+def _already(player: Player, template: BonusTemplate, source: str, source_ref: str) -> PlayerBonus | None:
+    """The bonus an earlier call with the same reference made (the award's idempotency)."""
+    if not source_ref:
+        return None
+    return PlayerBonus.objects.filter(player=player, template=template, source=source, source_ref=source_ref).first()
+
+
 def _frozen(template: BonusTemplate) -> dict[str, Any]:
     return {
         "contributions": dict(template.contributions),
@@ -251,12 +258,9 @@ def bonus_award(
     if source == Source.MANUAL and not (staff and staff.has_perm(AWARD)):
         raise BonusNotPermitted("Not permitted (bonuses.award_playerbonus).")
     now = now or timezone.now()
-    if source_ref:
-        done = PlayerBonus.objects.filter(
-            player=player, template=template, source=source, source_ref=source_ref
-        ).first()
-        if done is not None:
-            return done
+    done = _already(player, template, source, source_ref)
+    if done is not None:
+        return done
     template = BonusTemplate.objects.select_for_update().get(pk=template.pk)
     player = Player.objects.get(pk=player.pk)
     amount = check_award(player, template, now=now, deposit_amount=deposit_amount)
@@ -296,12 +300,9 @@ def bonus_offer(
     """Offer (the player claims it within the template's days to claim; nothing moves yet). The checks are the
     award's, made again at the claim."""
     now = now or timezone.now()
-    if source_ref:
-        done = PlayerBonus.objects.filter(
-            player=player, template=template, source=source, source_ref=source_ref
-        ).first()
-        if done is not None:
-            return done
+    done = _already(player, template, source, source_ref)
+    if done is not None:
+        return done
     template = BonusTemplate.objects.select_for_update().get(pk=template.pk)
     player = Player.objects.get(pk=player.pk)
     if template.type not in DEPOSIT_TYPES:
