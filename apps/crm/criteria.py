@@ -116,6 +116,9 @@ def register_builtins() -> None:
         register_criterion(criterion)
 
 
+_declared: dict[str, dict[str, Any]] = {}
+
+
 def register_declared() -> list[str]:
     """The criteria other apps declare without importing this one: an app below the CRM in the layers (the
     bonuses app, for the bonus count) cannot import ``apps.crm``, so it declares ``CRITERIA`` in its own
@@ -137,7 +140,9 @@ def register_declared() -> list[str]:
                 raise
             continue
         for declared in getattr(module, "CRITERIA", ()):
-            register_criterion(declared_criterion(declared))
+            if _declared.get(declared["name"]) is not declared:  # a second call (ready() twice) changes nothing
+                register_criterion(declared_criterion(declared))
+                _declared[declared["name"]] = declared
             found.append(declared["name"])
     return found
 

@@ -250,4 +250,4 @@ def test_every_command_documents_the_serializer_it_validates_with():
             assert ref == f"#/components/schemas/{view.request_serializer.__name__}Request", path
         assert ("Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}) == view.idempotent, path
         checked += 1
-    assert checked == 11  # wallet 3, responsible 5, players 2, kyc 1 (the upload: multipart)
+    assert checked == 13  # wallet 3, responsible 5, players 2, kyc 1 (the upload: multipart), bonuses 2

@@ -188,7 +188,7 @@ def test_an_app_below_the_crm_declares_a_criterion_without_importing_it():
     ]
     sys.modules["apps.players.segment_criteria"] = module
     try:
-        assert criteria.register_declared() == ["test_bonus_count"]
+        assert "test_bonus_count" in criteria.register_declared()  # beside the bonuses app's own bonus_count
         a, b = PlayerFactory(), PlayerFactory()
         assert found({"test_bonus_count": {"min": b.pk}}) == ext(b) and a.pk < b.pk
         with pytest.raises(SegmentCriteriaInvalid) as error:

@@ -188,6 +188,6 @@ def test_the_nightly_task_sends_one_refresh_per_dynamic_segment(crm_manager, mon
 
 def test_the_nightly_refresh_skips_a_segment_whose_criterion_is_gone(crm_manager):
     broken = services.segment_create(actor=crm_manager, name="B", criteria={})
-    Segment.objects.filter(pk=broken.pk).update(criteria={"bonus_count": {"min": 1}})  # its app not installed
+    Segment.objects.filter(pk=broken.pk).update(criteria={"retired_criterion": {"min": 1}})  # its app is gone
     services.segment_create(actor=crm_manager, name="OK", criteria={})
     assert services.segments_refresh(actor=SystemActor("tests")) == {"refreshed": 1, "refused": 1}
