@@ -229,7 +229,7 @@ def test_serve_brings_a_killed_celery_worker_back_while_gunicorn_keeps_serving(t
             roles = {}
             for pid in children_of(serve.pid):
                 line = cmdline(pid)
-                role = "web" if "gunicorn" in line else "worker" if " worker" in line else "beat"
+                role = "web" if "gunicorn" in line else "worker" if "worker" in line else "beat"
                 roles[role] = pid
             return roles if len(roles) == 3 else {}
 

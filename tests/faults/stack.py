@@ -573,7 +573,7 @@ class Stack:
             cmd = _cmdline(pid)
             if "gunicorn" in cmd:
                 roles["web"].append(pid)
-            elif " worker" in cmd:
+            elif " worker" in cmd or "backoffice.worker" in cmd:
                 roles["worker"].append(pid)
             elif " beat" in cmd:
                 roles["beat"].append(pid)
