@@ -42,7 +42,7 @@ from apps.bonuses.errors import (
 )
 from apps.bonuses.models import BonusTemplate, PlayerBonus
 from apps.bonuses.rules import award_problems
-from apps.bonuses.templates import FIELDS
+from apps.bonuses.templates import FIELDS, clean_reason
 from apps.core.money import quantize
 from apps.core.outbox import outbox_emit
 from apps.geo import config as geo_config
@@ -485,11 +485,7 @@ def bonus_cancel(
     staff = _staff(actor)
     if not by_player and not (staff and staff.has_perm(CANCEL)):
         raise BonusNotPermitted("Not permitted (bonuses.cancel_playerbonus).")
-    text = (reason or "").strip()
-    if not by_player and len(text) < 5:
-        from apps.bonuses.errors import BonusTemplateInvalid
-
-        raise BonusTemplateInvalid("Say why (at least 5 characters).", fields={"reason": ["Required."]})
+    text = clean_reason(reason, least=0 if by_player else 5)
     bonus = PlayerBonus.objects.select_for_update().select_related("template", "player").get(pk=bonus.pk)
     if bonus.state not in (BonusState.ACTIVE, BonusState.OFFERED):
         raise BonusNotActive(f"The bonus is {bonus.get_state_display().lower()}: nothing to cancel.")

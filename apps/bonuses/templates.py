@@ -314,6 +314,20 @@ def clean_terms(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def clean_reason(value: Any, *, least: int = 1) -> str:
+    """A reason given for a retirement or a cancellation: one line of text, ``least`` to 500 characters."""
+    from apps.players.validation import has_control_characters
+
+    text = value.strip() if isinstance(value, str) else ""
+    if has_control_characters(text):
+        raise BonusTemplateInvalid("The reason may not hold control characters.", fields={"reason": ["Plain text."]})
+    if len(text) < least:
+        raise BonusTemplateInvalid(f"Say why (at least {least} characters).", fields={"reason": ["Required."]})
+    if len(text) > 500:
+        raise BonusTemplateInvalid("The reason is at most 500 characters.", fields={"reason": ["At most 500."]})
+    return text
+
+
 def check_rules(terms: dict[str, Any]) -> None:
     problems = template_problems(terms)
     if problems:
@@ -468,12 +482,11 @@ def template_retire(*, actor: AuditActor, template: BonusTemplate, reason: str) 
     template = BonusTemplate.objects.select_for_update().get(pk=template.pk)
     if template.state == TemplateState.RETIRED:
         raise BonusTemplateState("The template is already retired.")
-    if not reason or not reason.strip():
-        raise BonusTemplateInvalid("Say why.", fields={"reason": ["Required."]})
+    reason = clean_reason(reason)
     before = template.state
     template.state = TemplateState.RETIRED
     template.save(update_fields=["state"])
-    _record(actor, template, "retired", {"state": [before, TemplateState.RETIRED]}, reason.strip())
+    _record(actor, template, "retired", {"state": [before, TemplateState.RETIRED]}, reason)
     return template
 
 

@@ -151,3 +151,23 @@ def test_the_player_page_section_shows_the_wagering_bar_to_those_who_may_see_it(
     assert "player-bonuses" not in page.content.decode() and "section/bonuses" not in page.content.decode()
     refused = verified_client(StaffUserFactory(roles=[roles.KYC_OFFICER])).get(section)
     assert refused.status_code in (204, 403, 404) and b"player-bonuses" not in refused.content
+
+
+@pytest.mark.parametrize("reason", ["x\x00y", "line\x1bbreak", "x" * 501])
+def test_a_hostile_reason_is_a_message_and_changes_nothing(crm, reason):
+    template = published(crm, gb_match(budget="100.00"))
+    player = gb_player()
+    bonus = awards.bonus_award(
+        actor=crm,
+        player=player,
+        template=published(crm, gb_match(type="cash", percent=None, min_deposit=None, amount="5.00", budget="50.00")),
+        source=Source.MANUAL,
+    )
+    client = verified_client(crm)
+    retired = client.post(f"/admin/bonuses/bonustemplate/{template.pk}/retire/", {"reason": reason}, follow=True)
+    assert retired.status_code == 200 and any("Nothing changed" in str(m) for m in retired.context["messages"])
+    assert BonusTemplate.objects.get(pk=template.pk).state == TemplateState.PUBLISHED
+    cancelled = client.post(f"/admin/bonuses/playerbonus/{bonus.pk}/cancel/", {"reason": reason}, follow=True)
+    assert cancelled.status_code == 200 and any("Nothing changed" in str(m) for m in cancelled.context["messages"])
+    bonus.refresh_from_db()
+    assert bonus.state == BonusState.ACTIVE
