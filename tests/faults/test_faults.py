@@ -29,9 +29,12 @@ from tests.faults.stack import BIN, LONG, ROOT, Stack, wait_for
 pytestmark = [pytest.mark.faults, pytest.mark.xdist_group("faults")]
 
 BASELINE = 1.5  # seconds of load before the fault
-REDIS_DOWN = 20.0 if LONG else 5.0
+REDIS_DOWN = 20.0 if LONG else 8.0  # in-suite: long enough for a /readyz asked during it to be answered in it
 READ_ONLY = 20.0 if LONG else 4.0
 RECEIVER_DOWN = 60.0 if LONG else 6.0
+# The issue's goal is 10 s, held by the long run (make faults) on a machine running nothing else; in the suite the
+# other xdist worker's tests share the 2 cores, and a restart is allowed twice that (the figure is printed either way)
+WORKER_BACK_LIMIT = 10.0 if LONG else 20.0
 TASK_RERUN_LIMIT = 300.0  # goal: a dead worker's task re-run within 5 minutes (in-suite: see the worker tests)
 INF = float("inf")
 
@@ -325,7 +328,7 @@ def _kill_and_watch(run: Run, victim: str) -> None:
         return stack.worker_main() == main_before and len(children) >= len(children_before) and target not in children
 
     try:
-        back_s: float | None = round(wait_for(back, 10.0, 0.1, f"the worker's {victim} replaced"), 2)
+        back_s: float | None = round(wait_for(back, WORKER_BACK_LIMIT, 0.1, f"the worker's {victim} replaced"), 2)
     except TimeoutError:
         back_s = None
     time.sleep(max(0.0, killed_at + 6.0 - time.monotonic()))
@@ -346,7 +349,10 @@ def _kill_and_watch(run: Run, victim: str) -> None:
     run.problem(
         stack.web_master() == web_before, f"gunicorn's master changed or died ({web_before} -> {stack.web_master()})"
     )
-    run.problem(back_s is not None, f"the worker's {victim} was not back within 10 s ({stack.serve_children()})")
+    run.problem(
+        back_s is not None,
+        f"the worker's {victim} was not back within {WORKER_BACK_LIMIT:.0f} s ({stack.serve_children()})",
+    )
     # its task re-run: every event delivered; in-suite within 45 s, long within the goal's 5 minutes
     rerun = run.check_outbox(timeout=TASK_RERUN_LIMIT if LONG else 45.0, since=killed_at)
     run.figures["all_events_delivered_after_kill_s"] = rerun
@@ -358,7 +364,7 @@ def _kill_and_watch(run: Run, victim: str) -> None:
 
 
 def test_worker_main_process_sigkilled(stack: Stack, request: pytest.FixtureRequest) -> None:
-    """Goal: web unaffected; the worker back within 10 s (manage.py serve restarts it); its task re-run within
+    """Goal: web unaffected; the worker back within 10 s (in-suite 20 s; manage.py serve restarts it); its task re-run within
     5 minutes (every webhook event still delivered)."""
     _kill_and_watch(Run(stack, request).start(), "main")
 
