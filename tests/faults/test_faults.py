@@ -364,8 +364,8 @@ def _kill_and_watch(run: Run, victim: str) -> None:
 
 
 def test_worker_main_process_sigkilled(stack: Stack, request: pytest.FixtureRequest) -> None:
-    """Goal: web unaffected; the worker back within 10 s (in-suite 20 s; manage.py serve restarts it); its task re-run within
-    5 minutes (every webhook event still delivered)."""
+    """Goal: web unaffected; the worker back within 10 s (in-suite 20 s; manage.py serve restarts it); its task
+    re-run within 5 minutes (every webhook event still delivered)."""
     _kill_and_watch(Run(stack, request).start(), "main")
 
 
