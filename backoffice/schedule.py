@@ -99,6 +99,15 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "its own task and transaction.",
     ),
     ScheduledTask(
+        name="Resume stalled CRM campaigns",
+        task="apps.crm.tasks.crm_campaigns_resume",
+        crontab="",
+        every_seconds=60,
+        expire_seconds=120,
+        description="A running campaign whose job has done no chunk for two minutes (its worker killed, its task "
+        "lost to a Redis outage) is queued again; it resumes after its last whole chunk and awards nobody twice.",
+    ),
+    ScheduledTask(
         name="Lapse unconfirmed limit increases",
         task="apps.responsible.tasks.limit_changes_lapse",
         crontab="*/15 * * * *",

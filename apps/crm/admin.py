@@ -139,3 +139,6 @@ class SegmentAdmin(ModelAdmin):  # type: ignore[misc]
         response["Content-Disposition"] = f'attachment; filename="{services.export_filename(segment, channel)}"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+from apps.crm import campaign_admin  # noqa: E402,F401  (registers the campaign admin)

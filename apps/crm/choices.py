@@ -13,3 +13,15 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     PHONE = "phone", "Phone"
     POST = "post", "Post"
+
+
+class CampaignMode(models.TextChoices):
+    AWARD = "award", "Award at once (active, money in the bonus account)"
+    OFFER = "offer", "Offer (the player claims it)"
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"

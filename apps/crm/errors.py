@@ -37,3 +37,21 @@ class SegmentNotSnapshotted(Conflict):
 class ExportChannelInvalid(ValidationFailed):
     code = "export_channel_invalid"
     when = "a marketing export for a channel other than email, sms, phone or post"
+
+
+class CampaignNotPermitted(PermissionDenied):
+    code = "campaign_not_permitted"
+    when = "creating, starting or cancelling a campaign without the crm permission for it"
+
+
+class CampaignInvalid(ValidationFailed):
+    code = "campaign_invalid"
+    when = (
+        "a campaign's name, window, mode, segment or template is wrong: the window ends before it starts or "
+        "outside the template's validity, the template is not published, its currency is not the segment's"
+    )
+
+
+class CampaignWrongState(Conflict):
+    code = "campaign_state"
+    when = "starting a campaign that is not a draft, outside its window, or cancelling one that has ended"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from apps.crm.choices import SegmentKind
+from apps.crm.choices import CampaignMode, CampaignState, SegmentKind
 
 
 class Segment(models.Model):
@@ -48,3 +48,49 @@ class SegmentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.player_id} in segment {self.segment_id}"
+
+
+class Campaign(models.Model):
+    """A bonus template given to a segment's players in a time window, by a Celery job in chunks
+    (apps/crm/campaigns.py). ``cursor`` is the last player id done: a chunk's awards, the cursor and the counters
+    commit together, so a killed job resumes after the last whole chunk, and the award's own idempotency key
+    (``campaign-<id>``) means a chunk done twice never awards twice."""
+
+    name = models.CharField(max_length=100, unique=True)
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
+    template = models.ForeignKey("bonuses.BonusTemplate", on_delete=models.PROTECT, related_name="campaigns")
+    mode = models.CharField(max_length=8, choices=CampaignMode.choices, default=CampaignMode.OFFER)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT)
+    target_count = models.PositiveIntegerField(default=0, help_text="Members when the run started")
+    processed = models.PositiveIntegerField(default=0)
+    awarded = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    refusals = models.JSONField(default=dict, blank=True, help_text="Refusals by reason code")
+    cost = models.DecimalField(max_digits=16, decimal_places=2, default=0, help_text="Bonus money given so far")
+    cursor = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey("staff.StaffUser", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_by = models.ForeignKey("staff.StaffUser", null=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The job's last chunk")
+    cancelled_by = models.ForeignKey("staff.StaffUser", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        permissions = [("run_campaign", "Can start or cancel a campaign")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="crm_campaign_window"),
+            models.CheckConstraint(condition=models.Q(state__in=CampaignState.values), name="crm_campaign_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def percent(self) -> int:
+        if self.target_count <= 0:
+            return 100 if self.state == CampaignState.COMPLETED else 0
+        return min(100, self.processed * 100 // self.target_count)

@@ -29,3 +29,30 @@ def crm_segment_refresh(segment_id: int) -> int | None:
 
     done = services.segment_refresh(actor=SystemActor(NIGHTLY), segment_id=segment_id)
     return None if done is None else done.members
+
+
+CHUNKS_PER_TASK = 40  # 20,000 players per task at the default chunk: well inside a task's time limit
+
+
+@shared_task(name="apps.crm.tasks.crm_campaign_run", base=AfterCommitTask, acks_late=True)
+def crm_campaign_run(campaign_id: int) -> int:
+    """A campaign's chunks; queues itself again while there is more (each task stays short). Chunks done."""
+    from apps.crm import campaigns
+    from apps.crm.choices import CampaignState
+    from apps.crm.models import Campaign
+
+    done = campaigns.campaign_run(campaign_id=campaign_id, max_chunks=CHUNKS_PER_TASK)
+    if done == CHUNKS_PER_TASK and Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).exists():
+        crm_campaign_run.delay(campaign_id)
+    return done
+
+
+@shared_task(name="apps.crm.tasks.crm_campaigns_resume", base=AfterCommitTask)
+def crm_campaigns_resume() -> int:
+    """Beat: queue again every running campaign whose job did no chunk for two minutes. How many."""
+    from apps.crm import campaigns
+
+    ids = campaigns.stalled_campaign_ids()
+    for campaign_id in ids:
+        crm_campaign_run.delay(campaign_id)
+    return len(ids)

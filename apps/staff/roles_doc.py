@@ -154,6 +154,8 @@ ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "download a segment's marketing export (consent and can() at the moment of export)",
         ("crm.export_segment",),
     ),
+    ("CRM", "campaigns (view, build)", ("crm.view_campaign", "crm.add_campaign")),
+    ("CRM", "start or cancel a campaign (awards a bonus to a segment)", ("crm.run_campaign",)),
     ("Work", "the Approvals inbox", ("approvals.view_approval",)),
     ("Work", "the audit trail", ("audit.view_auditevent",)),
     (
