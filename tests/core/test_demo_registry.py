@@ -36,6 +36,7 @@ def test_it_has_what_each_app_registered_in_order():
         ("screening", 50),
         ("compliance", 60),
         ("bonuses", 65),
+        ("crm", 67),
         ("sars", 70),
     ]
     assert [(a.name, a.order) for a in demo.access_providers()] == [("staff", 10), ("players", 20)]
