@@ -78,6 +78,8 @@ class TemplateForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["jurisdictions"].choices = _jurisdictions()  # type: ignore[attr-defined]
+        if "trigger" in self.fields:
+            self.fields["trigger"].required = False  # none chosen: manual (claim, code, campaign, staff)
         instance = self.instance
         contributions = (
             instance.contributions if instance.pk else BonusTemplate._meta.get_field("contributions").default()
@@ -142,7 +144,10 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
     ordering = ("-priority", "code")
     change_form_after_template = "admin/bonuses/template_after.html"
     fieldsets = (
-        (None, {"fields": ("code", "name", "description", "type", "products", "currency", "jurisdictions")}),
+        (
+            None,
+            {"fields": ("code", "name", "description", "type", "trigger", "products", "currency", "jurisdictions")},
+        ),
         (
             "Amount",
             {

@@ -9,10 +9,11 @@ class BonusesConfig(AppConfig):
     verbose_name = "Bonuses"
 
     def ready(self) -> None:
-        from apps.bonuses import templates, wagering
+        from apps.bonuses import templates, triggers, wagering
 
         templates.register()  # the bonuses.template_publish maker-checker kind (a big budget: a second person)
         wagering.register()  # wagering in the posting's statement, the maximum bet in can(), withdrawals forfeit
+        triggers.register()  # deposit triggers: a durable consumer of deposits (after commit, off the posting path)
 
         from apps.bonuses.player_section import player_bonuses_section, sees_bonuses
         from apps.players.page import register_section

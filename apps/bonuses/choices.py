@@ -20,6 +20,12 @@ DEPOSIT_TYPES = frozenset({BonusType.DEPOSIT_MATCH, BonusType.RELOAD})
 REPEAT_TYPES = frozenset({BonusType.RELOAD, BonusType.CASHBACK})
 
 
+class Trigger(models.TextChoices):
+    MANUAL = "manual", "Claim, code, campaign or staff only"
+    FIRST_DEPOSIT = "first_deposit", "On the player's first deposit"
+    DEPOSIT = "deposit", "On every qualifying deposit (reload)"
+
+
 class Product(models.TextChoices):
     CASINO = "casino", "Casino"
     BETTING = "betting", "Betting"

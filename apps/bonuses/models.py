@@ -25,6 +25,7 @@ from apps.bonuses.choices import (
     Product,
     Source,
     TemplateState,
+    Trigger,
     WageringBase,
     WithdrawalPolicy,
 )
@@ -40,6 +41,12 @@ class BonusTemplate(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="The terms in words, as the player reads them")
     type = models.CharField(max_length=16, choices=BonusType.choices)
+    trigger = models.CharField(
+        max_length=16,
+        choices=Trigger.choices,
+        default=Trigger.MANUAL,
+        help_text="Deposit types only: awarded on the first deposit or on every deposit (apps/bonuses/triggers.py)",
+    )
     products = ArrayField(models.CharField(max_length=10, choices=Product.choices), default=list)
     currency = models.CharField(max_length=3, help_text="Every amount of the template is in this currency")
     percent = models.DecimalField(

@@ -26,6 +26,7 @@ from apps.bonuses.choices import (
     MaxBetPolicy,
     Product,
     TemplateState,
+    Trigger,
     WageringBase,
     WithdrawalPolicy,
 )
@@ -44,6 +45,7 @@ APPROVE = "bonuses.approve_bonustemplate"
 
 TERMS = (
     "type",
+    "trigger",
     "products",
     "currency",
     "percent",
@@ -227,6 +229,10 @@ def clean_terms(data: dict[str, Any]) -> dict[str, Any]:
     out["description"] = _text(e, data, "description", limit=4000)
     out["priority"] = _number(e, data, "priority", low=-1000, high=1000) or 0
     kind = out["type"] = _choice(e, data, "type", BonusType)
+    trigger = {"trigger": data.get("trigger") or Trigger.MANUAL}
+    out["trigger"] = _choice(e, trigger, "trigger", Trigger, Trigger.MANUAL)
+    if out["trigger"] != Trigger.MANUAL and kind and kind not in DEPOSIT_TYPES:
+        e.add("trigger", "Only a deposit match or a reload is awarded on a deposit.")
     products = _list(e, data, "products", pattern=re.compile(r"^[a-z]+$"), limit=4)
     bad = [p for p in products if p not in Product.values]
     if bad or not products:
