@@ -227,7 +227,7 @@ def test_the_command_shows_the_backlog_and_names_rows_nobody_consumes(capsys):
     assert "responsible.limit_flags: 1 waiting" in out
     call_command("posting_events", "--drain")
     out = capsys.readouterr().out
-    assert "processed 2 event(s)" in out  # responsible.limit_flags and compliance.rules
+    assert "processed 3 event(s)" in out  # responsible.limit_flags, compliance.rules and bonuses.deposit_trigger
     assert "responsible.limit_flags: 0 waiting" in out and "compliance.rules: 0 waiting" in out
 
 
