@@ -29,6 +29,7 @@ BENCHMARKS = (
     "aml_backtest",
     "bonus_wagering",
     "crm_segments",
+    "crm_campaign",
 )
 
 
