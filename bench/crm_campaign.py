@@ -8,6 +8,7 @@ and the time for the campaign. Each run makes a new template and campaign (the o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import timedelta
@@ -44,6 +45,7 @@ def run() -> None:
     from apps.audit.services import SystemActor
     from apps.bonuses.awards import bonus_award
     from apps.bonuses.choices import Source
+    from apps.core.errors import ApplicationError
     from apps.crm import campaigns
     from apps.crm.choices import CampaignState, SegmentKind
     from apps.crm.models import Campaign, Segment
@@ -64,10 +66,8 @@ def run() -> None:
     base_template = _template(f"{tag}-base")
     started = time.perf_counter()
     for player in Player.objects.filter(pk__in=others).order_by("pk"):
-        try:
+        with contextlib.suppress(ApplicationError):  # a refused player (a limit, a block), as in the campaign
             bonus_award(actor=actor, player=player, template=base_template, source=Source.CAMPAIGN, source_ref="b")
-        except Exception:  # noqa: BLE001 - a refused player (a limit, a block) counts like in the campaign
-            pass
     base_rate = len(others) / (time.perf_counter() - started) if others else 0.0
 
     segment = Segment.objects.create(name=f"bench campaign {tag}", kind=SegmentKind.STATIC, currency="GBP")
