@@ -96,6 +96,10 @@ ADMIN_DECLARED: dict[str, str] = {
     "(else 403); POST only (405); checked again by services.segment_snapshot; audited",
     "admin:crm_segment_export": "crm.view_segment and crm.export_segment (else 403); streams the CSV; checked again "
     "by services.marketing_export; audited (crm.export_started, crm.export_completed with the row count)",
+    "admin:crm_campaign_start": "crm.run_campaign (else 403); POST only (405); checked again by "
+    "campaigns.campaign_start; audited (crm.campaign_started)",
+    "admin:crm_campaign_cancel": "crm.run_campaign (else 403); POST only (405); checked again by "
+    "campaigns.campaign_cancel; audited (crm.campaign_cancelled)",
     "admin:bonuses_bonustemplate_publish": "bonuses.view_bonustemplate to reach it (else 403); POST only (404); "
     "bonuses.publish_bonustemplate checked by templates.template_publish (403); audited",
     "admin:bonuses_bonustemplate_retire": "bonuses.view_bonustemplate to reach it (else 403); POST only (404); "
