@@ -76,13 +76,22 @@ def _nudge() -> str | None:
     """Ask a worker to deliver now (after the commit). Best effort and fail-fast: one connection attempt, no
     retries, so a Redis outage costs the request milliseconds, not kombu's default ~6 s of reconnecting; the
     beat's sweep delivers whatever a failed nudge left behind. Returns the task id when sent."""
+    task_id = send_fail_fast(OUTBOX_TASK)
+    if task_id is None:
+        log.warning("outbox: could not enqueue delivery; the sweep will deliver")
+    return task_id
+
+
+def send_fail_fast(name: str, **options: Any) -> str | None:
+    """Send task ``name`` with one connection attempt and no retries; the task id, or None when the broker is
+    unreachable. For nudges from a request whose work a beat sweep does anyway: kombu's default reconnecting
+    (3 attempts 2 s apart) would hold the request, and with it a web worker, ~6 s per call during an outage."""
     from backoffice.celery import app
 
     try:
         with app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            return str(app.send_task(OUTBOX_TASK, connection=connection, retry=False).id)
+            return str(app.send_task(name, connection=connection, retry=False, **options).id)
     except Exception:
-        log.warning("outbox: could not enqueue delivery; the sweep will deliver")
         return None
 
 

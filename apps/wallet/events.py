@@ -181,6 +181,7 @@ def observe(event: PostingEvent) -> None:
 
 _nudge_lock = threading.Lock()
 _last_nudge = 0.0
+DRAIN_TASK = "apps.wallet.tasks.posting_events_drain"
 
 
 def nudge_after_commit() -> None:
@@ -198,12 +199,13 @@ def nudge_after_commit() -> None:
 
 
 def _send_nudge() -> None:
-    try:
-        from apps.wallet.tasks import posting_events_drain
+    """Fail fast (apps.core.outbox.send_fail_fast): with the broker down, kombu's default reconnecting held every
+    posting's request ~6 s (the Redis fault test saw /readyz wait that long for a web worker); the beat's drain
+    catches up on whatever a failed nudge left."""
+    from apps.core.outbox import send_fail_fast
 
-        posting_events_drain.apply_async(queue="compliance", retry=False, expires=60)
-    except Exception:
-        log.warning("posting_events_nudge_failed", exc_info=True)
+    if send_fail_fast(DRAIN_TASK, queue="compliance", expires=60) is None:
+        log.warning("posting_events_nudge_failed")
 
 
 # --- draining ---------------------------------------------------------------------------------------------

@@ -319,3 +319,36 @@ def test_a_result_that_comes_after_the_lease_was_taken_over_is_not_recorded(play
     outbox._record(slow[0], slow[1], 500, "HTTP 500")  # the first one's late answer
     assert OutboxDelivery.objects.get().status == "delivered"
     assert "the lease ran out" in caplog.text
+
+
+def test_a_nudge_with_the_broker_unreachable_tries_once_and_gives_up():
+    """send_fail_fast (the outbox's and the posting events' nudges) makes one connection attempt: kombu's default
+    reconnecting held a request, and its web worker, ~6 s per nudge while the broker was down."""
+    import socket
+    import threading
+
+    from backoffice.celery import app
+
+    server = socket.create_server(("127.0.0.1", 0))
+    attempts: list[int] = []
+
+    def refuse() -> None:  # accepts and hangs up at once: a broker that is not there
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            attempts.append(1)
+            conn.close()
+
+    threading.Thread(target=refuse, daemon=True).start()
+    url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    old = app.conf.broker_write_url, app.conf.broker_url
+    app.conf.broker_write_url = app.conf.broker_url = url
+    try:
+        assert outbox.send_fail_fast(outbox.OUTBOX_TASK) is None
+        assert outbox.send_fail_fast("apps.wallet.tasks.posting_events_drain", queue="compliance") is None
+    finally:
+        app.conf.broker_write_url, app.conf.broker_url = old
+        server.close()
+    assert len(attempts) == 2  # one per nudge

@@ -193,6 +193,10 @@ def test_redis_outage_under_load(stack: Stack, request: pytest.FixtureRequest) -
     catch_up = run.check_outbox(timeout=60.0, since=back_at, goal=60.0)
     run.figures["outbox_caught_up_after_redis_s"] = catch_up
     truth = readyz_check_ok(run.driver, down_at + 0.5, restarting_at, "redis")
+    run.figures["readyz_during_outage"] = [  # (asked at s after the stop, took s, status): why ``truth`` is what it is
+        (round(at - down_at, 2), round(body.get("_answered_at", at) - at, 2), status)
+        for at, status, body in checks.readyz_in(run.driver, down_at, restarting_at)
+    ]
     run.problem(bool(truth) and not any(truth), f"/readyz said Redis was fine while it was down: {truth}")
     after = readyz_statuses(run.driver, back_at + 4.0, INF)
     run.problem(bool(after) and all(s == 200 for s in after), f"/readyz after Redis returned: {after}")
