@@ -9,11 +9,12 @@ class BonusesConfig(AppConfig):
     verbose_name = "Bonuses"
 
     def ready(self) -> None:
-        from apps.bonuses import templates, triggers, wagering
+        from apps.bonuses import free_spins, templates, triggers, wagering
 
         templates.register()  # the bonuses.template_publish maker-checker kind (a big budget: a second person)
         wagering.register()  # wagering in the posting's statement, the maximum bet in can(), withdrawals forfeit
         triggers.register()  # deposit triggers: a durable consumer of deposits (after commit, off the posting path)
+        free_spins.register()  # free-spin results: the wallet's hook for a win carrying a bonus id (in its transaction)
 
         from apps.bonuses.player_section import player_bonuses_section, sees_bonuses
         from apps.players.page import register_section

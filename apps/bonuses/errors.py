@@ -68,3 +68,18 @@ class BonusNotActive(Conflict):
 class BonusNotPermitted(PermissionDenied):
     code = "bonus_not_permitted"
     when = "the staff member may not configure, publish, award or cancel bonuses"
+
+
+class BonusNotFreeSpins(Conflict):
+    code = "bonus_not_free_spins"
+    when = "a free-spin result names a bonus of another type"
+
+
+class BonusSpinsExhausted(Conflict):
+    code = "bonus_spins_exhausted"
+    when = "a free-spin result covers more spins than the bonus has left (`fields.spins` says how many)"
+
+
+class BonusGameNotIncluded(Conflict):
+    code = "bonus_game_not_included"
+    when = "a free-spin result is for a game the bonus's spins are not for (`fields.game_id` lists them)"

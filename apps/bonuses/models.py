@@ -251,3 +251,29 @@ class BonusFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.player_id})"
+
+
+class FreeSpinResult(models.Model):
+    """One free-spin result the platform posted for a bonus (apps/bonuses/free_spins.py): the ledger's win that
+    carried it, the spins it used and what they won; a rollback of that win is a row of its own with the spins
+    and the amount negative. The ledger says where the money went; this says which bonus's spins it was.
+    Append-only (a database trigger). The ledger's ids are plain ids, no foreign key (the ledger is built to be
+    partitioned by month)."""
+
+    bonus = models.ForeignKey(PlayerBonus, on_delete=models.PROTECT, related_name="spin_results")
+    transaction_id = models.BigIntegerField(unique=True, help_text="The win (or its rollback) in the ledger")
+    reverses_transaction_id = models.BigIntegerField(null=True, blank=True, help_text="A rollback: the win it undoes")
+    spins = models.IntegerField(help_text="Spins used (negative for a rollback: given back)")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Won (negative for a rollback)")
+    round_id = models.CharField(max_length=100, blank=True)
+    game_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("bonus", "id")
+        triggers = [
+            pgtrigger.Protect(name="bonuses_spinresult_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spins} spins of bonus {self.bonus_id}: {self.amount}"

@@ -26,12 +26,15 @@ WAGERING_TYPES = (TransactionType.BET, TransactionType.ROLLBACK)
 ZERO = Decimal("0")
 
 # The contribution of one posting: its stake (negative for a rollback) times the game category's percentage
-# (written out twice below: once for the new total, once to see whether it reaches the requirement).
+# (written out twice below: once for the new total, once to see whether it reaches the requirement). A free-spins
+# bonus with spins left is never met: its requirement still grows with each spin's win (apps/bonuses/free_spins.py
+# decides on the last spin).
 _WAGERING_SQL = (
     "UPDATE bonuses_playerbonus b SET "
     "wagered = GREATEST(b.wagered + (%s::numeric * CASE WHEN %s = ANY(b.excluded_games) THEN 0 "
     "ELSE COALESCE((b.contributions ->> %s)::numeric, 0) END / 100), 0), "
-    "met_at = CASE WHEN b.met_at IS NULL AND b.wagered + (%s::numeric * CASE WHEN %s = ANY(b.excluded_games) "
+    "met_at = CASE WHEN b.met_at IS NULL AND COALESCE(b.spins_left, 0) = 0 "
+    "AND b.wagered + (%s::numeric * CASE WHEN %s = ANY(b.excluded_games) "
     "THEN 0 ELSE COALESCE((b.contributions ->> %s)::numeric, 0) END / 100) >= b.wagering_required "
     "THEN now() ELSE b.met_at END, "
     "voided_at = CASE WHEN b.voided_at IS NULL AND %s::numeric > 0 AND b.max_bet_policy = 'void' "

@@ -267,11 +267,15 @@ def write(
     # Only column names and placeholders are formatted in; every value is a parameter.
     sql = (
         f"WITH t AS (INSERT INTO wallet_transaction ({_TXN_COLUMNS}) VALUES ({_TXN_VALUES}) "  # noqa: S608
-        f"{_ON_DUPLICATE_REFERENCE} RETURNING id), "
-        "e AS (INSERT INTO wallet_entry (transaction_id, account_id, amount, currency, created_at) "
-        f"SELECT t.id, v.account_id, v.amount, %s, %s FROM t, (VALUES {_pairs(len(entries))}) AS v(account_id, amount))"
+        f"{_ON_DUPLICATE_REFERENCE} RETURNING id)"
     )
-    params += [currency, now, *(x for entry in entries for x in entry)]
+    if entries:  # none for a win of 0 (a free spin that won nothing): the transaction alone records it
+        sql += (
+            ", e AS (INSERT INTO wallet_entry (transaction_id, account_id, amount, currency, created_at) "  # noqa: S608
+            f"SELECT t.id, v.account_id, v.amount, %s, %s FROM t, "
+            f"(VALUES {_pairs(len(entries))}) AS v(account_id, amount))"
+        )
+        params += [currency, now, *(x for entry in entries for x in entry)]
     if moves:
         sql += (
             f", u AS (UPDATE wallet_account a SET balance = a.balance + v.delta FROM (VALUES {_pairs(len(moves))}) "  # noqa: S608

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from apps.core.errors import ValidationFailed
 from apps.players.models import Player
+from apps.wallet import free_spins
 from apps.wallet.choices import TransactionType
 from apps.wallet.errors import AlreadyRolledBack, RoundSettled, UnknownBet, UnknownWin
 from apps.wallet.models import LedgerTransaction
@@ -60,12 +61,14 @@ def rollback(
             "The round of this bet already has a win: roll the win back first.",
             fields={"rollback_of": ["The round is settled."]},
         )
+    # a free-spin result: the bonus engine refuses here, or gives its spins back once written (wallet/free_spins.py)
+    then = free_spins.reversal_of(original) if of_type == TransactionType.WIN else None
     legs = [(e.account_id, -e.amount) for e in original.entries.all()]
     deltas = {account_id: value for account_id, value in legs if account_id in (accounts.cash_id, accounts.bonus_id)}
     after = accounts.after(deltas)
     if after["cash"] < 0 or after["bonus"] < 0:  # a win already spent or withdrawn
         raise InsufficientFunds(fields={"rollback_of": ["The player's balance no longer covers this win."]})
-    return write(
+    posted = write(
         accounts=accounts,
         type=REVERSIBLE[of_type],
         amount=original.amount,
@@ -79,6 +82,9 @@ def rollback(
         api_client=api_client,
         reference=reference,
     )
+    if then is not None:
+        free_spins.after_reversal(then, posted.transaction)
+    return posted
 
 
 def _round_has_win(bet: LedgerTransaction, api_client: str) -> bool:

@@ -35,9 +35,20 @@ class TransactionOutput(serializers.Serializer):
     reverses = serializers.IntegerField(allow_null=True, help_text="The transaction a rollback reverses")
 
 
+class FreeSpinBonusOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="active, or completed when the last spin left nothing to wager")
+    spins_left = serializers.IntegerField()
+    amount = serializers.CharField(help_text="The bonus money so far: the spins' wins (" + AMOUNT + ")")
+    currency = serializers.CharField()
+    wagering_required = serializers.CharField(help_text="A decimal string with four places")
+    wagered = serializers.CharField(help_text="A decimal string with four places")
+
+
 class PostedOutput(serializers.Serializer):
     transaction = TransactionOutput()
     balances = BalancesOutput()
+    bonus = FreeSpinBonusOutput(required=False, help_text="A free-spin result (a win with bonus_id) only")
 
 
 class TransactionPageOutput(serializers.Serializer):
@@ -83,6 +94,20 @@ TRANSACTION_EXAMPLES = [
         "A win",
         request_only=True,
         value={**_PLAYER, "type": "win", "amount": "5.00", "round_id": "R-1", "reference": "win-1"},
+    ),
+    OpenApiExample(
+        "A free-spin win (the result of a player bonus's spins)",
+        request_only=True,
+        value={
+            **_PLAYER,
+            "type": "win",
+            "amount": "1.20",
+            "round_id": "FS-1",
+            "reference": "fs-win-1",
+            "game_id": "starburst",
+            "bonus_id": 1,
+            "spins": 1,
+        },
     ),
     OpenApiExample(
         "A rollback of a bet",

@@ -14,7 +14,7 @@ from apps.api.scopes import Scope
 from apps.core.money import parse_amount, quantize
 from apps.geo.choices import GameCategory
 from apps.players.api.serializers import TextField
-from apps.wallet import posting, services
+from apps.wallet import free_spins, posting, services
 from apps.wallet.api import serializers as ws
 from apps.wallet.choices import TransactionType
 from apps.wallet.errors import WithdrawalNotFound
@@ -64,6 +64,21 @@ class TransactionInput(CommandInput):
     provider = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     payment_method = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     instrument_fingerprint = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    bonus_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="A win only: the player bonus (free spins) whose spins this win settles. The win, 0 or more, is "
+        "credited wholly to the bonus balance and grows the bonus's wagering; the round has no bet (the spins cost "
+        "the player nothing). Without it a win is settled against the round's bets, as always",
+    )
+    spins = serializers.IntegerField(
+        min_value=1,
+        max_value=10000,
+        required=False,
+        help_text="With bonus_id: how many of the bonus's spins this result covers (default 1); more than are left "
+        "is refused (bonus_spins_exhausted)",
+    )
     rollback_of = serializers.CharField(
         max_length=100,
         required=False,
@@ -83,6 +98,10 @@ class TransactionInput(CommandInput):
         if kind == "bet" and data["game_category"] == "" and "game_category" not in errors:
             # stake caps are per category: an unnamed one could not be capped
             errors["game_category"] = [f"Required for a bet, one of: {_choices(sorted(GameCategory.values))}."]
+        if data["bonus_id"] is not None and kind != "win" and "bonus_id" not in errors:
+            errors["bonus_id"] = ["Only a win names a bonus (a free-spin result)."]
+        if data["spins"] is not None and data["bonus_id"] is None and "spins" not in errors:
+            errors["spins"] = ["Only with bonus_id (a free-spin result)."]
         if errors:
             return
         required = ["player"]
@@ -90,6 +109,8 @@ class TransactionInput(CommandInput):
             required += ["amount", "currency"]
         if kind in ("bet", "win"):
             required.append("round_id")
+        if data["bonus_id"] is not None:
+            required.append("game_id")  # a free-spins bonus is for its template's games
         if kind == "rollback":
             required.append("rollback_of")
         errors.update({name: ["Required for this type."] for name in required if not data[name]})
@@ -125,7 +146,8 @@ def _post(client: str, brand_ids: frozenset[int], data: dict[str, Any]) -> tuple
         )
     else:
         currency = data["currency"].upper()
-        amount = parse_amount(data["amount"], currency)
+        # a free spin may win nothing: its result is still posted (it uses the spin up)
+        amount = parse_amount(data["amount"], currency, allow_zero=data["bonus_id"] is not None)
         if kind == TransactionType.DEPOSIT:
             posted = posting.deposit(
                 player=player,
@@ -135,6 +157,21 @@ def _post(client: str, brand_ids: frozenset[int], data: dict[str, Any]) -> tuple
                 reference=data["reference"],
                 payment_method=data["payment_method"],
                 instrument_fingerprint=data["instrument_fingerprint"],
+                brand_ids=brand_ids,
+            )
+        elif data["bonus_id"] is not None:
+            posted = free_spins.free_spin_win(
+                player=player,
+                amount=amount,
+                currency=currency,
+                api_client=client,
+                reference=data["reference"],
+                round_id=data["round_id"],
+                game_id=data["game_id"],
+                game_category=data["game_category"],
+                provider=data["provider"],
+                bonus_id=data["bonus_id"],
+                spins=data["spins"] or 1,
                 brand_ids=brand_ids,
             )
         else:
@@ -151,10 +188,13 @@ def _post(client: str, brand_ids: frozenset[int], data: dict[str, Any]) -> tuple
                 brand_ids=brand_ids,
             )
     txn = posted.transaction
-    return 201, {
+    body = {
         "transaction": transaction_dict(txn),
         "balances": posting.format_balances(posted.balances, txn.currency),
     }
+    if isinstance(posted, free_spins.FreeSpinPosted):
+        body["bonus"] = posted.bonus
+    return 201, body
 
 
 class TransactionView(CommandView):
@@ -167,7 +207,7 @@ class TransactionView(CommandView):
     errors = {
         400: ("invalid", "amount_invalid", "currency_mismatch", "idempotency_key_required"),
         403: ("not_allowed", "account_blocked", "blocked_for_bet", "stake_limit_exceeded", "..."),
-        404: ("player_not_found", "unknown_round", "unknown_bet", "unknown_win"),
+        404: ("player_not_found", "unknown_round", "unknown_bet", "unknown_win", "bonus_not_found"),
         409: (
             "insufficient_funds",
             "idempotency_conflict",
@@ -175,6 +215,11 @@ class TransactionView(CommandView):
             "duplicate_reference",
             "round_settled",
             "balance_limit",
+            "bonus_not_active",
+            "bonus_not_free_spins",
+            "bonus_spins_exhausted",
+            "bonus_game_not_included",
+            "free_spins_unavailable",
         ),
     }
     openapi = {
@@ -182,7 +227,15 @@ class TransactionView(CommandView):
         "summary": "Post a deposit, bet, win or rollback (idempotent)",
         "examples": ws.TRANSACTION_EXAMPLES,
         "description": "A refusal's code is the first eligibility reason; `fields.reasons` lists them all. "
-        "Replaying an Idempotency-Key returns the original status and body without a second effect.",
+        "Replaying an Idempotency-Key returns the original status and body without a second effect.\n\n"
+        "**Free spins.** A win with `bonus_id` is the result of that player bonus's free spins (`spins` of them, "
+        "default 1): its amount (`0.00` allowed) goes wholly to the bonus balance, from the house; the bonus's "
+        "amount and wagering requirement grow by it and its spins left go down, in the same transaction; the "
+        "answer's `bonus` says where the bonus stands. Refused: `bonus_not_found` (no such bonus of this player), "
+        "`bonus_not_free_spins`, `bonus_not_active` (ended, not yet claimed, or past its time to wager), "
+        "`bonus_spins_exhausted` (more spins than are left), `bonus_game_not_included` (a game the bonus is not "
+        "for), `currency_mismatch`; `free_spins_unavailable` when no bonus engine takes the result (never "
+        "posted as cash).",
     }
 
     def perform(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
