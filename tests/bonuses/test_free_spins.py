@@ -453,3 +453,55 @@ def test_the_service_call_and_a_hook_refusing_after_the_write_rolls_everything_b
 
         register()
     assert snapshot(TABLES) == before
+
+
+@pytest.mark.usefixtures("geo_rules", "role_groups")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_results_never_play_more_spins_than_the_bonus_has():
+    """Six results race for three spins: the player's account lock, then the bonus row's, serialise them; three
+    are credited, three refused, and the bonus holds exactly the three wins."""
+    import threading
+
+    from django.db import connection
+
+    from apps.staff import roles
+    from tests.conftest import make_platform_client
+    from tests.factories import StaffUserFactory
+
+    client = make_platform_client()
+    crm = StaffUserFactory(roles=[roles.CRM_MANAGER])
+    player = gb_player()
+    bonus = spins_bonus(crm, player, spins_count=3)
+    answers: list[tuple[int, str]] = []
+    barrier = threading.Barrier(6)
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            r = result(client.api(), player, bonus.pk, "0.25")
+            answers.append((r.status_code, r.json().get("code", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [(201, "")] * 3 + [(409, "bonus_spins_exhausted")] * 3
+    bonus = fresh(bonus)
+    assert (bonus.spins_left, bonus.amount, bonus.wagering_required) == (0, D("0.75"), D("7.5000"))
+    assert balances(player) == {"cash": D("0.0000"), "bonus": D("0.7500")}
+
+
+def test_the_player_page_shows_the_spins_left(platform_client, crm):
+    from apps.staff import roles
+    from tests.conftest import verified_client
+    from tests.factories import StaffUserFactory
+
+    player = gb_player()
+    bonus = spins_bonus(crm, player)
+    result(platform_client.api(), player, bonus.pk, "1.20", spins=9)
+    section = f"/admin/players/player/{player.pk}/section/bonuses/?partial=1"
+    html = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT])).get(section).content.decode()
+    assert "1 free spin left" in html and "Wagered 0.00 of 12.00 GBP" in html
