@@ -505,3 +505,29 @@ def test_the_player_page_shows_the_spins_left(platform_client, crm):
     section = f"/admin/players/player/{player.pk}/section/bonuses/?partial=1"
     html = verified_client(StaffUserFactory(roles=[roles.SUPPORT_AGENT])).get(section).content.decode()
     assert "1 free spin left" in html and "Wagered 0.00 of 12.00 GBP" in html
+
+
+def test_the_openapi_schema_documents_the_free_spin_result():
+    from drf_spectacular.generators import SchemaGenerator
+
+    spec = SchemaGenerator().get_schema(request=None, public=True)
+    schemas = spec["components"]["schemas"]
+    body = schemas["TransactionInputRequest"]["properties"]
+    assert body["bonus_id"]["type"] == "integer" and body["bonus_id"]["minimum"] == 1
+    assert (body["spins"]["minimum"], body["spins"]["maximum"]) == (1, 10000)
+    assert "bonus" in schemas["PostedOutput"]["properties"] and "bonus" not in schemas["PostedOutput"]["required"]
+    assert set(schemas["FreeSpinBonusOutput"]["properties"]) == {
+        "id",
+        "state",
+        "spins_left",
+        "amount",
+        "currency",
+        "wagering_required",
+        "wagered",
+    }
+    operation = spec["paths"]["/api/v1/wallet/transactions/"]["post"]
+    assert "`bonus_not_found`" in operation["responses"]["404"]["description"]
+    for code in ("bonus_not_active", "bonus_not_free_spins", "bonus_spins_exhausted", "bonus_game_not_included"):
+        assert f"`{code}`" in operation["responses"]["409"]["description"]
+    assert "`free_spins_unavailable`" in operation["responses"]["409"]["description"]
+    assert "Free spins" in operation["description"]
