@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -23,8 +22,8 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from apps.bonuses import awards, templates
-from apps.bonuses.choices import BonusState, Product, TemplateState
+from apps.bonuses import awards, stats, templates
+from apps.bonuses.choices import Product, TemplateState
 from apps.bonuses.models import BonusFlag, BonusTemplate, PlayerBonus, TemplateChange
 from apps.core.admin_tools import ReadOnlyAdminMixin, ServiceRefusalAdminMixin
 from apps.core.errors import ApplicationError
@@ -143,6 +142,7 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
     search_fields = ("code", "name", "bonus_code")
     ordering = ("-priority", "code")
     change_form_after_template = "admin/bonuses/template_after.html"
+    change_form_outer_before_template = "admin/bonuses/template_before.html"
     fieldsets = (
         (
             None,
@@ -303,25 +303,10 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
             extra["history"] = TemplateChange.objects.filter(template=template).select_related("actor")[:50]
             extra["may_publish"] = user.has_perm(templates.PUBLISH)
             extra["template_obj"] = template
-            extra["stats"] = template_stats(template)
+            if template.state != TemplateState.DRAFT:  # a draft has no bonus
+                # the statistics panel and its chart (apps/bonuses/stats.py): whoever may see the template sees them
+                extra["bonus_stats"] = stats.panel(template_id=template.pk, days=request.GET.get("stats_days"))
         return super().change_view(request, object_id, form_url, extra)
-
-
-def template_stats(template: BonusTemplate) -> dict[str, Any]:
-    """Awarded, completed, forfeited, expired, cancelled, with the money: one aggregate query."""
-    rows = PlayerBonus.objects.filter(template=template).aggregate(
-        awarded=Count("id", filter=Q(activated_at__isnull=False)),
-        offered=Count("id", filter=Q(state=BonusState.OFFERED)),
-        active=Count("id", filter=Q(state=BonusState.ACTIVE)),
-        completed=Count("id", filter=Q(state=BonusState.COMPLETED)),
-        forfeited=Count("id", filter=Q(state=BonusState.FORFEITED)),
-        expired=Count("id", filter=Q(state=BonusState.EXPIRED)),
-        cancelled=Count("id", filter=Q(state=BonusState.CANCELLED)),
-        amount=Sum("amount"),
-        converted=Sum("converted_amount"),
-        forfeited_amount=Sum("forfeited_amount"),
-    )
-    return {k: (v if v is not None else Decimal("0")) for k, v in rows.items()}
 
 
 @admin.register(PlayerBonus)

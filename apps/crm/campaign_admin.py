@@ -1,6 +1,7 @@
 """Campaigns in the admin: the builder (segment, template, mode, window; the service's refusals on the fields),
 the campaign page with the target count and cost forecast before the start, and while it runs a progress bar
-(the page reloads itself every two seconds), the cost so far and the refusals by reason; start and cancel
+(the page reloads itself every two seconds), the cost so far and the refusals by reason, and once it has run the
+statistics of its bonuses with a daily chart (apps/bonuses/stats.py); start and cancel
 buttons post to views that call the services, which check the permission again."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
+from apps.bonuses import stats
 from apps.core.errors import ApplicationError
 from apps.crm import campaigns
 from apps.crm.choices import CampaignState
@@ -119,6 +121,14 @@ class CampaignAdmin(ModelAdmin):  # type: ignore[misc]
             context["can_run"] = request.user.has_perm(campaigns.RUN)  # type: ignore[union-attr]
             context["can_start"] = campaign.state == CampaignState.DRAFT
             context["can_cancel"] = campaign.state in (CampaignState.DRAFT, CampaignState.RUNNING)
+            if campaign.state != CampaignState.DRAFT:  # a draft has given nothing yet: its forecast says enough
+                # what its bonuses became (apps/bonuses/stats.py): whoever may see the campaign sees them
+                context["bonus_stats"] = stats.panel(
+                    template_id=campaign.template_id,
+                    campaign_id=campaign.pk,
+                    days=request.GET.get("stats_days"),
+                    ggr=campaign.state != CampaignState.RUNNING,  # the page reloads every 2 s: not the ledger join
+                )
             if campaign.state == CampaignState.DRAFT:
                 try:
                     context["forecast"] = campaigns.forecast(campaign)
