@@ -7,6 +7,7 @@ apps.bonuses.templates and apps.bonuses.awards."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -228,7 +229,12 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is not None and obj.state != TemplateState.DRAFT:
             kwargs["fields"] = [f for f in templates.AFTER_PUBLISHING if obj.state == TemplateState.PUBLISHED]
-            return forms.modelform_factory(BonusTemplate, fields=kwargs["fields"])
+            # the admin's own field callback: unfold's widgets (a bordered input), as on every other form
+            return forms.modelform_factory(
+                BonusTemplate,
+                fields=kwargs["fields"],
+                formfield_callback=partial(self.formfield_for_dbfield, request=request),
+            )
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:

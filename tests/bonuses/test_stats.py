@@ -360,3 +360,59 @@ def test_a_running_campaign_s_page_leaves_the_ggr_for_when_the_run_is_over(crm, 
     page = verified_client(crm).get(f"/admin/crm/campaign/{campaign.pk}/change/").content.decode()
     assert 'http-equiv="refresh"' in page and "once the run is over" in page
     assert re.search(r'data-stat="awarded".*?>2<.*?GBP 20\.00', page, re.S)
+
+
+def test_a_free_spins_template_s_cost_is_what_was_forfeited_back(crm):
+    """Free spins post no award: their winnings are wins from the house (GGR counts them), so the bonus cost account
+    sees only the forfeits, and NGR while on the bonus comes out at what the operator really lost."""
+    from apps.wallet.free_spins import free_spin_win
+
+    spins = published(
+        crm,
+        gb_match(
+            type="free_spins",
+            percent=None,
+            amount=None,
+            min_deposit=None,
+            spins_count=2,
+            spin_stake="0.10",
+            games=["starburst"],
+            budget="100.00",
+        ),
+    )
+
+    def spin(player: Player, bonus: PlayerBonus, amount: str) -> None:
+        n = next(_rounds)
+        free_spin_win(
+            player=player,
+            amount=D(amount),
+            currency="GBP",
+            round_id=f"fs{n}",
+            bonus_id=bonus.pk,
+            game_id="starburst",
+            game_category="slots",
+            api_client="pfx",
+            reference=f"fsw-{n}",
+        )
+
+    lucky, unlucky = gb_player(), gb_player()
+    won = awards.bonus_award(actor=None, player=lucky, template=spins, source=Source.CAMPAIGN, source_ref="s1")
+    spin(lucky, won, "1.20")
+    spin(lucky, won, "0.80")  # GBP 2.00 of winnings to wager 10x
+    play(lucky, "1.00")  # lost: GBP 1.00 left
+    awards.bonus_cancel(actor=crm, bonus=won, reason="The player asked to stop")
+    nothing = awards.bonus_award(actor=None, player=unlucky, template=spins, source=Source.CAMPAIGN, source_ref="s2")
+    spin(unlucky, nothing, "0.00")
+    spin(unlucky, nothing, "0.00")  # nothing won: completed at once, nothing converted
+    figures = only(stats.template_figures(spins))
+    assert (figures.awarded, figures.awarded_amount, figures.completed, figures.converted_amount) == (
+        2,
+        D("2.00"),
+        1,
+        D("0.00"),
+    )
+    assert (figures.cancelled, figures.cancelled_amount, figures.returned_amount) == (1, D("1.00"), D("1.00"))
+    assert (figures.bonus_cost, figures.ngr_effect) == (D("-1.00"), D("1.00"))
+    assert bonus_cost_entries("GBP") == figures.ngr_effect
+    # GGR: the spins' wins 1.20 + 0.80 paid, the bet 1.00 staked: -1.00; less the bonus cost (-1.00): nothing lost
+    assert (figures.ggr_on_bonus, figures.ngr_on_bonus) == (D("-1.00"), D("0.00"))

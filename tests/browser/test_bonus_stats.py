@@ -21,6 +21,7 @@ from apps.players.models import Player
 from apps.staff import roles
 from apps.wallet import posting
 from tests.bonuses.conftest import gb_match, gb_player
+from tests.browser.test_accessibility import problems_on
 from tests.factories import StaffUserFactory
 
 pytestmark = [
@@ -149,9 +150,11 @@ def test_a_crm_manager_reads_a_template_s_and_a_campaign_s_statistics(staff_brow
     manager.goto(f"/admin/bonuses/bonustemplate/{weekend.pk}/change/?stats_days=30")
     assert manager.locator("canvas[data-bonus-chart]").count() == 2
     show(manager, "bonus-template-stats", "bonus-stats-template")
+    assert problems_on(manager.page) == []  # labels, contrast, borders (tests/browser/a11y.js)
     assert "GBP" in manager.inner_text("#bonus-template-stats [data-stat=bonus_cost]")
     manager.goto(f"/admin/crm/campaign/{campaign.pk}/change/?stats_days=30")
     show(manager, "campaign-stats", "bonus-stats-campaign")
+    assert problems_on(manager.page) == []
     assert manager.inner_text("#campaign-stats [data-stat=awarded] td").startswith("12")
     manager.page.emulate_media(color_scheme="dark")
     manager.page.evaluate("document.documentElement.classList.add('dark')")
