@@ -175,3 +175,17 @@ def webhook_subscribers(player_external_id: str | None = None) -> dict[str, tupl
         found = found.filter(brands__players__external_id=player_external_id)
     rows = found.values_list("prefix", "webhook_url", "webhook_secret").distinct()
     return {prefix: (url, secret) for prefix, url, secret in rows}
+
+
+def webhook_subscribers_many(player_external_ids: list[str]) -> dict[str, set[str]]:
+    """``webhook_subscribers`` for many players in one query: external id -> the prefixes that may see them."""
+    rows = (
+        ApiClient.objects.filter(revoked=False, brands__players__external_id__in=player_external_ids)
+        .exclude(webhook_url="")
+        .values_list("brands__players__external_id", "prefix")
+        .distinct()
+    )
+    found: dict[str, set[str]] = {key: set() for key in player_external_ids}
+    for key, prefix in rows:
+        found[key].add(prefix)
+    return found

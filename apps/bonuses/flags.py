@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -63,94 +63,108 @@ def raise_flag(
     return flag
 
 
-def _recipients(bonus: PlayerBonus) -> list[int]:
-    return list(
-        PlayerBonus.objects.filter(template_id=bonus.template_id, activated_at__isnull=False)
-        .exclude(player_id=bonus.player_id)
-        .values_list("player_id", flat=True)
-        .distinct()
-    )
+# The other recipients of the template are an EXISTS on bonuses_playerbonus that PostgreSQL joins, never a list of
+# ids in Python (a template with 100,000 recipients made every award send them all, five
+# times: each award cost more than the one before).
+_SHARED_LOGINS_SQL = """
+    SELECT m.player_id, 'device_id', o.player_id, m.device_id FROM players_playerlogin m
+    JOIN players_playerlogin o ON o.device_id = m.device_id AND o.player_id <> m.player_id AND o.at >= %(since)s
+    WHERE m.player_id = ANY(%(players)s) AND m.at >= %(since)s AND m.device_id <> ''
+      AND EXISTS (
+        SELECT 1 FROM bonuses_playerbonus r
+        WHERE r.template_id = %(template)s AND r.player_id = o.player_id AND r.activated_at IS NOT NULL
+      )
+    UNION
+    SELECT m.player_id, 'ip', o.player_id, host(m.ip) FROM players_playerlogin m
+    JOIN players_playerlogin o ON o.ip = m.ip AND o.player_id <> m.player_id AND o.at >= %(since)s
+    WHERE m.player_id = ANY(%(players)s) AND m.at >= %(since)s AND m.ip IS NOT NULL
+      AND EXISTS (
+        SELECT 1 FROM bonuses_playerbonus r
+        WHERE r.template_id = %(template)s AND r.player_id = o.player_id AND r.activated_at IS NOT NULL
+      )
+"""
+_SHARED_INSTRUMENTS_SQL = """
+    SELECT DISTINCT m.player_id, o.player_id, m.instrument_fingerprint FROM wallet_transaction m
+    JOIN wallet_transaction o ON o.instrument_fingerprint = m.instrument_fingerprint AND o.type = 'deposit'
+      AND o.created_at >= %(since)s AND o.player_id <> m.player_id
+    WHERE m.player_id = ANY(%(players)s) AND m.type = 'deposit' AND m.created_at >= %(since)s
+      AND m.instrument_fingerprint <> ''
+      AND EXISTS (
+        SELECT 1 FROM bonuses_playerbonus r
+        WHERE r.template_id = %(template)s AND r.player_id = o.player_id AND r.activated_at IS NOT NULL
+      )
+"""
+_SHARED_IDENTITY_SQL = """
+    SELECT m.id, o.id FROM players_player m
+    JOIN players_player o ON o.identity_fingerprint = m.identity_fingerprint AND o.id <> m.id
+    WHERE m.id = ANY(%(players)s) AND m.identity_fingerprint <> ''
+      AND EXISTS (
+        SELECT 1 FROM bonuses_playerbonus r
+        WHERE r.template_id = %(template)s AND r.player_id = o.id AND r.activated_at IS NOT NULL
+      )
+"""
+_VELOCITY_SQL = """
+    SELECT player_id, count(*) FROM bonuses_playerbonus
+    WHERE player_id = ANY(%(players)s) AND activated_at >= %(after)s GROUP BY player_id HAVING count(*) >= %(limit)s
+"""
 
 
 def on_award(bonus: PlayerBonus, now: datetime) -> list[BonusFlag]:
     """Shared device, IP, instrument or identity with another recipient of the template; claim velocity."""
-    from apps.players.models import Player, PlayerLogin
-    from apps.wallet.models import LedgerTransaction
+    return on_awards([bonus], now)
 
-    raised: list[BonusFlag | None] = []
-    others = _recipients(bonus)
+
+def on_awards(bonuses: list[PlayerBonus], now: datetime) -> list[BonusFlag]:
+    """``on_award`` for bonuses of one template given together (a campaign's chunk), one query per kind for all
+    of them. Each one's "other recipients" include the others given with it: two players of one chunk who share
+    a device are both flagged (one at a time, only the second would be)."""
+    if not bonuses:
+        return []
+    by_player = {b.player_id: b for b in bonuses}
+    template_id = bonuses[0].template_id
+    if len(by_player) != len(bonuses) or any(b.template_id != template_id for b in bonuses):
+        raise ValueError("on_awards: one bonus per player, all of one template")
     since = now - timedelta(days=LOOKBACK_DAYS)
-    if others:
-        mine = PlayerLogin.objects.filter(player_id=bonus.player_id, at__gte=since)
-        devices = set(mine.exclude(device_id="").values_list("device_id", flat=True))
-        ips = set(mine.exclude(ip=None).values_list("ip", flat=True))
-        theirs = PlayerLogin.objects.filter(player_id__in=others, at__gte=since)
-        for kind, field, values in ((FlagKind.SHARED_DEVICE, "device_id", devices), (FlagKind.SHARED_IP, "ip", ips)):
-            if values:
-                shared = list(theirs.filter(**{f"{field}__in": values}).values_list("player_id", field).distinct()[:50])
-                if shared:
-                    raised.append(
-                        raise_flag(
-                            bonus,
-                            bonus.player_id,
-                            kind,
-                            others=[p for p, _v in shared],
-                            evidence={field: sorted({str(v) for _p, v in shared})[:10]},
-                        )
-                    )
-        cards = set(
-            LedgerTransaction.objects.filter(player_id=bonus.player_id, type="deposit", created_at__gte=since)
-            .exclude(instrument_fingerprint="")
-            .values_list("instrument_fingerprint", flat=True)
-        )
-        if cards:
-            shared = list(
-                LedgerTransaction.objects.filter(
-                    player_id__in=others, type="deposit", instrument_fingerprint__in=cards, created_at__gte=since
-                )
-                .values_list("player_id", "instrument_fingerprint")
-                .distinct()[:50]
-            )
-            if shared:
-                raised.append(
-                    raise_flag(
-                        bonus,
-                        bonus.player_id,
-                        FlagKind.SHARED_INSTRUMENT,
-                        others=[p for p, _c in shared],
-                        evidence={"instruments": sorted({c for _p, c in shared})[:10]},
-                    )
-                )
-        person = Player.objects.filter(pk=bonus.player_id).values_list("identity_fingerprint", flat=True).first()
-        if person:
-            same = list(
-                Player.objects.filter(pk__in=others, identity_fingerprint=person).values_list("pk", flat=True)[:50]
-            )
-            if same:
-                raised.append(
-                    raise_flag(
-                        bonus,
-                        bonus.player_id,
-                        FlagKind.SHARED_IDENTITY,
-                        others=same,
-                        evidence={"accounts": len(same) + 1},
-                    )
-                )
     hours = int(_setting("BONUS_FLAG_CLAIMS_HOURS", 24))
     limit = int(_setting("BONUS_FLAG_CLAIMS", 3))
-    recent = PlayerBonus.objects.filter(
-        player_id=bonus.player_id, activated_at__gte=now - timedelta(hours=hours)
-    ).count()
-    if recent >= limit:
-        raised.append(
-            raise_flag(
-                bonus,
-                bonus.player_id,
-                FlagKind.CLAIM_VELOCITY,
-                others=[],
-                evidence={"bonuses": recent, "hours": hours, "threshold": limit},
-            )
-        )
+    params: dict[str, Any] = {
+        "players": sorted(by_player),
+        "template": template_id,
+        "since": since,
+        "after": now - timedelta(hours=hours),
+        "limit": limit,
+    }
+    hits: dict[tuple[int, str], list[tuple[int, str]]] = {}  # (player, kind) -> [(other player, value)]
+    with connection.cursor() as cursor:
+        cursor.execute(_SHARED_LOGINS_SQL, params)
+        for player, field, other, value in cursor.fetchall():
+            kind = FlagKind.SHARED_DEVICE if field == "device_id" else FlagKind.SHARED_IP
+            hits.setdefault((player, kind), []).append((other, str(value)))
+        cursor.execute(_SHARED_INSTRUMENTS_SQL, params)
+        for player, other, card in cursor.fetchall():
+            hits.setdefault((player, FlagKind.SHARED_INSTRUMENT), []).append((other, card))
+        cursor.execute(_SHARED_IDENTITY_SQL, params)
+        for player, other in cursor.fetchall():
+            hits.setdefault((player, FlagKind.SHARED_IDENTITY), []).append((other, ""))
+        cursor.execute(_VELOCITY_SQL, params)
+        velocity = dict(cursor.fetchall())
+    raised: list[BonusFlag | None] = []
+    order = (FlagKind.SHARED_DEVICE, FlagKind.SHARED_IP, FlagKind.SHARED_INSTRUMENT, FlagKind.SHARED_IDENTITY)
+    for player, bonus in sorted(by_player.items()):
+        for kind in order:
+            shared = sorted(set(hits.get((player, kind), [])))[:50]
+            if not shared:
+                continue
+            others = [p for p, _v in shared]
+            if kind == FlagKind.SHARED_IDENTITY:
+                evidence: dict[str, Any] = {"accounts": len(set(others)) + 1}
+            else:
+                name = {FlagKind.SHARED_DEVICE: "device_id", FlagKind.SHARED_IP: "ip"}.get(kind, "instruments")
+                evidence = {name: sorted({v for _p, v in shared})[:10]}
+            raised.append(raise_flag(bonus, player, kind, others=others, evidence=evidence))
+        if player in velocity:
+            evidence = {"bonuses": velocity[player], "hours": hours, "threshold": limit}
+            raised.append(raise_flag(bonus, player, FlagKind.CLAIM_VELOCITY, others=[], evidence=evidence))
     return [f for f in raised if f is not None]
 
 

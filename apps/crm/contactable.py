@@ -30,23 +30,8 @@ CONTACT_COLUMNS = {
 ROW_COLUMNS = ("id", "external_id", "first_name", "country", "language")
 
 
-def _facts_sql() -> tuple[str, tuple[str, ...]]:
-    """The eligibility query for many players. ``apps.players.eligibility`` offers it as ``facts_sql_many`` once
-    the lead adds it; until then it is built here from the same fact list (one source of the SQL)."""
-    many = getattr(eligibility, "facts_sql_many", None)
-    if many is not None:
-        sql, names = many()
-        return str(sql), tuple(names)
-    facts = (*eligibility._BASE_FACTS, *eligibility._extra_facts)
-    columns = ", ".join(f"{sql} AS {name}" for name, sql in facts)
-    return f"SELECT {columns} FROM players_player p WHERE p.id = ANY(%s)", tuple(name for name, _ in facts)  # noqa: S608
-
-
 def facts_many(player_ids: Sequence[int]) -> list[dict[str, Any]]:
-    sql, names = _facts_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(player_ids)])
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return list(eligibility.facts_many(player_ids).values())
 
 
 def contactable_rows(player_ids: Sequence[int], channel: str, *, now: datetime) -> list[dict[str, Any]]:

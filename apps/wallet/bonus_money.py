@@ -9,7 +9,17 @@ from django.db import transaction
 
 from apps.core.money import quantize
 from apps.wallet.choices import AccountKind, TransactionType
-from apps.wallet.posting import InsufficientFunds, PlayerRef, Posted, lock_accounts, refuse_unless, write
+from apps.wallet.posting import (
+    InsufficientFunds,
+    Item,
+    PlayerAccounts,
+    PlayerRef,
+    Posted,
+    lock_accounts,
+    refuse_unless,
+    write,
+    write_many,
+)
 
 
 def bonus_award(*, player: PlayerRef | int, amount: Decimal, currency: str, reference: str = "") -> Posted:
@@ -25,6 +35,28 @@ def bonus_award(*, player: PlayerRef | int, amount: Decimal, currency: str, refe
         player_deltas={accounts.bonus_id: amount},
         reference=reference,
     )
+
+
+def bonus_award_many(
+    *, awards: dict[int, tuple[Decimal, str]], accounts: dict[int, PlayerAccounts]
+) -> dict[int, Posted]:
+    """``bonus_award`` for many players in one statement: player id -> (amount, reference), their accounts as
+    ``posting.lock_many`` locked them. The caller has checked each player's eligibility after the lock (as
+    ``bonus_award``'s ``refuse_unless`` does: apps.bonuses.awards.give_many)."""
+    items = []
+    for player_id, (amount, reference) in sorted(awards.items()):
+        mine = accounts[player_id]
+        cost = mine.operator[AccountKind.BONUS_COST]
+        items.append(
+            Item(
+                accounts=mine,
+                amount=amount,
+                legs=[(cost, -amount), (mine.bonus_id, amount)],
+                player_deltas={mine.bonus_id: amount},
+                fields={"reference": reference},
+            )
+        )
+    return write_many(type=TransactionType.BONUS_AWARD, items=items)
 
 
 def bonus_convert(*, player: PlayerRef | int, amount: Decimal, currency: str, reference: str = "") -> Posted:

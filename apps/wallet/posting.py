@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.bulksql import insert_select
 from apps.core.errors import ApplicationError, Conflict, NotFound, PlayerNotFound, ValidationFailed
 from apps.core.money import quantize
 from apps.geo.choices import GameCategory
@@ -188,6 +189,28 @@ def lock_accounts(
             cursor.execute(sql, [*lead, currency, currency])
             rows = cursor.fetchall()
     mine = {row[3]: (row[2], row[4]) for row in rows if row[0] is not None}
+    return _player_accounts(
+        player_id,
+        player_currency,
+        currency,
+        mine,
+        {row[3]: row[2] for row in rows if row[0] is None},
+        country=country,
+        region=region,
+        geo_version=geo,
+    )
+
+
+def _player_accounts(
+    player_id: int,
+    player_currency: str,
+    currency: str,
+    mine: dict[str, tuple[int, Decimal]],
+    operator: dict[str, int],
+    **place: Any,
+) -> PlayerAccounts:
+    """``mine``: kind -> (account id, balance) of the player's three accounts; ``place``: country, region and
+    geo_version (the rollups' clock)."""
     return PlayerAccounts(
         player_id=player_id,
         player_currency=player_currency,
@@ -198,10 +221,8 @@ def lock_accounts(
         bonus=mine["bonus"][1],
         pending_id=mine["pending_withdrawal"][0],
         pending=mine["pending_withdrawal"][1],
-        operator={row[3]: row[2] for row in rows if row[0] is None},
-        country=country,
-        region=region,
-        geo_version=geo,
+        operator=operator,
+        **place,
     )
 
 
@@ -222,6 +243,7 @@ def refuse_unless(player: Player | int, action: str, **kwargs: Any) -> Eligibili
 _TXN_FIELDS = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
 _TXN_COLUMNS = ", ".join(str(f.column) for f in _TXN_FIELDS)
 _TXN_VALUES = ", ".join(["%s"] * len(_TXN_FIELDS))
+_TXN_TYPES = [(str(f.column), str(f.db_type(connection))) for f in _TXN_FIELDS]
 
 
 # The arbiter is the partial unique index wallet_txn_reference_unique (api_client, reference, type): a second
@@ -312,6 +334,201 @@ def write(
     if queued:
         events.nudge_after_commit()
     return Posted(transaction=txn, balances=after)
+
+
+# --- many players at once (a campaign's chunk) -------------------------------------------------------------
+
+# Every player's rows of the currency locked in account id order (the order single postings lock theirs, so the
+# two never deadlock), with what places each on a clock, and the operator's rows, unlocked.
+_LOCK_MANY_SQL = """
+    WITH p AS (
+        SELECT id, currency, country, region FROM players_player WHERE id = ANY(%s::bigint[])
+    ),
+    locked AS (
+        SELECT a.id, a.player_id, a.kind, a.balance FROM wallet_account a
+        WHERE a.player_id = ANY(%s::bigint[]) AND a.currency = %s ORDER BY a.id FOR UPDATE
+    )
+    SELECT p.id, p.currency, p.country, p.region, l.id, l.kind, l.balance FROM p
+    LEFT JOIN locked l ON l.player_id = p.id
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, o.id, o.kind, o.balance FROM wallet_account o
+    WHERE o.player_id IS NULL AND o.currency = %s
+"""
+_CREATE_MANY_SQL = """
+    INSERT INTO wallet_account (player_id, kind, currency, balance)
+    SELECT p, k, %s, 0 FROM unnest(%s::bigint[]) AS p, unnest(ARRAY['cash', 'bonus', 'pending_withdrawal']) AS k
+    UNION ALL
+    SELECT NULL, k, %s, 0 FROM unnest(ARRAY['house', 'payment_clearing', 'bonus_cost', 'adjustments']) AS k
+    ON CONFLICT DO NOTHING
+"""
+
+
+def lock_many(player_ids: Collection[int], currency: str) -> dict[int, PlayerAccounts]:
+    """``lock_accounts`` for many players in one round trip (two on their first use of the currency). Players
+    whose wallet is in another currency, or who do not exist, are left out of the answer."""
+    ids = sorted(set(player_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM geo_geoconfigversion WHERE id = 1")
+        row = cursor.fetchone()
+        geo = row[0] if row else None
+        cursor.execute(_LOCK_MANY_SQL, [ids, ids, currency, currency])
+        rows = cursor.fetchall()
+        mine = [r for r in rows if r[0] is not None and r[1] == currency]
+        counts: dict[int, int] = {}
+        for r in mine:
+            counts[r[0]] = counts.get(r[0], 0) + (1 if r[4] is not None else 0)
+        operator = [r for r in rows if r[0] is None]
+        missing = sorted(pid for pid, n in counts.items() if n < 3)
+        if missing or len(operator) < 4:
+            cursor.execute(_CREATE_MANY_SQL, [currency, missing, currency])
+            cursor.execute(_LOCK_MANY_SQL, [ids, ids, currency, currency])
+            rows = cursor.fetchall()
+            mine = [r for r in rows if r[0] is not None and r[1] == currency]
+            operator = [r for r in rows if r[0] is None]
+    ops = {r[5]: r[4] for r in operator}
+    found: dict[int, dict[str, Any]] = {}
+    for pid, player_currency, country, region, account_id, kind, balance in mine:
+        entry = found.setdefault(pid, {"currency": player_currency, "country": country, "region": region})
+        entry[kind] = (account_id, balance)
+    return {
+        pid: _player_accounts(
+            pid, e["currency"], currency, e, ops, country=e["country"] or "", region=e["region"] or "", geo_version=geo
+        )
+        for pid, e in found.items()
+    }
+
+
+@dataclass(frozen=True)
+class Item:
+    """One posting of a ``write_many`` batch: the player's locked accounts, the amount, the legs and the player's
+    balance moves (as ``write`` takes them), and the transaction's other fields (``reference``...)."""
+
+    accounts: PlayerAccounts
+    amount: Decimal
+    legs: list[tuple[int, Decimal]]
+    player_deltas: dict[int, Decimal]
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def write_many(*, type: str, items: list[Item]) -> dict[int, Posted]:
+    """``write`` for many players' postings of one type, at most one per player, in ONE statement: the
+    transactions, their entries, the balance moves, the day rollups and the durable consumers' queue rows.
+    Then the Python observers run, per posting. Player id -> its posting.
+
+    A type with statement observers (the bet's wagering UPDATE) is not taken: those build one statement per
+    posting; post them with ``write``. A reference used twice (client, reference, type) refuses the whole batch
+    (``duplicate_reference``) after the statement: unlike ``write``'s, the caller's transaction must roll back
+    (it does when the error leaves its ``atomic``)."""
+    if not items:
+        return {}
+    if len({i.accounts.player_id for i in items}) != len(items):
+        raise ValueError("write_many: at most one posting per player")
+    currency = items[0].accounts.currency
+    if any(i.accounts.currency != currency for i in items):
+        raise ValueError("write_many: one currency")
+    now = timezone.now()
+    txns, rows = [], []
+    for item in items:
+        after = item.accounts.after(item.player_deltas)
+        if any(abs(balance) >= BALANCE_LIMIT for balance in after.values()):
+            raise BalanceLimit(fields={"amount": ["The resulting balance would be too large."]})
+        txn = LedgerTransaction(
+            type=type,
+            player_id=item.accounts.player_id,
+            currency=currency,
+            amount=item.amount,
+            created_at=now,
+            **item.fields,
+        )
+        txns.append(txn)
+        rows.append([getattr(txn, f.attname) for f in _TXN_FIELDS])  # text, numbers, times: the driver's own
+    if any(events.statement_parts(_event(t, ZERO, ZERO)) for t in txns[:1]):
+        raise ValueError(f"write_many: {type} postings have statement observers; post them one by one")
+    legs = [(i.accounts.player_id, a, v) for i in items for a, v in i.legs if v != 0]
+    moves = [(i.accounts.player_id, a, d) for i in items for a, d in sorted(i.player_deltas.items()) if d != 0]
+    parts = {
+        i.accounts.player_id: (
+            i.player_deltas.get(i.accounts.cash_id, ZERO),
+            abs(i.player_deltas.get(i.accounts.bonus_id, ZERO)),
+        )
+        for i in items
+    }
+    # Only column names and placeholders are formatted in; every value is a parameter.
+    insert, params = insert_select("wallet_transaction", _TXN_TYPES, rows)
+    sql = f"WITH t AS ({insert} {_ON_DUPLICATE_REFERENCE} RETURNING id, player_id)"
+    if legs:
+        sql += (
+            ", e AS (INSERT INTO wallet_entry (transaction_id, account_id, amount, currency, created_at) "
+            "SELECT t.id, v.account_id, v.amount, %s, %s FROM t "
+            "JOIN unnest(%s::bigint[], %s::bigint[], %s::numeric[]) AS v(player_id, account_id, amount) "
+            "ON v.player_id = t.player_id)"
+        )
+        params += [currency, now, *(list(column) for column in zip(*legs, strict=True))]
+    if moves:
+        sql += (
+            ", u AS (UPDATE wallet_account a SET balance = a.balance + v.delta "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) AS v(player_id, id, delta) "
+            "JOIN t ON t.player_id = v.player_id WHERE a.id = v.id)"
+        )
+        params += [list(column) for column in zip(*moves, strict=True)]
+    rolled = {
+        i.accounts.player_id: rollups.deltas(
+            type, amount=i.amount, cash=parts[i.accounts.player_id][0], bonus=parts[i.accounts.player_id][1]
+        )
+        for i in items
+    }
+    columns = tuple(next(iter(rolled.values())))
+    if columns:
+        days = {
+            i.accounts.player_id: rollups.day_of(
+                now,
+                rollups.zone_for(i.accounts.country, i.accounts.region, i.accounts.geo_version or 0, now),
+            )
+            for i in items
+        }
+        ids = sorted(rolled)
+        names = ", ".join(columns)
+        rest = [c for c in rollups.COLUMNS if c not in columns]
+        arrays = ", ".join(f"%s::{'numeric' if c in rollups.MONEY_COLUMNS else 'integer'}[]" for c in columns)
+        sql += (
+            f", r AS (INSERT INTO wallet_player_day (player_id, currency, day, {names}"  # noqa: S608 (names only)
+            f"{''.join(', ' + c for c in rest)}) "
+            f"SELECT v.player_id, %s, v.day, {', '.join('v.' + c for c in columns)}{''.join(', 0' for _ in rest)} "
+            f"FROM unnest(%s::bigint[], %s::date[], {arrays}) AS v(player_id, day, {names}) "
+            "JOIN t ON t.player_id = v.player_id "
+            f"ON CONFLICT (player_id, currency, day) DO UPDATE SET "
+            f"{', '.join(f'{c} = wallet_player_day.{c} + EXCLUDED.{c}' for c in columns)})"
+        )
+        params += [currency, ids, [days[p] for p in ids], *([rolled[p][c] for p in ids] for c in columns)]
+    queued = events.consumers_for(type)
+    if queued:
+        ids = sorted(parts)
+        sql += (
+            ", q AS (INSERT INTO wallet_posting_queue (consumer, transaction_id, player_id, cash_part, bonus_part, "
+            "queued_at, attempts, last_error) SELECT c, t.id, t.player_id, abs(v.cash), v.bonus, %s, 0, '' FROM t "
+            "JOIN unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS v(player_id, cash, bonus) "
+            "ON v.player_id = t.player_id, unnest(%s::text[]) AS c)"
+        )
+        params += [now, ids, [parts[p][0] for p in ids], [parts[p][1] for p in ids], queued]
+    sql += " SELECT id, player_id FROM t"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {player_id: txn_id for txn_id, player_id in cursor.fetchall()}
+    if len(inserted) != len(items):  # the others did move: the error must roll the caller's transaction back
+        raise DuplicateReference(fields={"reference": [f"A {type} with one of these references was already posted."]})
+    posted: dict[int, Posted] = {}
+    for item, txn in zip(items, txns, strict=True):
+        pid = item.accounts.player_id
+        txn.pk = inserted[pid]
+        txn._state.adding, txn._state.db = False, connection.alias
+        posted[pid] = Posted(transaction=txn, balances=item.accounts.after(item.player_deltas))
+        if events.has_observers():
+            events.observe(_event(txn, abs(parts[pid][0]), parts[pid][1]))
+    if queued:
+        events.nudge_after_commit()
+    return posted
 
 
 @functools.lru_cache(maxsize=64)

@@ -352,3 +352,20 @@ def test_a_nudge_with_the_broker_unreachable_tries_once_and_gives_up():
         app.conf.broker_write_url, app.conf.broker_url = old
         server.close()
     assert len(attempts) == 2  # one per nudge
+
+
+def test_many_events_at_once_reach_the_same_subscribers_as_one_at_a_time_with_one_nudge(
+    player, subscriber, django_capture_on_commit_callbacks
+):
+    from apps.core.models import OutboxDelivery, OutboxEvent
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        outbox.outbox_emit("bonus.awarded", key=player.external_id, data={"n": 0})
+        outbox.outbox_emit_many(
+            "bonus.awarded", [(player.external_id, {"n": 1}), ("P-nobody", {"n": 2}), (player.external_id, {"n": 3})]
+        )
+    assert len(callbacks) == 1  # one nudge for the transaction, not one per event
+    events = list(OutboxEvent.objects.order_by("id").values_list("key", "data"))
+    assert [data["n"] for _, data in events] == [0, 1, 2, 3]
+    delivered = sorted(OutboxDelivery.objects.values_list("event__data__n", "subscriber"))
+    assert delivered == [(0, subscriber.prefix), (1, subscriber.prefix), (3, subscriber.prefix)]
