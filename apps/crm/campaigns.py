@@ -30,7 +30,10 @@ from apps.crm.errors import CampaignInvalid, CampaignNotPermitted, CampaignWrong
 from apps.crm.models import Campaign, Segment
 
 VIEW, ADD, RUN = "crm.view_campaign", "crm.add_campaign", "crm.run_campaign"
-CHUNK = 500
+# Players per chunk (one transaction, holding their accounts' locks): the batch path takes 1,000 in about a
+# second; a template given one at a time (cashback) costs some 20 ms a player, so its chunks are smaller.
+CHUNK = 1000
+CHUNK_ONE_BY_ONE = 100
 ZERO = Decimal("0")
 
 
@@ -198,7 +201,7 @@ def _next_ids(campaign: Campaign, size: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def campaign_chunk(*, campaign_id: int, size: int = CHUNK, now: datetime | None = None) -> bool:
+def campaign_chunk(*, campaign_id: int, size: int | None = None, now: datetime | None = None) -> bool:
     """One chunk of a running campaign, in one transaction. True while there is more to do."""
     from apps.bonuses import bulk
 
@@ -210,12 +213,13 @@ def campaign_chunk(*, campaign_id: int, size: int = CHUNK, now: datetime | None 
         if now >= campaign.ends_at:
             _finish(campaign, now, note="window_closed")
             return False
-        ids = _next_ids(campaign, size)
+        batch = bulk.supports(campaign.template, campaign.mode)
+        ids = _next_ids(campaign, size or (CHUNK if batch else CHUNK_ONE_BY_ONE))
         if not ids:
             _finish(campaign, now)
             return False
         actor = SystemActor(f"crm.campaign.{campaign.pk}")
-        if bulk.supports(campaign.template, campaign.mode):  # the whole chunk in a fixed number of statements
+        if batch:  # the whole chunk in a fixed number of statements
             given = bulk.give_many(
                 actor=actor,
                 template=campaign.template,
@@ -292,7 +296,7 @@ def _finish(campaign: Campaign, now: datetime, note: str = "") -> None:
     )
 
 
-def campaign_run(*, campaign_id: int, size: int = CHUNK, max_chunks: int | None = None) -> int:
+def campaign_run(*, campaign_id: int, size: int | None = None, max_chunks: int | None = None) -> int:
     """Chunks until the campaign is done, cancelled or ``max_chunks`` ran (the task then queues itself again, so
     no single task outlives its time limit). The chunks done."""
     done = 0

@@ -164,3 +164,26 @@ def test_cash_first_is_the_default(crm):
     active(crm, player)
     bet(player, "2.00")
     assert balances(player) == {"cash": D("18.0000"), "bonus": D("20.0000")}
+
+
+@pytest.mark.django_db
+def test_no_index_without_the_player_serves_a_query_for_one_players_active_bonus():
+    """Every bet's wagering UPDATE and can()'s maximum-bet fact ask for one player's active bonus. A partial index
+    on ``state = 'active'`` alone without the player in it (once bonuses_wager_due) is what the planner took while
+    its statistics said it was empty (a campaign's 40,000 new active bonuses before autovacuum): every query
+    scanned all active bonuses (10 s for a chunk's eligibility facts on the bench). Such an index must carry a
+    condition those queries do not imply (the wager-due index: ``wager_by IS NOT NULL``)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'bonuses_playerbonus' "
+            "AND indexdef LIKE '%%WHERE%%'"
+        )
+        partial = dict(cursor.fetchall())
+    for name, definition in partial.items():
+        columns = definition.split(" USING btree (")[1].split(")")[0]
+        where = definition.split(" WHERE ")[1]
+        if "player_id" not in columns:
+            assert where != "((state)::text = 'active'::text)", name
+    assert "wager_by IS NOT NULL" in partial["bonuses_wager_due"]
