@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bonuses', '0006_free_spin_results'),
-        ('players', '0010_email_per_brand'),
+        ("bonuses", "0006_free_spin_results"),
+        ("players", "0010_email_per_brand"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='playerbonus',
-            name='bonuses_wager_due',
+            model_name="playerbonus",
+            name="bonuses_wager_due",
         ),
         migrations.AddIndex(
-            model_name='playerbonus',
-            index=models.Index(condition=models.Q(('state', 'active'), ('wager_by__isnull', False)), fields=['wager_by'], name='bonuses_wager_due'),
+            model_name="playerbonus",
+            index=models.Index(
+                condition=models.Q(("state", "active"), ("wager_by__isnull", False)),
+                fields=["wager_by"],
+                name="bonuses_wager_due",
+            ),
         ),
     ]
