@@ -90,8 +90,7 @@ def outbox_emit_many(type: str, items: list[tuple[str, dict[str, Any]]]) -> int:
         return 0
     seen = subscribers_for(sorted({key for key, _ in items}))
     events = OutboxEvent.objects.bulk_create(
-        OutboxEvent(type=type, key=key, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
-        for key, data in items
+        OutboxEvent(type=type, key=key, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder))) for key, data in items
     )
     OutboxDelivery.objects.bulk_create(
         OutboxDelivery(event=event, subscriber=prefix, key=event.key)
