@@ -142,7 +142,9 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
     list_filter = ("state", "type", "currency")
     search_fields = ("code", "name", "bonus_code")
     ordering = ("-priority", "code")
-    change_form_after_template = "admin/bonuses/template_after.html"
+    # publish and retire are forms of their own: inside the admin's form the browser dropped the first of them (its
+    # Publish button submitted the change form), so they come after it
+    change_form_outer_after_template = "admin/bonuses/template_after.html"
     change_form_outer_before_template = "admin/bonuses/template_before.html"
     fieldsets = (
         (
@@ -296,7 +298,8 @@ class BonusTemplateAdmin(ServiceRefusalAdminMixin, ModelAdmin):
         return HttpResponseRedirect(reverse("admin:bonuses_bonustemplate_change", args=[pk]))
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._decide(request, pk, templates.template_publish, "Publication asked: the template is {state}.")
+        # "published", or "waiting for a second person" (a budget from the threshold)
+        return self._decide(request, pk, templates.template_publish, "The template is {state}.")
 
     def retire_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._decide(request, pk, templates.template_retire, "The template is {state}.")
@@ -322,7 +325,7 @@ class PlayerBonusAdmin(ReadOnlyAdminMixin, ModelAdmin):
     search_fields = ("player__external_id", "player__email", "template__code")
     list_select_related = ("player", "template")
     raw_id_fields = ("player",)
-    change_form_after_template = "admin/bonuses/bonus_after.html"
+    change_form_outer_after_template = "admin/bonuses/bonus_after.html"  # its cancel form: after the admin's form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in PlayerBonus._meta.fields]
