@@ -19,7 +19,7 @@ from unfold.admin import ModelAdmin
 from apps.bonuses import stats
 from apps.core.errors import ApplicationError
 from apps.crm import campaigns
-from apps.crm.choices import CampaignState
+from apps.crm.choices import CampaignMode, CampaignState
 from apps.crm.models import Campaign
 from apps.staff.models import staff_of
 
@@ -52,7 +52,7 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
 class CampaignAdmin(ModelAdmin):  # type: ignore[misc]
     form = CampaignForm
     change_form_template = "admin/crm/campaign/change_form.html"
-    list_display = ("name", "template", "segment", "mode", "state", "progress", "awarded", "cost_so_far", "ends_at")
+    list_display = ("name", "template", "segment", "mode", "state", "progress", "given", "cost_so_far", "ends_at")
     list_filter = ("state", "mode")
     list_select_related = ("template", "segment")
     search_fields = ("name",)
@@ -60,9 +60,9 @@ class CampaignAdmin(ModelAdmin):  # type: ignore[misc]
         "state",
         "target_count",
         "processed",
-        "awarded",
+        "given",
         "refused",
-        "refusals",
+        "refusals_by_reason",
         "cost",
         "started_at",
         "started_by",
@@ -73,6 +73,16 @@ class CampaignAdmin(ModelAdmin):  # type: ignore[misc]
     @admin.display(description="progress")
     def progress(self, campaign: Campaign) -> str:
         return f"{campaign.percent} %"
+
+    @admin.display(description="given", ordering="awarded")
+    def given(self, campaign: Campaign) -> str:
+        """An offer campaign's count is of offers: its statistics count as awarded only the offers claimed."""
+        kind = "offers" if campaign.mode == CampaignMode.OFFER else "awards"
+        return f"{campaign.awarded:,} {kind}"
+
+    @admin.display(description="refusals by reason")
+    def refusals_by_reason(self, campaign: Campaign) -> str:
+        return " · ".join(f"{reason}: {count:,}" for reason, count in sorted(campaign.refusals.items())) or "none"
 
     @admin.display(description="cost so far", ordering="cost")
     def cost_so_far(self, campaign: Campaign) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -250,11 +251,16 @@ def test_a_crm_manager_walks_template_segment_campaign_and_wagering(staff_browse
         if len(seen) == 1:
             assert "Running · 10 of 30 players (33 %) · offered to 10 · refused 0" in progress.inner_text()
             assert manager.locator("#campaign-progress progress").get_attribute("value") == "33"
+            manager.locator("canvas[data-bonus-chart=counts][data-drawn=true]").wait_for()
             shot(manager, "5-campaign-running")
     manager.page.reload()
     assert seen == ["33", "66", "100"]  # after each chunk of 10 (the last one's finish is the next, empty, chunk)
     assert progress.get_attribute("data-state") == "completed"
     assert "30 of 30 players (100 %)" in progress.inner_text()
+    fields = manager.inner_text("fieldset.module")
+    assert re.search(r"Given\s+30 offers", fields)  # not "awarded 30": nothing is paid before a claim
+    assert re.search(r"Refusals by reason\s+none", fields)
+    manager.locator("canvas[data-bonus-chart=counts][data-drawn=true]").wait_for()
     shot(manager, "6-campaign-completed")
     assert problems_on(manager.page) == []
     assert PlayerBonus.objects.filter(campaign_id=campaign.pk, state=BonusState.OFFERED).count() == PLAYERS
