@@ -40,7 +40,6 @@ from apps.core.money import quantize
 
 if TYPE_CHECKING:
     from apps.bonuses.models import BonusTemplate
-    from apps.crm.models import Campaign
 
 ZERO = Decimal("0")
 CHART_DAYS = (30, 90, 365)
@@ -187,7 +186,8 @@ def template_figures(template: BonusTemplate, *, now: datetime | None = None) ->
     return figures(template_id=template.pk, now=now)
 
 
-def campaign_figures(campaign: Campaign, *, now: datetime | None = None) -> list[Figures]:
+def campaign_figures(campaign: Any, *, now: datetime | None = None) -> list[Figures]:
+    """``campaign``: a crm Campaign (its template and id; the CRM sits above the bonuses, so not imported here)."""
     return figures(template_id=campaign.template_id, campaign_id=campaign.pk, now=now)
 
 

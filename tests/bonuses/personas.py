@@ -12,7 +12,7 @@ from apps.bonuses.choices import BonusState, Source, TemplateState
 from apps.bonuses.models import BonusTemplate, PlayerBonus
 from apps.staff import roles
 from tests.factories import PlayerFactory
-from tests.staff.personas import Case, Get, Post, Service, World
+from tests.staff.personas import Case, Get, Post, Service, Unchecked, World
 
 CRM, SA, FO, KYC = roles.CRM_MANAGER, roles.SUPPORT_AGENT, roles.FINANCE_OFFICER, roles.KYC_OFFICER
 AML = roles.AML_ANALYST
@@ -161,4 +161,10 @@ BONUS_CASES: dict[str, Case] = {
         NOBODY, CRM, Post(lambda w: f"{FLAGS}{persona_flag(w).pk}/change/", lambda w: {}, never)
     ),
     "bonuses.delete_bonusflag": Case(NOBODY, CRM, Get(lambda w: f"{FLAGS}{persona_flag(w).pk}/delete/")),
+    # free-spin results: written by the platform's win postings, shown on the player page's bonus section (its
+    # viewers' permission); no admin of their own
+    **{
+        f"bonuses.{verb}_freespinresult": Case(NOBODY, None, Unchecked("the player page: view_playerbonus"))
+        for verb in ("view", "add", "change", "delete")
+    },
 }
