@@ -31,7 +31,11 @@ class AfterCommitTask(Task):  # type: ignore[misc]
         if not connection.in_atomic_block:
             return super().apply_async(args, kwargs, **options)
         task_id = options.setdefault("task_id", uuid())
-        transaction.on_commit(lambda: super(AfterCommitTask, self).apply_async(args, kwargs, **options))
+        # robust: the caller's work is committed by then; a broker that cannot take the task must not turn that
+        # into an error page (a 500 after the commit). Django logs the failure (django.db.backends.base); the
+        # campaigns' and the jobs' sweeps find their work undone and queue it again, a task without a sweep (a
+        # SAR's export) has to be asked for again.
+        transaction.on_commit(lambda: super(AfterCommitTask, self).apply_async(args, kwargs, **options), robust=True)
         return self.AsyncResult(task_id)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -96,7 +96,7 @@ MENU = (
             ("bonuses.BonusFlag", "Abuse flags"),
         ),
     ),
-    Heading("crm", "CRM", (("crm.Segment", "Segments"),)),
+    Heading("crm", "CRM", (("crm.Segment", "Segments"), ("crm.Campaign", "Campaigns"))),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(

@@ -236,6 +236,8 @@ def refuse_unless(player: Player | int, action: str, **kwargs: Any) -> Eligibili
         fields: dict[str, Any] = {"reasons": result.reasons}
         if "limits_reached" in result.restrictions:
             fields["limits"] = result.restrictions["limits_reached"]
+        # a reason that names its own figure in the restrictions (bonus_max_bet: the maximum) carries it
+        fields.update({r: result.restrictions[r] for r in result.reasons if r in result.restrictions})
         raise PostingRefused(f"Refused: {', '.join(result.reasons)}.", code=result.reasons[0], fields=fields)
     return result
 

@@ -95,6 +95,7 @@ def test_a_bet_above_the_max_bet_is_refused_with_bonus_max_bet(crm):
     with pytest.raises(PostingRefused) as excinfo:
         bet(player, "2.01")
     assert excinfo.value.code == "bonus_max_bet"
+    assert excinfo.value.fields["bonus_max_bet"] == {"amount": "2.00", "currency": "GBP"}  # what the platform shows
     assert can(player, "bet", amount=D("2.50"), game_category="slots").restrictions["bonus_max_bet"] == {
         "amount": "2.00",
         "currency": "GBP",

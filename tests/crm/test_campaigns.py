@@ -244,3 +244,30 @@ def test_the_admin_builds_forecasts_starts_and_shows_progress(crm, django_captur
     campaigns.campaign_chunk(campaign_id=campaign.pk, size=1)
     page = client.get(f"/admin/crm/campaign/{campaign.pk}/change/").content.decode()
     assert 'data-percent="50"' in page and 'http-equiv="refresh"' in page and "10.00 GBP" in page
+
+
+def test_a_start_with_the_broker_down_commits_and_the_sweep_queues_it_later(crm, django_capture_on_commit_callbacks):
+    """The job is sent after the commit; a broker that cannot take it no longer turns the committed start into
+    an error (AfterCommitTask's callback is robust): the campaign is running and the resume sweep finds it."""
+    from backoffice.celery import app
+
+    gb_player()
+    campaign = new_campaign(crm, cash_template(crm), gb_segment(crm))
+    old = app.conf.broker_write_url, app.conf.broker_url
+    app.conf.broker_write_url = app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as sent:  # the commit, and what follows it
+            campaigns.campaign_start(actor=crm, campaign=campaign)
+    finally:
+        app.conf.broker_write_url, app.conf.broker_url = old
+        app.pool.force_close_all()
+        app._pool = None  # the pools were made for the dead address: the next send makes new ones
+        app.amqp._producer_pool = None
+    assert len(sent) == 1  # the job's send was tried, failed, and did not raise
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.RUNNING
+    Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert campaigns.stalled_campaign_ids() == [campaign.pk]
