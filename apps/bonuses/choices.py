@@ -39,7 +39,7 @@ class WageringBase(models.TextChoices):
 
 
 class MaxBetPolicy(models.TextChoices):
-    REFUSE = "refuse", "Refuse the bet (bonus_max_bet)"
+    REFUSE = "refuse", "Refuse the bet"
     VOID = "void", "Take the bet and forfeit the bonus"
 
 

@@ -45,7 +45,7 @@ class BonusTemplate(models.Model):
         max_length=16,
         choices=Trigger.choices,
         default=Trigger.MANUAL,
-        help_text="Deposit types only: awarded on the first deposit or on every deposit (apps/bonuses/triggers.py)",
+        help_text="Deposit types only: given on the player's first deposit, or on every qualifying deposit.",
     )
     products = ArrayField(models.CharField(max_length=10, choices=Product.choices), default=list)
     currency = models.CharField(max_length=3, help_text="Every amount of the template is in this currency")

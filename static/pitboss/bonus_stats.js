@@ -93,7 +93,17 @@
     document.querySelectorAll("canvas[data-bonus-chart]").forEach(function (canvas) {
       var money = canvas.dataset.bonusChart === "money";
       var values = money ? data.money[canvas.dataset.currency] : data.counts;
-      if (!values) {
+      var moved = values && KINDS.some(function (kind) {
+        return values[kind].some(function (v) { return Number(v) !== 0; });
+      });
+      if (!moved) {
+        // an empty chart reads as broken: say there is nothing to draw (an offer campaign before any claim)
+        var note = document.createElement("p");
+        note.className = "text-sm text-font-subtle-light dark:text-font-subtle-dark";
+        note.textContent = money
+          ? "No bonus money awarded, converted or forfeited in these days."
+          : "No bonus awarded, converted or forfeited in these days (offers are counted when claimed).";
+        canvas.parentNode.replaceWith(note);
         return;
       }
       charts.push(
