@@ -99,6 +99,15 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "its own task and transaction.",
     ),
     ScheduledTask(
+        name="Export approved SARs whose export was lost",
+        task="apps.sars.tasks.sars_export_sweep",
+        crontab="",
+        every_seconds=300,
+        expire_seconds=600,
+        description="A SAR approved more than five minutes ago and still not exported (its export task lost to a "
+        "broker outage at the approval, or a dead worker) is queued again; the export is idempotent.",
+    ),
+    ScheduledTask(
         name="Resume stalled CRM campaigns",
         task="apps.crm.tasks.crm_campaigns_resume",
         crontab="",

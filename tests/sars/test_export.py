@@ -274,3 +274,21 @@ def test_a_control_character_in_a_record_is_an_error_not_a_crash(mlro, second_ml
     export = _failed(mlro, second_mlro, suspect, then=tab_in_name)
     assert paths(export) == ["/report"]
     assert export.errors[0]["message"].startswith("The file is not well-formed XML: not well-formed (invalid token)")
+
+
+def test_the_sweep_exports_an_approved_sar_whose_export_was_lost(
+    mlro, second_mlro, case, django_capture_on_commit_callbacks
+):
+    from apps.sars.tasks import sars_export_sweep
+
+    sar = draft(mlro, case)
+    with django_capture_on_commit_callbacks(execute=False):  # the export task is lost (the broker was down)
+        approved(mlro, second_mlro, sar)
+    assert sars_export_sweep.run() == 0  # not yet: its export task may still be on its way
+    Sar.objects.filter(pk=sar.pk).update(approved_at=timezone.now() - timedelta(minutes=6))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert sars_export_sweep.run() == 1
+    sar_export_task(sar.pk)  # what the queued task does
+    sar.refresh_from_db()
+    assert sar.state == SarState.READY and sar.export is not None
+    assert sars_export_sweep.run() == 0  # exported: nothing left to sweep
