@@ -253,19 +253,16 @@ def test_a_start_with_the_broker_down_commits_and_the_sweep_queues_it_later(crm,
 
     gb_player()
     campaign = new_campaign(crm, cash_template(crm), gb_segment(crm))
-    old = app.conf.broker_write_url, app.conf.broker_url
+    old = app.conf.broker_write_url, app.conf.broker_url, app._pool, app.amqp._producer_pool
     app.conf.broker_write_url = app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = app.amqp._producer_pool = None  # pools for the dead address, made by the next send
     try:
         with django_capture_on_commit_callbacks(execute=True) as sent:  # the commit, and what follows it
             campaigns.campaign_start(actor=crm, campaign=campaign)
     finally:
-        app.conf.broker_write_url, app.conf.broker_url = old
-        app.pool.force_close_all()
-        app._pool = None  # the pools were made for the dead address: the next send makes new ones
-        app.amqp._producer_pool = None
+        if app._pool is not None:
+            app._pool.force_close_all()  # the dead address's; the suite's own pools were never touched
+        app.conf.broker_write_url, app.conf.broker_url, app._pool, app.amqp._producer_pool = old
     assert len(sent) == 1  # the job's send was tried, failed, and did not raise
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.RUNNING
