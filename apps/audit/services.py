@@ -110,6 +110,38 @@ INSERT_SQL = (
 )
 
 
+def _who(actor: AuditActor | None, action: str) -> dict[str, Any]:
+    """What every event of this actor and action (in this request or task) says of who did what, where."""
+    if not action or "." not in action:
+        raise ValueError(f"audit action must be a dotted code like 'player.blocked', got {action!r}")
+    actor_type, actor_id, actor_name = (actor or SYSTEM).audit_identity()
+    return {
+        "actor_type": str(actor_type),
+        "actor_id": str(actor_id),
+        "actor_name": str(actor_name)[:150],
+        "action": action,
+        "request_id": context.current_request_id() or "",
+        "ip": _normalise_ip(context.current_client_ip()),
+    }
+
+
+def _row(
+    who: dict[str, Any], target: models.Model | None, data: dict[str, Any], occurred_at: Any
+) -> tuple[str, dict[str, Any]]:
+    """One event's content with its nonce and content MAC, and its data as the JSON text the INSERT takes."""
+    data_json = json.dumps(data, cls=DjangoJSONEncoder)
+    row: dict[str, Any] = {
+        "occurred_at": occurred_at,
+        **who,
+        **_target_fields(target),
+        "data": json.loads(data_json),  # what JSONB gives back (hashing.normalise_data)
+        "hash_version": hashing.SEALED_HMAC_SHA256,
+        "nonce": hashing.new_nonce(),
+    }
+    row["content_mac"] = hashing.content_mac(row)
+    return data_json, row
+
+
 def audit_log(
     *,
     actor: AuditActor | None,
@@ -129,24 +161,8 @@ def audit_log(
     Side effects: one INSERT. No lock: concurrent writers do not wait for each other, and a rolled-back caller
     leaves no trace (a gap in ids, never in the chain).
     """
-    if not action or "." not in action:
-        raise ValueError(f"audit action must be a dotted code like 'player.blocked', got {action!r}")
-    actor_type, actor_id, actor_name = (actor or SYSTEM).audit_identity()
-    data_json = json.dumps(data if data is not None else {}, cls=DjangoJSONEncoder)
-    row: dict[str, Any] = {
-        "occurred_at": timezone.now(),
-        "actor_type": str(actor_type),
-        "actor_id": str(actor_id),
-        "actor_name": str(actor_name)[:150],
-        "action": action,
-        **_target_fields(target),
-        "data": json.loads(data_json),  # what JSONB gives back (hashing.normalise_data)
-        "request_id": context.current_request_id() or "",
-        "ip": _normalise_ip(context.current_client_ip()),
-        "hash_version": hashing.SEALED_HMAC_SHA256,
-        "nonce": hashing.new_nonce(),
-    }
-    row["content_mac"] = hashing.content_mac(row)
+    who = _who(actor, action)
+    data_json, row = _row(who, target, data if data is not None else {}, timezone.now())
     with connections[using].cursor() as cursor:
         # Plain SQL, one constant statement (prepared after a few runs): the ORM's INSERT costs several times
         # the CPU of the rest of audit_log, on every audited action (bench/audit_chain.py). One round trip:
@@ -166,31 +182,13 @@ def audit_log_many(
 ) -> int:
     """``audit_log`` for many events of one actor and action (a campaign's chunk of awards: one event per bonus,
     each with its own target, data, nonce and content MAC), in ONE multi-row INSERT. Returns how many."""
-    if not action or "." not in action:
-        raise ValueError(f"audit action must be a dotted code like 'player.blocked', got {action!r}")
+    who = _who(actor, action)
     if not items:
         return 0
-    actor_type, actor_id, actor_name = (actor or SYSTEM).audit_identity()
     occurred_at = timezone.now()
-    request_id = context.current_request_id() or ""
-    ip = _normalise_ip(context.current_client_ip())
     rows: list[list[Any]] = []
     for target, data in items:
-        data_json = json.dumps(data, cls=DjangoJSONEncoder)
-        row: dict[str, Any] = {
-            "occurred_at": occurred_at,
-            "actor_type": str(actor_type),
-            "actor_id": str(actor_id),
-            "actor_name": str(actor_name)[:150],
-            "action": action,
-            **_target_fields(target),
-            "data": json.loads(data_json),
-            "request_id": request_id,
-            "ip": ip,
-            "hash_version": hashing.SEALED_HMAC_SHA256,
-            "nonce": hashing.new_nonce(),
-        }
-        row["content_mac"] = hashing.content_mac(row)
+        data_json, row = _row(who, target, data, occurred_at)
         rows.append([data_json if name == "data" else row[name] for name in COLUMNS])
     sql, params = insert_select("audit_event", _COLUMN_TYPES, rows)
     with connections[using].cursor() as cursor:

@@ -21,19 +21,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.utils import timezone
 
 from apps.audit.services import AuditActor, audit_log_many
 from apps.bonuses import flags
-from apps.bonuses.awards import _frozen, _required, _terms, bonus_complete
+from apps.bonuses.awards import _frozen, _required, _terms, bonus_amount, bonus_complete
 from apps.bonuses.choices import DEPOSIT_TYPES, BonusState, BonusType, TemplateState
 from apps.bonuses.models import BonusTemplate, PlayerBonus
 from apps.bonuses.rules import award_problems
 from apps.core.bulksql import insert_select
-from apps.core.money import quantize
 from apps.core.outbox import outbox_emit_many
 from apps.geo import config as geo_config
 from apps.players import eligibility
@@ -231,13 +230,13 @@ def give_many(
 
 
 def _offer_amount(template: BonusTemplate) -> Decimal | None:
-    if template.type in DEPOSIT_TYPES:
-        deposit = template.min_deposit or template.amount
-        if deposit is None or deposit <= 0:
-            return None
-        share = quantize(deposit * (template.percent or ZERO) / 100, template.currency)
-        return min(share, template.amount) if template.amount is not None else share
-    return ZERO if template.type == BonusType.FREE_SPINS else template.amount or ZERO
+    """What ``bonus_offer`` checks an offer on: a deposit type's match of its minimum deposit (None without one),
+    else the template's own amount (free spins: nothing)."""
+    deposit = template.min_deposit or template.amount if template.type in DEPOSIT_TYPES else None
+    if template.type in DEPOSIT_TYPES and (deposit is None or deposit <= 0):
+        return None
+    # no player needed: supports() keeps cashback (the one type whose amount is the player's own) away
+    return bonus_amount(cast(Any, None), template, now=timezone.now(), deposit_amount=deposit)
 
 
 def _refusal(
