@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench faults venv services db chromium clean
+.PHONY: run test lint bench faults venv services db chromium pdflibs clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,7 +24,14 @@ venv: $(STAMP)
 	@echo "AUDIT_HMAC_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env
 	@echo "created .env with a new SECRET_KEY"
 
-services: $(STAMP) .env
+# WeasyPrint (the reports' PDF summaries) needs Pango and a font: Debian's, installed when missing.
+pdflibs:
+	@{ ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || \
+	  { echo "installing Pango and the DejaVu fonts for the reports' PDF files"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	  fonts-dejavu-core > /dev/null) || { echo "could not install Pango (apt-get): PDF reports need it"; exit 1; }; }
+
+services: $(STAMP) .env pdflibs
 	@$(PY) manage.py check_services
 
 # ensure_database: the owner and application roles and the database (as the postgres superuser, idempotent);
@@ -47,7 +54,7 @@ chromium:
 	  || { echo "could not install chromium (apt-get): the browser test needs $(CHROMIUM)"; exit 1; }; }
 
 # The suite builds its database as the owner role and runs as the application's role: both are made first.
-test: $(STAMP) chromium
+test: $(STAMP) chromium pdflibs
 	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py check_services
 	@DJANGO_SETTINGS_MODULE=backoffice.settings.test PITBOSS_IGNORE_DOTENV=1 $(PY) manage.py ensure_database --roles-only
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

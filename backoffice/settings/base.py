@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.sars",
     "apps.crm",
     "apps.bonuses",
+    "apps.reports",
     "simple_history",
     "django.contrib.postgres",
 ]
@@ -153,6 +154,12 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
 # (docs/PERFORMANCE.md). Needs a direct connection (not a transaction-pooling PgBouncer).
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = read("DATABASE_SERVER_SIDE_BINDING", "bool", default=True)
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = read("DATABASE_PREPARE_THRESHOLD", "int", default=5) or None
+# Reports read a streaming replica when REPORTS_DATABASE_URL is set (alias "reports", apps/reports/router.py);
+# without it they read the primary through "default". Nothing is migrated on the replica.
+if provided("REPORTS_DATABASE_URL"):
+    DATABASES["reports"] = read_database("REPORTS_DATABASE_URL", "postgres://pitboss_app@127.0.0.1:5432/pitboss")
+    DATABASES["reports"]["CONN_MAX_AGE"] = 0
+DATABASE_ROUTERS = ["apps.reports.router.ReportsRouter"]
 
 # REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
 REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))

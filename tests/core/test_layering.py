@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "screening": 10,
     "sars": 10,
     "crm": 11,
+    "reports": 12,
 }
 FOUNDATION = frozenset({"core", "audit"})
 

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """Regulatory and financial reports: typed report definitions, runs on the ``reports`` queue with checksummed
+    files, schedules, operator-level day rollups and the role-aware dashboard (issue 18). Reads every app, writes
+    only its own tables (DESIGN §1). Docs: docs/REPORTS.md."""
+
+    name = "apps.reports"
+    label = "reports"
+    verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from apps.reports import definitions
+
+        definitions.register_all()

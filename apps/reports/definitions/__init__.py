@@ -1,0 +1,17 @@
+"""The report types Pitboss ships. Each module defines one or more ``ReportType`` subclasses and lists them in
+``TYPES``; ``register_all`` (the app's ``ready``) registers every one."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES: tuple[str, ...] = ()  # e.g. "ggr_daily": apps/reports/definitions/ggr_daily.py
+
+
+def register_all() -> None:
+    from apps.reports.types import register
+
+    for name in MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        for report_type in module.TYPES:
+            register(report_type())
