@@ -50,6 +50,11 @@ class ReportRun(models.Model):
     database = models.CharField(max_length=20, blank=True, help_text="The database alias the run read")
     log = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    filed_at = models.DateTimeField(null=True, blank=True, help_text="When staff recorded it as sent to the regulator")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filing_reference = models.CharField(max_length=100, blank=True, help_text="The regulator's receipt or reference")
 
     class Meta:
         ordering = ("-queued_at", "-id")
