@@ -11,6 +11,12 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from apps.reports import definitions
+        from apps.reports import definitions, rollups
 
         definitions.register_all()
+        rollups.register()  # the operator day rollups' batch consumer of the posting events
+
+        from apps.core.services import register_schedule_provider
+        from apps.reports import schedules
+
+        register_schedule_provider(schedules.declared)  # the report types' schedules, installed by install_schedule

@@ -29,6 +29,13 @@ their order are intact for the next one. A handler that raises rolls back that p
 attempt is counted on the head row, and that player's later events wait behind it (order is kept); the error
 is logged and shown by ``manage.py posting_events``.
 
+Batch consumers (``register_batch_consumer``) are durable consumers that need no order, only sums (the operator
+rollups of the reports): ``drain_batches`` claims up to thousands of their rows at once across players (``FOR
+UPDATE SKIP LOCKED`` in id order, so drains in parallel take disjoint rows), hands the handler the claimed rows'
+transaction ids and parts, deletes the rows and commits, all in one transaction: a drain killed midway rolls back
+whole, a handler that raises rolls the batch back and the attempt is counted on its rows. Each names the task
+(and queue) a posting nudges for it; ``drain(None)`` leaves them to those tasks.
+
 Nothing is lost when Redis or every worker is down: the rows wait in PostgreSQL; the beat sweep
 (``apps.wallet.tasks.posting_events_drain``, every 5 seconds, each run draining for up to 4) catches up, and a
 posting nudges a drain at most once a second per process (``POSTING_EVENTS_NUDGE``) for low latency.
@@ -86,8 +93,32 @@ class Consumer:
     types: frozenset[str] | None  # None: every type
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What a batch consumer's drain claimed: parallel lists, one item per queued row (the parts as queued:
+    unsigned, as ``PostingEvent``'s)."""
+
+    queue_ids: list[int]
+    transaction_ids: list[int]
+    cash_parts: list[Decimal]
+    bonus_parts: list[Decimal]
+
+
+BatchHandler = Callable[[Claimed], None]
+
+
+@dataclass(frozen=True)
+class BatchConsumer:
+    name: str
+    handler: BatchHandler
+    types: frozenset[str] | None
+    task: str  # the Celery task that drains it (nudged after a posting commits), by name
+    queue: str
+
+
 _observers: list[tuple[Observer, frozenset[str] | None]] = []
 _consumers: dict[str, Consumer] = {}
+_batch_consumers: dict[str, BatchConsumer] = {}
 _consumers_by_type: dict[str, list[str]] = {}
 
 
@@ -151,8 +182,26 @@ def register_consumer(name: str, handler: Handler, *, types: Iterable[str] | Non
     return consumer
 
 
+def register_batch_consumer(
+    name: str, handler: BatchHandler, *, task: str, queue: str, types: Iterable[str] | None = None
+) -> BatchConsumer:
+    """A durable consumer drained in batches across players (``drain_batches``): ``handler(claimed)`` in the
+    transaction that deletes the claimed rows, for postings of ``types`` (all if None). For consumers that only
+    sum: no order between rows is promised. ``task`` (on ``queue``) is sent after a posting commits, as
+    ``DRAIN_TASK`` is for the others."""
+    if not name or len(name) > 64:
+        raise ValueError("a consumer's name is 1 to 64 characters")
+    if name in _consumers:
+        raise ValueError(f"{name} is already a per-player consumer")
+    consumer = BatchConsumer(name=name, handler=handler, types=_types(types), task=task, queue=queue)
+    _batch_consumers[name] = consumer
+    _consumers_by_type.clear()
+    return consumer
+
+
 def unregister_consumer(name: str) -> None:
     _consumers.pop(name, None)
+    _batch_consumers.pop(name, None)
     _consumers_by_type.clear()
 
 
@@ -164,9 +213,8 @@ def consumers_for(type: str) -> list[str]:
     """The durable consumers a posting of ``type`` is queued for (sorted, cached until a registration)."""
     found = _consumers_by_type.get(type)
     if found is None:
-        found = _consumers_by_type[type] = sorted(
-            name for name, c in _consumers.items() if c.types is None or type in c.types
-        )
+        every: list[Consumer | BatchConsumer] = [*_consumers.values(), *_batch_consumers.values()]
+        found = _consumers_by_type[type] = sorted(c.name for c in every if c.types is None or type in c.types)
     return found
 
 
@@ -204,8 +252,11 @@ def _send_nudge() -> None:
     catches up on whatever a failed nudge left."""
     from apps.core.outbox import send_fail_fast
 
-    if send_fail_fast(DRAIN_TASK, queue="compliance", expires=60) is None:
+    if _consumers and send_fail_fast(DRAIN_TASK, queue="compliance", expires=60) is None:
         log.warning("posting_events_nudge_failed")
+    for task, queue in sorted({(c.task, c.queue) for c in _batch_consumers.values()}):
+        if send_fail_fast(task, queue=queue, expires=60) is None:
+            log.warning("posting_events_nudge_failed", extra={"task": task})
 
 
 # --- draining ---------------------------------------------------------------------------------------------
@@ -313,9 +364,12 @@ def drain(
     budget_seconds: float | None = None,
     max_batches: int | None = None,
 ) -> DrainResult:
-    """Process queued events of ``consumer`` (every registered one if None) until none is left that this worker
-    can claim, ``budget_seconds`` have passed, or ``max_batches`` batches ran. Safe to run in any number of workers
-    at once. Inside a caller's transaction (tests) it works on that transaction's rows."""
+    """Process queued events of ``consumer`` (every registered per-player one if None: batch consumers have their
+    own tasks) until none is left that this worker can claim, ``budget_seconds`` have passed, or ``max_batches``
+    batches ran. Safe to run in any number of workers at once. Inside a caller's transaction (tests) it works on
+    that transaction's rows. A batch consumer named here is drained by ``drain_batches``."""
+    if consumer is not None and consumer in _batch_consumers:
+        return drain_batches(consumer, budget_seconds=budget_seconds, max_batches=max_batches)
     total = DrainResult()
     names = [consumer] if consumer is not None else sorted(_consumers)
     deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
@@ -339,6 +393,68 @@ def drain(
     return total
 
 
+# A batch: the consumer's oldest rows nobody else holds, in id order (the (consumer, id) index), locked.
+_CLAIM_BATCH_SQL = """
+    SELECT id, transaction_id, cash_part, bonus_part FROM wallet_posting_queue
+    WHERE consumer = %s ORDER BY id LIMIT %s
+    FOR UPDATE SKIP LOCKED
+"""
+
+
+def _drain_one_batch(consumer: BatchConsumer, batch: int) -> tuple[int, bool]:
+    """One transaction: claim up to ``batch`` rows, hand them to the handler, delete them. Returns (rows handled,
+    failed). A handler that raises leaves the rows (its savepoint rolls back) with the attempt counted on them."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_BATCH_SQL, [consumer.name, batch])
+        rows = cursor.fetchall()
+        if not rows:
+            return 0, False
+        ids = [row[0] for row in rows]
+        claimed = Claimed(
+            queue_ids=ids,
+            transaction_ids=[row[1] for row in rows],
+            cash_parts=[row[2] for row in rows],
+            bonus_parts=[row[3] for row in rows],
+        )
+        try:
+            with transaction.atomic():
+                consumer.handler(claimed)
+        except Exception as exc:  # the batch stays queued; the error is shown by ``posting_events``
+            log.exception("posting_batch_consumer_failed", extra={"consumer": consumer.name, "rows": len(ids)})
+            cursor.execute(
+                "UPDATE wallet_posting_queue SET attempts = least(attempts + 1, 32767), last_error = %s "
+                "WHERE id = ANY(%s::bigint[])",
+                [f"{type(exc).__name__}: {exc}"[:500], ids],
+            )
+            return 0, True
+        cursor.execute("DELETE FROM wallet_posting_queue WHERE id = ANY(%s::bigint[])", [ids])
+    return len(ids), False
+
+
+def drain_batches(
+    consumer: str, *, batch: int = 5000, budget_seconds: float | None = None, max_batches: int | None = None
+) -> DrainResult:
+    """Process a batch consumer's queued rows, ``batch`` per transaction, until none is left that this worker can
+    claim, its handler raised, ``budget_seconds`` have passed or ``max_batches`` ran (``players`` counts batches).
+    Any number may run at once."""
+    registered = _batch_consumers.get(consumer)
+    total = DrainResult()
+    if registered is None:
+        return total
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
+    while True:
+        done, failed = _drain_one_batch(registered, batch)
+        total.processed += done
+        total.players += 1 if done else 0
+        if failed:
+            total.failed_players += 1
+            return total
+        if not done or (max_batches is not None and total.players >= max_batches):
+            return total
+        if deadline is not None and time.monotonic() >= deadline:
+            return total
+
+
 @dataclass(frozen=True)
 class Backlog:
     consumer: str
@@ -359,11 +475,12 @@ def backlog() -> list[Backlog]:
         )
         rows = cursor.fetchall()
     seen = {row[0]: row for row in rows}
-    names = sorted(set(seen) | set(_consumers))
+    known = set(_consumers) | set(_batch_consumers)
+    names = sorted(set(seen) | known)
     return [
         Backlog(
             consumer=name,
-            registered=name in _consumers,
+            registered=name in known,
             rows=int(seen[name][1]) if name in seen else 0,
             players=int(seen[name][2]) if name in seen else 0,
             oldest_seconds=float(seen[name][3]) if name in seen else 0.0,

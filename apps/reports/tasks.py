@@ -1,0 +1,76 @@
+"""The reports' Celery tasks, on the ``reports`` queue (CELERY_TASK_ROUTES): thin, the work is in apps.reports.runs,
+apps.reports.schedules and apps.reports.rollups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import shared_task
+
+from apps.core.tasks import AfterCommitTask
+
+log = structlog.get_logger(__name__)
+
+
+@shared_task(name="apps.reports.tasks.operator_day_drain", ignore_result=True, soft_time_limit=75, time_limit=90)
+def operator_day_drain(budget_seconds: float = 50.0) -> dict[str, int]:
+    """Add the queued postings to the operator day rollups (``apps/reports/rollups.py``), a batch of thousands per
+    transaction, until none is left or ``budget_seconds`` pass. Any number may run at once (rows are claimed with
+    SKIP LOCKED); postings nudge one at most once a second per process and the beat sweeps every 5 seconds."""
+    from apps.reports import rollups
+
+    result = rollups.drain(budget_seconds=budget_seconds)
+    if result.processed or result.failed_players:
+        log.info(
+            "operator_day_drained", processed=result.processed, batches=result.players, failed=result.failed_players
+        )
+    return {"processed": result.processed, "batches": result.players, "failed": result.failed_players}
+
+
+@shared_task(
+    name="apps.reports.tasks.report_execute",
+    base=AfterCommitTask,
+    acks_late=True,
+    soft_time_limit=230,
+    time_limit=240,
+)
+def report_execute(run_id: int) -> dict[str, Any]:
+    """Run one queued run (apps.reports.runs.run_execute). A redelivery (acks_late: the worker died) finds it
+    claimed or finished and does nothing; ``runs_resume_stalled`` sends it again when its heartbeat stopped."""
+    from apps.reports.runs import run_execute
+
+    run = run_execute(run_id)
+    return {"run": run_id, "state": None if run is None else run.state}
+
+
+@shared_task(name="apps.reports.tasks.report_scheduled", base=AfterCommitTask)
+def report_scheduled(report: str, format: str = "csv", params: dict[str, str] | None = None, schedule: str = "") -> int:
+    """A beat entry fired: ask for the run (parameters left out take their defaults now: the previous month)."""
+    from apps.reports.runs import run_request
+
+    run = run_request(
+        actor=None, report=report, params=params or {}, format=format, source="schedule", schedule=schedule
+    )
+    return run.pk
+
+
+@shared_task(name="apps.reports.tasks.reports_resume_stalled", base=AfterCommitTask)
+def reports_resume_stalled() -> list[int]:
+    from apps.reports.runs import runs_resume_stalled
+
+    return runs_resume_stalled()
+
+
+@shared_task(name="apps.reports.tasks.reports_catch_up", base=AfterCommitTask)
+def reports_catch_up() -> list[int]:
+    from apps.reports.schedules import catch_up
+
+    return catch_up()
+
+
+@shared_task(name="apps.reports.tasks.reports_purge_expired", base=AfterCommitTask)
+def reports_purge_expired() -> int:
+    from apps.reports.runs import runs_purge_expired
+
+    return runs_purge_expired()
