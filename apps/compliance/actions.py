@@ -6,6 +6,12 @@ lift it), and is written to the case's timeline and the audit trail. What other 
 withdrawal held from a case says "Held for review" to Finance, a suspension shows its reason only to staff with
 ``players.view_compliance``, and the KYC requirement tells the platform "asked by the operator" (never that a case
 exists: the tipping-off wall).
+
+The analyst's reason stays on the case (its timeline and the compliance audit event). The owning services are
+handed a neutral text wherever they keep a reason without compliance visibility: an operator exclusion's reason
+is on the player page and in the audit views of Support, Finance, KYC and the Administrators, and a KYC
+requirement's reason is KYC's record, open to KYC's screens. Only the suspension, whose reason the players app
+shows to ``players.view_compliance`` alone, carries the analyst's own words.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from apps.staff.models import StaffUser
 
 PERMISSION = "compliance.case_actions"
 NEUTRAL_HOLD = "Held for review"
+NEUTRAL_EXCLUSION = "Operator decision"
+NEUTRAL_EDD = "Enhanced due diligence asked by the operator"
 HOLD_KIND = "review"
 
 
@@ -58,12 +66,14 @@ def case_action(*, actor: StaffUser, case: Case, action: str, reason: str) -> di
         from apps.kyc.choices import Level
         from apps.kyc.levels import requirement_ask
 
-        requirement = requirement_ask(actor=actor, player=player, level=Level.ENHANCED, reason=reason, compliance=True)
+        requirement = requirement_ask(
+            actor=actor, player=player, level=Level.ENHANCED, reason=NEUTRAL_EDD, compliance=True
+        )
         done = {"requirement": requirement.pk if requirement is not None else None}
     else:
         from apps.responsible.services.exclusions import operator_exclude
 
-        exclusion = operator_exclude(actor=actor, player=player, reason=reason)
+        exclusion = operator_exclude(actor=actor, player=player, reason=NEUTRAL_EXCLUSION)
         done = {"exclusion": exclusion.pk}
     label = CaseAction(action).label
     _event(case, CaseEventKind.ACTION, actor, f"{label}: {reason}", action=action, **done)

@@ -293,3 +293,55 @@ def test_the_deferred_cases_section_answers_nothing_outside_compliance(world, ro
     client = client_of(role)
     assert client.get(f"/admin/players/player/{world['suspect'].pk}/section/compliance/?partial=1").status_code == 204
     assert client.get(f"/admin/players/player/{world['suspect'].pk}/section/compliance/").status_code in (403, 404)
+
+
+ACTION_REASON = "Card ring: three players fund one account"
+
+
+@pytest.fixture
+def acted_on(world: dict[str, Any]) -> dict[str, Any]:
+    """The suspect's case (waiting for the MLRO's approval) takes every action, on a second open withdrawal too;
+    the analyst's reason must stay on the case."""
+    case = Case.objects.get(pk=world["case"].pk)
+    withdraw(world["suspect"], "50.00")
+    for action in ("hold_withdrawals", "require_edd", "restrict_account", "operator_exclusion"):
+        case_action(actor=world["analyst"], case=case, action=action, reason=f"{ACTION_REASON} ({action})")
+    return world
+
+
+@pytest.mark.parametrize("role", WALLED)
+def test_the_actions_of_a_case_read_neutrally_to_every_other_role(acted_on, role):
+    client = client_of(role)
+    html, _ = _page_words(client, acted_on["suspect"])
+    assert ACTION_REASON not in html and TITLE not in html and "/admin/compliance/case/" not in html
+    if role != roles.CRM_MANAGER:  # who reads exclusions' reasons reads the neutral one
+        assert "Operator decision" in html
+    for url in ("/admin/responsible/exclusion/", "/admin/wallet/withdrawal/?status=all", "/admin/audit/auditevent/"):
+        response = client.get(url)
+        assert response.status_code in (200, 403, 404), url
+        assert ACTION_REASON not in response.content.decode(), url
+    if role == roles.ADMINISTRATOR:  # the one walled role that reads the audit trail: every event's page
+        for event in AuditEvent.objects.exclude(action__startswith="compliance.").order_by("id"):
+            page = client.get(f"/admin/audit/auditevent/{event.pk}/change/")
+            assert ACTION_REASON not in page.content.decode(), event.action
+
+
+def test_the_actions_of_a_case_tell_the_platform_nothing_of_it(acted_on):
+    from apps.core.models import OutboxEvent
+
+    for event in OutboxEvent.objects.all():
+        text = str(event.data)
+        assert ACTION_REASON not in text and not WORDS.search(text), (event.type, text)
+    api = make_platform_client().api()
+    for path in ("/", "/eligibility/?action=deposit", "/eligibility/?action=withdraw", "/kyc/"):
+        answer = api.get(f"/api/v1/players/{acted_on['suspect'].external_id}{path}").content.decode()
+        assert ACTION_REASON not in answer and not WORDS.search(answer), (path, WORDS.findall(answer))
+
+
+def test_the_case_keeps_the_analysts_reasons(acted_on):
+    actions = ("hold_withdrawals", "require_edd", "restrict_account", "operator_exclusion")
+    texts = acted_on["case"].events.filter(kind="action", text__contains=ACTION_REASON).values_list("text", flat=True)
+    assert len(texts) == 4
+    logged = AuditEvent.objects.filter(action="compliance.case_action", data__reason__startswith=ACTION_REASON)
+    assert sorted(e.data["reason"] for e in logged) == sorted(f"{ACTION_REASON} ({a})" for a in actions)
+    assert {e.data["visibility"] for e in logged} == {"compliance"}
