@@ -185,4 +185,27 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         kwargs={"days": 30},
         description="Keeps the django-celery-results table bounded.",
     ),
+    ScheduledTask(
+        name="Resume report runs whose worker was lost",
+        task="apps.reports.tasks.reports_resume_stalled",
+        crontab="* * * * *",
+        queue="reports",
+        description="A running report whose heartbeat stopped for REPORTS_STALL_SECONDS, or a queued one whose task "
+        "was lost with the broker, is sent again (at most REPORTS_MAX_ATTEMPTS attempts in all).",
+    ),
+    ScheduledTask(
+        name="Catch up missed report schedules",
+        task="apps.reports.tasks.reports_catch_up",
+        crontab="17 * * * *",
+        queue="reports",
+        description="A scheduled regulatory report whose last closed period has no run (beat or the machine was "
+        "down when it should have fired) is asked for now.",
+    ),
+    ScheduledTask(
+        name="Delete report files past retention",
+        task="apps.reports.tasks.reports_purge_expired",
+        crontab="50 3 * * *",
+        queue="reports",
+        description="Files of runs finished more than REPORTS_RETENTION_DAYS ago; the runs and their SHA-256 stay.",
+    ),
 )

@@ -1,11 +1,30 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.db import models, transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.audit.services import AuditActor, audit_log
 from apps.core.errors import ValidationFailed
 from backoffice.schedule import SCHEDULE, ScheduledTask
+
+# Apps that declare beat entries of their own in code (the reports' schedules, from their report types) register
+# a function giving them; ``schedule_install`` installs them with the fixed SCHEDULE.
+_SCHEDULE_PROVIDERS: list[Callable[[], Iterable[ScheduledTask]]] = []
+
+
+def register_schedule_provider(provider: Callable[[], Iterable[ScheduledTask]]) -> None:
+    if provider not in _SCHEDULE_PROVIDERS:
+        _SCHEDULE_PROVIDERS.append(provider)
+
+
+def scheduled_entries() -> list[ScheduledTask]:
+    """SCHEDULE and every registered app's entries: what ``install_schedule`` installs."""
+    entries = list(SCHEDULE)
+    for provider in _SCHEDULE_PROVIDERS:
+        entries.extend(provider())
+    return entries
 
 
 @transaction.atomic
@@ -78,7 +97,7 @@ def schedule_install(*, actor: AuditActor | None, reset: bool = False) -> dict[s
     import json
 
     outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
-    for entry in SCHEDULE:
+    for entry in scheduled_entries():
         timing = _timing(entry)
         task = PeriodicTask.objects.filter(name=entry.name).first()
         wanted: dict[str, object] = {

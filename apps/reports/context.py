@@ -38,6 +38,7 @@ class RunContext:
         self._is_cancelled = is_cancelled
         self.lines: list[str] = []
         self.row_count = 0
+        self._done, self._total = 0, 0
         self._cursor_names = itertools.count(1)
 
     # --- reading
@@ -82,8 +83,16 @@ class RunContext:
 
     def progress(self, done: int, total: int) -> None:
         """Progress as ``done`` of ``total`` steps (tables, days, ...); the run's bar shows the fraction."""
+        self._done, self._total = done, total
         if self._on_progress is not None:
             self._on_progress(done, total, self.row_count)
+        self.check_cancelled()
+
+    def rows_written(self, rows: int) -> None:
+        """The writers' count of rows so far (the run's row count and heartbeat while one long table streams)."""
+        self.row_count = rows
+        if self._on_progress is not None:
+            self._on_progress(self._done, self._total, rows)
         self.check_cancelled()
 
     def check_cancelled(self) -> None:

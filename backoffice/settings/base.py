@@ -557,6 +557,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# REPORTS (apps/reports; docs/REPORTS.md) --------------------------------------------------------------------
+# Where run files live (outside MEDIA and STATIC, never served by URL: only the permission-checked download).
+REPORTS_FILES_ROOT = read("REPORTS_FILES_ROOT", default=str(BASE_DIR / "var" / "reports"))
+# Files of runs finished longer ago than this are deleted by the daily sweep (the run and its SHA-256 stay).
+REPORTS_RETENTION_DAYS = read("REPORTS_RETENTION_DAYS", "int", default=5 * 366)
+# A running run whose heartbeat is older than this is taken to have lost its worker (the sweep sends it again).
+REPORTS_STALL_SECONDS = read("REPORTS_STALL_SECONDS", "int", default=120)
+REPORTS_MAX_ATTEMPTS = read("REPORTS_MAX_ATTEMPTS", "int", default=3)
+REPORTS_RETRY_SECONDS = read("REPORTS_RETRY_SECONDS", "int", default=30)
+REPORTS_WORK_MEM = read("REPORTS_WORK_MEM", default="128MB")
+REPORTS_STATEMENT_TIMEOUT_MS = read("REPORTS_STATEMENT_TIMEOUT_MS", "int", default=200_000)
+
 # KYC DOCUMENTS (apps/kyc/intake.py, storage.py; docs/KYC.md, "Document intake") ----------------------------
 # Uploads larger than this are refused while being read (file_too_large); images above this many pixels are
 # refused as decompression bombs; PDFs with more pages than this are refused.

@@ -1,0 +1,213 @@
+"""Report schedules: django-celery-beat entries that ask for a run (``report_scheduled``), declared in code by the
+report types (``ScheduleSpec``) and installed by ``manage.py install_schedule``, or made by staff on the
+"Schedule a report" page; staff may retime, pause or delete either in the admin. A run missed while beat or the
+machine was down is caught up (``catch_up``, hourly). Due dates: ``calendar``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from apps.audit.services import SYSTEM, audit_log
+from apps.reports.errors import ReportParamsInvalid
+from apps.reports.models import ReportRun, RunState
+from apps.reports.types import Period, ReportType, report_type, report_types
+from backoffice.schedule import ScheduledTask
+
+TASK = "apps.reports.tasks.report_scheduled"
+CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
+def entry_name(kind: ReportType, name: str) -> str:
+    return f"Report: {kind.title} ({name})"
+
+
+def declared() -> list[ScheduledTask]:
+    """Every report type's declared schedules as beat entries (the schedule provider ``install_schedule`` reads)."""
+    entries = []
+    for kind in report_types().values():
+        for spec in kind.schedules:
+            name = entry_name(kind, spec.name)
+            entries.append(
+                ScheduledTask(
+                    name=name,
+                    task=TASK,
+                    crontab=" ".join(spec.crontab.get(part, "*") for part in CRON_FIELDS),
+                    queue="reports",
+                    kwargs={"report": kind.code, "format": spec.format, "params": dict(spec.params), "schedule": name},
+                    description=f"{kind.title}: {kind.description}".strip()[:500],
+                )
+            )
+    return entries
+
+
+def schedule_create(
+    *, actor: Any, report: str, format: str, params: dict[str, str], crontab: dict[str, str], name: str = ""
+) -> PeriodicTask:
+    """Staff's own schedule (reports.schedule_report and the report's permission): the parameters are checked now
+    (those left empty take their default when it fires: the previous month), the timing is a crontab."""
+    from apps.reports.runs import _type_for
+
+    if not actor.has_perm("reports.schedule_report"):
+        from apps.reports.errors import ReportNotPermitted
+
+        raise ReportNotPermitted("You may not schedule reports.")
+    kind = _type_for(actor, report)
+    errors: dict[str, str] = {}
+    if format not in kind.formats:
+        errors["format"] = f"{kind.title} is offered as {', '.join(kind.formats)}."
+    given = {key: value for key, value in params.items() if str(value).strip()}
+    _values, texts, param_errors = kind.clean(given, today=timezone.localdate())
+    errors.update(param_errors)
+    cron = {part: str(crontab.get(part, "*")).strip() or "*" for part in CRON_FIELDS}
+    for part, value in cron.items():
+        if len(value) > 60 or not all(ch in "0123456789*/,-" for ch in value):
+            errors[part] = "Use crontab syntax: digits, *, /, - and commas."
+    title = (name or "").strip()[:120] or f"{kind.title}, {format}, by {actor.get_username()}"
+    full_name = entry_name(kind, title)
+    if PeriodicTask.objects.filter(name=full_name).exists():
+        errors["name"] = "A schedule of that name exists."
+    if errors:
+        raise ReportParamsInvalid("Check the schedule.", fields=errors)
+    kept = {key: texts[key] for key in given if key in texts}
+    with transaction.atomic():
+        schedule, _ = CrontabSchedule.objects.get_or_create(**cron, timezone=timezone.get_current_timezone_name())
+        task = PeriodicTask.objects.create(
+            name=full_name,
+            task=TASK,
+            queue="reports",
+            crontab=schedule,
+            kwargs=json.dumps(
+                {"report": kind.code, "format": format, "params": kept, "schedule": full_name}, sort_keys=True
+            ),
+            description=f"Made by {actor.get_username()}.",
+        )
+        audit_log(
+            actor=actor,
+            action="report.scheduled",
+            target=task,
+            data={"report": kind.code, "format": format, "params": kept, "crontab": cron},
+        )
+    return task
+
+
+def scheduled_tasks() -> list[PeriodicTask]:
+    return list(PeriodicTask.objects.filter(task=TASK).select_related("crontab").order_by("name"))
+
+
+def _kwargs(task: PeriodicTask) -> dict[str, Any]:
+    try:
+        value = json.loads(task.kwargs or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def catch_up(*, today: date | None = None) -> list[int]:
+    """Hourly: for each enabled schedule of a report with a due date, the last period that ended before
+    yesterday must have a run from a schedule (queued, running or succeeded); if none, one is asked now (beat or
+    the machine was down when it should have fired). The runs asked."""
+    from apps.reports.runs import run_request
+
+    today = today or timezone.localdate()
+    asked: list[int] = []
+    for task in scheduled_tasks():
+        if not task.enabled:
+            continue
+        kwargs = _kwargs(task)
+        kind = report_type(str(kwargs.get("report", "")))
+        if kind is None or kind.due is None:
+            continue
+        param = kind.due.param
+        given = dict(kwargs.get("params") or {})
+        if param in given:
+            continue  # a schedule for one fixed period: nothing to catch up
+        period = _last_closed(kind, today)
+        if period is None:
+            continue
+        text = kind.due.period_text(period)
+        exists = ReportRun.objects.filter(
+            report=kind.code,
+            format=kwargs.get("format", "csv"),
+            state__in=(RunState.QUEUED, RunState.RUNNING, RunState.SUCCEEDED),
+            **{f"params__{param}": text},
+        ).exists()
+        if exists:
+            continue
+        try:
+            run = run_request(
+                actor=None,
+                report=kind.code,
+                params={**given, param: text},
+                format=str(kwargs.get("format", "csv")),
+                source="schedule",
+                schedule=f"{task.name} (caught up)",
+                today=today,
+            )
+        except ReportParamsInvalid as exc:
+            audit_log(actor=SYSTEM, action="report.schedule_invalid", target=task, data={"fields": exc.fields})
+            continue
+        asked.append(run.pk)
+    return asked
+
+
+def _last_closed(kind: ReportType, today: date) -> Period | None:
+    assert kind.due is not None
+    periods = kind.due.periods(today - timedelta(days=400), today - timedelta(days=1))
+    return periods[-1] if periods else None
+
+
+@dataclass(frozen=True)
+class DueItem:
+    report: ReportType
+    period: Period
+    period_text: str
+    due: date
+    status: str  # filed, ready, running, due, late
+    run: ReportRun | None
+
+
+def calendar(*, user: Any, today: date | None = None, months: int = 13) -> list[DueItem]:
+    """The regulatory due dates of the reports ``user`` may run, for the periods that ended in the last
+    ``months`` months and the one in progress: filed (a run of the period was marked filed), ready (a run
+    succeeded, not filed yet), running, due (not yet past its date) or late (past it, not filed). Newest first."""
+    from apps.reports.runs import runnable_types
+
+    today = today or timezone.localdate()
+    items: list[DueItem] = []
+    for kind in runnable_types(user).values():
+        if kind.due is None:
+            continue
+        first = today - timedelta(days=31 * months)
+        periods = kind.due.periods(first, today + timedelta(days=200))
+        periods = [period for period in periods if period.start <= today]
+        texts = [kind.due.period_text(period) for period in periods]
+        runs: dict[str, list[ReportRun]] = {}
+        for run in ReportRun.objects.filter(report=kind.code, **{f"params__{kind.due.param}__in": texts}).order_by(
+            "-queued_at"
+        ):
+            runs.setdefault(str(run.params.get(kind.due.param)), []).append(run)
+        for period, text in zip(periods, texts, strict=True):
+            due = kind.due.due_date(period)
+            mine = runs.get(text, [])
+            filed = next((run for run in mine if run.filed_at is not None), None)
+            done = next((run for run in mine if run.state == RunState.SUCCEEDED), None)
+            active = next((run for run in mine if run.state in (RunState.QUEUED, RunState.RUNNING)), None)
+            if filed is not None:
+                items.append(DueItem(kind, period, text, due, "filed", filed))
+            elif today > due:
+                items.append(DueItem(kind, period, text, due, "late", done or active))
+            elif done is not None:
+                items.append(DueItem(kind, period, text, due, "ready", done))
+            elif active is not None:
+                items.append(DueItem(kind, period, text, due, "running", active))
+            else:
+                items.append(DueItem(kind, period, text, due, "due", None))
+    items.sort(key=lambda item: (item.due, item.report.code), reverse=True)
+    return items
