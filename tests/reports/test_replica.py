@@ -1,0 +1,271 @@
+"""The reports router against a real streaming replica (issue 18): a private primary and a standby made from it by
+``pg_basebackup -R`` (tests/reports/streaming.py), the application's connections pointed at them the way
+``DATABASE_URL`` and ``REPORTS_DATABASE_URL`` would: ``default`` on the primary as the application's role,
+``reports`` on the standby as the read-only reports role. The suite's own database is not used by these tests.
+
+Skipped, saying why, only where the PostgreSQL server binaries (or, as root, a postgres OS user) are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import OperationalError, connection, connections, router, transaction
+from django.test import override_settings
+
+from apps.reports.context import RunContext
+from apps.reports.models import OperatorDay, ReportRun
+from apps.reports.router import (
+    ReportsDatabaseUnavailable,
+    ReportsReplicaBehind,
+    reading_reports,
+    reports_alias,
+)
+from tests.faults.stack import ROOT
+from tests.reports.streaming import REPORTS_ROLE, StreamingPair, missing_binaries, streaming_pair
+
+pytestmark = [
+    pytest.mark.xdist_group("replica"),  # one pair of clusters per test process
+    # the connections are re-read from the overridden DATABASES below (connections.settings), as Django warns
+    pytest.mark.filterwarnings("ignore:Overriding setting DATABASES can lead to unexpected behavior"),
+]
+
+ALIASES = ("default", "reports")
+DAY = {"jurisdiction": "MT", "brand_id": 1, "currency": "EUR", "type": "bet", "game_category": "slots"}
+
+
+def _operator_day_table() -> list[str]:
+    """The rollup table's DDL as the model defines it (collected, not run): the primary gets the table the ORM reads."""
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        editor.create_model(OperatorDay)
+    return list(editor.collected_sql)
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[StreamingPair]:
+    reason = missing_binaries()
+    if reason:
+        pytest.skip(reason)
+    with streaming_pair(schema=_operator_day_table(), app_role=settings.DATABASE_APP_ROLE) as started:
+        yield started
+
+
+def _forget_connection_settings() -> None:
+    """The next ``connections[alias]`` reads settings.DATABASES again: the handler keeps the dict it first read
+    (``_settings``) and its configured form (``settings``, a cached property)."""
+    handler: Any = connections  # its private state, which django-stubs do not declare
+    handler.__dict__.pop("settings", None)
+    handler._settings = None
+
+
+def _local() -> Any:
+    """The handler's per-thread connections (``connections[alias]`` creates one; this only looks)."""
+    handler: Any = connections
+    return handler._connections
+
+
+@contextmanager
+def application_on(pair: StreamingPair, django_db_blocker: Any, *, reports: dict[str, Any] | None) -> Iterator[None]:
+    """The application's connections on the private pair: ``default`` on the primary as the application's role,
+    and ``reports`` (when given) as REPORTS_DATABASE_URL would configure it. The suite's connections of this thread
+    are put aside for the block and given back after it."""
+    databases = {"default": pair.settings(pair.primary, settings.DATABASE_APP_ROLE)}
+    if reports is not None:
+        databases["reports"] = reports
+    suite = {alias: getattr(_local(), alias, None) for alias in ALIASES}
+    for alias in ALIASES:
+        if suite[alias] is not None:
+            delattr(_local(), alias)
+    try:
+        with override_settings(DATABASES=databases), django_db_blocker.unblock():
+            _forget_connection_settings()
+            try:
+                yield
+            finally:
+                for alias in databases:
+                    connections[alias].close()
+                    delattr(_local(), alias)
+    finally:
+        _forget_connection_settings()
+        for alias, saved in suite.items():
+            if saved is not None:
+                setattr(_local(), alias, saved)
+
+
+@pytest.fixture
+def on_replica(pair: StreamingPair, django_db_blocker: Any) -> Iterator[StreamingPair]:
+    with application_on(pair, django_db_blocker, reports=pair.settings(pair.standby, REPORTS_ROLE)):
+        yield pair
+
+
+@pytest.fixture
+def on_primary_only(pair: StreamingPair, django_db_blocker: Any) -> Iterator[StreamingPair]:
+    with application_on(pair, django_db_blocker, reports=None):
+        yield pair
+
+
+def _insert_on_primary(pair: StreamingPair, provider: str, amount: str) -> int:
+    rows = pair.primary.sql(
+        "INSERT INTO reports_operator_day (day, jurisdiction, brand_id, currency, type, game_category, provider,"
+        " amount, cash_amount, bonus_amount, count) VALUES ('2026-03-31', 'MT', 1, 'EUR', 'bet', 'slots', %s, %s,"
+        " %s, 0, 1) RETURNING id",
+        [provider, amount, amount],
+    )
+    return int(rows[0][0])
+
+
+def test_it_routes_report_reads_to_the_standby(on_replica: StreamingPair) -> None:
+    assert reports_alias() == "reports"
+    with reading_reports() as alias:
+        assert alias == "reports"
+        assert router.db_for_read(OperatorDay) == "reports"
+        assert OperatorDay.objects.all().db == "reports"
+        recovery, user, port = RunContext().one("SELECT pg_is_in_recovery(), current_user, inet_server_port()")
+    assert (recovery, user, port) == (True, REPORTS_ROLE, on_replica.standby.port)
+    assert router.db_for_read(OperatorDay) == "default"  # outside a run: the primary
+
+
+def test_a_row_written_on_the_primary_is_read_back_through_the_alias(on_replica: StreamingPair) -> None:
+    row_id = _insert_on_primary(on_replica, "replayed", "12.3400")
+    with reading_reports() as alias:  # waits for the standby to replay the insert
+        row = OperatorDay.objects.get(id=row_id)
+        assert (row.provider, row.amount, row.day, row._state.db) == (
+            "replayed",
+            Decimal("12.3400"),
+            date(2026, 3, 31),
+            "reports",
+        )
+        # the runner's way: one read-only REPEATABLE READ transaction on the alias, rows streamed by a named cursor
+        with transaction.atomic(using=alias):
+            connections[alias].cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            streamed = list(
+                RunContext().stream("SELECT provider, amount FROM reports_operator_day WHERE id = %s", [row_id])
+            )
+    assert streamed == [("replayed", Decimal("12.3400"))]
+
+
+def test_a_replica_that_lags_is_waited_for_and_refused_past_the_wait(on_replica: StreamingPair) -> None:
+    with on_replica.replay_paused():
+        row_id = _insert_on_primary(on_replica, "lagging", "5.0000")
+        query = "SELECT count(*) FROM reports_operator_day WHERE id = %s"
+        assert RunContext().one(query, [row_id]) == (0,)  # the lag is real: the standby has not applied it
+        started = time.monotonic()
+        behind = r"short of \S+ \(the primary's position when the run started\)"
+        with pytest.raises(ReportsReplicaBehind, match=behind), reading_reports(wait=0.3):
+            pytest.fail("a run must not read a replica that misses the primary's writes")
+        assert 0.3 <= time.monotonic() - started < 2
+        assert isinstance(ReportsReplicaBehind("x"), OperationalError)  # the retry policy's kind of failure
+        # replay resumes while a run waits: it then reads the row
+        threading.Timer(0.4, on_replica.standby.sql, ["SELECT pg_wal_replay_resume()"]).start()
+        started = time.monotonic()
+        with reading_reports(wait=10):
+            waited = time.monotonic() - started
+            assert RunContext().one(query, [row_id]) == (1,)
+    assert 0.3 <= waited < 10
+
+
+def test_writes_while_reading_go_to_the_primary(on_replica: StreamingPair) -> None:
+    with reading_reports():
+        assert router.db_for_write(OperatorDay) == "default"
+        written = OperatorDay.objects.create(day=date(2026, 4, 1), provider="written", amount=Decimal("7.50"), **DAY)
+        assert written._state.db == "default"
+    assert on_replica.primary.sql("SELECT amount FROM reports_operator_day WHERE id = %s", [written.id]) == [
+        (Decimal("7.5000"),)
+    ]
+    with reading_reports():  # the write replays to the standby, and a row read there is saved on the primary
+        copy = OperatorDay.objects.get(id=written.id)
+    assert copy._state.db == "reports"
+    assert router.db_for_write(OperatorDay, instance=copy) == "default"
+    copy.count = 3
+    copy.save(update_fields=["count"])
+    assert on_replica.primary.sql("SELECT count FROM reports_operator_day WHERE id = %s", [written.id]) == [(3,)]
+
+
+def test_a_runs_own_row_is_read_on_the_primary_while_reading(on_replica: StreamingPair) -> None:
+    with reading_reports():
+        assert router.db_for_read(ReportRun) == "default"
+        assert ReportRun.objects.all().db == "default"
+        assert router.db_for_read(OperatorDay) == "reports"
+
+
+def test_nothing_migrates_on_the_alias(on_replica: StreamingPair) -> None:
+    models = apps.get_models(include_auto_created=True)
+    assert [m._meta.label for m in models if router.allow_migrate_model("reports", m)] == []
+    assert router.allow_migrate("reports", "reports", model_name="operatorday") is False
+    assert all(router.allow_migrate_model("default", m) for m in models if m._meta.managed and not m._meta.proxy)
+
+
+def test_without_the_setting_reports_read_the_primary(on_primary_only: StreamingPair) -> None:
+    assert reports_alias() == "default"
+    with reading_reports() as alias:
+        assert alias == "default"
+        assert router.db_for_read(OperatorDay) == "default"
+        assert OperatorDay.objects.all().db == "default"
+        context = RunContext()
+        assert context.using == "default"
+        assert context.one("SELECT pg_is_in_recovery(), inet_server_port()") == (False, on_primary_only.primary.port)
+
+
+def test_a_replica_that_is_down_fails_the_run_with_a_clear_error(pair: StreamingPair, django_db_blocker: Any) -> None:
+    reports = pair.settings(pair.standby, REPORTS_ROLE)
+    with pair.standby_stopped(), application_on(pair, django_db_blocker, reports=reports):
+        where = f"alias 'reports', 127.0.0.1:{pair.standby.port}/pitboss"
+        unavailable = f"The reports database \\({where}\\) is unavailable"
+        with pytest.raises(ReportsDatabaseUnavailable, match=unavailable), reading_reports():
+            pytest.fail("a run must not start on a replica that is down")
+    assert issubclass(ReportsDatabaseUnavailable, OperationalError)  # the retry policy's kind of failure
+
+
+def test_a_replica_that_never_answers_fails_within_its_connect_timeout(
+    pair: StreamingPair, django_db_blocker: Any
+) -> None:
+    with socket.socket() as silent:  # accepts TCP connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        reports = {**pair.settings(pair.standby, REPORTS_ROLE), "PORT": str(silent.getsockname()[1])}
+        reports["OPTIONS"] = {"connect_timeout": 2}  # libpq takes 2 s for anything shorter
+        with application_on(pair, django_db_blocker, reports=reports):
+            started = time.monotonic()
+            with pytest.raises(ReportsDatabaseUnavailable, match="timeout"), reading_reports():
+                pass
+            assert time.monotonic() - started < 5
+
+
+def test_the_settings_make_the_alias_from_reports_database_url(pair: StreamingPair) -> None:
+    """The settings themselves, in a fresh process: DATABASE_URL on the primary, REPORTS_DATABASE_URL on the
+    standby; a run's reads land on the standby."""
+    script = (
+        "import json, django; django.setup()\n"
+        "from apps.reports.context import RunContext\n"
+        "from apps.reports.router import reading_reports\n"
+        "with reading_reports() as alias:\n"
+        "    row = RunContext().one('SELECT pg_is_in_recovery(), current_user, inet_server_port()')\n"
+        "print(json.dumps([alias, *row]))\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.test",
+        "PITBOSS_IGNORE_DOTENV": "1",
+        "DATABASE_URL": pair.url(pair.primary, settings.DATABASE_APP_ROLE),
+        "REPORTS_DATABASE_URL": pair.url(pair.standby, REPORTS_ROLE),
+    }
+    env.pop("MIGRATION_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["reports", True, REPORTS_ROLE, pair.standby.port]
