@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,9 +18,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.audit.models import AuditEvent
-from apps.compliance import sla
+from apps.compliance import cases, sla
 from apps.compliance.choices import CaseEventKind, CaseState, CaseType, Priority, SlaState
 from apps.compliance.models import Case, CaseEvent, CaseInbox, SlaPolicy
+from apps.staff import roles
 from tests.factories import PlayerFactory, StaffUserFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -519,3 +521,41 @@ def test_time_left_counts_working_time_and_stops_while_waiting(inbox):
     assert sla.time_left(case, london(2026, 12, 10, 9, 30)) == -int(2 * HOUR)  # 16:00-17:30 and 09:00-09:30
     case.paused_at = london(2026, 12, 9, 15, 0)
     assert sla.time_left(case, london(2026, 12, 11, 9, 0)) == HOUR
+
+
+@pytest.mark.django_db
+def test_a_case_worked_over_christmas_waits_across_a_weekend_and_bank_holidays(policies):
+    """Through the case services, on the migration's Compliance inbox (London, England's bank holidays): a high
+    case opened Wednesday 23 December 2026 is due in 24 working hours, skipping Christmas Day (Friday), the
+    weekend and Monday 28 December (Boxing Day's substitute). It waits for the player from Thursday 15:00 to
+    Tuesday 10:00: 2.5 + 1 working hours stop its clock, not the 115 hours on the wall; the sweep leaves it alone
+    while it waits and then marks it at risk and breached at the moved points, to the minute."""
+    analyst = StaffUserFactory(roles=[roles.AML_ANALYST])
+    with time_machine.travel(london(2026, 12, 23, 9, 0), tick=False):
+        case = cases.case_open(
+            actor=analyst, player=PlayerFactory(), case_type="aml", title="Christmas", priority="high"
+        )
+        assert (case.inbox.name, case.assignee) == ("Compliance", analyst)
+        assert case.due_at == london(2026, 12, 29, 16, 0)  # 8.5 Wed + 8.5 Thu + 7 Tue
+        assert case.at_risk_at == london(2026, 12, 29, 10, 0)  # 18 h
+        cases.case_start(actor=analyst, case=case)
+    with time_machine.travel(london(2026, 12, 24, 15, 0), tick=False):
+        cases.case_wait(actor=analyst, case=case, waiting_on="player", text="Asked for payslips")
+    assert sla.sla_sweep(now=london(2026, 12, 29, 9, 59)) == {"at_risk": 0, "breached": 0}  # waiting: not swept
+    case.refresh_from_db()
+    assert sla.time_left(case, london(2026, 12, 29, 9, 59)) == 7 * HOUR + int(2.5 * HOUR)  # stopped at 15:00
+    with time_machine.travel(london(2026, 12, 29, 10, 0), tick=False):
+        cases.case_resume(actor=analyst, case=case, text="Payslips received")
+    case.refresh_from_db()
+    assert case.paused_seconds == int(3.5 * HOUR)  # Thursday 15:00-17:30 and Tuesday 09:00-10:00
+    assert case.at_risk_at == london(2026, 12, 29, 13, 30)
+    assert case.due_at == london(2026, 12, 30, 11, 0)  # Tuesday 16:00 + 3.5 h: 1.5 h Tuesday, 2 h Wednesday
+    assert sla.sla_sweep(now=london(2026, 12, 29, 13, 29)) == {"at_risk": 0, "breached": 0}
+    assert sla.sla_sweep(now=london(2026, 12, 29, 13, 30)) == {"at_risk": 1, "breached": 0}
+    assert sla.sla_sweep(now=london(2026, 12, 30, 10, 59)) == {"at_risk": 0, "breached": 0}
+    assert sla.sla_sweep(now=london(2026, 12, 30, 11, 0)) == {"at_risk": 0, "breached": 1}
+    case.refresh_from_db()
+    assert (case.sla_state, case.escalation_level) == (SlaState.BREACHED, 2)
+    moves = [e.data for e in CaseEvent.objects.filter(case=case, kind=CaseEventKind.SLA).order_by("id")]
+    assert [(m["from"], m["to"]) for m in moves] == [("on_track", "at_risk"), ("at_risk", "breached")]
+    assert AuditEvent.objects.filter(target_id=str(case.pk), action="compliance.case_sla_breached").count() == 1

@@ -345,3 +345,20 @@ def test_the_case_keeps_the_analysts_reasons(acted_on):
     logged = AuditEvent.objects.filter(action="compliance.case_action", data__reason__startswith=ACTION_REASON)
     assert sorted(e.data["reason"] for e in logged) == sorted(f"{ACTION_REASON} ({a})" for a in actions)
     assert {e.data["visibility"] for e in logged} == {"compliance"}
+
+
+@pytest.mark.parametrize("role", WALLED)
+def test_the_case_closings_approval_page_answers_as_one_that_does_not_exist(world, role):
+    from apps.approvals.models import Approval
+
+    approval = Approval.objects.get(kind=cases.CONFIRM_KIND, target_id=str(world["case"].pk))
+    client = client_of(role)
+    real = client.get(f"/admin/approvals/approval/{approval.pk}/change/")
+    missing = client.get("/admin/approvals/approval/99999999/change/")
+    assert (real.status_code, real.get("Location")) == (missing.status_code, missing.get("Location"))
+    assert real.status_code in (302, 403, 404) and REASON not in real.content.decode()
+    decided = client.post(f"/admin/approvals/approval/{approval.pk}/change/", {"_decision": "approve"})
+    assert decided.status_code in (302, 403, 404) and REASON not in decided.content.decode()
+    approval.refresh_from_db()
+    assert approval.state == "pending"
+    assert Case.objects.get(pk=world["case"].pk).state == "pending_approval"
