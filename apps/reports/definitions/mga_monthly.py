@@ -1,0 +1,521 @@
+"""The MGA monthly return (issue 18; DESIGN §4): the gaming tax basis per gaming-service type, the players' funds at
+the month's end, and a reconciliation of the month's flows against those funds. Due on the 20th of the next month.
+
+Gaming-service types (the Malta Gaming Authority's licence types) from the ledger's game categories:
+
+    ====  ==========================================  ======================
+    type  service                                     game categories
+    ====  ==========================================  ======================
+    1     casino games                                slots, table, live
+    2     fixed-odds betting                          sports
+    3     peer-to-peer games (operator's commission)  poker
+    -     unclassified                                a posting without one
+    ====  ==========================================  ======================
+
+Type 4 (controlled skill games, lotteries) has no game category on this platform: nothing is mapped to it. A win or
+rollback the platform posted without a game category lands in "unclassified" rather than being guessed.
+
+Flows come from the operator day rollups (``reports_operator_day``: local days on each player's clock), never the
+ledger: **wagers** = stakes - voided stakes; **bonus wagers** = the bonus money in them; **winnings** = wins - win
+rollbacks; **bonus winnings** = the part of them paid into bonus balances; **GGR** = wagers - winnings; **bonus
+cost** = awards - forfeits (as in ggr_daily and apps/bonuses/stats.py; bonuses belong to no game, so it is a
+currency's figure, not a type's). The Maltese players' share is the same figures for players of jurisdiction MT
+(residence Malta), and their share of the wagers in percent.
+
+Player funds at the month's end, per currency: the players' cash, bonus and pending-withdrawal balances as the
+entries stood at the end of the month's last local day on each player's clock (the same clock the rollups' days
+follow, so the reconciliation compares like with like), plus **open bets**: the stakes of bets placed in the last
+``open_bet_hours`` hours (default 24) before that end, neither rolled back nor settled by then (a win of the same
+client in their round, not itself rolled back by then: the wallet's own test of a settled round). The ledger
+records no round's end and a lost round posts nothing, so an older bet without a win is taken as lost (its stake is
+the house's); a sports bet on an event more than a day away is therefore not counted open.
+
+Month-end balances are computed as today's balances less every entry posted after the month's end (an index range
+on the entries' creation time), which equals the sum of the entries up to the end (the ledger keeps balances in the
+posting's statement; ``manage.py ledger_verify`` proves them) and costs what happened since the month's end, not
+the whole history of the ledger. Pending withdrawals are the pending-withdrawal balances: requested, and neither
+paid, rejected, failed nor cancelled by the end.
+
+Reconciliation, per currency: opening funds (the previous month's end) + deposits - withdrawals paid - wagers +
+winnings + bonus awards - bonus forfeits + adjustments (signed) - closing funds = the unexplained difference, which
+is 0 when the rollups agree with the ledger. Funds here are cash + bonus + pending withdrawals (open bets are stakes
+already out of the balances). A withdrawal request, its cancellation and a bonus conversion move money between the
+player's own balances and change no total.
+
+XML (``xml()``), a document of this project's design (namespace ``urn:pitboss:reports:mga-monthly:1``), UTF-8, the
+same bytes for the same data::
+
+    <MgaMonthlyReturn xmlns="urn:pitboss:reports:mga-monthly:1" month="2026-02" periodStart="2026-02-01"
+                      periodEnd="2026-02-28" dueDate="2026-03-20" openBetHours="24">
+      <GamingTax>
+        <ServiceType type="1" name="Casino games (slots, table, live)">
+          <Figures currency="EUR">
+            <TotalWagers currency="EUR">40.00</TotalWagers>
+            <BonusWagers currency="EUR">10.00</BonusWagers> ... (TotalWinnings, BonusWinnings, GrossGamingRevenue,
+            MalteseWagers, MalteseWinnings, MalteseGrossGamingRevenue)
+          </Figures>
+        </ServiceType>
+        <Totals currency="EUR"> ... the same figures, BonusCost, NetGamingRevenue, MalteseBonusCost,
+          MalteseShareOfWagers (percent, no currency) </Totals>
+      </GamingTax>
+      <PlayerFunds>
+        <Funds currency="EUR"> <CashBalances currency="EUR">..</CashBalances> BonusBalances, OpenBets,
+          PendingWithdrawals, TotalPlayerFunds </Funds>
+      </PlayerFunds>
+      <Reconciliation>
+        <Currency currency="EUR"> OpeningFunds, Deposits, WithdrawalsPaid, Wagers, Winnings, BonusAwarded,
+          BonusForfeited, Adjustments, ClosingFunds, UnexplainedDifference </Currency>
+      </Reconciliation>
+    </MgaMonthlyReturn>
+
+Every amount is the exact decimal at the currency's scale (``formats.money_text``); elements come in the tables'
+order (currency, then type)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from apps.reports.context import RunContext
+from apps.reports.definitions.common import PLACES_CTE, local_day_sql, money, set_work_mem
+from apps.reports.formats import money_text
+from apps.reports.types import (
+    Column,
+    Due,
+    Param,
+    Period,
+    ReportType,
+    ScheduleSpec,
+    Table,
+    previous_month,
+)
+
+MALTA = "MT"
+XML_NAMESPACE = "urn:pitboss:reports:mga-monthly:1"
+LONGEST_OPEN_BET_HOURS = 24 * 31
+
+# (type, service, game categories): the MGA's gaming-service types.
+SERVICE_TYPES = (
+    ("1", "Casino games (slots, table, live)", ("slots", "table", "live")),
+    ("2", "Fixed-odds betting (sports)", ("sports",)),
+    ("3", "Peer-to-peer games (poker)", ("poker",)),
+)
+UNCLASSIFIED = ("-", "Unclassified (no game category)")
+GAME_TYPES = ("bet", "rollback", "win", "win_rollback")
+
+_TYPE_CASE = (
+    "CASE "
+    + " ".join(
+        f"WHEN game_category IN ({', '.join(repr(c) for c in categories)}) THEN '{code}'"
+        for code, _name, categories in SERVICE_TYPES
+    )
+    + f" ELSE '{UNCLASSIFIED[0]}' END"
+)
+_NAME_CASE = (
+    "CASE "
+    + " ".join(f"WHEN {_TYPE_CASE} = '{code}' THEN '{name}'" for code, name, _c in SERVICE_TYPES)
+    + f" ELSE '{UNCLASSIFIED[1]}' END"
+)
+
+
+def _sum(expression: str, types: Sequence[str], *, malta: bool = False) -> str:
+    where = f"type IN ({', '.join(repr(t) for t in types)})" + (f" AND jurisdiction = '{MALTA}'" if malta else "")
+    return f"coalesce(sum({expression}) FILTER (WHERE {where}), 0)"
+
+
+def _signed(types_signs: Mapping[str, int], *, malta: bool = False) -> str:
+    """The sum of ``amount`` over the types, each with its sign."""
+    case = " ".join(f"WHEN '{t}' THEN {sign}" for t, sign in types_signs.items())
+    return _sum(f"amount * CASE type {case} END", list(types_signs), malta=malta)
+
+
+WAGERS = {"bet": 1, "rollback": -1}
+WINNINGS = {"win": 1, "win_rollback": -1}
+
+
+def _tax_figures(*, malta: bool) -> list[str]:
+    wagers, winnings = _signed(WAGERS, malta=malta), _signed(WINNINGS, malta=malta)
+    figures = [wagers]
+    if not malta:
+        # bonus_amount is the signed move of the bonus balances: a bet's is negative, its rollback's positive
+        figures += [_sum("-bonus_amount", list(WAGERS)), winnings, _sum("bonus_amount", list(WINNINGS))]
+    else:
+        figures += [winnings]
+    figures.append(f"({wagers}) - ({winnings})")
+    return figures
+
+
+BONUS_COST = f"{_signed({'bonus_award': 1})} - {_signed({'bonus_forfeit': 1})}"
+MALTA_BONUS_COST = f"{_signed({'bonus_award': 1}, malta=True)} - {_signed({'bonus_forfeit': 1}, malta=True)}"
+
+# Per (currency, service type) and per currency (grouping sets): one statement over the month's rollup rows.
+TAX_SQL = f"""
+    SELECT grouping(mga_type), currency, mga_type, min(service), {", ".join(_tax_figures(malta=False))},
+           {", ".join(_tax_figures(malta=True))}, {BONUS_COST}, {MALTA_BONUS_COST}
+    FROM (
+        SELECT *, {_TYPE_CASE} AS mga_type, {_NAME_CASE} AS service FROM reports_operator_day
+        WHERE day >= %s AND day <= %s AND type IN ('bet', 'rollback', 'win', 'win_rollback', 'bonus_award',
+                                                   'bonus_forfeit')
+    ) o
+    GROUP BY GROUPING SETS ((currency, mga_type), (currency))
+    HAVING grouping(mga_type) = 1 OR count(*) FILTER (WHERE type IN ('bet', 'rollback', 'win', 'win_rollback')) > 0
+    ORDER BY grouping(mga_type), currency COLLATE "C", mga_type COLLATE "C"
+"""  # noqa: S608 (only constants are formatted in)
+
+FLOWS = (
+    ("deposits", "Deposits", {"deposit": 1}),
+    ("withdrawals_paid", "Withdrawals paid", {"withdrawal_paid": 1}),
+    ("wagers", "Wagers", WAGERS),
+    ("winnings", "Winnings", WINNINGS),
+    ("bonus_awarded", "Bonus awarded", {"bonus_award": 1}),
+    ("bonus_forfeited", "Bonus forfeited", {"bonus_forfeit": 1}),
+)
+# The month's flows per currency (adjustments: their signed cash move).
+FLOWS_SQL = f"""
+    SELECT currency, {", ".join(_signed(signs) for _key, _label, signs in FLOWS)},
+           {_sum("cash_amount", ["adjustment"])}
+    FROM reports_operator_day WHERE day >= %s AND day <= %s
+    GROUP BY currency ORDER BY currency COLLATE "C"
+"""  # noqa: S608 (only constants are formatted in)
+
+# The players' balances per currency and kind as they stood at the end of the local days before ``start`` (opening)
+# and of ``end`` (closing): today's balances less the entries of later days. Parameters: the UTC instant before
+# which no entry can be of a local day >= start, start, end.
+FUNDS_SQL = f"""
+    WITH {PLACES_CTE},
+    later AS (
+        SELECT x.account_id, sum(x.amount) AS since_start,
+               coalesce(sum(x.amount) FILTER (WHERE x.day > %s), 0) AS since_end
+        FROM (
+            SELECT e.account_id, e.amount, {local_day_sql("e.created_at")} AS day
+            FROM wallet_entry e
+            JOIN wallet_account a ON a.id = e.account_id
+            JOIN places pl ON pl.player_id = a.player_id
+            WHERE e.created_at >= %s AND a.player_id IS NOT NULL
+        ) x
+        WHERE x.day >= %s
+        GROUP BY x.account_id
+    )
+    SELECT a.currency, a.kind, sum(a.balance - coalesce(l.since_start, 0)),
+           sum(a.balance - coalesce(l.since_end, 0))
+    FROM wallet_account a LEFT JOIN later l ON l.account_id = a.id
+    WHERE a.player_id IS NOT NULL
+    GROUP BY a.currency, a.kind
+    ORDER BY a.currency COLLATE "C", a.kind COLLATE "C"
+"""  # noqa: S608 (only constants are formatted in)
+
+# Open bets at the end of local day ``end`` on each player's clock: placed by then and in the last hours before it,
+# not rolled back by then, no win in the round (the same client's, not rolled back) by then. Parameters: end three
+# times (the instant the day ends), the UTC window holding every candidate, the hours.
+_END_INSTANT = (
+    "(CASE WHEN ((%s::date + 1)::timestamp AT TIME ZONE pl.zone) >= pl.since "
+    "THEN ((%s::date + 1)::timestamp AT TIME ZONE pl.zone) ELSE ((%s::date + 1)::timestamp AT TIME ZONE 'UTC') END)"
+)
+OPEN_BETS_SQL = f"""
+    WITH {PLACES_CTE},
+    candidates AS (
+        SELECT t.id, t.player_id, t.api_client, t.round_id, t.currency, t.amount, t.created_at,
+               {_END_INSTANT} AS ends
+        FROM wallet_transaction t JOIN places pl ON pl.player_id = t.player_id
+        WHERE t.type = 'bet' AND t.created_at >= %s AND t.created_at < %s
+    )
+    SELECT c.currency, coalesce(sum(c.amount), 0), count(*)
+    FROM candidates c
+    WHERE c.created_at < c.ends AND c.created_at >= c.ends - make_interval(hours => %s)
+      AND NOT EXISTS (SELECT 1 FROM wallet_transaction r WHERE r.reverses_id = c.id AND r.created_at < c.ends)
+      AND NOT EXISTS (
+          SELECT 1 FROM wallet_transaction w
+          WHERE w.player_id = c.player_id AND w.round_id = c.round_id AND c.round_id <> ''
+            AND w.api_client = c.api_client AND w.type = 'win' AND w.created_at < c.ends
+            AND NOT EXISTS (SELECT 1 FROM wallet_transaction wr WHERE wr.reverses_id = w.id AND wr.created_at < c.ends)
+      )
+    GROUP BY c.currency ORDER BY c.currency COLLATE "C"
+"""  # noqa: S608 (only constants are formatted in)
+
+TAX_COLUMNS = [
+    Column("currency", "Currency"),
+    Column("mga_type", "Type", help="The MGA gaming-service type (1 casino, 2 betting, 3 peer-to-peer; - none)."),
+    Column("service", "Service"),
+    money("wagers", "Total wagers", "Stakes - voided stakes, cash and bonus money."),
+    money("bonus_wagers", "Bonus wagers", "The bonus money in the wagers."),
+    money("winnings", "Total winnings", "Wins - win rollbacks, to cash and to bonus balances."),
+    money("bonus_winnings", "Bonus winnings", "The part of the winnings paid into bonus balances."),
+    money("ggr", "Gross gaming revenue", "Wagers - winnings."),
+    money("mt_wagers", "Maltese players' wagers", "Wagers of players of jurisdiction MT."),
+    money("mt_winnings", "Maltese players' winnings"),
+    money("mt_ggr", "Maltese players' GGR"),
+]
+TOTAL_COLUMNS = [
+    Column("currency", "Currency"),
+    *TAX_COLUMNS[3:8],
+    money("bonus_cost", "Bonus cost", "Bonus awards - bonus forfeits (the net debit of the bonus cost account)."),
+    money("ngr", "Net gaming revenue", "GGR - bonus cost."),
+    *TAX_COLUMNS[8:],
+    money("mt_bonus_cost", "Maltese players' bonus cost"),
+    Column("mt_share", "Maltese share of wagers", "percent", help="Maltese players' wagers, percent of all wagers."),
+]
+FUNDS_COLUMNS = [
+    Column("currency", "Currency"),
+    money("cash", "Cash balances", "Players' cash balances at the end of the month's last local day."),
+    money("bonus", "Bonus balances", "Players' bonus balances then."),
+    money("open_bets", "Open bets", "Stakes of bets of the last hours neither rolled back nor won by then."),
+    Column("open_bet_count", "Open bet count", "int"),
+    money("pending_withdrawals", "Pending withdrawals", "Requested and neither paid nor given back by then."),
+    money("total", "Total player funds", "Cash + bonus + open bets + pending withdrawals."),
+]
+RECONCILIATION_COLUMNS = [
+    Column("currency", "Currency"),
+    money("opening", "Opening funds", "Cash + bonus + pending withdrawals at the previous month's end."),
+    *(money(key, label) for key, label, _signs in FLOWS),
+    money("adjustments", "Adjustments", "Staff adjustments: credits - debits."),
+    money("closing", "Closing funds", "Cash + bonus + pending withdrawals at the month's end."),
+    money(
+        "difference",
+        "Unexplained difference",
+        "Opening + deposits - withdrawals paid - wagers + winnings + bonus awarded - bonus forfeited + adjustments "
+        "- closing: 0 when the rollups agree with the ledger.",
+    ),
+]
+ZERO = Decimal("0")
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.01"))
+
+
+def _end_of_month_window(month: Period, hours: int) -> tuple[datetime, datetime]:
+    """UTC instants holding every bet that could be open at the month's end on any clock."""
+    ends = datetime.combine(month.end + timedelta(days=1), time(0, 0), tzinfo=UTC)
+    return ends - timedelta(hours=14 + hours), ends + timedelta(hours=12)
+
+
+class MgaMonthly(ReportType):
+    code = "mga_monthly"
+    title = "MGA monthly return"
+    description = (
+        "The Malta Gaming Authority's monthly figures: the gaming tax basis per gaming-service type (wagers, bonus, "
+        "winnings, the Maltese players' share), the players' funds at the month's end and their reconciliation "
+        "with the month's flows."
+    )
+    params = (
+        Param("month", "month", "Month", default=previous_month, help="YYYY-MM."),
+        Param(
+            "open_bet_hours",
+            "int",
+            "Open bets: hours",
+            default="24",
+            help="A bet of the last hours before the month's end with no win and no rollback by then is open.",
+        ),
+    )
+    formats = ("csv", "xlsx", "pdf", "xml")
+    permission = "reports.run_regulatory"
+    due = Due("monthly", "month", day=20, regulator="MGA")
+    schedules = (
+        ScheduleSpec(
+            "the previous month",
+            {"minute": "0", "hour": "6", "day_of_month": "1", "month_of_year": "*", "day_of_week": "*"},
+            format="xml",
+        ),
+    )
+
+    def clean(self, raw: Mapping[str, str], *, today: date) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+        values, texts, errors = super().clean(raw, today=today)
+        hours = values.get("open_bet_hours")
+        if hours is not None and not 0 <= hours <= LONGEST_OPEN_BET_HOURS:
+            errors["open_bet_hours"] = f"From 0 to {LONGEST_OPEN_BET_HOURS} hours."
+        return values, texts, errors
+
+    def tables(self, ctx: RunContext, params: dict[str, Any]) -> Iterator[Table]:
+        set_work_mem(ctx)
+        month: Period = params["month"]
+        hours: int = params["open_bet_hours"]
+        rows = ctx.all(TAX_SQL, [month.start, month.end])
+        tax = [tuple(row[1:12]) for row in rows if row[0] == 0]
+        totals = [self._total(row) for row in rows if row[0] == 1]
+        ctx.progress(1, 4)
+        yield Table("gaming_tax", "Gaming tax basis by gaming-service type", TAX_COLUMNS, tax)
+        ctx.progress(2, 4)
+        yield Table("gaming_tax_totals", "Gaming tax basis: totals per currency", TOTAL_COLUMNS, totals)
+        opening, closing = self._funds(ctx, month)
+        lo, hi = _end_of_month_window(month, hours)
+        open_bets = {
+            currency: (amount, count)
+            for currency, amount, count in ctx.all(OPEN_BETS_SQL, [month.end, month.end, month.end, lo, hi, hours])
+        }
+        funds = []
+        for currency in sorted(set(closing) | set(open_bets)):
+            kinds = closing.get(currency, {})
+            cash, bonus = kinds.get("cash", ZERO), kinds.get("bonus", ZERO)
+            pending = kinds.get("pending_withdrawal", ZERO)
+            bets, count = open_bets.get(currency, (ZERO, 0))
+            funds.append((currency, cash, bonus, bets, count, pending, cash + bonus + bets + pending))
+        ctx.progress(3, 4)
+        yield Table("player_funds", "Player funds at the month's end", FUNDS_COLUMNS, funds)
+        flows = {row[0]: row[1:] for row in ctx.all(FLOWS_SQL, [month.start, month.end])}
+        reconciliation = []
+        for currency in sorted(set(opening) | set(closing) | set(flows)):
+            before = sum(opening.get(currency, {}).values(), ZERO)
+            after = sum(closing.get(currency, {}).values(), ZERO)
+            deposits, paid, wagers, winnings, awarded, forfeited, adjustments = flows.get(currency, (ZERO,) * 7)
+            expected = before + deposits - paid - wagers + winnings + awarded - forfeited + adjustments
+            reconciliation.append(
+                (
+                    currency,
+                    before,
+                    deposits,
+                    paid,
+                    wagers,
+                    winnings,
+                    awarded,
+                    forfeited,
+                    adjustments,
+                    after,
+                    expected - after,
+                )
+            )
+        ctx.progress(4, 4)
+        yield Table(
+            "reconciliation",
+            "Reconciliation: opening funds + the month's flows - closing funds",
+            RECONCILIATION_COLUMNS,
+            reconciliation,
+        )
+
+    @staticmethod
+    def _total(row: Sequence[Any]) -> tuple[Any, ...]:
+        (
+            _g,
+            currency,
+            _type,
+            _service,
+            wagers,
+            bonus_wagers,
+            winnings,
+            bonus_winnings,
+            ggr,
+            mt_wagers,
+            mt_winnings,
+            mt_ggr,
+            cost,
+            mt_cost,
+        ) = row
+        return (
+            currency,
+            wagers,
+            bonus_wagers,
+            winnings,
+            bonus_winnings,
+            ggr,
+            cost,
+            ggr - cost,
+            mt_wagers,
+            mt_winnings,
+            mt_ggr,
+            mt_cost,
+            _percent(mt_wagers, wagers),
+        )
+
+    @staticmethod
+    def _funds(ctx: RunContext, month: Period) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, Decimal]]]:
+        """(opening, closing): currency -> account kind -> the players' balances at the previous month's end and
+        at this month's."""
+        earliest = datetime.combine(month.start, time(0, 0), tzinfo=UTC) - timedelta(hours=14)
+        opening: dict[str, dict[str, Decimal]] = {}
+        closing: dict[str, dict[str, Decimal]] = {}
+        for currency, kind, before, after in ctx.all(FUNDS_SQL, [month.end, earliest, month.start]):
+            opening.setdefault(currency, {})[kind] = before
+            closing.setdefault(currency, {})[kind] = after
+        return opening, closing
+
+    def xml(self, ctx: RunContext, params: dict[str, Any], tables: list[Table]) -> bytes:
+        month: Period = params["month"]
+        by_name = {table.name: table for table in tables}
+        assert self.due is not None
+        # The namespace is declared as the root's xmlns attribute and every name is plain: ElementTree's own
+        # default_namespace refuses unqualified attribute names, which an XML document may well have.
+        root = ET.Element(
+            "MgaMonthlyReturn",
+            {
+                "xmlns": XML_NAMESPACE,
+                "month": month.label,
+                "periodStart": month.start.isoformat(),
+                "periodEnd": month.end.isoformat(),
+                "dueDate": self.due.due_date(month).isoformat(),
+                "openBetHours": str(params["open_bet_hours"]),
+            },
+        )
+        tax = _sub(root, "GamingTax")
+        services: dict[str, Any] = {}
+        for row in by_name["gaming_tax"].rows:
+            currency, code, name = row[0], row[1], row[2]
+            if code not in services:
+                services[code] = _sub(tax, "ServiceType", type=code, name=name)
+            _figures(_sub(services[code], "Figures", currency=currency), currency, _TAX_ELEMENTS, row[3:])
+        for row in by_name["gaming_tax_totals"].rows:
+            currency = row[0]
+            totals = _sub(tax, "Totals", currency=currency)
+            _figures(totals, currency, _TOTAL_ELEMENTS, row[1:-1])
+            _sub(totals, "MalteseShareOfWagers", unit="percent").text = "" if row[-1] is None else format(row[-1], "f")
+        funds = _sub(root, "PlayerFunds")
+        for row in by_name["player_funds"].rows:
+            currency = row[0]
+            element = _sub(funds, "Funds", currency=currency)
+            _figures(element, currency, _FUNDS_ELEMENTS[:2], row[1:3])
+            _sub(element, "OpenBets", currency=currency, count=str(row[4])).text = money_text(row[3], currency)
+            _figures(element, currency, _FUNDS_ELEMENTS[2:], row[5:7])
+        reconciliation = _sub(root, "Reconciliation")
+        for row in by_name["reconciliation"].rows:
+            currency = row[0]
+            _figures(_sub(reconciliation, "Currency", currency=currency), currency, _RECONCILIATION_ELEMENTS, row[1:])
+        ET.indent(root)
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+_TAX_ELEMENTS = (
+    "TotalWagers",
+    "BonusWagers",
+    "TotalWinnings",
+    "BonusWinnings",
+    "GrossGamingRevenue",
+    "MalteseWagers",
+    "MalteseWinnings",
+    "MalteseGrossGamingRevenue",
+)
+_TOTAL_ELEMENTS = (
+    *_TAX_ELEMENTS[:5],
+    "BonusCost",
+    "NetGamingRevenue",
+    *_TAX_ELEMENTS[5:],
+    "MalteseBonusCost",
+)
+_FUNDS_ELEMENTS = ("CashBalances", "BonusBalances", "PendingWithdrawals", "TotalPlayerFunds")  # and OpenBets
+_RECONCILIATION_ELEMENTS = (
+    "OpeningFunds",
+    "Deposits",
+    "WithdrawalsPaid",
+    "Wagers",
+    "Winnings",
+    "BonusAwarded",
+    "BonusForfeited",
+    "Adjustments",
+    "ClosingFunds",
+    "UnexplainedDifference",
+)
+
+
+def _sub(parent: Any, tag: str, **attributes: str) -> Any:
+    return ET.SubElement(parent, tag, attributes)
+
+
+def _figures(parent: Any, currency: str, names: Sequence[str], values: Sequence[Any]) -> None:
+    """One element per figure, in order, each with its currency and the exact amount at the currency's scale."""
+    for name, value in zip(names, values, strict=True):
+        _sub(parent, name, currency=currency).text = money_text(value, currency)
+
+
+TYPES = (MgaMonthly,)
