@@ -531,3 +531,17 @@ def test_a_version_page_runs_a_backtest_and_shows_its_result(analyst, suspect):
     )
     assert refused.status_code in (403, 404)
     assert Job.objects.filter(kind="compliance.backtest").count() == 1
+
+
+def test_the_case_page_says_in_words_why_a_country_rule_fired(analyst):
+    from apps.compliance import evaluation
+
+    publish("country_mismatch", {"residence_mismatch": True, "high_risk_countries": ["IR"]}, code="country-words")
+    traveller = PlayerFactory(first_name="Tia", last_name="Traveller", currency="GBP", country="GB")
+    login(traveller, country="IR", ip="5.160.0.1")
+    now = timezone.now()
+    evaluation.sweep(now=now, since=now - timedelta(minutes=10))
+    case = Case.objects.get(player=traveller)
+    html = verified_client(analyst).get(page_of(case)).content.decode()
+    assert "logins from a country other than the residence; logins from a high-risk country" in html
+    assert "ip country differs" not in html

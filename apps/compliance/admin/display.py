@@ -130,10 +130,11 @@ LABELS = {
     "min_other_players": "Number that raises an alert",
     "logins": "Logins",
 }
+# the reasons apps/compliance/kinds/swept.py writes (country_mismatch)
 REASON_WORDS = {
     "residence_high_risk": "the country of residence is on the high-risk list",
-    "ip_high_risk": "logins from a high-risk country",
-    "ip_mismatch": "logins from a country other than the residence",
+    "ip_country_high_risk": "logins from a high-risk country",
+    "ip_country_differs": "logins from a country other than the residence",
 }
 WINDOW = re.compile(r"^([1-9][0-9]{0,3})([hd])$")
 
