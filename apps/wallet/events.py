@@ -176,6 +176,8 @@ def register_consumer(name: str, handler: Handler, *, types: Iterable[str] | Non
     rows of consumers nobody registered)."""
     if not name or len(name) > 64:
         raise ValueError("a consumer's name is 1 to 64 characters")
+    if name in _batch_consumers:
+        raise ValueError(f"{name} is already a batch consumer")
     consumer = Consumer(name=name, handler=handler, types=_types(types))
     _consumers[name] = consumer
     _consumers_by_type.clear()
