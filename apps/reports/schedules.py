@@ -17,11 +17,34 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from apps.audit.services import SYSTEM, audit_log
 from apps.reports.errors import ReportParamsInvalid
 from apps.reports.models import ReportRun, RunState
-from apps.reports.types import Period, ReportType, report_type, report_types
+from apps.reports.types import (
+    Period,
+    ReportType,
+    previous_month,
+    previous_uk_quarter,
+    report_type,
+    report_types,
+    yesterday,
+)
 from backoffice.schedule import ScheduledTask
 
 TASK = "apps.reports.tasks.report_scheduled"
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
+PERIOD_DEFAULTS = {"month": previous_month, "quarter": previous_uk_quarter, "day": yesterday}
+
+
+def with_periods(kind: ReportType, given: dict[str, str], today: date) -> dict[str, str]:
+    """A schedule's parameters when it fires: a period parameter left out (month, quarter, day without a default
+    of its own) is the period that has just ended (the previous month, UK quarter, day)."""
+    filled = dict(given)
+    for param in kind.params:
+        if str(filled.get(param.name) or "").strip() or param.default_for(today) is not None:
+            continue
+        if param.kind in PERIOD_DEFAULTS and param.required:
+            filled[param.name] = PERIOD_DEFAULTS[param.kind](today)
+    return filled
 
 
 def entry_name(kind: ReportType, name: str) -> str:
@@ -63,7 +86,9 @@ def schedule_create(
     if format not in kind.formats:
         errors["format"] = f"{kind.title} is offered as {', '.join(kind.formats)}."
     given = {key: value for key, value in params.items() if str(value).strip()}
-    _values, texts, param_errors = kind.clean(given, today=timezone.localdate())
+    _values, texts, param_errors = kind.clean(
+        with_periods(kind, given, timezone.localdate()), today=timezone.localdate()
+    )
     errors.update(param_errors)
     cron = {part: str(crontab.get(part, "*")).strip() or "*" for part in CRON_FIELDS}
     for part, value in cron.items():
@@ -211,3 +236,29 @@ def calendar(*, user: Any, today: date | None = None, months: int = 13) -> list[
                 items.append(DueItem(kind, period, text, due, "due", None))
     items.sort(key=lambda item: (item.due, item.report.code), reverse=True)
     return items
+
+
+def schedule_set_enabled(*, actor: Any, task: PeriodicTask, enabled: bool) -> PeriodicTask:
+    """Pause or resume a report schedule (reports.schedule_report; the admin checks the report's permission)."""
+    _require_scheduler(actor)
+    with transaction.atomic():
+        task.enabled = enabled
+        task.save(update_fields=["enabled"])
+        audit_log(actor=actor, action="report.schedule_resumed" if enabled else "report.schedule_paused", target=task)
+    return task
+
+
+def schedule_delete(*, actor: Any, task: PeriodicTask) -> None:
+    """Delete a report schedule. A schedule declared in code comes back at the next ``install_schedule`` (paused it
+    stays: pause it instead)."""
+    _require_scheduler(actor)
+    with transaction.atomic():
+        audit_log(actor=actor, action="report.schedule_deleted", target=task, data={"name": task.name})
+        task.delete()
+
+
+def _require_scheduler(actor: Any) -> None:
+    if not actor.has_perm("reports.schedule_report"):
+        from apps.reports.errors import ReportNotPermitted
+
+        raise ReportNotPermitted("You may not change report schedules.")

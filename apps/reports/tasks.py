@@ -47,11 +47,17 @@ def report_execute(run_id: int) -> dict[str, Any]:
 @shared_task(name="apps.reports.tasks.report_scheduled", base=AfterCommitTask)
 def report_scheduled(report: str, format: str = "csv", params: dict[str, str] | None = None, schedule: str = "") -> int:
     """A beat entry fired: ask for the run (parameters left out take their defaults now: the previous month)."""
-    from apps.reports.runs import run_request
+    from django.utils import timezone
 
-    run = run_request(
-        actor=None, report=report, params=params or {}, format=format, source="schedule", schedule=schedule
-    )
+    from apps.reports.runs import run_request
+    from apps.reports.schedules import with_periods
+    from apps.reports.types import report_type
+
+    kind = report_type(report)
+    given = dict(params or {})
+    if kind is not None:
+        given = with_periods(kind, given, timezone.localdate())
+    run = run_request(actor=None, report=report, params=given, format=format, source="schedule", schedule=schedule)
     return run.pk
 
 

@@ -97,6 +97,7 @@ MENU = (
         ),
     ),
     Heading("crm", "CRM", (("crm.Segment", "Segments"), ("crm.Campaign", "Campaigns"))),
+    Heading("reports", "Reports", (("reports.ReportRun", "Report runs"),)),
     Heading("approvals", "Approvals", (("approvals.Approval", "Approvals inbox"),)),
     Heading("audit", "Audit", (("audit.AuditEvent", "Audit trail"),)),
     Heading(
@@ -224,7 +225,8 @@ ROLE_PURPOSE = {
     "MLRO": "Money-laundering decisions: restrict accounts, decide exclusion lifts and held identity edits; lead KYC"
     " reviews (assign, decide, second approval of level 3).",
     "AML Analyst": "Reviews: restrict accounts, decide exclusion lifts and corrections, read the audit trail.",
-    "Finance Officer": "Payments: approve or hold withdrawals, ask for and approve manual adjustments.",
+    "Finance Officer": "Payments: approve or hold withdrawals, ask for and approve manual adjustments; run and"
+    " schedule the financial reports and the regulators' returns.",
     "Support Agent": "Players' questions and safer gambling: interactions, exclusions, limits, lift requests.",
     "KYC Officer": "Identity: review players' documents (KYC queue), check and correct their details, decide held"
     " identity edits.",

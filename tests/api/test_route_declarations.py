@@ -96,6 +96,25 @@ ADMIN_DECLARED: dict[str, str] = {
     "(else 403); POST only (405); checked again by services.segment_snapshot; audited",
     "admin:crm_segment_export": "crm.view_segment and crm.export_segment (else 403); streams the CSV; checked again "
     "by services.marketing_export; audited (crm.export_started, crm.export_completed with the row count)",
+    "admin:reports_reportrun_new": "a report permission (reports.run_*; none: 403); the form lists only the reports "
+    "the member may run; runs.run_request checks the permission again; audited (report.requested)",
+    "admin:reports_reportrun_calendar": "a report permission (none: 403); the due dates of the reports the member "
+    "may run",
+    "admin:reports_reportrun_schedules": "a report permission (none: 403) to see the schedules of the member's "
+    "reports; reports.schedule_report to make one (schedules.schedule_create checks again); audited",
+    "admin:reports_reportrun_schedule_toggle": "reports.schedule_report and the report's permission (else 403/404); "
+    "POST only (405); audited (report.schedule_paused / resumed)",
+    "admin:reports_reportrun_schedule_delete": "reports.schedule_report and the report's permission (else 403/404); "
+    "POST only (405); audited (report.schedule_deleted)",
+    "admin:reports_reportrun_page": "reports.view_reportrun (else 403) and the run's report permission (else 404, "
+    "runs.run_get: a run of another family is not told apart from none)",
+    "admin:reports_reportrun_download": "as the run page, then runs.run_download: the report's download permissions "
+    "(403 message), the file's SHA-256 checked; audited (report.downloaded)",
+    "admin:reports_reportrun_rerun": "as the run page; POST only (405); runs.run_rerun checks the permission; audited",
+    "admin:reports_reportrun_cancel": "as the run page; POST only (405); runs.run_cancel checks the permission; "
+    "audited (report.cancelled)",
+    "admin:reports_reportrun_filed": "as the run page; POST only (405); runs.run_mark_filed checks the permission "
+    "and the reference; audited (report.filed)",
     "admin:crm_campaign_start": "crm.run_campaign (else 403); POST only (405); checked again by "
     "campaigns.campaign_start; audited (crm.campaign_started)",
     "admin:crm_campaign_cancel": "crm.run_campaign (else 403); POST only (405); checked again by "

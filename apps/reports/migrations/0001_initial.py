@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,62 +15,143 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='OperatorDay',
+            name="OperatorDay",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('day', models.DateField()),
-                ('jurisdiction', models.CharField(max_length=10)),
-                ('brand_id', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('type', models.CharField(max_length=20)),
-                ('game_category', models.CharField(blank=True, max_length=20)),
-                ('provider', models.CharField(blank=True, max_length=50)),
-                ('amount', models.DecimalField(decimal_places=4, default=0, max_digits=24)),
-                ('cash_amount', models.DecimalField(decimal_places=4, default=0, max_digits=24)),
-                ('bonus_amount', models.DecimalField(decimal_places=4, default=0, max_digits=24)),
-                ('count', models.BigIntegerField(default=0)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("day", models.DateField()),
+                ("jurisdiction", models.CharField(max_length=10)),
+                ("brand_id", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("type", models.CharField(max_length=20)),
+                ("game_category", models.CharField(blank=True, max_length=20)),
+                ("provider", models.CharField(blank=True, max_length=50)),
+                ("amount", models.DecimalField(decimal_places=4, default=0, max_digits=24)),
+                ("cash_amount", models.DecimalField(decimal_places=4, default=0, max_digits=24)),
+                ("bonus_amount", models.DecimalField(decimal_places=4, default=0, max_digits=24)),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'db_table': 'reports_operator_day',
-                'constraints': [models.UniqueConstraint(fields=('day', 'jurisdiction', 'brand_id', 'currency', 'type', 'game_category', 'provider'), name='reports_operator_day_key')],
+                "db_table": "reports_operator_day",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "jurisdiction", "brand_id", "currency", "type", "game_category", "provider"),
+                        name="reports_operator_day_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportRun',
+            name="ReportRun",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('report', models.CharField(help_text="The report type's code", max_length=50)),
-                ('params', models.JSONField(default=dict, help_text='The parameters as canonical texts')),
-                ('format', models.CharField(max_length=5)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10)),
-                ('schedule', models.CharField(blank=True, help_text='The beat entry that asked, if any', max_length=200)),
-                ('source', models.CharField(default='admin', help_text='admin, schedule, command or rerun', max_length=10)),
-                ('queued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('progress_done', models.IntegerField(default=0)),
-                ('progress_total', models.IntegerField(default=0)),
-                ('row_count', models.BigIntegerField(default=0)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('file_name', models.CharField(blank=True, help_text="The file's name in the reports storage", max_length=200)),
-                ('file_size', models.BigIntegerField(blank=True, null=True)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('file_deleted_at', models.DateTimeField(blank=True, help_text='Removed by the retention sweep', null=True)),
-                ('database', models.CharField(blank=True, help_text='The database alias the run read', max_length=20)),
-                ('log', models.TextField(blank=True)),
-                ('error', models.TextField(blank=True)),
-                ('filed_at', models.DateTimeField(blank=True, help_text='When staff recorded it as sent to the regulator', null=True)),
-                ('filing_reference', models.CharField(blank=True, help_text="The regulator's receipt or reference", max_length=100)),
-                ('filed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rerun_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reports.reportrun')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("report", models.CharField(help_text="The report type's code", max_length=50)),
+                ("params", models.JSONField(default=dict, help_text="The parameters as canonical texts")),
+                ("format", models.CharField(max_length=5)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.CharField(blank=True, help_text="The beat entry that asked, if any", max_length=200),
+                ),
+                (
+                    "source",
+                    models.CharField(default="admin", help_text="admin, schedule, command or rerun", max_length=10),
+                ),
+                ("queued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("progress_done", models.IntegerField(default=0)),
+                ("progress_total", models.IntegerField(default=0)),
+                ("row_count", models.BigIntegerField(default=0)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                (
+                    "file_name",
+                    models.CharField(blank=True, help_text="The file's name in the reports storage", max_length=200),
+                ),
+                ("file_size", models.BigIntegerField(blank=True, null=True)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "file_deleted_at",
+                    models.DateTimeField(blank=True, help_text="Removed by the retention sweep", null=True),
+                ),
+                ("database", models.CharField(blank=True, help_text="The database alias the run read", max_length=20)),
+                ("log", models.TextField(blank=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "filed_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When staff recorded it as sent to the regulator", null=True
+                    ),
+                ),
+                (
+                    "filing_reference",
+                    models.CharField(blank=True, help_text="The regulator's receipt or reference", max_length=100),
+                ),
+                (
+                    "filed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rerun_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="reports.reportrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-queued_at', '-id'),
-                'permissions': [('run_financial', 'Run and download financial reports (GGR and NGR, large transactions)'), ('run_regulatory', 'Run and download regulatory returns (UK quarterly, MGA monthly)'), ('run_compliance', 'Run and download KYC and responsible-gambling reports'), ('run_aml', 'Run and download AML activity reports'), ('run_marketing', 'Run and download bonus cost reports'), ('run_player_statement', "Run and download a player's statement"), ('schedule_report', 'Schedule reports (create, edit and pause their schedules)'), ('view_dashboard_finance', "See the dashboard's money figures (GGR, NGR, deposits)")],
-                'indexes': [models.Index(fields=['report', '-queued_at'], name='reports_run_report_idx'), models.Index(condition=models.Q(('state__in', ('queued', 'running'))), fields=['state', 'heartbeat_at'], name='reports_run_open_idx')],
+                "ordering": ("-queued_at", "-id"),
+                "permissions": [
+                    ("run_financial", "Run and download financial reports (GGR and NGR, large transactions)"),
+                    ("run_regulatory", "Run and download regulatory returns (UK quarterly, MGA monthly)"),
+                    ("run_compliance", "Run and download KYC and responsible-gambling reports"),
+                    ("run_aml", "Run and download AML activity reports"),
+                    ("run_marketing", "Run and download bonus cost reports"),
+                    ("run_player_statement", "Run and download a player's statement"),
+                    ("schedule_report", "Schedule reports (create, edit and pause their schedules)"),
+                    ("view_dashboard_finance", "See the dashboard's money figures (GGR, NGR, deposits)"),
+                ],
+                "indexes": [
+                    models.Index(fields=["report", "-queued_at"], name="reports_run_report_idx"),
+                    models.Index(
+                        condition=models.Q(("state__in", ("queued", "running"))),
+                        fields=["state", "heartbeat_at"],
+                        name="reports_run_open_idx",
+                    ),
+                ],
             },
         ),
     ]
