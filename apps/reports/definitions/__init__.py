@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("ggr_daily", "mga_monthly")  # e.g. "ggr_daily": apps/reports/definitions/ggr_daily.py
+MODULES: tuple[str, ...] = (
+    "ggr_daily",
+    "kyc_status",
+    "mga_monthly",
+    "rg_activity",
+    "uk_quarterly",
+)  # e.g. "ggr_daily": apps/reports/definitions/ggr_daily.py
 
 
 def register_all() -> None:
