@@ -8,7 +8,9 @@ import importlib
 MODULES: tuple[str, ...] = (
     "ggr_daily",
     "kyc_status",
+    "large_transactions",
     "mga_monthly",
+    "player_statement",
     "rg_activity",
     "uk_quarterly",
 )  # e.g. "ggr_daily": apps/reports/definitions/ggr_daily.py

@@ -24,7 +24,7 @@ _LATEST_OFFSET = timedelta(hours=12)
 
 # ``jur``: the jurisdictions with rule packs, their zone and the start of their first pack.
 # ``places``: every player with their brand, jurisdiction code, zone and the instant that zone starts to apply.
-PLACES_CTE = """
+_PLACES = """
     jur AS (
         SELECT j.code, coalesce(nullif(j.time_zone, ''), 'UTC') AS time_zone, min(rp.effective_from) AS since
         FROM geo_jurisdiction j JOIN geo_rulepack rp ON rp.jurisdiction_id = j.id
@@ -37,8 +37,13 @@ PLACES_CTE = """
         FROM players_player p
         LEFT JOIN jur jr ON jr.code = p.region AND p.region <> ''
         LEFT JOIN jur jc ON jc.code = p.country AND jr.code IS NULL
+        {where}
     )
 """
+PLACES_CTE = _PLACES.format(where="")
+# One player's place (a parameter: the player's id), for a query that reads ``places`` more than once: a CTE read
+# twice is computed once for every player otherwise.
+ONE_PLAYER_PLACES_CTE = _PLACES.format(where="WHERE p.id = %s")
 
 
 def local_day_sql(column: str = "t.created_at", place: str = "pl") -> str:
