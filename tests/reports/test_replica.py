@@ -220,6 +220,36 @@ def test_without_the_setting_reports_read_the_primary(on_primary_only: Streaming
         assert context.one("SELECT pg_is_in_recovery(), inet_server_port()") == (False, on_primary_only.primary.port)
 
 
+def test_a_report_query_cancelled_by_the_replicas_replay_fails_as_an_operational_error(
+    on_replica: StreamingPair,
+) -> None:
+    """A standby that may not delay its replay for a reader (max_standby_streaming_delay = 0) cancels a run that
+    holds what the primary's DDL needs (here the ACCESS EXCLUSIVE lock a migration or a partition switch takes):
+    the run's query fails with an OperationalError, which the runner retries. docs/DEPLOYMENT.md says how to make
+    this rare."""
+    pair = on_replica
+    pair.standby.sql("ALTER SYSTEM SET max_standby_streaming_delay = 0", db="postgres")
+    pair.standby.sql("SELECT pg_reload_conf()", db="postgres")
+    try:
+        query = "SELECT count(*) >= 0 FROM reports_operator_day"
+        seen = []
+        # the error ends the run's transaction (the server closes the connection): the raise is outside it
+        with (
+            pytest.raises(OperationalError, match="conflict with recovery"),
+            reading_reports() as alias,
+            transaction.atomic(using=alias),
+        ):
+            connections[alias].cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            seen.append(RunContext().one(query))
+            pair.primary.sql("BEGIN; LOCK TABLE reports_operator_day IN ACCESS EXCLUSIVE MODE; COMMIT")
+            pair.replay()
+            seen.append(RunContext().one(query))
+        assert seen == [(True,)]  # the first read, before the replay had to end the run's transaction
+    finally:
+        pair.standby.sql("ALTER SYSTEM RESET max_standby_streaming_delay", db="postgres")
+        pair.standby.sql("SELECT pg_reload_conf()", db="postgres")
+
+
 def test_a_replica_that_is_down_fails_the_run_with_a_clear_error(pair: StreamingPair, django_db_blocker: Any) -> None:
     reports = pair.settings(pair.standby, REPORTS_ROLE)
     with pair.standby_stopped(), application_on(pair, django_db_blocker, reports=reports):
@@ -258,7 +288,8 @@ def test_the_settings_make_the_alias_from_reports_database_url(pair: StreamingPa
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backoffice.settings.test",
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.base",  # the settings every deployment builds on
+        "SECRET_KEY": "replica-test-only-secret-key-0123456789-0123456789-0123456789",
         "PITBOSS_IGNORE_DOTENV": "1",
         "DATABASE_URL": pair.url(pair.primary, settings.DATABASE_APP_ROLE),
         "REPORTS_DATABASE_URL": pair.url(pair.standby, REPORTS_ROLE),
