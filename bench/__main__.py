@@ -26,6 +26,7 @@ BENCHMARKS = (
     "partition",
     "screening",
     "aml_lag",
+    "reports_rollups",
     "aml_backtest",
     "bonus_wagering",
     "crm_segments",
