@@ -12,7 +12,8 @@ from defusedxml.ElementTree import fromstring
 from django.db.models import F, Sum
 
 from apps.reports.context import RunContext
-from apps.reports.definitions.mga_monthly import XML_NAMESPACE, MgaMonthly
+from apps.reports.definitions.mga_monthly import MgaMonthly
+from apps.reports.definitions.mga_xml import XML_NAMESPACE
 from apps.reports.models import OperatorDay
 from apps.reports.types import Table, month_period, report_type
 from apps.wallet.models import Entry
