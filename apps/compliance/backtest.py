@@ -8,7 +8,8 @@ version's. Same code, same answer: a backtest of the live version over a period 
 what makes the comparison worth reading. Two differences, both in the report's notes: day windows read the day
 rollups as they stand now (a deposit later on the same local day counts, where live evaluation saw the day as it
 was at the moment), and snoozes are ignored (a backtest asks what the rule finds, not what it was allowed to say).
-Sweep kinds (country mismatch, shared identifiers) read logins, not postings: they are not backtested.
+Sweep kinds (country mismatch, shared identifiers, bonus abuse) read logins or the bonus engine's flags, not
+postings: they are not backtested.
 
 Nothing is written but the job's row: hits are collected as distinct (player, window key) pairs, the alerts a
 version would have raised. It runs as a resumable job (``apps.core.jobs``, kind ``compliance.backtest``) on the
@@ -101,7 +102,8 @@ def backtest_start(
     kind = kinds.kind_for(version.kind)
     if kind.sweep or not kind.triggers:
         raise BacktestInvalid(
-            f"A {kind.label.lower()} rule reads logins, not postings: it cannot be replayed on the ledger.",
+            f"A {kind.label.lower()} rule reads logins or bonus flags, not postings: it cannot be replayed on the "
+            "ledger.",
             fields={"version": ["A posting rule."]},
         )
     if not start < end:

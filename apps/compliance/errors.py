@@ -40,8 +40,10 @@ class CaseNotFound(NotFound):
 
 class CaseNotPermitted(PermissionDenied):
     code = "case_not_permitted"
-    when = "working a case the caller sees but may not work (not assigned to them or their inbox), or an action "
-    "their role does not hold"
+    when = (
+        "working a case the caller sees but may not work (not assigned to them or their inbox), or an action "
+        "their role does not hold"
+    )
 
 
 class CaseAlreadyOpen(Conflict):
@@ -101,8 +103,10 @@ class SnoozeNotActive(Conflict):
 
 class BacktestInvalid(ValidationFailed):
     code = "backtest_invalid"
-    when = "a backtest of a rule that reads logins (not postings), over a period that ends before it starts, is "
-    "longer than 366 days or lies in the future, or against a version of another rule"
+    when = (
+        "a backtest of a rule that reads logins or bonus flags (not postings), over a period that ends before it "
+        "starts, is longer than 366 days or lies in the future, or against a version of another rule"
+    )
 
 
 class BacktestRunning(Conflict):

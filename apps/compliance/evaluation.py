@@ -15,7 +15,8 @@ a publication or retirement is seen by the next batch, in every process, with no
 get wrong after a rollback.
 
 The sweep (``sweep``, every 10 minutes through ``apps.compliance.tasks.rules_sweep``) runs the kinds no posting
-triggers (country mismatch, shared identifiers) for the players who logged in or deposited since the last sweep.
+triggers (country mismatch, shared identifiers, bonus abuse) for the players who logged in, deposited with a
+payment instrument or were flagged by the bonus engine since the last sweep.
 """
 
 from __future__ import annotations
@@ -187,13 +188,20 @@ def register() -> None:
 
 # --- the sweep ------------------------------------------------------------------------------------------------
 
-# Who the sweep kinds may find something new about: a login (country, device, IP) or a deposit with a payment
-# instrument (a card shared with others). A deposit without one changes nothing they read.
+# Who the sweep kinds may find something new about: a login (country, device, IP), a deposit with a payment
+# instrument (a card shared with others) or a bonus-abuse flag. A deposit without an instrument changes nothing
+# they read. Flags are looked for from FLAG_OVERLAP before the last sweep: a flag is stamped when the bonus
+# engine raises it and commits with the award or bet that raised it, possibly after a sweep that stopped later;
+# with no overlap it would be found only at the player's next login. Flags are few, and a player evaluated again
+# adds nothing (the alerts are deduplicated).
+FLAG_OVERLAP = timedelta(minutes=5)
 _ACTIVE_SQL = """
-    SELECT player_id FROM players_playerlogin WHERE at > %s AND at <= %s
+    SELECT player_id FROM players_playerlogin WHERE at > %(since)s AND at <= %(now)s
     UNION
     SELECT player_id FROM wallet_transaction
-    WHERE type = 'deposit' AND instrument_fingerprint <> '' AND created_at > %s AND created_at <= %s
+    WHERE type = 'deposit' AND instrument_fingerprint <> '' AND created_at > %(since)s AND created_at <= %(now)s
+    UNION
+    SELECT player_id FROM bonuses_bonusflag WHERE created_at > %(flags_since)s AND created_at <= %(now)s
 """
 
 
@@ -207,7 +215,7 @@ def _since(now: datetime) -> datetime:
 
 
 def sweep(now: datetime | None = None, since: datetime | None = None) -> dict[str, int]:
-    """Run the sweep kinds' published versions for the players who logged in or deposited in (since, now]
+    """Run the sweep kinds' published versions for the players who logged in, deposited or were flagged in (since, now]
     (``since``: where the last sweep stopped). Each player in its own transaction: one player's failure is
     logged and counted, the others go on (that player is looked at again at their next login or deposit). One
     sweep at a time: a session advisory lock, released when the sweep ends or its connection dies; a sweep that
@@ -234,7 +242,7 @@ def _sweep(now: datetime, since: datetime | None) -> dict[str, int]:
     rules = published()
     if rules.sweep:
         with connection.cursor() as cursor:
-            cursor.execute(_ACTIVE_SQL, [since, now, since, now])
+            cursor.execute(_ACTIVE_SQL, {"since": since, "now": now, "flags_since": since - FLAG_OVERLAP})
             player_ids = sorted(int(row[0]) for row in cursor.fetchall())
         for player_id in player_ids:
             try:

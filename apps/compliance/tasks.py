@@ -18,7 +18,7 @@ def case_sla_sweep() -> dict[str, int]:
 
 @shared_task(name="apps.compliance.tasks.rules_sweep", base=AfterCommitTask)
 def rules_sweep() -> dict[str, int]:
-    """Every 10 minutes: the rule kinds no posting triggers (country mismatch, shared identifiers)."""
+    """Every 10 minutes: the rule kinds no posting triggers (country mismatch, shared identifiers, bonus abuse)."""
     from apps.compliance.evaluation import sweep
 
     return sweep()

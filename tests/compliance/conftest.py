@@ -77,6 +77,8 @@ def publish(
     rule: Rule | None = None,
     code: str | None = None,
     score: int = 50,
+    case_type: str = "aml",
+    priority: str = "medium",
 ) -> RuleVersion:
     """A published version of a (new) rule, written directly: the kind's validation still applies."""
     if rule is None:
@@ -89,6 +91,8 @@ def publish(
         kind=kind,
         params=kinds.validate(kind, params),
         score=score,
+        case_type=case_type,
+        priority=priority,
         mode=mode,
         state=VersionState.PUBLISHED,
         published_at=timezone.now(),

@@ -545,3 +545,26 @@ def test_the_case_page_says_in_words_why_a_country_rule_fired(analyst):
     html = verified_client(analyst).get(page_of(case)).content.decode()
     assert "logins from a country other than the residence; logins from a high-risk country" in html
     assert "ip country differs" not in html
+
+
+def test_the_case_page_lists_the_bonus_flags_behind_a_bonus_abuse_alert(analyst):
+    from apps.bonuses.flags import raise_flag
+    from apps.compliance import evaluation
+
+    publish("bonus_abuse", {"count": 2}, code="bonus-flags-words", case_type="fraud")
+    player, other = PlayerFactory(first_name="Bo", last_name="Nus"), PlayerFactory()
+    raise_flag(None, player.pk, "shared_ip", others=[other.pk], evidence={"ip": ["81.2.69.160"]})
+    raise_flag(None, player.pk, "one_game", others=[], evidence={"game": "starburst"})
+    now = timezone.now()
+    evaluation.sweep(now=now, since=now - timedelta(minutes=10))
+    case = Case.objects.get(player=player, type="fraud")
+    assert case.alerts.count() == 1
+    html = verified_client(analyst).get(page_of(case)).content.decode()
+    for words in (
+        "Bonus-abuse flags in the window",
+        "An IP address shared with another recipient",
+        "Wagering cleared on one high-return game",
+        "30 days",
+    ):
+        assert words in html, words
+    assert "None" not in html.split('id="case-alerts"')[1].split("</section>")[0]

@@ -5,6 +5,7 @@ per (rule, player, window) also under concurrent workers, and bets never reach t
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.bonuses.models import BonusFlag
 from apps.compliance import alerts, evaluation, kinds
 from apps.compliance.choices import CaseSource, VersionMode, VersionState
 from apps.compliance.models import Alert, Case, CaseTransaction, RuleHit, RuleSnooze, RuleVersion
@@ -218,14 +220,30 @@ def test_a_batch_without_published_rules_for_its_types_costs_one_query(db, at):
     assert len(queries) == 1  # the player, their snoozes and the set of published version ids, in one statement
 
 
-def test_an_unavailable_kind_is_never_evaluated_even_if_published(db, at):
-    version = publish("bonus_abuse", {})
+@pytest.fixture
+def unavailable(monkeypatch):
+    """A kind whose source does not exist yet (``Kind.available``): every kind ships available, so one is made so."""
+
+    def make(code: str) -> None:
+        monkeypatch.setitem(kinds.KINDS, code, replace(kinds.KINDS[code], available=False))
+
+    return make
+
+
+def test_an_unavailable_kind_is_never_evaluated_even_if_published(db, at, unavailable):
+    unavailable("amount_window")
+    unavailable("bonus_abuse")
+    version = publish("amount_window", AMOUNT)
+    swept = publish("bonus_abuse", {})
     at(T0)
     player = make_player()
-    deposit(player, "20.00")
+    deposit(player, "200.00")
+    BonusFlag.objects.create(player=player, kind="one_game", evidence={}, created_at=T0)
     drain()
-    assert version.pk not in [item.version.pk for items in evaluation.published().by_type.values() for item in items]
-    assert hits(version) == []
+    assert evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1))["hits"] == 0
+    loaded = [item.version.pk for items in evaluation.published().by_type.values() for item in items]
+    assert version.pk not in loaded and swept.pk not in [item.version.pk for item in evaluation.published().sweep]
+    assert hits(version) == [] and hits(swept) == []
 
 
 # --- concurrency ----------------------------------------------------------------------------------------------
@@ -355,3 +373,28 @@ def test_one_sweep_runs_at_a_time(db, at):
         other.close()
     assert evaluation.sweep(now=T0, since=T0 - timedelta(minutes=1))["players"] == 1
     assert len(hits(version)) == 1
+
+
+def test_the_bonus_engines_flags_reach_the_sweep_and_the_alert_joins_the_fraud_case(db, at):
+    """A flag raised by the bonus engine (``raise_flag``: its hook opens the player's fraud case) brings the player
+    to the next sweep with no login or deposit; a live bonus-abuse rule's alert joins that case, at its priority."""
+    from apps.bonuses.flags import raise_flag
+
+    version = publish("bonus_abuse", {"count": 2, "window": "30d"}, case_type="fraud", priority="high")
+    at(T0)
+    player, other = make_player(), make_player()
+    raise_flag(None, player.pk, "shared_device", others=[other.pk], evidence={"device_id": ["dev-1"]})
+    case = Case.objects.get(player=player)
+    assert (case.type, case.source, case.priority) == ("fraud", CaseSource.BONUS_ABUSE, "medium")
+    assert evaluation.sweep(now=T0 + timedelta(minutes=1), since=T0 - timedelta(minutes=9))["hits"] == 0  # 1 of 2
+    at(T0 + timedelta(minutes=8))
+    second = raise_flag(None, player.pk, "claim_velocity", others=[], evidence={"bonuses": 3})
+    assert second is not None
+    # a sweep that stopped after the flag was stamped (it committed later) is overlapped by the next one
+    assert evaluation.sweep(now=T0 + timedelta(minutes=20), since=T0 + timedelta(minutes=10))["hits"] == 1
+    alert = Alert.objects.get(rule_id=version.rule_id)
+    assert (alert.player_id, alert.window_key, alert.case_id) == (player.pk, f"bonus_flag:{second.pk}", case.pk)
+    assert alert.evidence["flag_count"] == 2 and alert.evidence["other_players"] == [other.pk]
+    case.refresh_from_db()
+    assert case.priority == "high"  # the rule's priority, more urgent than the flags' own
+    assert Case.objects.filter(player=player).count() == 1

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from apps.bonuses.models import BonusFlag
 from apps.compliance import evaluation, kinds
 from apps.compliance.choices import RuleKind, VersionMode
 from apps.compliance.errors import RuleKindUnknown, RuleParamsInvalid
 from apps.compliance.seeds import SEEDS
-from tests.compliance.conftest import bet, deposit, drain, eur, gbp, hits, login, publish, withdraw
+from tests.compliance.conftest import alerts, bet, deposit, drain, eur, gbp, hits, login, publish, withdraw
 from tests.factories import PlayerFactory
 
 pytestmark = pytest.mark.usefixtures("no_seed_rules")
@@ -109,7 +110,12 @@ def test_an_unknown_kind_is_refused():
 def test_every_rule_kind_is_registered_and_only_deposits_and_withdrawals_are_queued():
     assert set(kinds.KINDS) == set(RuleKind.values)
     assert kinds.posting_types() == {"deposit", "withdrawal"}  # never a bet
-    assert not kinds.kind_for("bonus_abuse").available
+    assert all(kind.available for kind in kinds.KINDS.values())
+    assert {code for code, kind in kinds.KINDS.items() if kind.sweep} == {
+        "country_mismatch",
+        "shared_identifier",
+        "bonus_abuse",
+    }
 
 
 def test_the_seed_parameters_are_in_canonical_form():
@@ -500,9 +506,85 @@ def test_shared_login_identifiers_count_other_players_in_the_window_only(db, at)
     assert hits(version, player) == []
 
 
-# --- bonus abuse ----------------------------------------------------------------------------------------------
+# --- bonus abuse (the sweep) ---------------------------------------------------------------------------------
 
 
-def test_bonus_abuse_reads_nothing_yet():
-    subject = kinds.Subject(player_id=1, currency="GBP", country="GB", zone="UTC", now=T0)
-    assert kinds.evaluate("bonus_abuse", subject, kinds.parse("bonus_abuse", {})) == []
+def flag(player, kind: str = "shared_device", *, at: datetime = T0, others: tuple[int, ...] = ()) -> BonusFlag:
+    """A flag as the bonus engine records it (apps/bonuses/flags.py), written directly: the kind reads the rows."""
+    return BonusFlag.objects.create(player=player, kind=kind, others=list(others), evidence={}, created_at=at)
+
+
+def test_bonus_abuse_parameters_name_the_engines_flags():
+    assert kinds.validate("bonus_abuse", {}) == {"flags": [], "count": 1, "window": "30d"}
+    assert kinds.validate("bonus_abuse", {"flags": ["one_game", "shared_ip"], "count": 2, "window": "7d"}) == {
+        "flags": ["one_game", "shared_ip"],
+        "count": 2,
+        "window": "7d",
+    }
+    with pytest.raises(RuleParamsInvalid) as refused:
+        kinds.validate("bonus_abuse", {"flags": ["multi_account"], "count": 0})
+    assert set(refused.value.fields) == {"flags", "count"}
+    assert refused.value.fields["flags"][0].startswith("Only shared_device, shared_ip")
+
+
+@pytest.mark.parametrize(("flags", "hit"), [(1, False), (2, True), (3, True)])
+def test_bonus_abuse_hits_from_the_number_of_flags(db, at, flags, hit):
+    version = publish("bonus_abuse", {"count": 2, "window": "30d"}, mode=SHADOW)
+    at(T0)
+    player, other = make_player(), make_player()
+    raised = [
+        flag(player, kind, at=T0 - timedelta(days=i), others=(other.pk,))
+        for i, kind in enumerate(("shared_device", "claim_velocity", "one_game")[:flags])
+    ]
+    evaluation.sweep(now=T0, since=T0 - timedelta(minutes=10))
+    found = hits(version, player)
+    assert len(found) == int(hit)
+    if hit:
+        evidence = found[0].evidence
+        assert found[0].window_key == f"bonus_flag:{raised[0].pk}"  # the newest flag counted
+        assert (evidence["flag_count"], evidence["count_threshold"], evidence["flag_kinds"]) == (flags, 2, "all kinds")
+        assert [f["id"] for f in evidence["flags"]] == [f.pk for f in raised]
+        assert evidence["flags"][0]["what"] == "A device shared with another recipient"
+        assert evidence["other_players"] == [other.pk]
+
+
+def test_bonus_abuse_counts_the_kinds_asked_for_only(db, at):
+    version = publish("bonus_abuse", {"flags": ["one_game", "quick_withdrawal"], "count": 2}, mode=SHADOW)
+    at(T0)
+    player, control = make_player(), make_player()
+    flag(player, "one_game")
+    flag(player, "shared_ip")  # not asked for
+    flag(control, "one_game")
+    flag(control, "quick_withdrawal")
+    evaluation.sweep(now=T0, since=T0 - timedelta(minutes=10))
+    assert hits(version, player) == []
+    assert [h.evidence["flag_kinds"] for h in hits(version, control)] == [
+        ["Wagering cleared on one high-return game", "A withdrawal at once after wagering cleared"]
+    ]
+
+
+def test_bonus_abuse_looks_at_the_window_only(db, at):
+    version = publish("bonus_abuse", {"count": 2, "window": "7d"}, mode=SHADOW)
+    at(T0)
+    inside, outside = make_player(), make_player()
+    flag(inside, at=T0)
+    flag(inside, "claim_velocity", at=T0 - timedelta(days=6, hours=10))  # 27 October, the 7th local day
+    flag(outside, at=T0)
+    flag(outside, "claim_velocity", at=T0 - timedelta(days=7))  # 26 October: the 8th
+    evaluation.sweep(now=T0, since=T0 - timedelta(minutes=10))
+    assert len(hits(version, inside)) == 1 and hits(version, outside) == []
+
+
+def test_bonus_abuse_raises_one_alert_per_new_flag(db, at):
+    version = publish("bonus_abuse", {"count": 1})
+    at(T0)
+    player = make_player()
+    first = flag(player)
+    evaluation.sweep(now=T0, since=T0 - timedelta(minutes=10))
+    at(T0 + timedelta(minutes=5))
+    login(player)  # the next sweep looks at the player again and finds nothing new
+    evaluation.sweep(now=T0 + timedelta(minutes=10), since=T0)
+    assert [(a.window_key, a.hit_count) for a in alerts(version, player)] == [(f"bonus_flag:{first.pk}", 2)]
+    second = flag(player, "one_game", at=T0 + timedelta(minutes=15))
+    evaluation.sweep(now=T0 + timedelta(minutes=20), since=T0 + timedelta(minutes=10))
+    assert [a.window_key for a in alerts(version, player)] == [f"bonus_flag:{first.pk}", f"bonus_flag:{second.pk}"]

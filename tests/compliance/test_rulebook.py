@@ -3,6 +3,7 @@ and the seed rules every installation starts with."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from apps.approvals.models import Approval
 from apps.approvals.services import approval_decide, approvals_expire
 from apps.audit.models import AuditEvent
 from apps.audit.services import SystemActor
-from apps.compliance import rulebook, seeds
+from apps.compliance import kinds, rulebook, seeds
 from apps.compliance.choices import VersionMode, VersionState
 from apps.compliance.models import Alert, Rule, RuleSnooze, RuleVersion
 from apps.core.errors import ApplicationError
@@ -154,7 +155,9 @@ def test_an_expired_publication_request_returns_the_version_to_draft(aml_analyst
     assert Approval.objects.get(pk=approval.pk).state == "expired"
 
 
-def test_asking_to_publish_is_refused_with_a_code_for_each_reason(aml_analyst, mlro, support_agent, rule, draft):
+def test_asking_to_publish_is_refused_with_a_code_for_each_reason(
+    aml_analyst, mlro, support_agent, rule, draft, monkeypatch
+):
     request = rulebook.version_publish_request
     assert codes(lambda: request(actor=support_agent, version=draft, reason="x")) == "rule_not_permitted"
     other = rulebook.version_draft(actor=aml_analyst, rule=rule, params=PARAMS)
@@ -163,8 +166,16 @@ def test_asking_to_publish_is_refused_with_a_code_for_each_reason(aml_analyst, m
     assert codes(lambda: request(actor=aml_analyst, version=other, reason="Too")) == "approval_pending"
     assert codes(lambda: request(actor=aml_analyst, version=other, reason="")) == "approval_pending"
     bonus = rulebook.rule_create(actor=aml_analyst, code="bonus", name="Bonus abuse", kind="bonus_abuse")
-    bonus_draft = rulebook.version_draft(actor=aml_analyst, rule=bonus, params={"flags": ["multi_account"]})
+    bonus_draft = rulebook.version_draft(actor=aml_analyst, rule=bonus, params={"flags": ["shared_device"]})
+    # a kind whose source does not exist yet (every kind ships available: this one is made so for the test)
+    monkeypatch.setitem(kinds.KINDS, "bonus_abuse", replace(kinds.KINDS["bonus_abuse"], available=False))
     assert codes(lambda: request(actor=aml_analyst, version=bonus_draft, reason="Go")) == "rule_kind_unavailable"
+    bonus_draft.refresh_from_db()
+    assert bonus_draft.state == VersionState.DRAFT
+    monkeypatch.undo()
+    request(actor=aml_analyst, version=bonus_draft, reason="Go")
+    bonus_draft.refresh_from_db()
+    assert bonus_draft.state == VersionState.PENDING  # bonus abuse reads the bonus engine's flags: publishable
 
 
 def test_a_publication_request_needs_a_reason(aml_analyst, draft):

@@ -129,6 +129,10 @@ LABELS = {
     "other_player_count": "Number of other players",
     "min_other_players": "Number that raises an alert",
     "logins": "Logins",
+    "flag_count": "Bonus-abuse flags in the window",
+    "flag_kinds": "Flags counted",
+    "flags": "Flags",
+    "bonus": "Bonus",
 }
 # the reasons apps/compliance/kinds/swept.py writes (country_mismatch)
 REASON_WORDS = {
@@ -182,9 +186,14 @@ def _value(key: str, value: Any) -> str:
 
 
 def _item(value: Any) -> str:
+    """One listed thing: ``#12`` for its number, its description (``what``) as it is, other fields labelled."""
     if isinstance(value, dict):
         return " ".join(
-            f"{_label(k).lower()} {_value(k, v)}" if k not in ("id", "player", "external_id") else f"#{v}"
+            f"#{v}"
+            if k in ("id", "player", "external_id")
+            else str(v)
+            if k == "what"
+            else f"{_label(k).lower()} {_value(k, v)}"
             for k, v in value.items()
         )
     return str(value)
@@ -225,6 +234,9 @@ ORDER = (
     "login_count",
     "identifier",
     "value",
+    "flag_count",
+    "flag_kinds",
+    "flags",
     "other_players",
     "other_player_count",
     "min_other_players",

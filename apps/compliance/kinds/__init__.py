@@ -11,9 +11,10 @@ into typed values for the evaluation (``Money``, ``Window``, ``Decimal``).
 
 Which postings evaluate which kind is part of the kind (``Kind.triggers``): deposits and withdrawal requests
 only, so a bet is never queued for the rules (``evaluation.register`` subscribes to the union of the triggers).
-Country mismatch and shared identifiers read logins, which no posting announces: they run in the scheduled sweep
-(``Kind.sweep``). Bonus abuse waits for the bonus engine (issue 15): the kind exists so rules can be drafted,
-but it reads nothing and cannot be published (``Kind.available``).
+Country mismatch and shared identifiers read logins, and bonus abuse the bonus engine's abuse flags
+(``bonuses_bonusflag``), which no posting announces: they run in the scheduled sweep (``Kind.sweep``). A kind
+whose source does not exist yet can be registered with ``available=False``: rules of it can be drafted, never
+published, and the evaluation skips them.
 
 Windows. ``Nd`` is the last N local days of the player's jurisdiction including today, read from the day rollups
 (``wallet_player_day``, at most N rows); ``Nh`` is the N hours up to the evaluated posting, read from the ledger
@@ -39,13 +40,16 @@ Deduplication (``Hit.window_key``; an alert is unique per rule, player and key):
 * event kinds (little play, spike, rapid in-out) key on the triggering posting (``withdrawal:123``), so each
   suspicious withdrawal or deposit is its own alert and a re-evaluation of the same posting collapses;
 * country mismatch keys on the country and the month (``ip:FR@2026-12``): one alert a month per foreign country;
-* shared identifiers key on the identifier (``device:<digest>``): one alert per player and shared value, ever.
+* shared identifiers key on the identifier (``device:<digest>``): one alert per player and shared value, ever;
+* bonus abuse keys on the newest flag counted (``bonus_flag:42``): one alert per new flag once the count is
+  reached.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from apps.bonuses.choices import FlagKind
 from apps.compliance.choices import RuleKind
 from apps.compliance.kinds.base import (
     DEPOSIT,
@@ -234,9 +238,19 @@ register(
 register(
     Kind(
         RuleKind.BONUS_ABUSE,
-        (Param("flags", "strings", default=[], required=False, help="The bonus engine's flags that count"),),
+        (
+            Param(
+                "flags",
+                "strings",
+                default=[],
+                required=False,
+                choices=tuple(FlagKind.values),
+                help=f"The bonus engine's flags that count (none given: all): {', '.join(FlagKind.values)}",
+            ),
+            Param("count", "int", minimum=D(1), maximum=D(100), default=1, required=False, help="Flags that hit"),
+            Param("window", "window", default="30d", required=False, help="Flags raised in the last"),
+        ),
         bonus_abuse,
-        available=False,
-        notes="Waits for the bonus engine (issue 15): drafts only, nothing is evaluated.",
+        sweep=True,
     )
 )

@@ -100,6 +100,7 @@ class Param:
     maximum: Decimal | None = None
     units: str = "hd"  # the window units accepted
     help: str = ""
+    choices: tuple[str, ...] = ()  # a list's allowed items (``strings``), when it is a closed set
 
 
 def _decimal(value: Any) -> Decimal:
@@ -157,6 +158,8 @@ def _clean(param: Param, value: Any) -> tuple[Any, str | None]:
                 return None, "ISO 3166-1 alpha-2 country codes."
             if param.type == "identifiers" and (not items or not set(items) <= set(IDENTIFIERS)):
                 return None, f"One or more of {', '.join(IDENTIFIERS)}."
+            if param.choices and not set(items) <= set(param.choices):
+                return None, f"Only {', '.join(param.choices)}."
             if len(items) > 300 or any(not v or len(v) > 64 for v in items):
                 return None, "At most 300 items of 1 to 64 characters."
             return items, None
@@ -191,7 +194,7 @@ class Kind:
     evaluate: Evaluate
     triggers: frozenset[str] = frozenset()  # posting types that evaluate it
     sweep: bool = False  # evaluated by the scheduled sweep
-    available: bool = True  # False: its source does not exist yet; drafts only, never published
+    available: bool = True  # False: what it reads does not exist yet; drafts only, never published
     notes: str = ""
 
     @property

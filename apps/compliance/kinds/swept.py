@@ -1,5 +1,5 @@
-"""The kinds the sweep evaluates (they read logins, which no posting announces), and bonus abuse, which waits
-for the bonus engine."""
+"""The kinds the sweep evaluates: they read what no posting announces (logins, and the bonus engine's abuse
+flags)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 
+from apps.bonuses.choices import FlagKind
 from apps.compliance.kinds.base import (
     EVIDENCE_LIST_MAX,
     IDENTIFIERS,
@@ -113,6 +114,49 @@ def shared_identifier(s: Subject, p: dict[str, Any]) -> list[Hit]:
     return hits
 
 
+# The player's bonus-abuse flags in the window, newest first (bonuses_flag_player: player, -created_at). ``kinds``
+# NULL: every kind counts.
+_FLAGS_SQL = """
+    SELECT id, kind, bonus_id, others, created_at FROM bonuses_bonusflag
+    WHERE player_id = %s AND created_at > %s AND created_at <= %s AND (%s::text[] IS NULL OR kind = ANY(%s::text[]))
+    ORDER BY created_at DESC, id DESC LIMIT 500
+"""
+
+
 def bonus_abuse(s: Subject, p: dict[str, Any]) -> list[Hit]:
-    """Waits for the bonus engine (issue 15): nothing records bonus-abuse flags yet, so nothing is read."""
-    return []
+    """At least ``count`` of the bonus engine's abuse flags (of the kinds in ``flags``, or any) raised for the
+    player in the window (apps/bonuses/flags.py: a device, IP, card or identity shared with another recipient of
+    the same bonus, claim velocity, wagering cleared on one game, a withdrawal at once after wagering). Keyed on
+    the newest flag counted: a sweep that finds nothing new collapses into the same alert, each new flag past
+    the count is an alert of its own (as each suspicious withdrawal is for little play)."""
+    span = bounds(s, p["window"])
+    wanted: frozenset[str] = p["flags"] or frozenset()
+    chosen = sorted(wanted) or None
+    with connection.cursor() as cursor:
+        cursor.execute(_FLAGS_SQL, [s.player_id, span.start, span.end, chosen, chosen])
+        rows = cursor.fetchall()
+    needed: int = p["count"]
+    if len(rows) < needed:
+        return []
+    labels = dict(FlagKind.choices)
+    shown = [
+        {
+            "id": row[0],
+            "what": labels.get(row[1], row[1]),
+            **({"bonus": row[2]} if row[2] is not None else {}),
+            "at": iso(row[4]),
+            **({"other_players": sorted(row[3])[:EVIDENCE_LIST_MAX]} if row[3] else {}),
+        }
+        for row in rows[:EVIDENCE_LIST_MAX]
+    ]
+    others = sorted({int(other) for row in rows for other in (row[3] or [])})
+    evidence: dict[str, Any] = {
+        **span.evidence(p["window"], s.zone),
+        "flag_count": len(rows),
+        "count_threshold": needed,
+        "flag_kinds": [labels.get(k, k) for k in sorted(wanted)] or "all kinds",
+        "flags": shown,
+    }
+    if others:
+        evidence["other_players"] = others[:EVIDENCE_LIST_MAX]
+    return [Hit(f"bonus_flag:{rows[0][0]}", evidence)]
