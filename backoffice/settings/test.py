@@ -49,7 +49,9 @@ POSTING_EVENTS_NUDGE = False
 # KYC documents stored by tests outside tests/kyc (whose fixture gives each test a folder of its own): one
 # throw-away folder per test process, never the checkout's var/kyc-files.
 KYC_FILES_ROOT = os.path.join(tempfile.gettempdir(), f"pitboss-kyc-test-files-{os.getpid()}")
-REPORTS_FILES_ROOT = os.path.join(tempfile.gettempdir(), f"pitboss-report-test-files-{os.getpid()}")
+REPORTS_FILES_ROOT = os.environ.get("REPORTS_FILES_ROOT") or os.path.join(
+    tempfile.gettempdir(), f"pitboss-report-test-files-{os.getpid()}"
+)
 
 # Screening fails closed (a registration with no watchlist imported is refused), which every test that registers a
 # player would have to prepare for: off here; tests/screening/test_wiring.py turns it on and checks the refusal.
