@@ -568,3 +568,19 @@ def test_the_case_page_lists_the_bonus_flags_behind_a_bonus_abuse_alert(analyst)
     ):
         assert words in html, words
     assert "None" not in html.split('id="case-alerts"')[1].split("</section>")[0]
+
+
+def test_a_bonus_abuse_rule_is_drafted_on_its_page_with_the_engines_flags(analyst):
+    client = verified_client(analyst)
+    client.post("/admin/compliance/rule/add/", {"code": "bonus-rings", "name": "Bonus rings", "kind": "bonus_abuse"})
+    rule = Rule.objects.get(code="bonus-rings")
+    page = client.get(f"/admin/compliance/rule/{rule.pk}/change/").content.decode()
+    assert "shared_device, shared_ip" in page  # the kinds the flags parameter accepts, in its help
+    form = {"score": "70", "case_type": "fraud", "priority": "high", "mode": "shadow", "note": "rings"}
+    bad = client.post(f"/admin/compliance/rule/{rule.pk}/draft/", {**form, "p_flags": "multi_account"})
+    assert "No version was drafted" in said(bad) and not RuleVersion.objects.filter(rule=rule).exists()
+    client.post(f"/admin/compliance/rule/{rule.pk}/draft/", {**form, "p_flags": "shared_ip, one_game", "p_count": "2"})
+    version = RuleVersion.objects.get(rule=rule)
+    assert version.params == {"flags": ["one_game", "shared_ip"], "count": 2, "window": "30d"}
+    client.post(f"/admin/compliance/ruleversion/{version.pk}/do/publish/", {"publish-reason": "Catch bonus rings"})
+    assert RuleVersion.objects.get(pk=version.pk).state == VersionState.PENDING
