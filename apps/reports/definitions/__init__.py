@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 MODULES: tuple[str, ...] = (
+    "aml_activity",
     "ggr_daily",
     "kyc_status",
     "large_transactions",
