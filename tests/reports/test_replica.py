@@ -25,17 +25,20 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import OperationalError, connection, connections, router, transaction
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from django.test import override_settings
 
+from apps.audit.models import AuditEvent
+from apps.reports import runs
 from apps.reports.context import RunContext
-from apps.reports.models import OperatorDay, ReportRun
+from apps.reports.models import OperatorDay, ReportRun, RunState
 from apps.reports.router import (
     ReportsDatabaseUnavailable,
     ReportsReplicaBehind,
     reading_reports,
     reports_alias,
 )
-from tests.faults.stack import ROOT
+from tests.faults.stack import ROOT, free_port
 from tests.reports.streaming import REPORTS_ROLE, StreamingPair, missing_binaries, streaming_pair
 
 pytestmark = [
@@ -300,3 +303,45 @@ def test_the_settings_make_the_alias_from_reports_database_url(pair: StreamingPa
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == ["reports", True, REPORTS_ROLE, pair.standby.port]
+
+
+@contextmanager
+def reports_alias_beside_the_suites(config: dict[str, Any]) -> Iterator[None]:
+    """The suite's own ``default`` (the test's database and transaction) and a ``reports`` alias on ``config``: in
+    settings.DATABASES (the router and ``reports_alias()`` read it) and as a connection made here, beside the
+    handler's configured aliases (a test may connect to those only if it declared them when it began)."""
+    configured = connections.configure_settings({"default": settings.DATABASES["default"], "reports": dict(config)})
+    wrapper = PostgresWrapper(configured["reports"], alias="reports")
+    with override_settings(DATABASES={**settings.DATABASES, "reports": configured["reports"]}):
+        _local().reports = wrapper
+        try:
+            yield
+        finally:
+            wrapper.close()
+            delattr(_local(), "reports")
+
+
+def test_a_run_whose_replica_is_down_is_retried_then_fails_saying_so(db: Any, monkeypatch: Any) -> None:
+    """The runner itself (apps.reports.runs.run_execute) with REPORTS_DATABASE_URL on a server that is not there:
+    each attempt goes back to the queue with the error and is sent again later, and the last one fails the run."""
+    sent: list[tuple[int, float | None]] = []
+    monkeypatch.setattr(runs, "_send_after_commit", lambda run_id, countdown=None: sent.append((run_id, countdown)))
+    port = free_port()  # nothing listens there: connections are refused
+    reports = {"ENGINE": "django.db.backends.postgresql", "NAME": "pitboss", "USER": REPORTS_ROLE, "HOST": "127.0.0.1"}
+    unavailable = f"The reports database (alias 'reports', 127.0.0.1:{port}/pitboss) is unavailable: "
+    with reports_alias_beside_the_suites({**reports, "PORT": str(port), "OPTIONS": {"connect_timeout": 5}}):
+        run = runs.run_request(actor=None, report="ggr_daily", params={"start": "2026-03-01", "end": "2026-03-31"})
+        for attempt in range(1, settings.REPORTS_MAX_ATTEMPTS):
+            runs.run_execute(run.pk)
+            run.refresh_from_db()
+            assert (run.state, run.attempts, run.file_name) == (RunState.QUEUED, attempt, "")
+            assert run.error.startswith(f"Attempt {attempt}: the database failed ({unavailable}")
+        runs.run_execute(run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.attempts, run.file_name) == (RunState.FAILED, settings.REPORTS_MAX_ATTEMPTS, "")
+    assert run.error.startswith(
+        f"The database failed on each of {settings.REPORTS_MAX_ATTEMPTS} attempts: {unavailable}"
+    )
+    assert sent[1:] == [(run.pk, settings.REPORTS_RETRY_SECONDS)] * (settings.REPORTS_MAX_ATTEMPTS - 1)
+    failed = AuditEvent.objects.get(action="report.failed", target_id=str(run.pk))
+    assert failed.data["error"].startswith("The database failed on each of")
