@@ -165,7 +165,7 @@ def test_a_replica_that_lags_is_waited_for_and_refused_past_the_wait(on_replica:
     with on_replica.replay_paused():
         row_id = _insert_on_primary(on_replica, "lagging", "5.0000")
         query = "SELECT count(*) FROM reports_operator_day WHERE id = %s"
-        assert RunContext().one(query, [row_id]) == (0,)  # the lag is real: the standby has not applied it
+        assert RunContext(using="reports").one(query, [row_id]) == (0,)  # the lag is real: not applied there yet
         started = time.monotonic()
         behind = r"short of \S+ \(the primary's position when the run started\)"
         with pytest.raises(ReportsReplicaBehind, match=behind), reading_reports(wait=0.3):
