@@ -7,6 +7,7 @@ import importlib
 
 MODULES: tuple[str, ...] = (
     "aml_activity",
+    "bonus_cost",
     "ggr_daily",
     "kyc_status",
     "large_transactions",
