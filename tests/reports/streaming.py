@@ -2,9 +2,10 @@
 
 The primary is a fresh ``initdb`` cluster on a free loopback port (the fault tests' ``Postgres``, run as the
 postgres OS user when the suite runs as root) with ``wal_level=replica``, a replication role and a pg_hba line that
-lets only that role replicate. The standby is ``pg_basebackup -R`` of it started on another port: a hot standby
-that streams from the primary, as the production replica behind ``REPORTS_DATABASE_URL`` does. Nothing here touches
-the suite's PostgreSQL.
+lets only that role replicate; its ``pitboss`` database gets the suite's migrated schema (``pg_dump --schema-only``
+of the test database, restored) and the application's grants. The standby is ``pg_basebackup -R`` of it, started
+on another port: a hot standby that streams from the primary, as the production replica behind
+``REPORTS_DATABASE_URL`` does. The suite's PostgreSQL is only read (its schema), never changed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
+from apps.core.dbroles import grant_app_privileges
 from tests.faults.stack import Postgres, _as_pg_user, _give_to_pg_user, pg_binary, wait_for
 
 REPLICATION_ROLE = "pitboss_replication"
 REPORTS_ROLE = "pitboss_reports"  # what REPORTS_DATABASE_URL logs in as: reads every table, writes none
 DATABASE = "pitboss"
-BINARIES = ("initdb", "pg_ctl", "postgres", "pg_basebackup")
+BINARIES = ("initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_dump", "pg_restore")
 
 HBA = f"""\
 local all all trust
@@ -115,7 +119,33 @@ class StreamingPair:
         return bool(rows[0][0])
 
 
-def _start_primary(primary: Postgres, schema: list[str], app_role: str) -> None:
+def _copy_schema(source: dict[str, Any], primary: Postgres, workdir: Path) -> None:
+    """The schema (no rows) of the database ``source`` names (a Django DATABASES entry: the suite's migrated test
+    database) into the primary's: the tables, indexes, triggers and functions the migrations made, in seconds
+    where running the migrations takes a quarter of a minute."""
+    dump = workdir / "schema.dump"
+    env = {**os.environ, "PGPASSWORD": str(source.get("PASSWORD") or "")}
+    where = ["-h", str(source.get("HOST") or "127.0.0.1"), "-p", str(source.get("PORT") or 5432)]
+    plain = ["--schema-only", "--no-owner", "--no-privileges"]
+    dump_argv = [pg_binary("pg_dump") or "pg_dump", "-Fc", *plain, *where, "-U", str(source["USER"]), "-f", str(dump)]
+    subprocess.run(
+        [*dump_argv, str(source["NAME"])],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    restore = pg_binary("pg_restore") or "pg_restore"
+    target = f"postgres://postgres@127.0.0.1:{primary.port}/{DATABASE}"
+    subprocess.run(
+        [restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "-d", target, str(dump)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _start_primary(primary: Postgres, schema_of: dict[str, Any], app_role: str) -> None:
     primary.initdb()
     (primary.data / "pg_hba.conf").write_text(HBA)
     with (primary.data / "postgresql.conf").open("a") as conf:
@@ -125,13 +155,12 @@ def _start_primary(primary: Postgres, schema: list[str], app_role: str) -> None:
     primary.sql(f"CREATE ROLE {REPORTS_ROLE} LOGIN", db="postgres")
     primary.sql(f'CREATE ROLE "{app_role}" LOGIN', db="postgres")
     primary.sql(f"CREATE DATABASE {DATABASE}", db="postgres")
-    for statement in schema:
-        primary.sql(statement)
-    # The application's role reads and writes rows; the reports role only reads (pg_read_all_data: every table,
-    # present and future, SELECT only).
-    primary.sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
-    primary.sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app_role}"')
-    primary.sql(f"GRANT pg_read_all_data TO {REPORTS_ROLE}")
+    _copy_schema(schema_of, primary, primary.dir)
+    # The application's role gets what `migrate` grants it in production (apps.core.dbroles); the reports role
+    # only reads (pg_read_all_data: every table, present and future, SELECT only).
+    with psycopg.connect(primary.url("postgres", DATABASE), autocommit=True) as conn:
+        grant_app_privileges(conn.cursor(), app_role=app_role)
+        conn.execute(f"GRANT pg_read_all_data TO {REPORTS_ROLE}")
 
 
 def _start_standby(primary: Postgres, standby: Postgres) -> None:
@@ -150,15 +179,16 @@ def _start_standby(primary: Postgres, standby: Postgres) -> None:
 
 
 @contextmanager
-def streaming_pair(*, schema: list[str], app_role: str) -> Iterator[StreamingPair]:
-    """A primary with ``schema`` (SQL statements run in its ``pitboss`` database) and a standby streaming from
-    it; both stopped and removed at the end, whatever happened."""
+def streaming_pair(*, schema_of: dict[str, Any], app_role: str) -> Iterator[StreamingPair]:
+    """A primary whose ``pitboss`` database has the schema of ``schema_of`` (a Django DATABASES entry) and the
+    application's grants, and a standby streaming from it; both stopped and removed at the end, whatever
+    happened."""
     directory = Path(tempfile.mkdtemp(prefix="pitboss-replica-"))
     directory.chmod(0o755)
     pair = StreamingPair(primary=Postgres(directory / "primary"), standby=Postgres(directory / "standby"))
     try:
         try:
-            _start_primary(pair.primary, schema, app_role)
+            _start_primary(pair.primary, schema_of, app_role)
             _start_standby(pair.primary, pair.standby)
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"{' '.join(exc.cmd)} failed: {exc.stderr}") from exc

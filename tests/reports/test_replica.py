@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import OperationalError, connection, connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from django.test import override_settings
 
@@ -51,19 +51,13 @@ ALIASES = ("default", "reports")
 DAY = {"jurisdiction": "MT", "brand_id": 1, "currency": "EUR", "type": "bet", "game_category": "slots"}
 
 
-def _operator_day_table() -> list[str]:
-    """The rollup table's DDL as the model defines it (collected, not run): the primary gets the table the ORM reads."""
-    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-        editor.create_model(OperatorDay)
-    return list(editor.collected_sql)
-
-
 @pytest.fixture(scope="module")
-def pair() -> Iterator[StreamingPair]:
+def pair(django_db_setup: None, django_db_blocker: Any) -> Iterator[StreamingPair]:
+    """A primary with the suite's migrated schema (copied from the test database) and its streaming standby."""
     reason = missing_binaries()
     if reason:
         pytest.skip(reason)
-    with streaming_pair(schema=_operator_day_table(), app_role=settings.DATABASE_APP_ROLE) as started:
+    with streaming_pair(schema_of=settings.DATABASES["default"], app_role=settings.DATABASE_APP_ROLE) as started:
         yield started
 
 
@@ -196,6 +190,43 @@ def test_writes_while_reading_go_to_the_primary(on_replica: StreamingPair) -> No
     copy.count = 3
     copy.save(update_fields=["count"])
     assert on_replica.primary.sql("SELECT count FROM reports_operator_day WHERE id = %s", [written.id]) == [(3,)]
+
+
+def test_a_run_reads_the_standby_once_it_has_caught_up_and_records_itself_on_the_primary(
+    on_replica: StreamingPair, tmp_path: Any
+) -> None:
+    """The runner itself (apps.reports.runs.run_execute) on the pair, as a worker with both URLs runs it: a rollup
+    row written on the primary while the standby's replay is paused is in the run's file, because the run waited
+    for the standby; the run's row, file record and audit event are on the primary."""
+    pair = on_replica
+    with override_settings(REPORTS_FILES_ROOT=str(tmp_path)):
+        run = runs.run_request(
+            actor=None,
+            report="ggr_daily",
+            params={"start": "2026-02-27", "end": "2026-02-27", "source": "rollups"},
+            send=False,
+        )
+        with pair.replay_paused():
+            pair.primary.sql(
+                "INSERT INTO reports_operator_day (day, jurisdiction, brand_id, currency, type, game_category,"
+                " provider, amount, cash_amount, bonus_amount, count)"
+                " VALUES ('2026-02-27', 'MT', 1, 'EUR', 'bet', 'slots', 'streamed', 12.34, 12.34, 0, 3)"
+            )
+            threading.Timer(0.3, pair.standby.sql, ["SELECT pg_wal_replay_resume()"]).start()
+            runs.run_execute(run.pk)
+        run.refresh_from_db()
+        assert (run.state, run.database, run.attempts, run.error) == (RunState.SUCCEEDED, "reports", 1, "")
+        with runs.storage().open(run.file_name, "rb") as handle:
+            lines = handle.read().decode().splitlines()
+    assert [line for line in lines if "streamed" in line] == [
+        "2026-02-27,MT,EUR,slots,streamed,3,12.34,0,0.00,0.00,0.00,12.34,0.00,12.34"
+    ]
+    on_primary = pair.primary.sql("SELECT state, database, sha256 FROM reports_reportrun WHERE id = %s", [run.pk])
+    assert on_primary == [("succeeded", "reports", run.sha256)]
+    audited = pair.primary.sql(
+        "SELECT data->>'database' FROM audit_event WHERE action = 'report.succeeded' AND target_id = %s", [str(run.pk)]
+    )
+    assert audited == [("reports",)]
 
 
 def test_a_runs_own_row_is_read_on_the_primary_while_reading(on_replica: StreamingPair) -> None:
