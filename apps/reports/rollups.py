@@ -77,7 +77,7 @@ BONUS_SIGN: dict[str, int] = {
 
 # Jurisdictions with rule packs, with the start of their first pack (before it, their postings are on UTC).
 _JURISDICTIONS = """jur AS (
-    SELECT j.code, j.time_zone, min(rp.effective_from) AS since
+    SELECT j.code, coalesce(nullif(j.time_zone, ''), 'UTC') AS time_zone, min(rp.effective_from) AS since
     FROM geo_jurisdiction j JOIN geo_rulepack rp ON rp.jurisdiction_id = j.id
     GROUP BY j.code, j.time_zone
 )"""
@@ -208,7 +208,10 @@ def rebuild(start: date | None = None, end: date | None = None) -> int:
     """Replace the rollups of local days ``start`` to ``end`` (inclusive; open where None) with the ledger's account
     of them, in one transaction; returns the rows written. Safe while postings arrive and drains run: drains wait
     for it (the lock), and what is still queued when it reads the ledger is left to the consumer. On a big ledger
-    rebuild a month at a time (``manage.py reports_rollups_build``): drains wait while it runs."""
+    rebuild a month at a time (``manage.py reports_rollups_build``): drains wait while it runs. Once it commits,
+    the start page's dashboard reads those days again (it caches closed days' figures for hours)."""
+    from apps.reports import dashboard
+
     ledger, params = _from_ledger(start, end)
     days, day_params = _days(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -220,6 +223,7 @@ def rebuild(start: date | None = None, end: date | None = None) -> int:
             f"SELECT {_COLUMNS} FROM ledger ORDER BY 1, 2, 3, 4, 5, 6, 7",
             params,
         )
+        transaction.on_commit(lambda: dashboard.forget_days(start, end))
         return int(cursor.rowcount)
 
 
