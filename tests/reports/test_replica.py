@@ -39,6 +39,7 @@ from apps.reports.router import (
     reports_alias,
 )
 from tests.faults.stack import ROOT, free_port
+from tests.reports import streaming
 from tests.reports.streaming import REPORTS_ROLE, StreamingPair, missing_binaries, streaming_pair
 
 pytestmark = [
@@ -376,3 +377,12 @@ def test_a_run_whose_replica_is_down_is_retried_then_fails_saying_so(db: Any, mo
     assert sent[1:] == [(run.pk, settings.REPORTS_RETRY_SECONDS)] * (settings.REPORTS_MAX_ATTEMPTS - 1)
     failed = AuditEvent.objects.get(action="report.failed", target_id=str(run.pk))
     assert failed.data["error"].startswith("The database failed on each of")
+
+
+def test_the_skip_names_the_binaries_that_are_missing(monkeypatch: Any) -> None:
+    """Where the server binaries are missing the pair's tests are skipped, saying which (and only then)."""
+    monkeypatch.setattr(streaming, "pg_binary", lambda name: None if name.startswith("pg_") else f"/bin/{name}")
+    assert missing_binaries() == (
+        "the replica tests need the PostgreSQL server binaries pg_ctl, pg_basebackup, pg_dump, pg_restore on this"
+        " machine"
+    )
