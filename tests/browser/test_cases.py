@@ -2,12 +2,15 @@
 trip a live "GBP 1,000 in 24 hours" rule, the alert opens a case assigned to the analyst; the analyst signs in,
 finds it under "My cases" on the start page, opens it from the inbox, reads the evidence, starts work, adds a note
 and closes it as confirmed (which waits for a second person); the MLRO signs in, finds "Confirmed closings to
-approve" on the start page and approves it in the Approvals inbox; the case reads closed, confirmed.
+approve" on the start page and approves it in the Approvals inbox; the case reads closed, confirmed. A Support
+Agent, in the same browser, cannot tell that any of it exists: the player's page reads as the case-free twin's, the
+start page has no case queue, the search finds no case and the case's own address answers as a missing page.
 Screenshots var/screenshots/cases-*.png."""
 
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 from django.apps import apps as django_apps
@@ -19,6 +22,9 @@ from apps.staff import roles
 from tests.browser.test_accessibility import problems_on
 from tests.compliance.conftest import deposit, drain, gbp, login, publish
 from tests.factories import PlayerFactory, StaffUserFactory
+
+# what would tell a reader that AML monitoring looks at a player
+WORDS = re.compile(r"(?i)\b(cases?|alerts?|aml|compliance|suspicious|laundering|structuring|mlro|rules?)\b")
 
 pytestmark = [
     pytest.mark.browser,
@@ -156,3 +162,44 @@ def test_an_analyst_drafts_a_rule_version_and_the_mlro_publishes_it(staff_browse
     mlro.goto(f"/admin/compliance/ruleversion/{draft.pk}/change/")
     assert "Published" in mlro.inner_text("#version-state")
     mlro.shot("cases-11-version-published")
+
+
+def _loaded_player_page(staff, player) -> tuple[str, list[str]]:
+    """The player page as the browser shows it once every deferred section has loaded (or left: a 204), its text
+    without the player's own names and its section headings."""
+    staff.goto(f"/admin/players/player/{player.pk}/change/")
+    for _ in range(20):  # each placeholder loads when scrolled near
+        pending = staff.locator(".player-deferred[data-url]:not([data-state])")
+        if pending.count() == 0:
+            break
+        pending.first.scroll_into_view_if_needed()
+        staff.page.wait_for_timeout(100)
+    staff.page.wait_for_load_state("networkidle")
+    assert staff.locator(".player-deferred[data-state=loading], .player-deferred[data-state=failed]").count() == 0
+    text, headings = staff.inner_text("body"), staff.locator("h2").all_inner_texts()
+    for word in (player.first_name, player.last_name, player.external_id, player.username, player.email):
+        text, headings = text.replace(word, ""), [h.replace(word, "") for h in headings]
+    return text, headings
+
+
+def test_a_support_agent_cannot_tell_that_any_of_it_exists(staff_browser, alerted_case):
+    case = alerted_case
+    rule_name = case.alerts.get().rule.name
+    twin = PlayerFactory(first_name="Lucy", last_name="Vance", currency="GBP", country="GB")  # no case, no alert
+    support = staff_browser.login(StaffUserFactory(roles=[roles.SUPPORT_AGENT]))
+    assert support.locator("#work li[data-queue^='compliance.']").count() == 0
+    assert "/admin/compliance/" not in support.page.content()
+    suspect_text, suspect_headings = _loaded_player_page(support, case.player)
+    support.shot("cases-12-support-agent-player-page")
+    twin_text, twin_headings = _loaded_player_page(support, twin)
+    assert suspect_headings == twin_headings and "AML cases" not in suspect_headings
+    assert sorted(w.lower() for w in WORDS.findall(suspect_text)) == sorted(w.lower() for w in WORDS.findall(twin_text))
+    assert rule_name not in suspect_text and f"Case #{case.pk}" not in suspect_text
+    for term in ("case", "aml", rule_name):
+        support.goto(f"/admin/search/?s={term}&extended=1")
+        assert "/admin/compliance/" not in support.page.content() and rule_name not in support.inner_text("body")
+    support.guard.allow(403, 404)  # the case's address, as a page that does not exist
+    missing = support.page.goto(f"{support.base_url}/admin/compliance/case/99999999/change/")
+    real = support.page.goto(f"{support.base_url}/admin/compliance/case/{case.pk}/change/")
+    assert missing is not None and real is not None and real.status == missing.status
+    assert rule_name not in support.inner_text("body")
