@@ -346,3 +346,45 @@ def test_the_database_keeps_the_timeline_and_closing_rules(analyst, player):
     with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
         Case.objects.filter(pk=case.pk)._raw_delete(Case.objects.db)
     assert Case.objects.filter(pk=case.pk, updated_at__lte=timezone.now()).exists()
+
+
+MOVES = {
+    "start": lambda actor, case: cases.case_start(actor=actor, case=case),
+    "wait": lambda actor, case: cases.case_wait(actor=actor, case=case, waiting_on="player", text="Asked for proof"),
+    "resume": lambda actor, case: cases.case_resume(actor=actor, case=case, text="Proof received"),
+    "escalate": lambda actor, case: cases.case_escalate(actor=actor, case=case, text="For the MLRO"),
+    "close": lambda actor, case: cases.case_close(actor=actor, case=case, outcome="refuted", reason="Explained"),
+}
+
+
+@pytest.mark.parametrize("state", CaseState.values)
+@pytest.mark.parametrize("move", list(MOVES))
+def test_every_move_from_every_state_does_what_the_machine_says(analyst, player, state, move):
+    """The state machine as a table: each named move from each state lands where ``cases.TRANSITIONS`` says, or is
+    refused (``case_transition_invalid``; anything on a closed case: ``case_closed``) with the case unchanged."""
+    case = opened(analyst, player)
+    closed = {"closed_at": timezone.now(), "closed_by": analyst, "outcome": "refuted"} if state == "closed" else {}
+    Case.objects.filter(pk=case.pk).update(state=state, **closed)
+    case.refresh_from_db()
+    before = case.events.count()
+    target = cases.TRANSITIONS[move].get(state)
+    if target is not None:
+        assert MOVES[move](analyst, case).state == target
+        assert Case.objects.get(pk=case.pk).state == target and case.events.count() > before
+        return
+    with pytest.raises(ApplicationError) as excinfo:
+        MOVES[move](analyst, case)
+    assert code_of(excinfo) == ("case_closed" if state == CaseState.CLOSED else "case_transition_invalid")
+    assert Case.objects.get(pk=case.pk).state == state and case.events.count() == before
+
+
+@pytest.mark.parametrize(("reason", "reopened"), [("x" * 19, False), (" " + "x" * 19 + "  ", False), ("x" * 20, True)])
+def test_a_reopening_reason_counts_from_twenty_characters(analyst, player, reason, reopened):
+    case = cases.case_close(actor=analyst, case=opened(analyst, player), outcome=Outcome.REFUTED, reason="Salary")
+    if reopened:
+        assert cases.case_reopen(actor=analyst, case=case, reason=reason).state == CaseState.IN_PROGRESS
+        return
+    with pytest.raises(ApplicationError) as excinfo:
+        cases.case_reopen(actor=analyst, case=case, reason=reason)
+    assert code_of(excinfo) == "reopen_reason_too_short"
+    assert Case.objects.get(pk=case.pk).state == CaseState.CLOSED
