@@ -34,6 +34,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
 ROUND_SECONDS = float(os.environ.get("BENCH_ROLLUPS_ROUND_SECONDS", "15"))
 ROUNDS = int(os.environ.get("BENCH_ROLLUPS_ROUNDS", "3"))
 SUSTAIN_SECONDS = float(os.environ.get("BENCH_ROLLUPS_SUSTAIN_SECONDS", "60"))
+# How long the drainer waits once it found nothing: 0.05 s is a worker kept busy; 1 s is the cadence of the nudges
+# (at most one a second per posting process), fewer and bigger batches.
+POLL_SECONDS = float(os.environ.get("BENCH_ROLLUPS_POLL_SECONDS", "0.05"))
 THREADS = 2
 PAUSE_FILE = Path(tempfile.gettempdir()) / "pitboss-bench-rollups-drain-paused"
 LAG_FILE = Path(tempfile.gettempdir()) / "pitboss-bench-rollups-lags.txt"
@@ -180,7 +183,7 @@ def run() -> None:
     e = statistics.median(x["bets"] for x in beside)
     print(
         f"\n== reports_rollups: {THREADS} threads, {len(players):,} funded players, {ROUNDS} rounds of "
-        f"{ROUND_SECONDS:.0f} s + {SUSTAIN_SECONDS:.0f} s =="
+        f"{ROUND_SECONDS:.0f} s + {SUSTAIN_SECONDS:.0f} s, the drainer polls every {POLL_SECONDS:g} s when idle =="
     )
     print(f"  {'bets, no consumer (baseline)':<62} {b:8.0f} bets/s   1.00x")
     print(f"  {'bets, rollups consumer queued, drain stopped':<62} {q:8.0f} bets/s   {q / b:4.2f}x")
@@ -239,7 +242,7 @@ def drain_main() -> None:
     with LAG_FILE.open("a") as out:
         while True:
             if PAUSE_FILE.exists() or not rollups.drain(budget_seconds=0.5).processed:
-                time.sleep(0.05)
+                time.sleep(POLL_SECONDS)
             for at, ids in committed:
                 with connection.cursor() as cursor:
                     cursor.execute(

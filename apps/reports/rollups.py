@@ -139,7 +139,7 @@ def register() -> None:
 def drain(
     *, batch: int = 5000, budget_seconds: float | None = None, max_batches: int | None = None
 ) -> events.DrainResult:
-    """Count what waits, ``batch`` queued rows per transaction, until none is left to claim or the budget ends."""
+    """Count what waits, ``batch`` queued rows per transaction, until caught up or the budget ends."""
     return events.drain_batches(CONSUMER, batch=batch, budget_seconds=budget_seconds, max_batches=max_batches)
 
 

@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 @shared_task(name="apps.reports.tasks.operator_day_drain", ignore_result=True, soft_time_limit=75, time_limit=90)
 def operator_day_drain(budget_seconds: float = 50.0) -> dict[str, int]:
     """Add the queued postings to the operator day rollups (``apps/reports/rollups.py``), a batch of thousands per
-    transaction, until none is left or ``budget_seconds`` pass. Any number may run at once (rows are claimed with
+    transaction, until it has caught up or ``budget_seconds`` pass. Any number may run at once (rows are claimed with
     SKIP LOCKED); postings nudge one at most once a second per process and the beat sweeps every 5 seconds."""
     from apps.reports import rollups
 

@@ -436,9 +436,10 @@ def _drain_one_batch(consumer: BatchConsumer, batch: int) -> tuple[int, bool]:
 def drain_batches(
     consumer: str, *, batch: int = 5000, budget_seconds: float | None = None, max_batches: int | None = None
 ) -> DrainResult:
-    """Process a batch consumer's queued rows, ``batch`` per transaction, until none is left that this worker can
-    claim, its handler raised, ``budget_seconds`` have passed or ``max_batches`` ran (``players`` counts batches).
-    Any number may run at once."""
+    """Process a batch consumer's queued rows, ``batch`` per transaction, until it has caught up (a batch came back
+    short: what was claimable is done, what committed meanwhile waits for the next run, so a trickle of postings is
+    summed in one batch per nudge rather than a transaction every few rows), its handler raised, ``budget_seconds``
+    have passed or ``max_batches`` ran (``players`` counts batches). Any number may run at once."""
     registered = _batch_consumers.get(consumer)
     total = DrainResult()
     if registered is None:
@@ -451,7 +452,7 @@ def drain_batches(
         if failed:
             total.failed_players += 1
             return total
-        if not done or (max_batches is not None and total.players >= max_batches):
+        if done < batch or (max_batches is not None and total.players >= max_batches):
             return total
         if deadline is not None and time.monotonic() >= deadline:
             return total
