@@ -16,6 +16,10 @@ class ReportsConfig(AppConfig):
         definitions.register_all()
         rollups.register()  # the operator day rollups' batch consumer of the posting events
 
+        from apps.reports import dashboard
+
+        dashboard.register()  # the start page's dashboard panel (apps.core.dashboard)
+
         from apps.core.services import register_schedule_provider
         from apps.reports import schedules
 

@@ -1,7 +1,8 @@
 """The one admin site: django-otp's (every page needs an OTP-verified session) themed by unfold.
 
-Its start page is the signed-in member's work (apps.core.workqueues), a player search and the screens they may
-open; its menu is in the operator's words (apps/staff/menu.py).
+Its start page is the signed-in member's dashboard panels (apps.core.dashboard: figures the apps above register),
+their work (apps.core.workqueues), a player search and the screens they may open; its menu is in the operator's
+words (apps/staff/menu.py).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
 
     # --- the start page ------------------------------------------------------------------------------------
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        from apps.core.dashboard import panels_for
         from apps.core.workqueues import work_for
 
         work = work_for(request.user)
@@ -63,6 +65,7 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
             "work_sections": list(sections.items()),
             "work_waiting": sum(1 for item in work if item.waiting),
             "has_queues": bool(work),
+            "dashboard_panels": panels_for(request, work),  # after the queues: a panel may read their counts
             "player_search_url": _player_search_url(request),
             "roles": menu.roles_of(request.user),
             **(extra_context or {}),
