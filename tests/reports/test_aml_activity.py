@@ -43,8 +43,7 @@ def alert(version, player, window):
     return alert_raise(version=version, player=player, hit=Hit(window_key=window, evidence={"test": window}))
 
 
-@pytest.fixture
-def march(mlro):
+def build_march(mlro):
     checker = StaffUserFactory(roles=[roles.MLRO])
     one = publish("amount_window", AMOUNT, code="r-one")
     two = publish("count_window", COUNT, code="r-two")
@@ -79,6 +78,11 @@ def march(mlro):
         sars.sar_draft(actor=mlro, case=april, report_code="SAR", reason="Structuring", indicators=["-"])
     sla_sweep(now=datetime(2026, 4, 30, 12, tzinfo=UTC))  # the open cases are past their due time by then
     return {"ann": ann, "cal": cal, "dirk": dirk}
+
+
+@pytest.fixture
+def march(mlro):
+    return build_march(mlro=mlro)
 
 
 def run(params=MARCH, user=None):

@@ -68,8 +68,7 @@ def manual(crm, player, template):
     return awards.bonus_award(actor=crm, player=player, template=template, source=Source.MANUAL)
 
 
-@pytest.fixture
-def bonuses(crm_manager, django_capture_on_commit_callbacks):
+def build_bonuses(crm_manager, django_capture_on_commit_callbacks):
     crm = crm_manager
     with at(2026, 2, 20, 10):
         spring = published(crm, cash("spring-cash"))
@@ -108,6 +107,11 @@ def bonuses(crm_manager, django_capture_on_commit_callbacks):
     with at(2026, 4, 2, 10):
         awards.bonus_forfeit(actor=None, bonus=late, reason=EndReason.WITHDRAWAL)
     return {"spring": spring, "malta": malta, "campaign": campaign}
+
+
+@pytest.fixture
+def bonuses(crm_manager, django_capture_on_commit_callbacks):
+    return build_bonuses(crm_manager=crm_manager, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
 
 
 def run(params=MARCH, user=None):

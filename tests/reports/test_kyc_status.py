@@ -50,8 +50,7 @@ def approve(officer, document):
     )
 
 
-@pytest.fixture
-def march(kyc_officer):
+def build_march(kyc_officer):
     officer = StaffUserFactory()
     officer.user_permissions.add(Permission.objects.get(content_type__app_label="kyc", codename="decide_review"))
     officer = type(officer).objects.get(pk=officer.pk)
@@ -104,6 +103,11 @@ def march(kyc_officer):
         PlayerFactory(kyc_level=0)  # registered after the end
     assert KycProfile.objects.get(player=ann).level == 2
     return {"ann": ann, "bea": bea, "dirk": dirk}
+
+
+@pytest.fixture
+def march(kyc_officer):
+    return build_march(kyc_officer=kyc_officer)
 
 
 def run(params=MARCH, user=None):

@@ -38,8 +38,7 @@ def counts(**named: int) -> tuple[int, ...]:
     return tuple(named.get(kind, 0) for kind, _ in KINDS)
 
 
-@pytest.fixture
-def march(support_agent, mlro, aml_analyst, registers):
+def build_march(support_agent, mlro, aml_analyst, registers):
     """A March of protection events in GB (London: UTC+0, then UTC+1 from 29 March) and DE (Berlin: UTC+1, then
     UTC+2), with events just either side of local midnight and of the month's ends."""
     ann = PlayerFactory(last_name="Ashdown")
@@ -99,6 +98,11 @@ def march(support_agent, mlro, aml_analyst, registers):
         )
         assert adapters.ask("oasis", subject, point="registration").excluded
     return {"ann": ann, "ben": ben, "cat": cat, "dora": dora}
+
+
+@pytest.fixture
+def march(support_agent, mlro, aml_analyst, registers):
+    return build_march(support_agent=support_agent, mlro=mlro, aml_analyst=aml_analyst, registers=registers)
 
 
 def run(params, user=None):

@@ -77,8 +77,7 @@ def gb_takes_euros():
     geo_config_save(actor=None, obj=pack, created=True, changed=["allowed_currencies"])
 
 
-@pytest.fixture
-def quarter(support_agent, finance_officer, mlro):
+def build_quarter(support_agent, finance_officer, mlro):
     gb_takes_euros()
     with at(2026, 1, 5, 12):
         bob = PlayerFactory(date_of_birth=date(1990, 1, 10))  # 36: 35-44
@@ -161,6 +160,11 @@ def quarter(support_agent, finance_officer, mlro):
     rollups.drain()
     assert rollups.check() == []
     return {"amy": amy, "bob": bob, "cy": cy, "dan": dan, "eve": eve, "dieter": dieter}
+
+
+@pytest.fixture
+def quarter(support_agent, finance_officer, mlro):
+    return build_quarter(support_agent=support_agent, finance_officer=finance_officer, mlro=mlro)
 
 
 def run(params=Q2, user=None):
