@@ -485,7 +485,8 @@ def _crontab_text(task: Any) -> str:
     cron = task.crontab
     if cron is None:
         return "interval"
-    return f"{cron.minute} {cron.hour} {cron.day_of_month} {cron.month_of_year} {cron.day_of_week} ({cron.timezone})"
+    words = cron.human_readable  # django-celery-beat's words ("At 06:00 AM, on day 1 of the month UTC")
+    return f"{cron.minute} {cron.hour} {cron.day_of_month} {cron.month_of_year} {cron.day_of_week}: {words}"
 
 
 def _size(size: int | None) -> str:

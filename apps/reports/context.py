@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connections
 from django.utils import timezone
 
-from apps.reports.router import reports_alias
+from apps.reports.router import reading_alias
 
 
 class Cancelled(Exception):
@@ -31,7 +31,7 @@ class RunContext:
         on_progress: Callable[[int, int, int], None] | None = None,
         is_cancelled: Callable[[], bool] | None = None,
     ) -> None:
-        self.using = using or reports_alias()
+        self.using = using or reading_alias()
         self.user = user  # who asked (a staff user), or None for a schedule or the command line
         self.today = today or timezone.localdate()
         self._on_progress = on_progress

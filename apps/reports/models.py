@@ -82,7 +82,9 @@ class ReportRun(models.Model):
 
         kind = report_type(self.report)
         title = kind.title if kind is not None else self.report
-        period = ", ".join(f"{value}" for value in self.params.values())
+        # the period names the run ("MGA monthly return #7 (2026-02)"); without a due date, the first parameter
+        key = kind.due.param if kind is not None and kind.due is not None else next(iter(self.params), None)
+        period = self.params.get(key, "") if key else ""
         return f"{title} #{self.id}" + (f" ({period})" if period else "")
 
     @property

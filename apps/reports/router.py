@@ -96,6 +96,12 @@ def await_replica(alias: str = REPORTS_ALIAS, *, timeout: float | None = None) -
         time.sleep(POLL_SECONDS)
 
 
+def reading_alias() -> str:
+    """The alias report SQL reads now: the reports alias inside ``reading_reports()`` (which waited for the
+    replica), else the primary (a parameter check at request time, a shell, a benchmark)."""
+    return reports_alias() if _reading.get() else PRIMARY_ALIAS
+
+
 @contextmanager
 def reading_reports(*, wait: float | None = None) -> Iterator[str]:
     """Route the block's ORM reads to the reports alias, once the replica (if one is configured) has caught up

@@ -194,8 +194,29 @@ class DueItem:
     period: Period
     period_text: str
     due: date
-    status: str  # filed, ready, running, due, late
+    status: str  # filed, ready, running, due, late, open (the period has not ended)
     run: ReportRun | None
+    today: date
+
+    @property
+    def when(self) -> str:
+        """The due date in words from today: "in 5 days", "today", "23 days late" (a filed period says nothing)."""
+        days = (self.due - self.today).days
+        if self.status == "filed":
+            return ""
+        if days == 0:
+            return "due today"
+        if days > 0:
+            return f"in {days} day{'s' if days != 1 else ''}"
+        return f"{-days} day{'s' if days != -1 else ''} late" if self.status == "late" else ""
+
+
+def first_activity() -> date | None:
+    """The local day of the ledger's first transaction (one index read): periods before it owe no report."""
+    from apps.wallet.models import LedgerTransaction
+
+    first = LedgerTransaction.objects.order_by("id").values_list("created_at", flat=True).first()
+    return timezone.localdate(first) if first is not None else None
 
 
 def calendar(*, user: Any, today: date | None = None, months: int = 13) -> list[DueItem]:
@@ -206,34 +227,41 @@ def calendar(*, user: Any, today: date | None = None, months: int = 13) -> list[
 
     today = today or timezone.localdate()
     items: list[DueItem] = []
+    started = first_activity()
+    if started is None:
+        return items  # no ledger yet: nothing is owed
     for kind in runnable_types(user).values():
         if kind.due is None:
             continue
-        first = today - timedelta(days=31 * months)
+        first = max(today - timedelta(days=31 * months), started)
         periods = kind.due.periods(first, today + timedelta(days=200))
         periods = [period for period in periods if period.start <= today]
         texts = [kind.due.period_text(period) for period in periods]
         runs: dict[str, list[ReportRun]] = {}
-        for run in ReportRun.objects.filter(report=kind.code, **{f"params__{kind.due.param}__in": texts}).order_by(
+        for found in ReportRun.objects.filter(report=kind.code, **{f"params__{kind.due.param}__in": texts}).order_by(
             "-queued_at"
         ):
-            runs.setdefault(str(run.params.get(kind.due.param)), []).append(run)
+            runs.setdefault(str(found.params.get(kind.due.param)), []).append(found)
         for period, text in zip(periods, texts, strict=True):
             due = kind.due.due_date(period)
             mine = runs.get(text, [])
-            filed = next((run for run in mine if run.filed_at is not None), None)
-            done = next((run for run in mine if run.state == RunState.SUCCEEDED), None)
-            active = next((run for run in mine if run.state in (RunState.QUEUED, RunState.RUNNING)), None)
+            filed = next((r for r in mine if r.filed_at is not None), None)
+            done = next((r for r in mine if r.state == RunState.SUCCEEDED), None)
+            active = next((r for r in mine if r.state in (RunState.QUEUED, RunState.RUNNING)), None)
+            run: ReportRun | None
             if filed is not None:
-                items.append(DueItem(kind, period, text, due, "filed", filed))
+                status, run = "filed", filed
+            elif period.end >= today:
+                status, run = "open", done or active
             elif today > due:
-                items.append(DueItem(kind, period, text, due, "late", done or active))
+                status, run = "late", done or active
             elif done is not None:
-                items.append(DueItem(kind, period, text, due, "ready", done))
+                status, run = "ready", done
             elif active is not None:
-                items.append(DueItem(kind, period, text, due, "running", active))
+                status, run = "running", active
             else:
-                items.append(DueItem(kind, period, text, due, "due", None))
+                status, run = "due", None
+            items.append(DueItem(kind, period, text, due, status, run, today))
     items.sort(key=lambda item: (item.due, item.report.code), reverse=True)
     return items
 

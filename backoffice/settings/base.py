@@ -159,7 +159,14 @@ DATABASES["default"]["OPTIONS"]["prepare_threshold"] = read("DATABASE_PREPARE_TH
 if provided("REPORTS_DATABASE_URL"):
     DATABASES["reports"] = read_database("REPORTS_DATABASE_URL", "postgres://pitboss_app@127.0.0.1:5432/pitboss")
     DATABASES["reports"]["CONN_MAX_AGE"] = 0
+    # A replica that does not answer fails the run within seconds (then the runner's retry), never holds it for
+    # the system's TCP timeout; a ?connect_timeout= in the URL wins.
+    DATABASES["reports"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DATABASE_ROUTERS = ["apps.reports.router.ReportsRouter"]
+# How long a run waits for the replica to replay what the primary had committed when the run started
+# (apps/reports/router.py await_replica); past it the attempt fails (ReportsReplicaBehind) and is retried. Keep it
+# under REPORTS_STALL_SECONDS: a waiting run writes no heartbeat.
+REPORTS_REPLICA_WAIT_SECONDS = read("REPORTS_REPLICA_WAIT_SECONDS", "int", default=60)
 
 # REDIS: cache, sessions' cache, throttles, login lockout; broker ---------------------------------------------
 REDIS_URL = read_url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))

@@ -32,6 +32,9 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "te
 # with the privileges the application has in production. One connection for both, so a test's DDL (the ledger's
 # partition switch) stays inside its transaction and is rolled back with it.
 _owner = DATABASES.pop("migration")
+# The reports replica is not the suite's: a REPORTS_DATABASE_URL in the environment is ignored here (tests declare
+# only "default"); tests/reports/test_replica.py starts a primary and a streaming replica of its own.
+DATABASES.pop("reports", None)
 DATABASES["default"].update({key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")})
 DATABASE_DDL_ALIAS = "default"
 STORAGES = {

@@ -14,9 +14,8 @@ from django_celery_beat.models import PeriodicTask
 from apps.audit.models import AuditEvent
 from apps.reports import runs, schedules
 from apps.reports.models import ReportRun, RunState
-from tests.reports.test_runs import deposits_report, ledger  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.usefixtures("geo_rules", "role_groups")
+pytestmark = pytest.mark.usefixtures("geo_rules", "role_groups", "deposits_report")
 
 
 def _ask(client: Any, **data: str) -> Any:
@@ -113,7 +112,7 @@ def test_finance_schedules_a_report_pauses_and_deletes_it(finance_officer: Any, 
             "name": "monthly deposits",
         },
     )
-    assert made.status_code == 302, made.context and made.context['form'].errors
+    assert made.status_code == 302, made.context and made.context["form"].errors
     task = PeriodicTask.objects.get(task=schedules.TASK)
     kwargs = json.loads(task.kwargs)
     assert kwargs == {

@@ -29,92 +29,13 @@ from apps.reports.errors import (
     ReportUnknown,
 )
 from apps.reports.models import ReportRun, RunState
-from apps.reports.types import Column, Due, Param, ReportType, Table
+from apps.reports.types import Due, Table
 from apps.wallet import posting
-from tests.factories import PlayerFactory
+from tests.reports.conftest import DepositsByDay as RUNS_TYPE
 
-pytestmark = pytest.mark.usefixtures("geo_rules", "role_groups")
+pytestmark = pytest.mark.usefixtures("geo_rules", "role_groups", "deposits_report")
 
 D = Decimal
-
-
-class DepositsByDay(ReportType):
-    """A small real report: deposits per local UTC day and currency of a month, from the ledger."""
-
-    code = "test_deposits"
-    title = "Deposits by day (test)"
-    params = (
-        Param("month", "month"),
-        Param("currency", "currency", required=False),
-        Param("include_secret", "bool", required=False, default="no"),
-    )
-    formats = ("csv", "xlsx", "pdf")
-    permission = "reports.run_financial"
-    due = Due("monthly", "month", day=20, regulator="test")
-
-    def tables(self, ctx: RunContext, params: dict[str, Any]) -> Iterator[Table]:
-        period = params["month"]
-        columns = (
-            Column("day", "Day", "date"),
-            Column("currency", "Currency"),
-            Column("count", "Deposits", "int"),
-            Column("amount", "Amount", "money", currency="currency"),
-        )
-        ctx.progress(0, 2)
-        sql = (
-            "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, currency, count(*), sum(amount)"
-            " FROM wallet_transaction WHERE type = 'deposit' AND created_at >= %s AND created_at < %s"
-            " AND (%s::text IS NULL OR currency = %s) GROUP BY 1, 2 ORDER BY 1, 2"
-        )
-        start = datetime.combine(period.start, datetime.min.time(), tzinfo=UTC)
-        end = datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-        yield Table(
-            "by_day", "Deposits by day", columns, ctx.stream(sql, [start, end, params["currency"], params["currency"]])
-        )
-        ctx.progress(1, 2)
-        total = ctx.all(
-            "SELECT currency, count(*), sum(amount) FROM wallet_transaction WHERE type = 'deposit'"
-            " AND created_at >= %s AND created_at < %s GROUP BY 1 ORDER BY 1",
-            [start, end],
-        )
-        yield Table(
-            "totals",
-            "Totals",
-            (
-                Column("currency", "Currency"),
-                Column("count", "Deposits", "int"),
-                Column("amount", "Amount", "money", currency="currency"),
-            ),
-            total,
-        )
-
-    def download_permissions(self, params: dict[str, Any]) -> tuple[str, ...]:
-        return (self.permission, "sars.view_sar") if params.get("include_secret") else (self.permission,)
-
-
-@pytest.fixture(autouse=True)
-def deposits_report(settings: Any, tmp_path: Any) -> Iterator[ReportType]:
-    settings.REPORTS_FILES_ROOT = str(tmp_path / "reports")
-    kind = types.register(DepositsByDay())
-    yield kind
-    types._TYPES.pop(kind.code, None)
-
-
-@pytest.fixture
-def ledger(transactional_db: Any) -> list[Any]:
-    """Deposits on 30 and 31 March and 1 April 2026 (UTC), in GBP and EUR."""
-    gb = PlayerFactory(country="GB", currency="GBP")
-    de = PlayerFactory(country="DE", currency="EUR")
-    posted = []
-    for when, player, amount in (
-        (datetime(2026, 3, 30, 10, tzinfo=UTC), gb, "100.00"),
-        (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), gb, "25.50"),
-        (datetime(2026, 3, 31, 12, tzinfo=UTC), de, "40.00"),
-        (datetime(2026, 4, 1, 0, 1, tzinfo=UTC), gb, "7.00"),
-    ):
-        with time_machine.travel(when, tick=False):
-            posted.append(posting.wallet_deposit(player=player, amount=D(amount), currency=player.currency))
-    return [gb, de]
 
 
 def _run(actor: Any, fmt: str = "csv", **params: str) -> ReportRun:
@@ -224,7 +145,7 @@ def test_cancel_a_queued_run_and_refuse_cancelling_a_finished_one(finance_office
 
 def test_cancel_while_running_stops_at_the_next_progress_step(finance_officer: Any, ledger: Any) -> None:
     run = runs.run_request(actor=finance_officer, report="test_deposits", params={"month": "2026-03"})
-    original = DepositsByDay.tables
+    original = RUNS_TYPE.tables
 
     def cancelling(self: Any, ctx: RunContext, params: dict[str, Any]) -> Iterator[Table]:
         # Staff press Cancel meanwhile, in another session (this one is the run's read-only snapshot).
@@ -234,12 +155,12 @@ def test_cancel_while_running_stops_at_the_next_progress_step(finance_officer: A
             other.execute("UPDATE reports_reportrun SET cancel_requested = true WHERE id = %s", [run.pk])
         yield from original(self, ctx, params)
 
-    DepositsByDay.tables = cancelling  # type: ignore[method-assign]
+    RUNS_TYPE.tables = cancelling  # type: ignore[method-assign]
     runs.PROGRESS_EVERY_SECONDS, saved = 0.0, runs.PROGRESS_EVERY_SECONDS
     try:
         runs.run_execute(run.pk)
     finally:
-        DepositsByDay.tables = original  # type: ignore[method-assign]
+        RUNS_TYPE.tables = original  # type: ignore[method-assign]
         runs.PROGRESS_EVERY_SECONDS = saved
     run.refresh_from_db()
     assert run.state == RunState.CANCELLED and not run.file_name
@@ -252,11 +173,11 @@ def test_a_failing_report_is_failed_with_its_error(finance_officer: Any, ledger:
         ctx.all("SELECT no_such_column FROM wallet_transaction")
         yield from ()
 
-    original, DepositsByDay.tables = DepositsByDay.tables, broken  # type: ignore[method-assign]
+    original, RUNS_TYPE.tables = RUNS_TYPE.tables, broken  # type: ignore[method-assign]
     try:
         runs.run_execute(run.pk)
     finally:
-        DepositsByDay.tables = original  # type: ignore[method-assign]
+        RUNS_TYPE.tables = original  # type: ignore[method-assign]
     run.refresh_from_db()
     assert run.state == RunState.FAILED and "no_such_column" in run.error and not run.file_name
 
@@ -272,11 +193,11 @@ def test_the_run_reads_one_read_only_snapshot(finance_officer: Any, ledger: Any)
         )
         yield from ()
 
-    original, DepositsByDay.tables = DepositsByDay.tables, probing  # type: ignore[method-assign]
+    original, RUNS_TYPE.tables = RUNS_TYPE.tables, probing  # type: ignore[method-assign]
     try:
         runs.run_execute(run.pk)
     finally:
-        DepositsByDay.tables = original  # type: ignore[method-assign]
+        RUNS_TYPE.tables = original  # type: ignore[method-assign]
     assert seen["row"] == ("on", "repeatable read", "128MB")
 
 
