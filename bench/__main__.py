@@ -27,6 +27,7 @@ BENCHMARKS = (
     "screening",
     "aml_lag",
     "reports_rollups",
+    "reports",
     "aml_backtest",
     "bonus_wagering",
     "crm_segments",
