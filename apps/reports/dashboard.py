@@ -3,11 +3,12 @@
 What is shown, and to whom (decided here, on the server, per request):
 
 * **At a glance**, one tile per figure. *Active players* (holders of ``players.view_player``): the players with a
-  bet in the last 30 days. *Withdrawals pending*, *Approvals waiting* and *KYC reviews*: the start page's own work
-  queues summed (``apps.core.workqueues``: counted once for the page, read here, never counted again), so a member
-  sees exactly the queues they may act on. *Open cases by SLA state*: only for holders of ``compliance.view_case``
-  (the tipping-off wall: no other role is told that cases exist, not even as a zero), the cases they may see,
-  counted as the case inbox counts them (``apps.compliance.admin.cases.sla_counts``, capped).
+  bet in the last 30 days. *Open cases by SLA state*: only for holders of ``compliance.view_case`` (the tipping-off
+  wall: no other role is told that cases exist, not even as a zero), the cases they may see, counted as the case
+  inbox counts them (``apps.compliance.admin.cases.sla_counts``, capped); the MLRO's at-risk and breached cases are
+  their work queues' counts, read, not counted again. The pending withdrawals and approvals, the KYC queue and the
+  overdue reviews are the start page's own work queues, right below the dashboard with the same counts: repeating
+  them here in tiles showed every number twice.
 * **Money** (``reports.view_dashboard_finance``: Finance Officers and the MLRO): GGR, NGR and deposits per day
   over the last 30 local days, per currency (never added across currencies), as charts (static/pitboss/dashboard.js
   with the Chart.js unfold ships) with the totals in a table beside them.
@@ -129,6 +130,11 @@ class Money:
     start: date
     end: date
     currencies: tuple[CurrencyMoney, ...]  # by code; only those with a figure in the window
+    today: date  # on the admin's clock: the window ends on it, or a day later
+
+    @property
+    def ends_today(self) -> bool:
+        return self.end == self.today
 
     @property
     def days(self) -> list[date]:
@@ -208,7 +214,7 @@ def money_figures(*, now: datetime | None = None) -> Money:
         columns = list(zip(*(figures[day].get(code, (ZERO,) * 4) for day in days), strict=True))
         values = {m: tuple(quantize(v, code) for v in column) for m, column in zip(MEASURES, columns, strict=True)}
         currencies.append(CurrencyMoney(currency=code, **values))
-    return Money(start=days[0], end=end, currencies=tuple(currencies))
+    return Money(start=days[0], end=end, currencies=tuple(currencies), today=today)
 
 
 # --- active players ---------------------------------------------------------------------------------------------
@@ -285,52 +291,9 @@ class Tile:
     note: str = ""
 
 
-# Tiles that sum the start page's own queues: (key, title, ((queue key, words), ...)).
-QUEUE_TILES = (
-    (
-        "withdrawals",
-        "Withdrawals pending",
-        (
-            ("wallet.withdrawals_to_approve", "to approve"),
-            ("wallet.withdrawals_second_approval", "waiting for a second approver"),
-        ),
-    ),
-    (
-        "approvals",
-        "Approvals waiting",
-        (
-            ("wallet.adjustments_to_approve", "adjustments"),
-            ("responsible.lifts_to_decide", "exclusion lifts"),
-            ("responsible.corrections_to_decide", "exclusion corrections"),
-            ("responsible.identity_edits_to_decide", "identity edits"),
-            ("compliance.closings_to_approve", "confirmed case closings"),
-        ),
-    ),
-    (
-        "kyc",
-        "KYC reviews",
-        (("kyc.reviews_waiting", "waiting for you or your team"), ("kyc.reviews_overdue", "overdue")),
-    ),
-)
-
-
 def total_of(counts: Iterable[Count]) -> Count:
     counts = list(counts)
     return Count(sum(c.value for c in counts), estimated=any(c.estimated for c in counts))
-
-
-def queue_tiles(work: Sequence[WorkItem]) -> list[Tile]:
-    counted = {item.queue.key: item for item in work}
-    tiles = []
-    for key, title, parts in QUEUE_TILES:
-        figures = tuple(
-            Figure(words=words, count=counted[queue].count, url=counted[queue].url, key=queue)
-            for queue, words in parts
-            if queue in counted
-        )
-        if figures:
-            tiles.append(Tile(key=key, title=title, total=total_of(f.count for f in figures), figures=figures))
-    return tiles
 
 
 def cases_tile(user: Any, work: Sequence[WorkItem]) -> Tile | None:
@@ -385,7 +348,7 @@ def active_tile(user: Any, *, today: date) -> Tile | None:
 
 
 def glance(user: Any, work: Sequence[WorkItem], *, today: date) -> list[Tile]:
-    tiles = [active_tile(user, today=today), *queue_tiles(work), cases_tile(user, work)]
+    tiles = [active_tile(user, today=today), cases_tile(user, work)]
     return [tile for tile in tiles if tile is not None]
 
 

@@ -7,10 +7,11 @@
 (function () {
   "use strict";
 
+  // NGR is dashed: without bonuses it equals GGR, and a solid line would hide the other
   var SERIES = [
     { key: "deposits", label: "Deposits", type: "bar", color: "#60a5fa" },
     { key: "ggr", label: "GGR", type: "line", color: "#9333ea" },
-    { key: "ngr", label: "NGR", type: "line", color: "#16a34a" },
+    { key: "ngr", label: "NGR", type: "line", color: "#16a34a", dash: [6, 4] },
   ];
   var TEXT = "#9ca3af";
 
@@ -47,11 +48,12 @@
         backgroundColor: series.color,
         borderColor: series.color,
         borderWidth: line ? 2 : 0,
+        borderDash: series.dash || [],
         borderRadius: line ? 0 : 2,
         pointRadius: line ? 2 : 0,
         tension: 0.2,
         maxBarThickness: 16,
-        order: line ? 1 : 2, // the lines over the bars
+        order: series.key === "ngr" ? 0 : line ? 1 : 2, // the lines over the bars, NGR's dashes over GGR
       };
     });
   }

@@ -197,30 +197,18 @@ def test_a_member_without_a_role_gets_no_dashboard_at_all(outsider):
     assert not by_id(page(outsider), "dashboard")
 
 
-def test_the_queue_tiles_sum_the_start_page_s_own_counts(finance_officer):
+def test_the_queues_are_below_the_dashboard_and_not_repeated_in_it(finance_officer):
     from tests.staff.test_start_page import seed_work
 
     seed_work()
     doc = page(finance_officer, at=None)
-    queues = {
-        li.get("data-queue"): int(li.get("data-count")) for li in doc.xpath("//section[@id='work']//li[@data-queue]")
-    }
-    assert figures(doc, "withdrawals") == {
-        "wallet.withdrawals_to_approve": queues["wallet.withdrawals_to_approve"],
-        "wallet.withdrawals_second_approval": queues["wallet.withdrawals_second_approval"],
-    }
-    assert tiles(doc)["withdrawals"] == 2 + 1
-    assert figures(doc, "approvals") == {"wallet.adjustments_to_approve": 1}
-    assert "kyc" not in tiles(doc)  # not a Finance Officer's queue
-
-
-def test_a_kyc_lead_sees_the_overdue_reviews_beside_their_own(mlro):
-    from tests.staff.test_start_page import seed_work
-
-    seed_work()  # one overdue review nobody holds (due an hour ago)
-    doc = page(mlro, at=None)
-    assert figures(doc, "kyc") == {"kyc.reviews_waiting": 0, "kyc.reviews_overdue": 1}
-    assert tiles(doc)["kyc"] == 1
+    assert tiles(doc) == {"active_players": 0}  # seed_work's players deposit, none bets
+    (dashboard_,) = by_id(doc, "dashboard")
+    assert not dashboard_.xpath(".//*[@data-queue]")
+    queues = {li.get("data-queue"): int(li.get("data-count")) for li in doc.xpath("//li[@data-queue]")}
+    assert queues["wallet.withdrawals_to_approve"] == 2 and queues["wallet.withdrawals_second_approval"] == 1
+    ids = [element.get("id") for element in doc.xpath("//*[@id='dashboard' or @id='work']")]
+    assert ids == ["dashboard", "work"]  # the figures first, then the work
 
 
 # --- the money's window, cache and empty state --------------------------------------------------------------------
