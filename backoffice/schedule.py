@@ -186,6 +186,27 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         description="Keeps the django-celery-results table bounded.",
     ),
     ScheduledTask(
+        name="Add the postings to the operator day rollups",
+        task="apps.reports.tasks.operator_day_drain",
+        crontab="",
+        every_seconds=5,
+        expire_seconds=5,
+        kwargs={"budget_seconds": 4.0},
+        queue="reports",
+        description="Sums the queued postings into reports_operator_day, thousands per transaction (the reports' "
+        "long periods read these rows). Postings nudge a drain at once; this sweep catches up after a Redis or "
+        "worker outage (runs in parallel share the work).",
+    ),
+    ScheduledTask(
+        name="Check the operator day rollups against the ledger",
+        task="apps.reports.tasks.reports_rollups_verify",
+        crontab="20 2 * * *",
+        kwargs={"days": 3},
+        queue="reports",
+        description="The last three local days' rollups against a direct aggregation of the ledger, to the cent; a "
+        "difference is logged as an error (repair: manage.py reports_rollups_check --rebuild).",
+    ),
+    ScheduledTask(
         name="Resume report runs whose worker was lost",
         task="apps.reports.tasks.reports_resume_stalled",
         crontab="* * * * *",

@@ -132,6 +132,8 @@ class ReportRunAdmin(ModelAdmin):  # type: ignore[misc]
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied  # a run changes only through its buttons (cancel, mark filed)
         return HttpResponseRedirect(reverse("admin:reports_reportrun_page", args=[object_id]))
 
     def get_urls(self) -> list[URLPattern]:

@@ -32,8 +32,8 @@ def operator_day_drain(budget_seconds: float = 50.0) -> dict[str, int]:
     name="apps.reports.tasks.report_execute",
     base=AfterCommitTask,
     acks_late=True,
-    soft_time_limit=230,
-    time_limit=240,
+    soft_time_limit=180,
+    time_limit=190,
 )
 def report_execute(run_id: int) -> dict[str, Any]:
     """Run one queued run (apps.reports.runs.run_execute). A redelivery (acks_late: the worker died) finds it
@@ -80,3 +80,25 @@ def reports_purge_expired() -> int:
     from apps.reports.runs import runs_purge_expired
 
     return runs_purge_expired()
+
+
+@shared_task(
+    name="apps.reports.tasks.reports_rollups_verify", base=AfterCommitTask, soft_time_limit=150, time_limit=170
+)
+def reports_rollups_verify(days: int = 3) -> int:
+    """Nightly: the operator day rollups of the last ``days`` local days against the ledger, to the cent (what
+    ``manage.py reports_rollups_check`` does); every difference is logged as an error for the operator to rebuild
+    (``reports_rollups_check --rebuild``). How many differences."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.reports import rollups
+
+    start = timezone.localdate() - timedelta(days=days)
+    mismatches = rollups.check(start=start)
+    for mismatch in mismatches[:50]:
+        log.error("operator_day_mismatch", mismatch=str(mismatch))
+    if not mismatches:
+        log.info("operator_day_verified", since=start.isoformat())
+    return len(mismatches)

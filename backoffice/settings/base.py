@@ -574,7 +574,8 @@ REPORTS_STALL_SECONDS = read("REPORTS_STALL_SECONDS", "int", default=120)
 REPORTS_MAX_ATTEMPTS = read("REPORTS_MAX_ATTEMPTS", "int", default=3)
 REPORTS_RETRY_SECONDS = read("REPORTS_RETRY_SECONDS", "int", default=30)
 REPORTS_WORK_MEM = read("REPORTS_WORK_MEM", default="128MB")
-REPORTS_STATEMENT_TIMEOUT_MS = read("REPORTS_STATEMENT_TIMEOUT_MS", "int", default=200_000)
+# Below the run task's soft limit (180 s): a statement that would outlive the task is cancelled by the server first.
+REPORTS_STATEMENT_TIMEOUT_MS = read("REPORTS_STATEMENT_TIMEOUT_MS", "int", default=170_000)
 
 # KYC DOCUMENTS (apps/kyc/intake.py, storage.py; docs/KYC.md, "Document intake") ----------------------------
 # Uploads larger than this are refused while being read (file_too_large); images above this many pixels are

@@ -49,6 +49,7 @@ from tests.conftest import verified_client
 from tests.crm.personas import CRM_CASES
 from tests.factories import PlayerFactory, StaffUserFactory
 from tests.kyc import documents as kyc_files
+from tests.reports.personas import REPORT_CASES
 from tests.staff.personas import NO_ROLE, Case, Change, Get, Post, Service, Shown, Unchecked, World, persona
 
 pytestmark = pytest.mark.django_db
@@ -1225,6 +1226,7 @@ CASES: dict[str, Case] = {
     "otp_static.view_staticdevice": Case(ADM, MLRO, changelist("otp_static.staticdevice")),
     **BONUS_CASES,  # tests/bonuses/personas.py
     **CRM_CASES,  # tests/crm/personas.py
+    **REPORT_CASES,  # tests/reports/personas.py
 }
 
 GRANTED = sorted(p for p, case in CASES.items() if case.granted is not None)
