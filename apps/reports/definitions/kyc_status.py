@@ -32,19 +32,21 @@ _END = (
 
 LEVELS_SQL = f"""
     WITH {PLACES_CTE},
-    levels AS (
-        SELECT pl.jurisdiction,
-               coalesce((
-                   SELECT d.level_before FROM kyc_documentdecision d JOIN kyc_document doc ON doc.id = d.document_id
-                   WHERE doc.player_id = p.id AND d.at >= {_END} AND d.level_before <> d.level_after
-                   ORDER BY d.at, d.id LIMIT 1
-               ), k.level, 0) AS level
-        FROM players_player p
-        JOIN places pl ON pl.player_id = p.id
-        LEFT JOIN kyc_kycprofile k ON k.player_id = p.id
-        WHERE p.created_at < {_END} AND (%(jurisdiction)s::text IS NULL OR pl.jurisdiction = %(jurisdiction)s)
+    undone AS (  -- per player, the first decision after the end that changed the level: the level before it
+        SELECT DISTINCT ON (doc.player_id) doc.player_id, d.level_before
+        FROM kyc_documentdecision d
+        JOIN kyc_document doc ON doc.id = d.document_id
+        JOIN places pl ON pl.player_id = doc.player_id
+        WHERE d.at >= %(lo_end)s AND d.level_before <> d.level_after AND d.at >= {_END}
+        ORDER BY doc.player_id, d.at, d.id
     )
-    SELECT jurisdiction, level, count(*) FROM levels GROUP BY 1, 2 ORDER BY 1, 2
+    SELECT pl.jurisdiction, coalesce(u.level_before, k.level, 0), count(*)
+    FROM players_player p
+    JOIN places pl ON pl.player_id = p.id
+    LEFT JOIN kyc_kycprofile k ON k.player_id = p.id
+    LEFT JOIN undone u ON u.player_id = p.id
+    WHERE p.created_at < {_END} AND (%(jurisdiction)s::text IS NULL OR pl.jurisdiction = %(jurisdiction)s)
+    GROUP BY 1, 2 ORDER BY 1, 2
 """  # noqa: S608 (constants only)
 
 OVERDUE_SQL = f"""
@@ -94,6 +96,7 @@ class KycStatus(ReportType):
             "end": params["end"],
             "lo": lo,
             "hi": hi,
+            "lo_end": utc_window(params["end"], params["end"])[0],  # before the end on any clock
             "jurisdiction": params.get("jurisdiction"),
         }
 
