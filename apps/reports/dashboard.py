@@ -185,9 +185,12 @@ def days_figures(days: Sequence[date], *, today: date) -> dict[date, DayFigures]
         recent = {keys[d]: v for d, v in fresh.items() if d >= open_from}
         if recent:
             cache.set_many(recent, timeout=RECENT_SECONDS)
+        closed: dict[int, dict[str, DayFigures]] = {}  # by their time to live: one round trip each
         for day, value in fresh.items():
             if day < open_from:
-                cache.set(keys[day], value, timeout=_closed_seconds(day))
+                closed.setdefault(_closed_seconds(day), {})[keys[day]] = value
+        for seconds, values in closed.items():
+            cache.set_many(values, timeout=seconds)
     return figures
 
 
