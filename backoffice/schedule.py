@@ -70,8 +70,9 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         task="apps.compliance.tasks.rules_sweep",
         crontab="*/10 * * * *",
         queue="compliance",
-        description="Country mismatch and shared device, IP or instrument rules over recent logins and deposits "
-        "(the posting rules run as the compliance.rules consumer of posting events, within seconds).",
+        description="Country mismatch, shared device, IP or instrument, and bonus-abuse rules over recent logins, "
+        "deposits with a payment instrument and bonus flags (the posting rules run as the compliance.rules consumer "
+        "of posting events, within seconds).",
     ),
     ScheduledTask(
         name="Re-screen players against changed watchlists",
