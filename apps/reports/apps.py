@@ -24,3 +24,8 @@ class ReportsConfig(AppConfig):
         from apps.reports import schedules
 
         register_schedule_provider(schedules.declared)  # the report types' schedules, installed by install_schedule
+
+        from apps.core.demo import register_seeder
+        from apps.reports import demo
+
+        register_seeder("reports", demo.seed, order=90)  # last: after every seeder that posts to the ledger

@@ -38,6 +38,7 @@ def test_it_has_what_each_app_registered_in_order():
         ("bonuses", 65),
         ("crm", 67),
         ("sars", 70),
+        ("reports", 90),
     ]
     assert [(a.name, a.order) for a in demo.access_providers()] == [("staff", 10), ("players", 20)]
     assert [o.flag for o in serve.serve_options()] == ["--register-sandbox"]
