@@ -185,7 +185,13 @@ def write_pdf(out: IO[bytes], meta: Meta, tables: Iterable[Table], counter: _Cou
     saying how many more the CSV or XLSX holds), through the admin's template ``reports/pdf.html``. Fonts are the
     DejaVu family Debian installs (Makefile ``pdflibs``); WeasyPrint reads nothing over the network."""
     from django.template.loader import render_to_string
-    from weasyprint import HTML
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        from weasyprint import HTML  # its import turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated  # KYC intake refuses to run with it on (apps/kyc/intake.py)
 
     rendered: list[dict[str, Any]] = []
     for table in tables:
