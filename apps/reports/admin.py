@@ -253,7 +253,9 @@ class ReportRunAdmin(ModelAdmin):  # type: ignore[misc]
         kind = report_type(code) if code in dict(choices) else None
         form = None
         if kind is not None:
-            form = ParamsForm(kind, request.POST if request.method == "POST" else None, initial=_initial(kind, request))
+            form = ParamsForm(
+                kind, request.POST if request.method == "POST" else None, initial=_initial(kind, request), user=actor
+            )
             if request.method == "POST" and form.is_valid():
                 try:
                     run = runs.run_request(
@@ -292,7 +294,7 @@ class ReportRunAdmin(ModelAdmin):  # type: ignore[misc]
         kind = types_.get(code)
         form = None
         if kind is not None and may_schedule:
-            form = ScheduleForm(kind, request.POST if request.method == "POST" else None)
+            form = ScheduleForm(kind, request.POST if request.method == "POST" else None, user=actor)
             if request.method == "POST" and form.is_valid():
                 try:
                     task = schedules.schedule_create(
@@ -421,10 +423,13 @@ def _field(param: Param, *, for_schedule: bool) -> forms.Field:
 class ParamsForm(forms.Form):
     """The report type's parameters as fields (their texts go to the service, which cleans and checks them)."""
 
-    def __init__(self, kind: ReportType, *args: Any, for_schedule: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, kind: ReportType, *args: Any, user: Any = None, for_schedule: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        for param in kind.params:
+        self.shown = kind.visible_params(user)
+        for param in self.shown:
             self.fields[param.name] = _field(param, for_schedule=for_schedule)
         self.fields["format"] = forms.ChoiceField(
             choices=[(fmt, fmt.upper()) for fmt in kind.formats],
@@ -433,7 +438,7 @@ class ParamsForm(forms.Form):
 
     def params_texts(self, *, keep_empty: bool = False) -> dict[str, str]:
         texts: dict[str, str] = {}
-        for param in self.kind.params:
+        for param in self.shown:
             value = self.cleaned_data.get(param.name)
             text = value.isoformat() if isinstance(value, date) else ("" if value is None else str(value))
             if text or keep_empty:
@@ -445,7 +450,7 @@ class ScheduleForm(ParamsForm):
     name = forms.CharField(max_length=120, required=False, help_text="A name for the schedule (optional)")
 
     def __init__(self, kind: ReportType, *args: Any, **kwargs: Any) -> None:
-        super().__init__(kind, *args, for_schedule=True, **kwargs)
+        super().__init__(kind, *args, for_schedule=True, **kwargs)  # user: as ParamsForm
         defaults = _schedule_defaults(kind)
         attrs = {"class": "border rounded px-2 py-1 w-20"}
         for part in schedules.CRON_FIELDS:

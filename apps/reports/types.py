@@ -240,6 +240,11 @@ class ReportType:
         schedule or the command line). E.g. a SAR count only for a holder of sars.view_sar."""
         return {}
 
+    def visible_params(self, user: Any | None) -> tuple[Param, ...]:
+        """The parameters a person's forms show (a parameter they may not use is not offered: AML Analysts are
+        not shown the SAR counts' switch)."""
+        return self.params
+
     def download_permissions(self, params: dict[str, Any]) -> tuple[str, ...]:
         """What a person needs to download a run with these parameters (more than ``permission`` when the
         parameters put more sensitive figures in the file)."""

@@ -185,3 +185,14 @@ def test_a_kyc_officer_sees_no_financial_run_and_support_sees_no_reports(
     for name in ("changelist", "new", "calendar", "schedules"):
         assert support.get(reverse(f"admin:reports_reportrun_{name}")).status_code == 403, name
     assert support.get(reverse("admin:reports_reportrun_page", args=[run.pk])).status_code == 403
+
+
+def test_the_sar_counts_switch_is_offered_only_to_who_may_use_it(
+    aml_analyst: Any, mlro: Any, staff_client: Any
+) -> None:
+    url = reverse("admin:reports_reportrun_new") + "?report=aml_activity"
+    analyst = staff_client(aml_analyst).get(url)
+    assert analyst.status_code == 200 and b'name="start"' in analyst.content
+    assert b"include_sars" not in analyst.content and b"FIU" not in analyst.content
+    officer = staff_client(mlro).get(url)
+    assert officer.status_code == 200 and b'name="include_sars"' in officer.content

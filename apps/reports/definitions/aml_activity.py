@@ -130,6 +130,12 @@ class AmlActivity(ReportType):
             errors["include_sars"] = "Only those who may see reports to the FIU may ask for their counts."
         return errors
 
+    def visible_params(self, user: Any | None) -> tuple[Param, ...]:
+        """Only a holder of sars.view_sar is offered the SAR counts' switch (for anyone else it would be refused)."""
+        if user is not None and not user.has_perm(SAR_PERMISSION):
+            return tuple(param for param in self.params if param.name != "include_sars")
+        return self.params
+
     def download_permissions(self, params: dict[str, Any]) -> tuple[str, ...]:
         if params.get("include_sars"):
             return (self.permission, SAR_PERMISSION)

@@ -199,7 +199,7 @@ OPEN_BETS_SQL = f"""
       AND NOT EXISTS (SELECT 1 FROM wallet_transaction r WHERE r.reverses_id = c.id AND r.created_at < c.ends)
       AND NOT EXISTS (
           SELECT 1 FROM wallet_transaction w
-          WHERE w.player_id = c.player_id AND w.round_id = c.round_id AND c.round_id <> ''
+          WHERE w.player_id = c.player_id AND w.round_id = c.round_id AND w.round_id <> ''
             AND w.api_client = c.api_client AND w.type = 'win' AND w.created_at < c.ends
             AND NOT EXISTS (SELECT 1 FROM wallet_transaction wr WHERE wr.reverses_id = w.id AND wr.created_at < c.ends)
       )
