@@ -15,6 +15,14 @@ and the register client write these rows, not a staff service), 5,000 recent lim
 register errors: queues above the start page's exact-count cap, counted by the planner's estimate. A player with
 some history: a deposit limit, deposits and a withdrawal, a bonus block, a time-out, notes and tags (each an
 audit event); every view of the page adds a ``player.viewed`` event.
+
+The start page's dashboard (issue 18, apps/reports/dashboard.py) reads rollups only, seeded at a busy operator's
+size by ``bench/dashboard_data.py`` (3,240,000 operator day rows: 36,000 a day, whatever the entries behind them;
+1,500,000 player day rows). Finance Officer and MLRO see its money panel; the start page is timed for them four
+ways: as it is read (each day's figures in the cache), as the first page of each minute reads it (it sends the
+task that refreshes the open days), as a page reads it after a quarter of an hour without a worker (the open days
+read from the rollups) and cold (every day read: after a cache flush), each against the same role's floor. The
+refresh tasks it sends expire unread after a minute (no worker runs).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.template import engines
@@ -51,6 +60,7 @@ from apps.staff.models import StaffUser
 from apps.wallet import posting
 from apps.wallet import services as wallet
 from backoffice.urls import urlpatterns as site_urls
+from bench import dashboard_data
 from bench.players import ensure_players
 from bench.timing import fmt, per_call
 
@@ -59,7 +69,8 @@ FLOOR = "/admin/bench-floor/"
 PASSWORD_CHANGE = "/admin/password_change/"
 START = "/admin/"
 LIST = "/admin/players/player/"
-ROLES = (roles.ADMINISTRATOR, roles.SUPPORT_AGENT, roles.FINANCE_OFFICER)
+ROLES = (roles.ADMINISTRATOR, roles.SUPPORT_AGENT, roles.FINANCE_OFFICER, roles.MLRO)
+MONEY_ROLES = (roles.FINANCE_OFFICER, roles.MLRO)  # the dashboard's money panel
 FLAGS = 5_000
 REGISTER_ERRORS = 3_000
 ROUNDS = 9
@@ -196,8 +207,10 @@ def _player_with_history(actor: StaffUser) -> Player:
     return Player.objects.get(pk=player.pk)
 
 
-def _getter(client: Client, url: str) -> Callable[[], None]:
+def _getter(client: Client, url: str, before: Callable[[], object] | None = None) -> Callable[[], None]:
     def get() -> None:
+        if before is not None:
+            before()  # timed with the page: one Redis round trip
         response = client.get(url)
         assert response.status_code == 200 or (response.status_code == 204 and "partial=1" in url), (url, response)
 
@@ -216,14 +229,41 @@ def _start_page_counts(client: Client) -> str:
     return ", ".join(f"{key.split('.', 1)[1]}={count}" for key, count in found) or "no queues"
 
 
-def run() -> None:
-    count = ensure_players()
-    admin_user = _staff("bench-admin", roles.ADMINISTRATOR)
-    _seed_work()
-    _seed_identity_edit()
-    _seed_recent_rows()
-    player = _player_with_history(admin_user)
-    pages = {
+def _forget(mode: str) -> Callable[[], object]:
+    """What expires the dashboard's cached figures before a request: ``ask``, the open days' minute (the page sends
+    the refresh task, as the first page of each minute does); ``open``, the open days' figures (the page reads them,
+    as after a quarter of an hour without a worker); ``cold``, every day's (after a cache flush)."""
+    from apps.reports import dashboard
+
+    def forget() -> None:
+        today = timezone.localdate()
+        if mode == "ask":
+            cache.delete_many([dashboard.FRESH_KEY, dashboard.REFRESHING_KEY])
+        elif mode == "open":
+            cache.delete_many([dashboard.day_key(d) for d in dashboard.open_days(today)])
+        else:
+            days = [today + timedelta(days=1 - n) for n in range(dashboard.DAYS + 1)]
+            active = f"{dashboard.CACHE_PREFIX}:active:{today.isoformat()}"
+            cache.delete_many([*(dashboard.day_key(d) for d in days), active])
+
+    return forget
+
+
+def _money_sql_seconds() -> tuple[float, float]:
+    """The money statement alone, over the 31 days a cold page reads and over the 3 a refresh reads."""
+    from apps.reports import dashboard
+
+    today = timezone.localdate()
+    every = [today + timedelta(days=1 - n) for n in range(dashboard.DAYS + 1)]
+    recent = every[:3]
+    return (
+        per_call(lambda: dashboard._read_days(every), n=1, repeats=3),
+        per_call(lambda: dashboard._read_days(recent), n=1, repeats=5),
+    )
+
+
+def _pages(player: Player) -> dict[str, str]:
+    return {
         "floor: empty admin page (baseline)": FLOOR,
         "password-change page (for comparison)": PASSWORD_CHANGE,
         "start page /admin/": START,
@@ -235,24 +275,49 @@ def run() -> None:
             for name in ("history", "wallet", "kyc")
         },
     }
+
+
+def run() -> None:
+    count = ensure_players()
+    admin_user = _staff("bench-admin", roles.ADMINISTRATOR)
+    _seed_work()
+    _seed_identity_edit()
+    _seed_recent_rows()
+    facts = dashboard_data.ensure()
+    player = _player_with_history(admin_user)
     baseline = "floor: empty admin page (baseline)"
     # rounds interleave the pages (each page n=3 calls per round), so a load that comes and goes on this shared
     # machine falls on every page alike; the ratio is the median of each round's page / floor
-    times: dict[str, dict[str, list[float]]] = {role: {label: [] for label in pages} for role in ROLES}
+    times: dict[str, dict[str, list[float]]] = {}
     queries: dict[str, dict[str, int]] = {role: {} for role in ROLES}
     notes: dict[str, str] = {}
     with override_settings(ROOT_URLCONF=__name__):
         clients = {role: _client(_staff(f"bench-{role.lower().replace(' ', '-')}", role)) for role in ROLES}
+        getters: dict[str, dict[str, Callable[[], None]]] = {}
         for role, client in clients.items():
-            for label, url in pages.items():
-                _getter(client, url)()  # warm caches and plans
-                queries[role][label] = _queries(_getter(client, url))
+            getters[role] = {label: _getter(client, url) for label, url in _pages(player).items()}
+            if role in MONEY_ROLES:
+                getters[role]["  start page, asking the minute's refresh"] = _getter(client, START, _forget("ask"))
+                getters[role]["  start page, reading the open days"] = _getter(client, START, _forget("open"))
+                getters[role]["  start page, dashboard cache cold"] = _getter(client, START, _forget("cold"))
+            times[role] = {label: [] for label in getters[role]}
+            for label, get in getters[role].items():
+                get()  # warm caches and plans
+                queries[role][label] = _queries(get)
+            _getter(client, START)()  # the cold page's last call left the cache filled again
             notes[role] = _start_page_counts(client)
         for _ in range(ROUNDS):
-            for role, client in clients.items():
-                for label, url in pages.items():
-                    times[role][label].append(per_call(_getter(client, url), n=3, repeats=1))
+            for role in ROLES:
+                for label, get in getters[role].items():
+                    times[role][label].append(per_call(get, n=3, repeats=1))
+        cold_sql, recent_sql = _money_sql_seconds()
     print(f"\n== page_budget: {count:,} players (baseline: an empty admin page, same layout, same role) ==")
+    print(
+        f"  dashboard rollups: reports_operator_day {facts['operator_rows']:,} rows "
+        f"({facts['window_rows']:,} in the 30-day window), wallet_player_day {facts['player_day_rows']:,} rows; "
+        f"the money statement alone: {fmt(cold_sql)} for 31 days, {fmt(recent_sql)} for the last 3"
+    )
+    print("  (the dashboard reads no entry: at 10,000,000 entries or 1,000,000 these rollups are the same size)")
     for role in ROLES:
         floors = times[role][baseline]
         print(f"  {role} (start page queues: {notes[role]})")

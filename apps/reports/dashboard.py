@@ -23,7 +23,9 @@ Why a cache. The rollups' size is days x jurisdictions x brands x currencies x t
 entries: a busy operator's 30 days are a million rows (docs/PERFORMANCE.md), about a second to add up. Each day's
 figures per currency are cached apart: a day before yesterday no longer changes (a rollback counts on the day it is
 posted), so it is kept for hours (``rollups.rebuild`` forgets the days it rewrites); yesterday, today and tomorrow
-for a minute. A page view reads the cache once (one Redis round trip) and the rollups only for the days missing.
+are read again once a minute by a task the first page to find them a minute old sends (``dashboard_refresh``),
+and served meanwhile. A page view reads the cache once (one Redis round trip) and the rollups only for the days
+missing from it (after a flush, a rebuild, or a quarter of an hour without a worker).
 
 Active players: exact from ``wallet_player_day`` (a bet in the window, net of rollbacks, as the UK quarterly return
 counts active accounts) while that table is small; above ``ACTIVE_EXACT_UP_TO_ROWS`` rows, estimated from a random
@@ -41,6 +43,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+import structlog
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
@@ -57,12 +60,17 @@ REPORT = "reports.run_financial"  # the daily GGR report, linked from the money 
 DAYS = 30
 
 CACHE_PREFIX = "reports:dashboard"
-RECENT_SECONDS = 60  # yesterday, today and tomorrow: still receiving postings
+RECENT_SECONDS = 60  # yesterday, today and tomorrow (still receiving postings) are refreshed after this long
+OPEN_KEEP_SECONDS = 900  # and served this long while their refresh is on its way (then read by the page itself)
+FRESH_KEY = f"{CACHE_PREFIX}:money:fresh"  # present while the open days were read less than a minute ago
+REFRESHING_KEY = f"{CACHE_PREFIX}:money:refreshing"  # a refresh was asked for (one a minute at most)
+REFRESH_TASK = "apps.reports.tasks.dashboard_refresh"
 CLOSED_SECONDS = 12 * 3600  # plus up to 12 h spread by day, so closed days do not all expire at once
 ACTIVE_SECONDS = 300
 ACTIVE_EXACT_UP_TO_ROWS = 50_000  # rows of wallet_player_day (the planner's estimate); above, a sample
 ACTIVE_SAMPLE = 4_000  # player ids drawn: about +-3% at 20% active
 
+log = structlog.get_logger(__name__)
 ZERO = Decimal("0")
 MEASURES = ("ggr", "bonus_cost", "ngr", "deposits")
 
@@ -171,27 +179,62 @@ def _read_days(days: Sequence[date]) -> dict[date, DayFigures]:
     return found
 
 
+def _store(fresh: dict[date, DayFigures], *, today: date) -> None:
+    """Closed days for hours (spread by day), the open ones for ``OPEN_KEEP_SECONDS``; one round trip per time to
+    live."""
+    open_from = today - timedelta(days=1)
+    by_ttl: dict[int, dict[str, DayFigures]] = {}
+    for day, value in fresh.items():
+        seconds = OPEN_KEEP_SECONDS if day >= open_from else _closed_seconds(day)
+        by_ttl.setdefault(seconds, {})[day_key(day)] = value
+    for seconds, values in by_ttl.items():
+        cache.set_many(values, timeout=seconds)
+
+
+def open_days(today: date) -> list[date]:
+    return [today + timedelta(days=n) for n in (-1, 0, 1)]
+
+
 def days_figures(days: Sequence[date], *, today: date) -> dict[date, DayFigures]:
-    """Each day's figures: from the cache, and the days it misses from the rollups (then cached: closed days for
-    hours, the days still open for a minute)."""
+    """Each day's figures: from the cache, the days it misses from the rollups (then cached). The open days'
+    figures are refreshed in the background once they are a minute old (``refresh_open_days`` on the reports
+    queue): meanwhile, and while no worker answers, the page shows the last ones, for up to a quarter of an hour."""
     keys = {day: day_key(day) for day in days}
-    cached = cache.get_many(list(keys.values()))
+    cached = cache.get_many([*keys.values(), FRESH_KEY])
     figures = {day: cached[key] for day, key in keys.items() if key in cached}
     missing = [day for day in days if day not in figures]
     if missing:
-        fresh = _read_days(missing)
-        figures.update(fresh)
-        open_from = today - timedelta(days=1)
-        recent = {keys[d]: v for d, v in fresh.items() if d >= open_from}
-        if recent:
-            cache.set_many(recent, timeout=RECENT_SECONDS)
-        closed: dict[int, dict[str, DayFigures]] = {}  # by their time to live: one round trip each
-        for day, value in fresh.items():
-            if day < open_from:
-                closed.setdefault(_closed_seconds(day), {})[keys[day]] = value
-        for seconds, values in closed.items():
-            cache.set_many(values, timeout=seconds)
+        read = _read_days(missing)
+        _store(read, today=today)
+        figures.update(read)
+    if FRESH_KEY not in cached:
+        if all(day in missing for day in open_days(today) if day in keys):
+            cache.set(FRESH_KEY, True, timeout=RECENT_SECONDS)  # read just now
+        else:
+            ask_refresh()
     return figures
+
+
+def ask_refresh() -> None:
+    """Send the open days' refresh, at most once a minute (the first page to find them stale sends it). Best
+    effort: with the broker down the figures age until the page reads the rollups itself."""
+    from apps.core.outbox import send_fail_fast
+
+    if cache.add(REFRESHING_KEY, True, timeout=RECENT_SECONDS) and (
+        send_fail_fast(REFRESH_TASK, queue="reports", expires=RECENT_SECONDS) is None
+    ):
+        log.warning("dashboard_refresh_not_sent", reason="the broker did not take the task")
+
+
+def refresh_open_days(*, now: datetime | None = None) -> int:
+    """Yesterday's, today's and tomorrow's figures read again from the rollups and cached (the task
+    ``dashboard_refresh``); returns the currencies seen."""
+    today = timezone.localdate(now or timezone.now())
+    read = _read_days(open_days(today))
+    _store(read, today=today)
+    cache.set(FRESH_KEY, True, timeout=RECENT_SECONDS)
+    cache.delete(REFRESHING_KEY)
+    return len({code for figures in read.values() for code in figures})
 
 
 def forget_days(start: date | None, end: date | None) -> None:
@@ -214,9 +257,9 @@ def money_figures(*, now: datetime | None = None) -> Money:
     codes = sorted({code for day in days for code in figures[day]})
     currencies = []
     for code in codes:
-        columns = list(zip(*(figures[day].get(code, (ZERO,) * 4) for day in days), strict=True))
-        values = {m: tuple(quantize(v, code) for v in column) for m, column in zip(MEASURES, columns, strict=True)}
-        currencies.append(CurrencyMoney(currency=code, **values))
+        none = (quantize(ZERO, code),) * 4  # a day without this currency (read days are quantized already)
+        columns = list(zip(*(figures[day].get(code, none) for day in days), strict=True))
+        currencies.append(CurrencyMoney(currency=code, **dict(zip(MEASURES, columns, strict=True))))
     return Money(start=days[0], end=end, currencies=tuple(currencies), today=today)
 
 

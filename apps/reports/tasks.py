@@ -28,6 +28,17 @@ def operator_day_drain(budget_seconds: float = 50.0) -> dict[str, int]:
     return {"processed": result.processed, "batches": result.players, "failed": result.failed_players}
 
 
+@shared_task(name="apps.reports.tasks.dashboard_refresh", ignore_result=True, soft_time_limit=50, time_limit=60)
+def dashboard_refresh() -> int:
+    """The start page's dashboard asks for it when the open days' money is a minute old (at most once a minute):
+    yesterday's, today's and tomorrow's figures read again from the operator day rollups into the cache
+    (apps.reports.dashboard.refresh_open_days), so no page waits for that read. Idempotent: a second run reads the
+    same rows again."""
+    from apps.reports import dashboard
+
+    return dashboard.refresh_open_days()
+
+
 @shared_task(
     name="apps.reports.tasks.report_execute",
     base=AfterCommitTask,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.compliance import cases
 from apps.compliance.choices import SlaState, VersionState
 from apps.compliance.models import Alert, Case, Rule, RuleVersion
-from apps.reports import dashboard, rollups
+from apps.reports import dashboard, rollups, tasks
 from apps.reports.models import OperatorDay
 from apps.staff import roles
 from apps.wallet import posting
@@ -240,7 +240,8 @@ def test_closed_days_are_cached_for_hours_open_ones_for_a_minute_and_a_rebuild_f
     assert totals(page(finance))["EUR"]["ggr"][0] == "EUR 20.00"
     closed, open_ = dashboard.day_key(date(2026, 2, 14)), dashboard.day_key(date(2026, 3, 2))
     assert dashboard.CLOSED_SECONDS - 5 <= cache.ttl(closed) <= dashboard.CLOSED_SECONDS + 12 * 3600
-    assert 0 < cache.ttl(open_) <= dashboard.RECENT_SECONDS
+    assert dashboard.RECENT_SECONDS < cache.ttl(open_) <= dashboard.OPEN_KEEP_SECONDS
+    assert 0 < cache.ttl(dashboard.FRESH_KEY) <= dashboard.RECENT_SECONDS
     # a rollup row changed behind the cache's back (the ledger is not): the cached closed day is still shown
     OperatorDay.objects.filter(day=date(2026, 2, 14), currency="EUR", type="bet").update(amount=D("1000"))
     assert totals(page(finance))["EUR"]["ggr"][0] == "EUR 20.00"
@@ -251,6 +252,40 @@ def test_closed_days_are_cached_for_hours_open_ones_for_a_minute_and_a_rebuild_f
     OperatorDay.objects.filter(day=date(2026, 2, 14), currency="EUR", type="bet").update(amount=D("1000"))
     cache.delete(closed)  # read again from the (now wrong) rollups: the page says what the rollups hold
     assert totals(page(finance))["EUR"]["ggr"][0] == "EUR 990.00"
+
+
+def test_the_open_days_are_refreshed_in_the_background_once_a_minute_old(finance_officer, monkeypatch):
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(name: str, **options: Any) -> str | None:
+        sent.append((name, options))
+        return None  # the broker did not take it: the page must not care
+
+    monkeypatch.setattr("apps.core.outbox.send_fail_fast", send)
+    built = ledger_with_rollups()
+    assert totals(page(finance_officer))["GBP"]["ggr"] == ("\u2212GBP 14.00", "GBP 2.00")
+    with time_machine.travel(NOW, tick=False):
+        posting.wallet_bet(
+            player=built.gb,
+            amount=D("3.00"),
+            currency="GBP",
+            round_id="late",
+            game_category="table",
+            provider="evo",
+            reference="late",
+            api_client="pfx",
+        )
+    rollups.drain()
+    assert totals(page(finance_officer))["GBP"]["ggr"][1] == "GBP 2.00"  # read less than a minute ago
+    assert sent == []
+    cache.delete(dashboard.FRESH_KEY)  # a minute later
+    assert totals(page(finance_officer))["GBP"]["ggr"][1] == "GBP 2.00"  # the last figures, and a refresh asked
+    assert totals(page(finance_officer))["GBP"]["ggr"][1] == "GBP 2.00"  # asked once a minute, not per page
+    assert sent == [(dashboard.REFRESH_TASK, {"queue": "reports", "expires": dashboard.RECENT_SECONDS})]
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.dashboard_refresh() == 1  # what the worker does: 2 to 4 March, GBP only
+    assert totals(page(finance_officer))["GBP"]["ggr"] == ("\u2212GBP 11.00", "GBP 5.00")
+    assert cache.get(dashboard.REFRESHING_KEY) is None
 
 
 def test_a_page_with_every_day_cached_reads_no_rollup(finance_officer):
