@@ -64,8 +64,9 @@ def test_more_views_cost_no_more_queries(staff_client, admin_user, known_player)
         _page(client, known_player)
     html = client.get(f"/admin/players/player/{known_player.pk}/section/history/?partial=1").content.decode()
     assert f"Profile viewed 6 times, last by {admin_user.username}" in html
-    assert len(_page(client, known_player)) == len(first)
-    assert len(_fragment(client, known_player, "history")) == len(first_history)
+    # no more than the first view (fewer is fine: the first may also fill a cache another test's flush emptied)
+    assert len(_page(client, known_player)) <= len(first)
+    assert len(_fragment(client, known_player, "history")) <= len(first_history)
 
 
 def test_the_status_form_shows_each_players_own_status(staff_client, mlro):
