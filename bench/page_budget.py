@@ -249,6 +249,37 @@ def _forget(mode: str) -> Callable[[], object]:
     return forget
 
 
+def _without_dashboard(get: Callable[[], None]) -> Callable[[], None]:
+    """The same page with the dashboard's panel taken off the start page for the request (its own cost, by
+    difference)."""
+    from apps.core import dashboard as panels
+
+    def without() -> None:
+        (panel,) = [p for p in panels.panels() if p.key == "reports.dashboard"]
+        panels.unregister_panel(panel.key)
+        try:
+            get()
+        finally:
+            panels.register_panel(panel.key, panel.template, context=panel.context, order=panel.order)
+
+    return without
+
+
+def _active_players() -> str:
+    """The dashboard's figure (its sample, timed) against the exact count (one full aggregate, not timed)."""
+    from apps.reports import dashboard
+
+    today = timezone.localdate()
+    start = today - timedelta(days=dashboard.DAYS - 1)
+    seconds = per_call(lambda: dashboard._active_sampled(start, today, dashboard.ACTIVE_SAMPLE), n=1, repeats=5)
+    found = dashboard._active_sampled(start, today, dashboard.ACTIVE_SAMPLE)
+    exact = dashboard._active_exact(start, today, 10_000_000).count.value
+    return (
+        f"active players: the sample of {found.sample:,} ids says {found.count.value:,} ({found.low:,} to "
+        f"{found.high:,}) in {fmt(seconds)}; exactly {exact:,}"
+    )
+
+
 def _money_sql_seconds() -> tuple[float, float]:
     """The money statement alone, over the 31 days a cold page reads and over the 3 a refresh reads."""
     from apps.reports import dashboard
@@ -297,6 +328,9 @@ def run() -> None:
         for role, client in clients.items():
             getters[role] = {label: _getter(client, url) for label, url in _pages(player).items()}
             if role in MONEY_ROLES:
+                getters[role]["  start page without the dashboard"] = _without_dashboard(
+                    getters[role]["start page /admin/"]
+                )
                 getters[role]["  start page, asking the minute's refresh"] = _getter(client, START, _forget("ask"))
                 getters[role]["  start page, reading the open days"] = _getter(client, START, _forget("open"))
                 getters[role]["  start page, dashboard cache cold"] = _getter(client, START, _forget("cold"))
@@ -311,12 +345,14 @@ def run() -> None:
                 for label, get in getters[role].items():
                     times[role][label].append(per_call(get, n=3, repeats=1))
         cold_sql, recent_sql = _money_sql_seconds()
+        active = _active_players()
     print(f"\n== page_budget: {count:,} players (baseline: an empty admin page, same layout, same role) ==")
     print(
         f"  dashboard rollups: reports_operator_day {facts['operator_rows']:,} rows "
         f"({facts['window_rows']:,} in the 30-day window), wallet_player_day {facts['player_day_rows']:,} rows; "
         f"the money statement alone: {fmt(cold_sql)} for 31 days, {fmt(recent_sql)} for the last 3"
     )
+    print(f"  {active}")
     print("  (the dashboard reads no entry: at 10,000,000 entries or 1,000,000 these rollups are the same size)")
     for role in ROLES:
         floors = times[role][baseline]
