@@ -9,9 +9,9 @@
 
   // NGR is dashed: without bonuses it equals GGR, and a solid line would hide the other
   var SERIES = [
-    { key: "deposits", label: "Deposits", type: "bar", color: "#60a5fa" },
     { key: "ggr", label: "GGR", type: "line", color: "#9333ea" },
     { key: "ngr", label: "NGR", type: "line", color: "#16a34a", dash: [6, 4] },
+    { key: "deposits", label: "Deposits", type: "bar", color: "#60a5fa" },
   ];
   var TEXT = "#9ca3af";
 
@@ -69,7 +69,17 @@
         legend: {
           position: "top",
           align: "end",
-          labels: { color: TEXT, boxWidth: 8, boxHeight: 8, usePointStyle: true, pointStyle: "circle" },
+          // in the caption's order (Chart.js would sort by drawing order)
+          labels: {
+            color: TEXT,
+            boxWidth: 8,
+            boxHeight: 8,
+            usePointStyle: true,
+            pointStyle: "circle",
+            sort: function (a, b) {
+              return a.datasetIndex - b.datasetIndex;
+            },
+          },
         },
         tooltip: {
           callbacks: {

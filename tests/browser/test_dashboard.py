@@ -83,7 +83,7 @@ def test_a_finance_officer_reads_the_money_of_the_last_30_days_on_the_start_page
             return chart ? [chart.data.datasets.map(d => d.label), chart.data.labels.length] : null;
         })"""
     )
-    assert drawn == [[["Deposits", "GGR", "NGR"], 30]] * 2
+    assert drawn == [[["GGR", "NGR", "Deposits"], 30]] * 2
     finance.shot("dashboard-finance")
     assert problems_on(page) == []  # labels, contrast, borders (tests/browser/a11y.js)
     eur = finance.inner_text("table.money-totals[data-currency=EUR]")
