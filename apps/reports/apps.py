@@ -25,6 +25,10 @@ class ReportsConfig(AppConfig):
 
         register_schedule_provider(schedules.declared)  # the report types' schedules, installed by install_schedule
 
+        from apps.reports import workqueues
+
+        workqueues.register()  # the start page's regulatory returns late or ready to file
+
         from apps.core.demo import register_seeder
         from apps.reports import demo
 

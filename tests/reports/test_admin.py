@@ -196,3 +196,15 @@ def test_the_sar_counts_switch_is_offered_only_to_who_may_use_it(
     assert b"include_sars" not in analyst.content and b"FIU" not in analyst.content
     officer = staff_client(mlro).get(url)
     assert officer.status_code == 200 and b'name="include_sars"' in officer.content
+
+
+def test_the_start_page_tells_finance_of_returns_late_and_ready(
+    finance_officer: Any, kyc_officer: Any, staff_client: Any, ledger: Any
+) -> None:
+    from apps.core.workqueues import work_for
+
+    late = {item.queue.key: item.count.value for item in work_for(finance_officer)}
+    assert late.get("reports.returns_late", 0) >= 1  # the MGA return of March 2026 and later: nothing filed
+    page = staff_client(finance_officer).get("/admin/")
+    assert b"Regulatory returns late" in page.content
+    assert "reports.returns_late" not in {item.queue.key for item in work_for(kyc_officer)}
