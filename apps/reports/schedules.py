@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -227,24 +227,29 @@ def calendar(*, user: Any, today: date | None = None, months: int = 13) -> list[
 
     today = today or timezone.localdate()
     items: list[DueItem] = []
+    kinds = [kind for kind in runnable_types(user).values() if kind.due is not None]
+    # Two statements whatever the data (the start page counts on it): the ledger's first day and the runs of these
+    # reports asked in the window, sorted out per period below.
     started = first_activity()
+    window = timezone.make_aware(datetime.combine(today - timedelta(days=31 * months + 62), time.min))
+    runs: dict[tuple[str, str], list[ReportRun]] = {}
+    for found in ReportRun.objects.filter(report__in=[kind.code for kind in kinds], queued_at__gte=window).order_by(
+        "-queued_at"
+    ):
+        kind_of = report_type(found.report)
+        if kind_of is not None and kind_of.due is not None:
+            runs.setdefault((found.report, str(found.params.get(kind_of.due.param))), []).append(found)
     if started is None:
         return items  # no ledger yet: nothing is owed
-    for kind in runnable_types(user).values():
-        if kind.due is None:
-            continue
+    for kind in kinds:
+        assert kind.due is not None
         first = max(today - timedelta(days=31 * months), started)
         periods = kind.due.periods(first, today + timedelta(days=200))
         periods = [period for period in periods if period.start <= today]
         texts = [kind.due.period_text(period) for period in periods]
-        runs: dict[str, list[ReportRun]] = {}
-        for found in ReportRun.objects.filter(report=kind.code, **{f"params__{kind.due.param}__in": texts}).order_by(
-            "-queued_at"
-        ):
-            runs.setdefault(str(found.params.get(kind.due.param)), []).append(found)
         for period, text in zip(periods, texts, strict=True):
             due = kind.due.due_date(period)
-            mine = runs.get(text, [])
+            mine = runs.get((kind.code, text), [])
             filed = next((r for r in mine if r.filed_at is not None), None)
             done = next((r for r in mine if r.state == RunState.SUCCEEDED), None)
             active = next((r for r in mine if r.state in (RunState.QUEUED, RunState.RUNNING)), None)

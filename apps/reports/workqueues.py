@@ -16,7 +16,11 @@ SECTION = "Reports"
 def _count(user: Any, status: str) -> int | None:
     from apps.reports.schedules import calendar
 
-    found = sum(1 for item in calendar(user=user) if item.status == status)
+    items = getattr(user, "_reports_calendar", None)  # both queues of one page read the calendar once
+    if items is None:
+        items = calendar(user=user)
+        user._reports_calendar = items
+    found = sum(1 for item in items if item.status == status)
     return found or None  # nothing to do: no tile
 
 

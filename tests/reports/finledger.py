@@ -107,10 +107,10 @@ def build() -> Ledger:
     """Post the ledger above; the operator day rollups are left to the consumer (``fill_rollups``)."""
     finance = StaffUserFactory(roles=[roles.FINANCE_OFFICER])
     other = BrandFactory(code="other")
-    gb = PlayerFactory(country="GB", currency="GBP", external_id="P0000101")
-    mt = PlayerFactory(country="MT", currency="EUR", external_id="P0000102")
-    mt2 = PlayerFactory(country="MT", currency="EUR", external_id="P0000103", brand=other)
-    on = PlayerFactory(country="CA", region="CA-ON", currency="CAD", external_id="P0000104")
+    gb = PlayerFactory(country="GB", currency="GBP", external_id="FL0101")
+    mt = PlayerFactory(country="MT", currency="EUR", external_id="FL0102")
+    mt2 = PlayerFactory(country="MT", currency="EUR", external_id="FL0103", brand=other)
+    on = PlayerFactory(country="CA", region="CA-ON", currency="CAD", external_id="FL0104")
     ids: dict[str, int] = {}
     with at(1, 20, 10):
         ids["G1"] = posting.wallet_deposit(player=gb, amount=D("100.00"), currency="GBP").transaction.pk

@@ -75,7 +75,7 @@ def chart(doc: lxml.html.HtmlElement) -> dict[str, Any]:
 def ledger_with_rollups() -> finledger.Ledger:
     """The hand-built ledger, its operator day rollups rebuilt from it: the consumer's queue emptied first
     (rebuild leaves what is still queued to the consumer), then ``rollups.rebuild`` over every day."""
-    # the ledger's players have fixed external ids (P0000101...): the factory's later players start far from them
+    # the ledger's players have fixed external ids (FL0101...): the factory's later players start far from them
     PlayerFactory.reset_sequence(10_000)
     built = finledger.build()
     PostingQueueItem.objects.filter(consumer=rollups.CONSUMER).delete()

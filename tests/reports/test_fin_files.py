@@ -24,7 +24,7 @@ PARAMS = {
     "ggr_daily": {"start": "2026-02-01", "end": "2026-02-28"},
     "mga_monthly": {"month": "2026-02"},
     "large_transactions": {"start": "2026-02-01", "end": "2026-02-28", "currency": "EUR", "threshold": "5.00"},
-    "player_statement": {"player": "P0000102", "start": "2026-02-01", "end": "2026-02-28"},
+    "player_statement": {"player": "FL0102", "start": "2026-02-01", "end": "2026-02-28"},
 }
 
 

@@ -41,12 +41,12 @@ def test_it_lists_each_transaction_at_or_above_the_threshold_in_time_order(ledge
     credit = mt.adjustments.get(amount=D("15.00"))
     result = run(start="2026-02-01", end="2026-02-28", currency="EUR", threshold="15.00")
     assert result["transactions"] == [
-        (at(5, 10), date(2026, 2, 5), ids["X1"], "deposit", mt2.pk, "P0000103", "MT", "in", D("40.00"), "EUR", "",
+        (at(5, 10), date(2026, 2, 5), ids["X1"], "deposit", mt2.pk, "FL0103", "MT", "in", D("40.00"), "EUR", "",
          "", ""),
-        (at(6, 10), date(2026, 2, 6), ids["X4"], "withdrawal", mt2.pk, "P0000103", "MT", "out", D("20.00"), "EUR",
+        (at(6, 10), date(2026, 2, 6), ids["X4"], "withdrawal", mt2.pk, "FL0103", "MT", "out", D("20.00"), "EUR",
          "", "", ""),
         # exactly the threshold is "at or above"; the adjustment's direction is its cash entry's
-        (at(17, 10), date(2026, 2, 17), ids["M7"], "adjustment", mt.pk, "P0000102", "MT", "in", D("15.00"), "EUR",
+        (at(17, 10), date(2026, 2, 17), ids["M7"], "adjustment", mt.pk, "FL0102", "MT", "in", D("15.00"), "EUR",
          "", f"adjustment:{credit.pk}", credit.requested_by.username),
     ]  # fmt: skip
     assert result["summary"] == [
@@ -70,7 +70,7 @@ def test_a_lower_threshold_takes_the_debits_and_small_withdrawals_and_never_the_
 
 def test_the_period_is_of_local_days_and_the_currency_is_the_reports(ledger):
     assert run(start="2026-01-01", end="2026-01-31", currency="EUR", threshold="20")["transactions"][0][3:9] == (
-        "deposit", ledger.mt.pk, "P0000102", "MT", "in", D("20.00"),
+        "deposit", ledger.mt.pk, "FL0102", "MT", "in", D("20.00"),
     )  # fmt: skip
     gbp = run(start="2026-02-01", end="2026-02-28", currency="GBP", threshold="50.00")["transactions"]
     assert [(row[2], row[3]) for row in gbp] == [(ledger.transactions["G9"], "withdrawal")]

@@ -42,7 +42,7 @@ def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_it_lists_every_transaction_of_the_period_with_running_balances(ledger):
     ids = ledger.transactions
-    result = run(player="P0000102", start="2026-02-01", end="2026-02-28")
+    result = run(player="FL0102", start="2026-02-01", end="2026-02-28")
     # currency, account, opening, credits, debits, closing
     assert result["accounts"] == [
         ("EUR", "cash", D("20.00"), D("23.00"), D("36.00"), D("7.00")),
@@ -83,18 +83,18 @@ def test_a_withdrawal_moves_cash_to_pending_and_the_payout_takes_it_away(ledger)
 
 
 def test_the_period_is_of_the_players_local_days(ledger):
-    first_of_march = run(player="P0000104", start="2026-03-01", end="2026-03-01")  # Toronto
+    first_of_march = run(player="FL0104", start="2026-03-01", end="2026-03-01")  # Toronto
     assert [(row[0], row[3], row[4]) for row in first_of_march["transactions"]] == [(utc(3, 1, 5, 30), "bet", D("1"))]
     assert first_of_march["accounts"][0] == ("CAD", "cash", D("43.00"), D(0), D("1.00"), D("42.00"))
-    assert run(player="P0000104", start="2026-03-02", end="2026-03-31")["transactions"] == []
+    assert run(player="FL0104", start="2026-03-02", end="2026-03-31")["transactions"] == []
 
 
 def test_the_transactions_are_streamed_and_the_same_twice(ledger):
-    transactions = tables(player="P0000101", start="2026-01-01", end="2026-03-31")[1]
+    transactions = tables(player="FL0101", start="2026-01-01", end="2026-03-31")[1]
     assert not isinstance(transactions.rows, list | tuple)
-    first = run(player="P0000101", start="2026-01-01", end="2026-03-31")
+    first = run(player="FL0101", start="2026-01-01", end="2026-03-31")
     assert len(first["transactions"]) == 10  # G1 to G10
-    assert first == run(player="P0000101", start="2026-01-01", end="2026-03-31")
+    assert first == run(player="FL0101", start="2026-01-01", end="2026-03-31")
 
 
 def test_an_unknown_or_ambiguous_player_is_refused(ledger):
