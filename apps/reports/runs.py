@@ -285,6 +285,7 @@ def _claim(run_id: int) -> ReportRun | None:
                 "row_count",
             ]
         )
+        audit_log(actor=SYSTEM, action="report.started", target=run, data={"attempt": run.attempts})
     return run
 
 

@@ -104,3 +104,5 @@ def test_a_worker_killed_mid_run_leaves_it_to_the_sweep_and_the_retry_finishes_i
         content = handle.read()
     assert content.decode().splitlines()[-1] == "GBP,1,12.34"
     assert AuditEvent.objects.filter(action="report.succeeded", target_id=str(run.pk)).count() == 1
+    started = AuditEvent.objects.filter(action="report.started", target_id=str(run.pk)).order_by("id")
+    assert [event.data["attempt"] for event in started] == [1, 2]  # each claim, the lost one included

@@ -107,7 +107,7 @@ def test_a_run_writes_exact_figures_with_its_sha256_and_audits(finance_officer: 
 
     assert run.sha256 == hashlib.sha256(text.encode()).hexdigest() and run.file_size == len(text.encode())
     actions = list(AuditEvent.objects.filter(target_id=str(run.pk)).values_list("action", flat=True).order_by("id"))
-    assert actions == ["report.requested", "report.succeeded"]
+    assert actions == ["report.requested", "report.started", "report.succeeded"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
