@@ -12,6 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --system --uid 10001 --home /app pitboss
 
+# WeasyPrint (the reports' PDF summaries) needs Pango and a font (the Makefile's pdflibs does the same locally).
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Runtime requirements only: everything above the development marker in requirements.txt.
 COPY requirements.txt /tmp/requirements.txt
 RUN sed '/^# --- development/,$d' /tmp/requirements.txt > /tmp/runtime.txt \
