@@ -224,6 +224,15 @@ SCHEDULE: tuple[ScheduledTask, ...] = (
         "down when it should have fired) is asked for now.",
     ),
     ScheduledTask(
+        name="Take the month-end closes",
+        task="apps.reports.tasks.reports_close_months",
+        crontab="*/15 * * * *",
+        queue="reports",
+        description="Once a month's last day is over on every clock, the players' funds and open bets per "
+        "jurisdiction and currency (and on a quarter's end its active accounts and registrations) are kept: the "
+        "UK and MGA returns read them instead of the ledger (manage.py reports_close).",
+    ),
+    ScheduledTask(
         name="Delete report files past retention",
         task="apps.reports.tasks.reports_purge_expired",
         crontab="50 3 * * *",

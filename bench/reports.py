@@ -172,25 +172,55 @@ def _explain(log: Callable[[str], None]) -> None:
 
 
 def _labels() -> dict[str, dict[str, str]]:
+    from apps.reports import closes
     from apps.reports.definitions import ggr_daily, mga_monthly, uk_quarterly
 
+    close_reads = "the month-end close's rows (reports_close_*)"
     uk = {
         uk_quarterly.GGY_SQL: "GGY by product (operator day rollups)",
-        uk_quarterly.FUNDS_SQL: "customer funds held (balances less later entries: ledger)",
-        uk_quarterly.ACTIVE_SQL: "active accounts (player day rollups)",
-        uk_quarterly.REGISTERED_SQL: "registrations (players)",
+        closes.FUNDS_SQL: "customer funds held (balances less later entries: ledger)",
+        closes.ACCOUNTS_SQL: "active accounts and registrations (player day rollups, players)",
         uk_quarterly.PAYMENTS_SQL: "deposits and withdrawals (operator day rollups)",
         uk_quarterly.PROTECTION_SQL: "protection events by age band",
         uk_quarterly.INTERACTIONS_SQL: "customer interactions",
         uk_quarterly.ZONE_SQL: "the GB clock",
+        **dict.fromkeys(closes.CLOSE_READS, close_reads),
     }
     mga = {
         mga_monthly.TAX_SQL: "gaming tax basis (operator day rollups)",
-        mga_monthly.FUNDS_SQL: "player funds, opening and closing (balances less later entries: ledger)",
-        mga_monthly.OPEN_BETS_SQL: "open bets at the month's end (ledger)",
+        closes.FUNDS_SQL: "player funds, opening and closing (balances less later entries: ledger)",
+        closes.OPEN_BETS_SQL: "open bets at the month's end (ledger)",
         mga_monthly.FLOWS_SQL: "the month's flows (operator day rollups)",
+        **dict.fromkeys(closes.CLOSE_READS, close_reads),
     }
     return {"ggr": {ggr_daily.LEDGER_SQL: "the grouped statement"}, "uk": uk, "mga": mga}
+
+
+CLOSE_DAYS = ("2026-05-31", "2026-06-30")  # the MGA month's opening and closing, and the UK quarter's end
+
+
+def _take_closes() -> dict[str, float]:
+    """The closes the returns read, taken again (the seconds each took)."""
+    from datetime import date
+
+    from apps.reports import closes
+    from apps.reports.models import PeriodClose
+
+    PeriodClose.objects.filter(day__in=[date.fromisoformat(d) for d in CLOSE_DAYS]).delete()
+    taken = {}
+    for day in CLOSE_DAYS:
+        started = time.perf_counter()
+        closes.close_take(date.fromisoformat(day))
+        taken[day] = time.perf_counter() - started
+    return taken
+
+
+def _drop_closes() -> None:
+    from datetime import date
+
+    from apps.reports.models import PeriodClose
+
+    PeriodClose.objects.filter(day__in=[date.fromisoformat(d) for d in CLOSE_DAYS]).delete()
 
 
 def _ledger_figures() -> dict[str, Any]:
@@ -236,21 +266,29 @@ def measure(size: str) -> int:
         report_runs.append(seconds)
         sql_runs.append(parts.get("the grouped statement", 0.0))
         baseline_runs.append(_baseline())
-    # 2. the regulatory returns from the rollups, warm, each statement on its own
+    # 2. the regulatory returns, warm, each statement on its own: before the month-end closes are taken (the
+    # funds, open bets and accounts from the ledger), then reading the closes
     returns: dict[str, Any] = {}
-    for key, code, raw, fmt in (("uk", "uk_quarterly", UK_PARAMS, "csv"), ("mga", "mga_monthly", MGA_PARAMS, "xml")):
-        _produce(code, raw, fmt, labels[key])  # warm
-        totals, parts_runs, rows = [], [], 0
-        for _ in range(n):
-            seconds, parts, rows = _produce(code, raw, fmt, labels[key])
-            totals.append(seconds)
-            parts_runs.append(parts)
-        names = list(dict.fromkeys(name for parts in parts_runs for name in parts))
-        returns[key] = {
-            "total": statistics.median(totals),
-            "rows": rows,
-            "parts": {name: statistics.median(p.get(name, 0.0) for p in parts_runs) for name in names},
-        }
+    _drop_closes()
+    for suffix in ("_ledger", ""):
+        if not suffix:
+            returns["closes_taken"] = _take_closes()
+        for key, code, raw, fmt in (
+            ("uk", "uk_quarterly", UK_PARAMS, "csv"),
+            ("mga", "mga_monthly", MGA_PARAMS, "xml"),
+        ):
+            _produce(code, raw, fmt, labels[key])  # warm
+            totals, parts_runs, rows = [], [], 0
+            for _ in range(n):
+                seconds, parts, rows = _produce(code, raw, fmt, labels[key])
+                totals.append(seconds)
+                parts_runs.append(parts)
+            names = list(dict.fromkeys(name for parts in parts_runs for name in parts))
+            returns[key + suffix] = {
+                "total": statistics.median(totals),
+                "rows": rows,
+                "parts": {name: statistics.median(p.get(name, 0.0) for p in parts_runs) for name in names},
+            }
     result = {
         "size": size,
         "seed": seed,
@@ -332,7 +370,16 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             f"{'met' if ratio <= GGR_GOAL else 'NOT met'})"
         )
     sizes = list(results)
-    for key, title in (("uk", "uk_quarterly 2026-Q1 (csv)"), ("mga", "mga_monthly 2026-06 (xml)")):
+    print(f"  taking the month-end closes the returns read (seconds): {' | '.join(sizes)}")
+    for day in CLOSE_DAYS:
+        taken = [f"{results[s]['closes_taken'][day]:.2f} s" for s in sizes]
+        print(f"    {day}: {' | '.join(taken)}")
+    for key, title in (
+        ("uk_ledger", "uk_quarterly 2026-Q1 (csv), before the closes (ledger)"),
+        ("mga_ledger", "mga_monthly 2026-06 (xml), before the closes (ledger)"),
+        ("uk", "uk_quarterly 2026-Q1 (csv), reading the closes"),
+        ("mga", "mga_monthly 2026-06 (xml), reading the closes"),
+    ):
         print(f"  {title}: {' | '.join(sizes)}{' | 10m/1m' if len(sizes) == 2 else ''}")
         rows = [("whole report", [results[s][key]["total"] for s in sizes])]
         names = list(dict.fromkeys(n for s in sizes for n in results[s][key]["parts"]))
@@ -340,6 +387,8 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         for name, values in rows:
             flat = f" | {values[1] / values[0]:.2f}x" if len(values) == 2 and values[0] else ""
             print(f"    {name[:74]:<74} {' | '.join(_ms(v) for v in values)}{flat}")
+        if key.endswith("_ledger"):
+            continue
         for s in sizes:
             total = results[s][key]["total"]
             print(

@@ -34,3 +34,18 @@ class ReportRunState(Conflict):
 class ReportFileCorrupt(Conflict):
     code = "report_file_corrupt"
     when = "a run's stored file no longer matches the SHA-256 recorded when it was written (it is not served)"
+
+
+class CloseNotMonthEnd(ValidationFailed):
+    code = "close_not_month_end"
+    when = "taking a month-end close of a day that is not the last day of its month"
+
+
+class CloseDayNotEnded(Conflict):
+    code = "close_day_not_ended"
+    when = "taking a month-end close before the day has ended on every clock in use (and the margin has passed)"
+
+
+class CloseExists(Conflict):
+    code = "close_exists"
+    when = "taking a month-end close of a day already closed, without asking to retake it"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -133,3 +134,72 @@ class OperatorDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.jurisdiction} {self.currency} {self.type} {self.amount}"
+
+
+class PeriodClose(models.Model):
+    """A month-end close (``apps.reports.closes``): the day it closes, when it was taken and how long it took, the
+    open-bets window its figures used, and on a quarter's last day the quarter's first day (its accounts are taken
+    too). Its lines are the figures; none of the three tables takes an UPDATE (a trigger refuses it): a close is
+    replaced whole, on purpose and audited (``closes.close_take(..., retake=True)``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(unique=True, help_text="The month's last local day")
+    taken_at = models.DateTimeField(default=timezone.now)
+    open_bet_hours = models.PositiveSmallIntegerField(default=24)
+    quarter_start = models.DateField(null=True, blank=True, help_text="Set when the day ends a quarter")
+    seconds = models.FloatField(default=0, help_text="How long taking it took")
+
+    class Meta:
+        db_table = "reports_period_close"
+        default_permissions = ()  # written by the close job, read by the returns: no screen edits them
+        ordering = ("-day",)
+        triggers = [pgtrigger.Protect(name="reports_period_close_no_update", operation=pgtrigger.Update)]
+
+    def __str__(self) -> str:
+        return f"Close of {self.day.isoformat()}"
+
+
+class FundsClose(models.Model):
+    """Per jurisdiction and currency: the players' balances at the end of the close's day on each player's clock,
+    the players holding cash or bonus money, and the open bets then."""
+
+    id = models.BigAutoField(primary_key=True)
+    close = models.ForeignKey(PeriodClose, on_delete=models.CASCADE, related_name="funds")
+    jurisdiction = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    cash = models.DecimalField(max_digits=24, decimal_places=4)
+    bonus = models.DecimalField(max_digits=24, decimal_places=4)
+    pending_withdrawals = models.DecimalField(max_digits=24, decimal_places=4)
+    players_with_funds = models.IntegerField()
+    open_bets = models.DecimalField(max_digits=24, decimal_places=4)
+    open_bet_count = models.IntegerField()
+
+    class Meta:
+        db_table = "reports_close_funds"
+        default_permissions = ()  # written by the close job, read by the returns: no screen edits them
+        constraints = [
+            models.UniqueConstraint(fields=["close", "jurisdiction", "currency"], name="reports_close_funds_key")
+        ]
+        triggers = [pgtrigger.Protect(name="reports_close_funds_no_update", operation=pgtrigger.Update)]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.currency} {self.cash + self.bonus}"
+
+
+class AccountsClose(models.Model):
+    """Per jurisdiction, on a quarter's close: the quarter's active accounts and new registrations."""
+
+    id = models.BigAutoField(primary_key=True)
+    close = models.ForeignKey(PeriodClose, on_delete=models.CASCADE, related_name="accounts")
+    jurisdiction = models.CharField(max_length=10)
+    active = models.IntegerField()
+    registrations = models.IntegerField()
+
+    class Meta:
+        db_table = "reports_close_accounts"
+        default_permissions = ()  # written by the close job, read by the returns: no screen edits them
+        constraints = [models.UniqueConstraint(fields=["close", "jurisdiction"], name="reports_close_accounts_key")]
+        triggers = [pgtrigger.Protect(name="reports_close_accounts_no_update", operation=pgtrigger.Update)]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction}: {self.active} active, {self.registrations} new"

@@ -86,6 +86,15 @@ def reports_catch_up() -> list[int]:
     return catch_up()
 
 
+@shared_task(name="apps.reports.tasks.reports_close_months", base=AfterCommitTask, soft_time_limit=170, time_limit=190)
+def reports_close_months(limit: int = 3, budget_seconds: float = 90.0) -> list[str]:
+    """Every 15 minutes: the month-end closes that are due (the month's last day over on every clock), at most
+    ``limit`` per run and none begun after ``budget_seconds``; the days closed."""
+    from apps.reports.closes import close_due
+
+    return [day.isoformat() for day in close_due(limit=limit, budget_seconds=budget_seconds)]
+
+
 @shared_task(name="apps.reports.tasks.reports_purge_expired", base=AfterCommitTask)
 def reports_purge_expired() -> int:
     from apps.reports.runs import runs_purge_expired

@@ -26,6 +26,7 @@ def test_the_reports_beat_entries_name_real_tasks_on_the_reports_queue() -> None
         "reports_resume_stalled",
         "reports_catch_up",
         "reports_purge_expired",
+        "reports_close_months",
     }
     for entry in ours:
         assert entry.task in app.tasks and entry.queue == "reports", entry.name

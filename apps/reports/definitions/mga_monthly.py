@@ -30,11 +30,13 @@ client in their round, not itself rolled back by then: the wallet's own test of 
 records no round's end and a lost round posts nothing, so an older bet without a win is taken as lost (its stake is
 the house's); a sports bet on an event more than a day away is therefore not counted open.
 
-Month-end balances are computed as today's balances less every entry posted after the month's end (an index range
-on the entries' creation time), which equals the sum of the entries up to the end (the ledger keeps balances in the
-posting's statement; ``manage.py ledger_verify`` proves them) and costs what happened since the month's end, not
-the whole history of the ledger. Pending withdrawals are the pending-withdrawal balances: requested, and neither
-paid, rejected, failed nor cancelled by the end.
+Month-end balances and open bets are read from the month-end closes (``apps.reports.closes``: taken once a month's
+last day is over on every clock, a few rows per jurisdiction and currency): this month's and the previous one's for
+the opening funds. Before a close is taken (or with an open-bets window other than its 24 hours) the same figures
+are computed from the ledger with the same statements: today's balances less every entry of a later local day (an
+index range on the entries' creation time), which equals the sum of the entries up to the end (the ledger keeps
+balances in the posting's statement; ``manage.py ledger_verify`` proves them). Pending withdrawals are the pending-
+withdrawal balances: requested, and neither paid, rejected, failed nor cancelled by the end.
 
 Reconciliation, per currency: opening funds (the previous month's end) + deposits - withdrawals paid - wagers +
 winnings + bonus awards - bonus forfeits + adjustments (signed) - closing funds = the unexplained difference, which
@@ -47,13 +49,14 @@ XML: ``xml()``, a document of this project's design (apps/reports/definitions/mg
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from apps.reports import closes
 from apps.reports.context import RunContext
 from apps.reports.definitions import mga_xml
-from apps.reports.definitions.common import PLACES_CTE, local_day_sql, money, set_work_mem
+from apps.reports.definitions.common import money, set_work_mem
 from apps.reports.types import (
     Column,
     Due,
@@ -152,60 +155,6 @@ FLOWS_SQL = f"""
     GROUP BY currency ORDER BY currency COLLATE "C"
 """  # noqa: S608 (only constants are formatted in)
 
-# The players' balances per currency and kind as they stood at the end of the local days before ``start`` (opening)
-# and of ``end`` (closing): today's balances less the entries of later days. Parameters: the UTC instant before
-# which no entry can be of a local day >= start, start, end.
-FUNDS_SQL = f"""
-    WITH {PLACES_CTE},
-    later AS (
-        SELECT x.account_id, sum(x.amount) AS since_start,
-               coalesce(sum(x.amount) FILTER (WHERE x.day > %s), 0) AS since_end
-        FROM (
-            SELECT e.account_id, e.amount, {local_day_sql("e.created_at")} AS day
-            FROM wallet_entry e
-            JOIN wallet_account a ON a.id = e.account_id
-            JOIN places pl ON pl.player_id = a.player_id
-            WHERE e.created_at >= %s AND a.player_id IS NOT NULL
-        ) x
-        WHERE x.day >= %s
-        GROUP BY x.account_id
-    )
-    SELECT a.currency, a.kind, sum(a.balance - coalesce(l.since_start, 0)),
-           sum(a.balance - coalesce(l.since_end, 0))
-    FROM wallet_account a LEFT JOIN later l ON l.account_id = a.id
-    WHERE a.player_id IS NOT NULL
-    GROUP BY a.currency, a.kind
-    ORDER BY a.currency COLLATE "C", a.kind COLLATE "C"
-"""  # noqa: S608 (only constants are formatted in)
-
-# Open bets at the end of local day ``end`` on each player's clock: placed by then and in the last hours before it,
-# not rolled back by then, no win in the round (the same client's, not rolled back) by then. Parameters: end three
-# times (the instant the day ends), the UTC window holding every candidate, the hours.
-_END_INSTANT = (
-    "(CASE WHEN ((%s::date + 1)::timestamp AT TIME ZONE pl.zone) >= pl.since "
-    "THEN ((%s::date + 1)::timestamp AT TIME ZONE pl.zone) ELSE ((%s::date + 1)::timestamp AT TIME ZONE 'UTC') END)"
-)
-OPEN_BETS_SQL = f"""
-    WITH {PLACES_CTE},
-    candidates AS (
-        SELECT t.id, t.player_id, t.api_client, t.round_id, t.currency, t.amount, t.created_at,
-               {_END_INSTANT} AS ends
-        FROM wallet_transaction t JOIN places pl ON pl.player_id = t.player_id
-        WHERE t.type = 'bet' AND t.created_at >= %s AND t.created_at < %s
-    )
-    SELECT c.currency, coalesce(sum(c.amount), 0), count(*)
-    FROM candidates c
-    WHERE c.created_at < c.ends AND c.created_at >= c.ends - make_interval(hours => %s)
-      AND NOT EXISTS (SELECT 1 FROM wallet_transaction r WHERE r.reverses_id = c.id AND r.created_at < c.ends)
-      AND NOT EXISTS (
-          SELECT 1 FROM wallet_transaction w
-          WHERE w.player_id = c.player_id AND w.round_id = c.round_id AND w.round_id <> ''
-            AND w.api_client = c.api_client AND w.type = 'win' AND w.created_at < c.ends
-            AND NOT EXISTS (SELECT 1 FROM wallet_transaction wr WHERE wr.reverses_id = w.id AND wr.created_at < c.ends)
-      )
-    GROUP BY c.currency ORDER BY c.currency COLLATE "C"
-"""  # noqa: S608 (only constants are formatted in)
-
 TAX_COLUMNS = [
     Column("currency", "Currency"),
     Column("mga_type", "Type", help="The MGA gaming-service type (1 casino, 2 betting, 3 peer-to-peer; - none)."),
@@ -259,12 +208,6 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part * 100 / whole).quantize(Decimal("0.01"))
 
 
-def _end_of_month_window(month: Period, hours: int) -> tuple[datetime, datetime]:
-    """UTC instants holding every bet that could be open at the month's end on any clock."""
-    ends = datetime.combine(month.end + timedelta(days=1), time(0, 0), tzinfo=UTC)
-    return ends - timedelta(hours=14 + hours), ends + timedelta(hours=12)
-
-
 class MgaMonthly(ReportType):
     code = "mga_monthly"
     title = "MGA monthly return"
@@ -313,11 +256,12 @@ class MgaMonthly(ReportType):
         ctx.progress(2, 4)
         yield Table("gaming_tax_totals", "Gaming tax basis: totals per currency", TOTAL_COLUMNS, totals)
         opening, closing = self._funds(ctx, month)
-        lo, hi = _end_of_month_window(month, hours)
-        open_bets = {
-            currency: (amount, count)
-            for currency, amount, count in ctx.all(OPEN_BETS_SQL, [month.end, month.end, month.end, lo, hi, hours])
-        }
+        bets_at, bets_source = closes.open_bets_at(ctx, month.end, hours)
+        ctx.log(f"open bets: from the {bets_source}")
+        open_bets: dict[str, tuple[Decimal, int]] = {}
+        for (_jurisdiction, currency), (amount, count) in sorted(bets_at.items()):
+            was = open_bets.get(currency, (ZERO, 0))
+            open_bets[currency] = (was[0] + amount, was[1] + count)
         funds = []
         for currency in sorted(set(closing) | set(open_bets)):
             kinds = closing.get(currency, {})
@@ -394,14 +338,18 @@ class MgaMonthly(ReportType):
     @staticmethod
     def _funds(ctx: RunContext, month: Period) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, Decimal]]]:
         """(opening, closing): currency -> account kind -> the players' balances at the previous month's end and
-        at this month's."""
-        earliest = datetime.combine(month.start, time(0, 0), tzinfo=UTC) - timedelta(hours=14)
-        opening: dict[str, dict[str, Decimal]] = {}
-        closing: dict[str, dict[str, Decimal]] = {}
-        for currency, kind, before, after in ctx.all(FUNDS_SQL, [month.end, earliest, month.start]):
-            opening.setdefault(currency, {})[kind] = before
-            closing.setdefault(currency, {})[kind] = after
-        return opening, closing
+        at this month's, from those days' closes when they were taken, else from the ledger."""
+        ends = []
+        for day in (month.start - timedelta(days=1), month.end):
+            figures, source = closes.funds_at(ctx, day)
+            ctx.log(f"player funds at the end of {day.isoformat()}: from the {source}")
+            ends.append(
+                {
+                    currency: {"cash": f.cash, "bonus": f.bonus, "pending_withdrawal": f.pending_withdrawals}
+                    for currency, f in closes.by_currency(figures).items()
+                }
+            )
+        return ends[0], ends[1]
 
     def xml(self, ctx: RunContext, params: dict[str, Any], tables: list[Table]) -> bytes:
         month: Period = params["month"]

@@ -13,12 +13,14 @@ midnight after its last day. Figures, per currency (never added across currencie
   the first five). A win posted without a game category cannot be placed in a product: it is shown as
   **unattributed** rather than guessed.
 * **Customer funds held** at the end of the quarter's last day: the cash and bonus balances of the GB players'
-  accounts as the ledger's entries stood at that instant (pending withdrawals beside them, not in the total).
-  Computed as today's balance minus the entries made since the instant: one aggregate whose cost is the accounts
-  of the GB players plus the entries posted after the quarter (read through the BRIN index on ``created_at``),
-  not the ledger's whole history (balances equal their entries: ``manage.py ledger_verify``).
+  accounts as the ledger's entries stood at that instant (pending withdrawals beside them, not in the total), with
+  the players holding cash or bonus money. Read from the quarter's month-end close (``apps.reports.closes``: taken
+  once the day is over everywhere, a few rows), or, before it is taken, computed the same way from the ledger:
+  today's balances less the entries of later local days (balances equal their entries: ``manage.py
+  ledger_verify``).
 * **Active accounts**: GB players who gambled in the quarter, from the player day rollups (``wallet_player_day``):
-  at least one bet that was not rolled back. **New registrations**: GB accounts opened in the quarter.
+  at least one bet that was not rolled back. **New registrations**: GB accounts opened in the quarter's local days.
+  Both kept in the quarter's close too, read from it when it is taken.
 * **Deposits and withdrawals** from the operator day rollups: deposits; withdrawals requested net of those
   cancelled or rejected; withdrawals paid out.
 * **Self-exclusions, time-outs and limit changes** by age band (the age on the event's local day) and gender; what
@@ -31,10 +33,10 @@ midnight after its last day. Figures, per currency (never added across currencie
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apps.reports import closes
 from apps.reports.context import RunContext
 from apps.reports.definitions.common import PLACES_CTE, money, utc_window
 from apps.reports.definitions.protection_sql import AGE_BANDS, EVENTS_CTE, age_band_sql
@@ -86,50 +88,6 @@ GGY_SQL = f"""
            coalesce(f.prizes, 0), coalesce(f.stakes, 0) - coalesce(f.prizes, 0)
     FROM grid g LEFT JOIN flows f ON f.currency = g.currency AND f.product = g.product
     ORDER BY g.currency, g.position
-"""  # noqa: S608 (constants only)
-
-FUNDS_SQL = f"""
-    WITH {PLACES_CTE},
-    accounts AS (
-        SELECT a.id, a.player_id, a.kind, a.currency, a.balance
-        FROM wallet_account a JOIN places pl ON pl.player_id = a.player_id
-        WHERE pl.jurisdiction = %(jurisdiction)s AND a.kind IN ('cash', 'bonus', 'pending_withdrawal')
-    ),
-    since AS MATERIALIZED (  -- every entry after the instant, read once by its time (BRIN), then joined by hash
-        SELECT e.account_id, sum(e.amount) AS moved
-        FROM wallet_entry e
-        WHERE e.created_at >= %(cutoff)s
-        GROUP BY e.account_id
-    ),
-    held AS (
-        SELECT a.player_id, a.currency, a.kind, a.balance - coalesce(s.moved, 0) AS amount
-        FROM accounts a LEFT JOIN since s ON s.account_id = a.id
-    ),
-    per_player AS (
-        SELECT player_id, currency,
-               coalesce(sum(amount) FILTER (WHERE kind = 'cash'), 0) AS cash,
-               coalesce(sum(amount) FILTER (WHERE kind = 'bonus'), 0) AS bonus,
-               coalesce(sum(amount) FILTER (WHERE kind = 'pending_withdrawal'), 0) AS pending
-        FROM held GROUP BY player_id, currency
-    )
-    SELECT currency, sum(cash), sum(bonus), sum(cash + bonus), sum(pending), count(*) FILTER (WHERE cash + bonus > 0)
-    FROM per_player GROUP BY currency HAVING sum(cash + bonus) <> 0 OR sum(pending) <> 0
-    ORDER BY currency
-"""  # noqa: S608 (constants only)
-
-ACTIVE_SQL = f"""
-    WITH {PLACES_CTE}
-    SELECT count(*) FROM (
-        SELECT d.player_id FROM wallet_player_day d JOIN places pl ON pl.player_id = d.player_id
-        WHERE pl.jurisdiction = %(jurisdiction)s AND d.day BETWEEN %(start)s AND %(end)s
-        GROUP BY d.player_id HAVING sum(d.bet_count) > 0
-    ) active
-"""  # noqa: S608 (constants only)
-
-REGISTERED_SQL = f"""
-    WITH {PLACES_CTE}
-    SELECT count(*) FROM players_player p JOIN places pl ON pl.player_id = p.id
-    WHERE pl.jurisdiction = %(jurisdiction)s AND p.created_at >= %(opens)s AND p.created_at < %(cutoff)s
 """  # noqa: S608 (constants only)
 
 PAYMENTS_SQL = """
@@ -229,15 +187,11 @@ class UkQuarterly(ReportType):
     def tables(self, ctx: RunContext, params: dict[str, Any]) -> Iterator[Table]:
         quarter: Period = params["quarter"]
         zone = ZoneInfo(str((ctx.all(ZONE_SQL, [JURISDICTION]) or [("UTC",)])[0][0]))
-        opens = datetime.combine(quarter.start, time(0, 0), tzinfo=zone).astimezone(UTC)
-        cutoff = datetime.combine(quarter.end + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
         lo, hi = utc_window(quarter.start, quarter.end)
         values = {
             "jurisdiction": JURISDICTION,
             "start": quarter.start,
             "end": quarter.end,
-            "opens": opens,
-            "cutoff": cutoff,
             "lo": lo,
             "hi": hi,
             "gender": GENDER_NOT_RECORDED,
@@ -267,6 +221,13 @@ class UkQuarterly(ReportType):
             "Unattributed: wins posted without a game category.",
         )
         ctx.progress(1, steps)
+        funds, source = closes.funds_at(ctx, quarter.end, jurisdiction=JURISDICTION)
+        ctx.log(f"customer funds and accounts: from the {source}")
+        held = [
+            (currency, f.cash, f.bonus, f.cash + f.bonus, f.pending_withdrawals, f.players_with_funds)
+            for currency, f in closes.by_currency(funds).items()
+            if f.cash + f.bonus != 0 or f.pending_withdrawals != 0
+        ]
         yield Table(
             "customer_funds",
             f"Customer funds held at the end of {quarter.end.isoformat()} ({zone.key})",
@@ -278,10 +239,11 @@ class UkQuarterly(ReportType):
                 money("pending_withdrawals", "Pending withdrawals", "Requested, not yet paid or cancelled"),
                 Column("players", "Players with funds", "int"),
             ],
-            rows(FUNDS_SQL),
+            held,
         )
         ctx.progress(2, steps)
-        (active,), (registered,) = rows(ACTIVE_SQL)[0], rows(REGISTERED_SQL)[0]
+        accounts = closes.accounts_at(ctx, quarter.start, quarter.end)[0].get(JURISDICTION, closes.Accounts())
+        active, registered = accounts.active, accounts.registrations
         yield Table(
             "accounts",
             "Accounts",
