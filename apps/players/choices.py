@@ -47,6 +47,15 @@ BLOCKED_BY: dict[str, Capability] = {
 }
 
 
+class Gender(models.TextChoices):
+    """As the player gave it at registration (or staff corrected it); the UK return counts by it."""
+
+    NOT_RECORDED = "", "Not recorded"
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
 class VipTier(models.TextChoices):
     NONE = "", "—"
     BRONZE = "bronze", "Bronze"

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
-from apps.players.choices import BlockAuthority, Capability, PlayerStatus, VipTier, Visibility
+from apps.players.choices import BlockAuthority, Capability, Gender, PlayerStatus, VipTier, Visibility
 from apps.players.models import Player
 
 INPUT = {"class": "border rounded px-2 py-1 w-full"}
@@ -61,6 +61,7 @@ class ProfileForm(forms.Form):
     date_of_birth = forms.DateField(
         input_formats=["%Y-%m-%d"], widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **INPUT})
     )
+    gender = forms.ChoiceField(choices=Gender.choices, required=False, widget=forms.Select(attrs=INPUT))
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs=INPUT))
     phone = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs=INPUT))
     address_line = forms.CharField(  # several lines (street, building): an <input> would drop the line breaks

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
-from apps.players.choices import BlockAuthority, Capability, PlayerStatus, VipTier, Visibility
+from apps.players.choices import BlockAuthority, Capability, Gender, PlayerStatus, VipTier, Visibility
 
 DEFAULT_BRAND_CODE = "default"
 
@@ -49,6 +49,10 @@ class Player(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
+    # db_default: rows written by COPY (demo data, benchmarks) that name no gender get "not recorded" too
+    gender = models.CharField(
+        max_length=10, choices=Gender.choices, blank=True, default="", db_default="", help_text="As the player gave it"
+    )
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447911123456")
     address_line = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)

@@ -54,6 +54,7 @@ MARKETING_CHANNELS = ("email", "sms", "phone", "post")
 # What the platform may change through PATCH; the rest (name, date of birth, residence, currency) is staff's.
 PLATFORM_EDITABLE = (
     "username",
+    "gender",
     "email",
     "phone",
     "address_line",

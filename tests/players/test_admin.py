@@ -136,14 +136,14 @@ def test_an_administrator_corrects_a_profile_with_a_reason(staff_client, admin_u
     form = {
         "first_name": "Jo", "last_name": player.last_name, "date_of_birth": "1990-01-02", "email": player.email,
         "phone": "+44 7911 123456", "address_line": "", "city": "", "postal_code": "", "vip_tier": "gold",
-        "reason": "passport checked",
+        "gender": "female", "reason": "passport checked",
     }  # fmt: skip
     fingerprint = player.identity_fingerprint
     response = staff_client(admin_user).post(f"{LIST}{player.pk}/profile/", form)
     assert response.status_code == 302
     player.refresh_from_db()
-    assert (player.first_name, player.date_of_birth, player.phone, player.vip_tier) == (
-        "Jo", date(1990, 1, 2), "+447911123456", "gold")  # fmt: skip
+    assert (player.first_name, player.date_of_birth, player.phone, player.vip_tier, player.gender) == (
+        "Jo", date(1990, 1, 2), "+447911123456", "gold", "female")  # fmt: skip
     assert player.identity_fingerprint != fingerprint
     event = AuditEvent.objects.get(action="player.updated")
     assert event.data["reason"] == "passport checked" and event.data["first_name"]["new"] == "Jo"

@@ -51,6 +51,7 @@ def test_it_registers_a_player_and_audits_it(platform_client):
         ({"phone": "12345"}, "phone"),
         ({"region": "CA-ON"}, "region"),  # not a region of GB
         ({"external_id": "has spaces"}, "external_id"),
+        ({"gender": "f"}, "gender"),
     ],
 )
 def test_bad_input_is_a_400_with_field_errors_and_writes_nothing(platform_client, change, field):
@@ -103,6 +104,18 @@ def test_get_and_patch_a_player(platform_client, player):
     assert response.json()["phone"] == "+447911123457" and response.json()["marketing_sms_at"]
     event = AuditEvent.objects.get(action="player.updated")
     assert event.data["phone"] == {"old": "", "new": "+447911123457"}
+
+
+def test_gender_is_given_at_registration_or_later_and_not_recorded_when_left_out(platform_client):
+    api = platform_client.api()
+    assert api.post("/api/v1/players/", VALID, format="json").json()["gender"] == ""
+    other = {**VALID, "external_id": "ext-1002", "email": "ann@example.com", "gender": "female"}
+    assert api.post("/api/v1/players/", other, format="json").json()["gender"] == "female"
+    response = api.patch("/api/v1/players/ext-1001/", {"gender": "other"}, format="json")
+    assert response.status_code == 200 and response.json()["gender"] == "other"
+    assert Player.objects.get(external_id="ext-1001").get_gender_display() == "Other"
+    event = AuditEvent.objects.get(action="player.updated")
+    assert event.data["gender"] == {"old": "", "new": "other"}
 
 
 def test_patch_refuses_staff_only_fields(platform_client, player):

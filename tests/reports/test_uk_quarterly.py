@@ -80,16 +80,16 @@ def gb_takes_euros():
 def build_quarter(support_agent, finance_officer, mlro):
     gb_takes_euros()
     with at(2026, 1, 5, 12):
-        bob = PlayerFactory(date_of_birth=date(1990, 1, 10))  # 36: 35-44
-        dan = PlayerFactory(date_of_birth=date(2001, 8, 15))  # 24, then 25 on 15 August
+        bob = PlayerFactory(date_of_birth=date(1990, 1, 10))  # 36: 35-44, gave no gender
+        dan = PlayerFactory(date_of_birth=date(2001, 8, 15), gender="male")  # 24, then 25 on 15 August
     with at(2026, 6, 30, 22, 30):  # 23:30 on 30 June in London: Q1's
-        cy = PlayerFactory(date_of_birth=date(1958, 5, 5))  # 68: 65+
+        cy = PlayerFactory(date_of_birth=date(1958, 5, 5), gender="female")  # 68: 65+
     with at(2026, 6, 30, 23, 30):  # 00:30 on 1 July in London: Q2's
-        amy = PlayerFactory(date_of_birth=date(2006, 8, 1))  # 19: 18-24
+        amy = PlayerFactory(date_of_birth=date(2006, 8, 1), gender="female")  # 19: 18-24
         posting.wallet_deposit(player=bob, amount=D("5.00"), currency="GBP")
         rg.limit_set(actor=ACTOR, player=bob, kind="deposit", period="day", value="50.00")
     with at(2026, 8, 10, 9):
-        eve = PlayerFactory(currency="EUR", date_of_birth=date(1980, 2, 2))
+        eve = PlayerFactory(currency="EUR", date_of_birth=date(1980, 2, 2), gender="other")
         dieter = PlayerFactory(country="DE", currency="EUR")
     with at(2026, 6, 15, 12):
         posting.wallet_deposit(player=cy, amount=D("40.00"), currency="GBP")
@@ -211,18 +211,21 @@ def test_deposits_and_withdrawals_come_from_the_rollups(quarter):
 
 
 def test_protection_events_by_age_band_at_the_event_and_gender(quarter):
+    # (female, male, other, not recorded)
     counted = {
-        ("Self-exclusion", "65+"): 1,  # Cy at 23:30 on 30 September (Eve's at 00:30 on 1 October is Q3's)
-        ("Time-out", "18-24"): 1,  # Amy
-        ("Time-out", "25-34"): 1,  # Dan, 25 since local midnight
-        ("Limit set (new)", "18-24"): 1,  # Amy
-        ("Limit set (new)", "35-44"): 1,  # Bob at 00:30 on 1 July
-        ("Limit decreased", "35-44"): 1,
-        ("Limit increase asked for", "35-44"): 1,
+        ("Self-exclusion", "65+"): (1, 0, 0, 0),  # Cy at 23:30 on 30 September (Eve's on 1 October is Q3's)
+        ("Time-out", "18-24"): (1, 0, 0, 0),  # Amy
+        ("Time-out", "25-34"): (0, 1, 0, 0),  # Dan, 25 since local midnight
+        ("Limit set (new)", "18-24"): (1, 0, 0, 0),  # Amy
+        ("Limit set (new)", "35-44"): (0, 0, 0, 1),  # Bob at 00:30 on 1 July, who gave no gender
+        ("Limit decreased", "35-44"): (0, 0, 0, 1),
+        ("Limit increase asked for", "35-44"): (0, 0, 0, 1),
     }
-    expected = [
-        (measure, band, "not recorded", counted.get((measure, band), 0)) for measure in MEASURES for band in BANDS
-    ]
+    expected = []
+    for measure in MEASURES:
+        for band in BANDS:
+            genders = counted.get((measure, band), (0, 0, 0, 0))
+            expected.append((measure, band, *genders, sum(genders)))
     assert run()["protection"] == expected
 
 
@@ -245,9 +248,7 @@ def test_the_same_data_gives_the_same_rows_twice(quarter):
 def test_the_next_quarter_starts_at_local_midnight(quarter):
     tables = run({"quarter": "2026-Q3"})
     assert tables["ggy"][0] == ("casino", "GBP", D("1.00"), D("0"), D("0"), D("0"), D("1.00"))
-    assert [row for row in tables["protection"] if row[3]] == [
-        ("Self-exclusion", "45-54", "not recorded", 1)
-    ]  # Eve, 46
+    assert [row for row in tables["protection"] if row[-1]] == [("Self-exclusion", "45-54", 0, 0, 1, 0, 1)]  # Eve, 46
     assert tables["accounts"] == [("active accounts", 1), ("new registrations", 0)]
     assert tables["payments"] == [("GBP", D("90.00"), 1, D("0"), 0, D("0"), 0)]
 
@@ -256,7 +257,7 @@ def test_a_quarter_without_activity_has_zero_counts_and_no_money_rows(db):
     tables = run({"quarter": "2024-Q1"})
     assert tables["ggy"] == [] and tables["payments"] == [] and tables["customer_funds"] == []
     assert tables["accounts"] == [("active accounts", 0), ("new registrations", 0)]
-    assert {row[3] for row in tables["protection"]} == {0} and len(tables["protection"]) == 36
+    assert {row[-1] for row in tables["protection"]} == {0} and len(tables["protection"]) == 36
 
 
 def test_it_is_registered_with_its_due_date_schedule_and_permission():

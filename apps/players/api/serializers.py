@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from apps.geo.choices import GameCategory
 from apps.players import validation
-from apps.players.choices import Action, PlayerStatus
+from apps.players.choices import Action, Gender, PlayerStatus
 from apps.players.models import Player
 
 
@@ -95,6 +95,9 @@ class PlayerRegisterInput(serializers.Serializer):
     first_name = TextField(max_length=100)
     last_name = TextField(max_length=100)
     date_of_birth = serializers.DateField(validators=[_validate_birth_date])
+    gender = serializers.ChoiceField(
+        choices=Gender.choices, required=False, default="", help_text="female, male, other, or empty: not recorded"
+    )
     phone = PhoneField(required=False, allow_blank=True, default="")
     address_line = TextField(max_length=200, required=False, allow_blank=True, default="", multiline=True)
     city = TextField(max_length=100, required=False, allow_blank=True, default="")
@@ -122,6 +125,7 @@ class PlayerRegisterInput(serializers.Serializer):
 
 class PlayerPatchInput(serializers.Serializer):
     username = TextField(max_length=64, required=False)
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False, help_text="female, male, other or empty")
     email = serializers.EmailField(max_length=254, required=False)
     phone = PhoneField(required=False, allow_blank=True)
     address_line = TextField(max_length=200, required=False, allow_blank=True, multiline=True)
@@ -171,6 +175,7 @@ PLAYER_FIELDS = (
     "first_name",
     "last_name",
     "date_of_birth",
+    "gender",
     "phone",
     "address_line",
     "city",
@@ -224,6 +229,7 @@ class PlayerOutput(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     date_of_birth = serializers.DateField()
+    gender = serializers.CharField(allow_blank=True, help_text="female, male, other, or empty: not recorded")
     phone = serializers.CharField(allow_blank=True, help_text="E.164, or empty")
     address_line = serializers.CharField(allow_blank=True, help_text="May hold line breaks (\\n)")
     city = serializers.CharField(allow_blank=True)

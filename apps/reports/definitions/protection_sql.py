@@ -72,7 +72,7 @@ EVENTS_CTE = f"""
                coalesce(pl.jurisdiction, rg.jurisdiction, '') AS jurisdiction,
                (ev.at AT TIME ZONE CASE WHEN pl.player_id IS NULL THEN coalesce(rg.zone, 'UTC')
                                         ELSE {zone_sql("ev.at", "pl")} END)::date AS day,
-               p.date_of_birth
+               p.date_of_birth, coalesce(p.gender, '') AS gender
         FROM raw_events ev
         LEFT JOIN places pl ON pl.player_id = ev.player_id
         LEFT JOIN players_player p ON p.id = ev.player_id

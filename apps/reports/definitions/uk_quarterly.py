@@ -23,9 +23,9 @@ midnight after its last day. Figures, per currency (never added across currencie
   Both kept in the quarter's close too, read from it when it is taken.
 * **Deposits and withdrawals** from the operator day rollups: deposits; withdrawals requested net of those
   cancelled or rejected; withdrawals paid out.
-* **Self-exclusions, time-outs and limit changes** by age band (the age on the event's local day) and gender; what
-  each counts: ``protection_sql``. Pitboss records no gender (the player's profile has no such field): every row
-  says "not recorded" until it does.
+* **Self-exclusions, time-outs and limit changes** by age band (the age on the event's local day) and gender (as
+  the player's profile records it: female, male, other, or not recorded where the player gave none), one count
+  column per gender and their total; what each counts: ``protection_sql``.
 * **Customer interactions**: the responsible-gambling interactions staff recorded, by channel, and the operator's
   interventions (exclusions and blocks, limits staff set).
 """
@@ -44,7 +44,8 @@ from apps.reports.types import Column, Due, Param, Period, ReportType, ScheduleS
 from apps.responsible.choices import InteractionChannel
 
 JURISDICTION = "GB"
-GENDER_NOT_RECORDED = "not recorded"
+# the profile's values and the return's columns, in the return's order
+GENDERS = (("female", "Female"), ("male", "Male"), ("other", "Other"), ("", "Not recorded"))
 
 # Game category -> UK product. A category not named here (and a win without one) is "unattributed".
 PRODUCTS = {
@@ -117,20 +118,25 @@ PROTECTION_KINDS = (
 _KIND_VALUES = ", ".join(f"('{kind}', '{label}', {n})" for n, (kind, label) in enumerate(PROTECTION_KINDS, 1))
 _BAND_VALUES = ", ".join(f"('{band}', {n})" for n, band in enumerate(AGE_BANDS))
 
+# Per measure and age band, the count per gender (as the player's profile records it) and in all.
+_GENDER_COUNTS = ", ".join(
+    f"coalesce(sum(c.n) FILTER (WHERE c.gender = '{value}'), 0)::bigint" for value, _label in GENDERS
+)
 PROTECTION_SQL = f"""
     WITH {PLACES_CTE}, {EVENTS_CTE},
     kinds (kind, label, position) AS (VALUES {_KIND_VALUES}),
     bands (band, position) AS (VALUES {_BAND_VALUES}),
     counted AS (
-        SELECT kind, {age_band_sql("day", "date_of_birth")} AS band, count(*) AS n
+        SELECT kind, {age_band_sql("day", "date_of_birth")} AS band, gender, count(*) AS n
         FROM events
         WHERE jurisdiction = %(jurisdiction)s AND day BETWEEN %(start)s AND %(end)s
           AND kind IN (SELECT kind FROM kinds)
-        GROUP BY 1, 2
+        GROUP BY 1, 2, 3
     )
-    SELECT k.label, b.band, %(gender)s::text, coalesce(c.n, 0)
+    SELECT k.label, b.band, {_GENDER_COUNTS}, coalesce(sum(c.n), 0)::bigint
     FROM kinds k CROSS JOIN bands b LEFT JOIN counted c ON c.kind = k.kind AND c.band = b.band
-    WHERE b.band <> 'under 18' OR c.n IS NOT NULL
+    GROUP BY k.label, b.band, k.position, b.position
+    HAVING b.band <> 'under 18' OR count(c.n) > 0
     ORDER BY k.position, b.position
 """  # noqa: S608 (constants only)
 
@@ -194,7 +200,6 @@ class UkQuarterly(ReportType):
             "end": quarter.end,
             "lo": lo,
             "hi": hi,
-            "gender": GENDER_NOT_RECORDED,
             "channels": list(InteractionChannel.values),
         }
 
@@ -273,12 +278,15 @@ class UkQuarterly(ReportType):
             [
                 Column("measure", "Measure"),
                 Column("age_band", "Age band", help="The age on the day of the event"),
-                Column("gender", "Gender"),
-                Column("count", "Count", "int"),
+                *(
+                    Column(f"gender_{value or 'not_recorded'}", label, "int", help="As the player's profile records it")
+                    for value, label in GENDERS
+                ),
+                Column("count", "All", "int"),
             ],
             rows(PROTECTION_SQL),
-            note="Limit changes are the players' own requests, counted when asked for. Pitboss records no gender: "
-            "every row is 'not recorded'.",
+            note="Limit changes are the players' own requests, counted when asked for. Gender as the player's "
+            "profile records it (given at registration, or corrected by staff); 'Not recorded' where it was not given.",
         )
         ctx.progress(5, steps)
         yield Table(
