@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
 from apps.core.errors import ApplicationError
-from apps.reports import runs, schedules
+from apps.reports import closes, runs, schedules
 from apps.reports.models import ReportRun, RunState
 from apps.reports.types import Param, ReportType, previous_month, report_type, uk_quarter_of
 from apps.staff.models import staff_of
@@ -279,7 +279,13 @@ class ReportRunAdmin(ModelAdmin):  # type: ignore[misc]
         if not runs.runnable_types(actor):
             raise PermissionDenied
         items = schedules.calendar(user=actor)
-        context = self._context(request, title="Regulatory due dates", items=items, today=timezone.localdate())
+        context = self._context(
+            request,
+            title="Regulatory due dates",
+            items=items,
+            today=timezone.localdate(),
+            closes=closes.recent_with_waiting(13),
+        )
         return TemplateResponse(request, "admin/reports/reportrun/calendar.html", context)
 
     # --- schedules

@@ -405,3 +405,13 @@ def by_currency(figures: dict[tuple[str, str], Funds]) -> dict[str, Funds]:
             was.players_with_funds + f.players_with_funds,
         )
     return out
+
+
+def recent_with_waiting(limit: int = 13) -> list[tuple[date, Any]]:
+    """The latest month-ends over everywhere, newest first, each with its close (None: due, taken at the job's next
+    run), for the due-date calendar."""
+    from apps.reports.models import PeriodClose
+
+    taken = {close.day: close for close in PeriodClose.objects.order_by("-day")[:limit]}
+    days = sorted(set(taken) | set(closes_due()), reverse=True)[:limit]
+    return [(day, taken.get(day)) for day in days]

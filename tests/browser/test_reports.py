@@ -169,3 +169,13 @@ def test_finance_schedules_runs_watches_and_downloads_the_mga_monthly_return(sta
     finance.goto("/admin/reports/reportrun/calendar/")
     expect(february).to_have_attribute("data-status", "filed")
     finance.shot("reports-5-filed")
+
+    # 6. the month-end closes the returns read: February's taken, listed under the due dates
+    from datetime import date
+
+    from apps.reports import closes
+
+    closes.close_take(date(2026, 2, 28))
+    finance.goto("/admin/reports/reportrun/calendar/")
+    expect(finance.locator("#closes tr[data-close='2026-02-28']")).to_have_attribute("data-state", "taken")
+    finance.shot("reports-6-closes")

@@ -93,6 +93,24 @@ def test_the_due_date_calendar_shows_what_is_late_ready_and_filed(
     assert march.status == "filed" and march.run is not None and march.run.pk == run.pk
 
 
+def test_the_due_date_calendar_lists_the_month_end_closes_taken_and_waiting(
+    finance_officer: Any, staff_client: Any, ledger: Any
+) -> None:
+    from datetime import date
+
+    import lxml.html
+
+    from apps.reports import closes
+
+    closes.close_take(date(2026, 3, 31))
+    page = staff_client(finance_officer).get(reverse("admin:reports_reportrun_calendar"))
+    rows = lxml.html.fromstring(page.content.decode()).xpath("//table[@id='closes']/tbody/tr")
+    states = {row.get("data-close"): row.get("data-state") for row in rows}
+    assert states["2026-03-31"] == "taken" and states["2026-04-30"] == "waiting"  # the ledger starts in March
+    taken = next(row for row in rows if row.get("data-close") == "2026-03-31")
+    assert "the quarter's accounts from 2026-01-01" in taken.text_content()
+
+
 def test_finance_schedules_a_report_pauses_and_deletes_it(finance_officer: Any, staff_client: Any) -> None:
     client = staff_client(finance_officer)
     form = client.get(reverse("admin:reports_reportrun_schedules") + "?report=test_deposits")
