@@ -3,15 +3,18 @@ last closed periods are asked for through their installed schedules; a second se
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from apps.audit.services import SystemActor
 from apps.core.services import schedule_install
 from apps.reports import demo
-from apps.reports.models import OperatorDay, ReportRun
+from apps.reports.models import OperatorDay, PeriodClose, ReportRun
 from apps.wallet import posting
 from tests.factories import PlayerFactory
 
@@ -20,8 +23,10 @@ from tests.factories import PlayerFactory
 def test_the_demo_fills_the_rollups_and_asks_for_the_last_returns(geo_rules: Any) -> None:
     schedule_install(actor=SystemActor("tests"))  # as make db does before seed_demo
     player = PlayerFactory(country="MT", currency="EUR")
-    posting.wallet_deposit(player=player, amount=Decimal("25.00"), currency="EUR")
+    with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):  # a month-end is over since
+        posting.wallet_deposit(player=player, amount=Decimal("25.00"), currency="EUR")
     said = demo.seed(actor=None, count=None)
+    assert PeriodClose.objects.count() >= 1 and f"{PeriodClose.objects.count()} month-end closes taken" in said[0]
     assert OperatorDay.objects.filter(type="deposit", jurisdiction="MT", amount=Decimal("25.00")).exists()
     assert sorted(ReportRun.objects.values_list("report", "source")) == [
         ("mga_monthly", "schedule"),
