@@ -211,14 +211,19 @@ def quarter_start(day: date) -> date | None:
     return date(day.year, day.month - 2, 1)
 
 
-def ended_everywhere(day: date) -> datetime:
-    """The instant local day ``day`` has ended on every clock the players are on: UTC's and each configured
-    jurisdiction's (whatever its rule packs' dates: the latest of them is what counts)."""
+def zones_in_use() -> set[str]:
+    """The configured jurisdictions' time zones (players elsewhere are on UTC)."""
     from apps.geo.models import Jurisdiction
 
+    return set(Jurisdiction.objects.exclude(time_zone="").values_list("time_zone", flat=True))
+
+
+def ended_everywhere(day: date, zones: set[str] | None = None) -> datetime:
+    """The instant local day ``day`` has ended on every clock the players are on: UTC's and each configured
+    jurisdiction's (whatever its rule packs' dates: the latest of them is what counts)."""
     ends = _day_end_utc(day)
     midnight = datetime.combine(day + timedelta(days=1), time(0, 0))
-    for name in set(Jurisdiction.objects.exclude(time_zone="").values_list("time_zone", flat=True)):
+    for name in zones_in_use() if zones is None else zones:
         try:
             ends = max(ends, midnight.replace(tzinfo=ZoneInfo(name)).astimezone(UTC))
         except (KeyError, ValueError):  # an unknown zone name cannot be on any player's clock
@@ -226,8 +231,8 @@ def ended_everywhere(day: date) -> datetime:
     return ends
 
 
-def may_close(day: date, now: datetime | None = None) -> bool:
-    return (now or timezone.now()) >= ended_everywhere(day) + MARGIN
+def may_close(day: date, now: datetime | None = None, zones: set[str] | None = None) -> bool:
+    return (now or timezone.now()) >= ended_everywhere(day, zones) + MARGIN
 
 
 # --- taking a close -------------------------------------------------------------------------------------------------
@@ -319,8 +324,9 @@ def closes_due(now: datetime | None = None) -> list[date]:
         return []
     now = now or timezone.now()
     done = set(PeriodClose.objects.values_list("day", flat=True))
+    zones = zones_in_use()
     due, day = [], month_end(first)
-    while may_close(day, now):
+    while may_close(day, now, zones):
         if day not in done:
             due.append(day)
         day = month_end(day + timedelta(days=1))
