@@ -248,13 +248,13 @@ def close_take(day: date, *, actor: AuditActor | None = None, retake: bool = Fal
 
     if not is_month_end(day):
         raise CloseNotMonthEnd(
-            f"{day.isoformat()} is not the last day of a month.", fields={"day": "Not a month's end."}
+            f"{day.isoformat()} is not the last day of a month.", fields={"day": ["Not a month's end."]}
         )
     if not may_close(day):
         raise CloseDayNotEnded(
             f"{day.isoformat()} has not ended on every clock yet: it can be closed from "
             f"{(ended_everywhere(day) + MARGIN).isoformat(timespec='minutes')}.",
-            fields={"day": "Not over everywhere yet."},
+            fields={"day": ["Not over everywhere yet."]},
         )
     started = clock.perf_counter()
     with transaction.atomic():
@@ -268,7 +268,8 @@ def close_take(day: date, *, actor: AuditActor | None = None, retake: bool = Fal
         if earlier is not None:
             replaced = {"taken_at": earlier.taken_at.isoformat(), "id": earlier.pk}
             earlier.delete()
-        # the figures in one snapshot of the ledger
+        # each statement reads the ledger as it stands then: the figures of a day that is over do not move (later
+        # entries are subtracted, later bets, wins and rollbacks fall after its end)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
         funds = funds_from_ledger(day)
