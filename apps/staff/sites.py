@@ -49,7 +49,12 @@ class StaffSite(OTPAdminSite, UnfoldAdminSite):  # type: ignore[misc]
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         if app_label is not None:
             return super().get_app_list(request, app_label)
-        return menu.regroup(list(self._build_app_dict(request).values()), request.user)
+        # built once per request: the menu (each_context) and the start page's "Your screens" read the same list
+        built = getattr(request, "_pitboss_app_list", None)
+        if built is None:
+            built = menu.regroup(list(self._build_app_dict(request).values()), request.user)
+            request._pitboss_app_list = built  # type: ignore[attr-defined]
+        return built
 
     # --- the start page ------------------------------------------------------------------------------------
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:

@@ -38,3 +38,22 @@ def test_the_start_page_still_names_the_roles_and_hides_system_from_others(suppo
 def test_a_superuser_is_an_administrator_without_a_role(outsider):
     outsider.is_superuser = True
     assert menu.is_administrator(outsider) and menu.role_names(outsider) == frozenset()
+
+
+def test_the_start_page_builds_the_app_list_once_for_the_menu_and_its_screens(support_agent, monkeypatch):
+    from lxml import html as lxml_html
+
+    from apps.staff.sites import StaffSite
+
+    built = []
+    original = StaffSite._build_app_dict
+
+    def counting(self, request, label=None):  # type: ignore[no-untyped-def]
+        built.append(label)
+        return original(self, request, label)
+
+    monkeypatch.setattr(StaffSite, "_build_app_dict", counting)
+    page = lxml_html.fromstring(verified_client(support_agent).get("/admin/").content.decode())
+    assert built == [None]  # one build: the sidebar and "Your screens" read the same list
+    screens = {a.get("href") for a in page.xpath("//div[@id='screen-list']//a[@href]")}
+    assert "/admin/players/player/" in screens and not any("/admin/django_celery_beat/" in s for s in screens)
