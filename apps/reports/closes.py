@@ -155,10 +155,11 @@ ACCOUNTS_SQL = f"""
 """  # noqa: S608 (constants only)
 
 
-def _cursor_rows(using: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """``using``: a RunContext (a return's snapshot on the reports alias) or None (the default connection)."""
-    if using is not None:
-        with using.cursor() as cursor:
+def _cursor_rows(ctx: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """``ctx``: a RunContext (a return's snapshot on the reports alias), or None: the default connection (the
+    close job)."""
+    if ctx is not None:
+        with ctx.cursor() as cursor:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
     with connection.cursor() as cursor:
@@ -279,20 +280,23 @@ def close_take(day: date, *, actor: AuditActor | None = None, retake: bool = Fal
         close = PeriodClose.objects.create(
             day=day, open_bet_hours=OPEN_BET_HOURS, quarter_start=opens, seconds=clock.perf_counter() - started
         )
-        FundsClose.objects.bulk_create(
-            FundsClose(
-                close=close,
-                jurisdiction=jurisdiction,
-                currency=currency,
-                cash=funds.get((jurisdiction, currency), Funds()).cash,
-                bonus=funds.get((jurisdiction, currency), Funds()).bonus,
-                pending_withdrawals=funds.get((jurisdiction, currency), Funds()).pending_withdrawals,
-                players_with_funds=funds.get((jurisdiction, currency), Funds()).players_with_funds,
-                open_bets=bets.get((jurisdiction, currency), (ZERO, 0))[0],
-                open_bet_count=bets.get((jurisdiction, currency), (ZERO, 0))[1],
+        lines = []
+        for key in sorted(set(funds) | set(bets)):
+            held, (open_bets, open_bet_count) = funds.get(key, Funds()), bets.get(key, (ZERO, 0))
+            lines.append(
+                FundsClose(
+                    close=close,
+                    jurisdiction=key[0],
+                    currency=key[1],
+                    cash=held.cash,
+                    bonus=held.bonus,
+                    pending_withdrawals=held.pending_withdrawals,
+                    players_with_funds=held.players_with_funds,
+                    open_bets=open_bets,
+                    open_bet_count=open_bet_count,
+                )
             )
-            for jurisdiction, currency in sorted(set(funds) | set(bets))
-        )
+        FundsClose.objects.bulk_create(lines)
         AccountsClose.objects.bulk_create(
             AccountsClose(close=close, jurisdiction=j, active=a.active, registrations=a.registrations)
             for j, a in sorted(accounts.items())
@@ -304,7 +308,7 @@ def close_take(day: date, *, actor: AuditActor | None = None, retake: bool = Fal
             data={
                 "day": day.isoformat(),
                 "quarter_start": opens.isoformat() if opens else None,
-                "funds_lines": len(set(funds) | set(bets)),
+                "funds_lines": len(lines),
                 "accounts_lines": len(accounts),
                 **({"replaced": replaced} if replaced else {}),
             },
