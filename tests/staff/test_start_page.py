@@ -192,6 +192,35 @@ def test_it_counts_exactly_up_to_the_cap_and_estimates_above_it(settings):
     assert "LIMIT 4" in sqls[0] and sqls[1].startswith("EXPLAIN"), sqls  # never an unbounded COUNT(*)
 
 
+def test_many_querysets_are_counted_in_one_statement_each_as_count_rows_counts_it(settings):
+    for status in ("active", "active", "active", "active", "suspended"):
+        PlayerFactory(status=status)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE players_player")
+    querysets = [
+        Player.objects.filter(status="active"),
+        Player.objects.filter(status="suspended"),
+        Player.objects.none(),
+        Player.objects.all(),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        counted = workqueues.count_many(querysets, exact_up_to=3)
+    # the active players and all players reach the cap: estimated (each an EXPLAIN after the one statement)
+    assert [c.value for c in counted[1:3]] == [1, 0] and counted[0].estimated and counted[3].estimated
+    assert counted == [workqueues.count_rows(qs, exact_up_to=3) for qs in querysets]
+    sqls = [q["sql"].upper() for q in queries]
+    # .none() is 0 without SQL; the other three in the one statement
+    assert len(sqls) == 3 and sqls[0].count("LIMIT 4") == 3 and all(s.startswith("EXPLAIN") for s in sqls[1:]), sqls
+    assert workqueues.count_many([]) == []
+
+
+def test_the_start_page_counts_its_queues_in_one_statement(admin_user):
+    with CaptureQueriesContext(connection) as queries:
+        workqueues.work_for(admin_user)
+    capped = [q["sql"] for q in queries if "LIMIT 1001" in q["sql"]]
+    assert len(capped) == 1, capped  # every queryset queue of the member in the one statement
+
+
 @pytest.mark.parametrize(
     ("n", "shown"), [(12, "12"), (999, "999"), (1234, "1.2k"), (12_345, "12k"), (1_000, "1k"), (2_500_000, "2.5M")]
 )
