@@ -10,8 +10,8 @@ queue never appears to someone who could not act on it.
 (nothing to show for this member). A queryset is counted with a capped ``COUNT`` over at most
 ``EXACT_UP_TO + 1`` rows; above that, the planner's row estimate for the same query (``EXPLAIN``) is shown as
 "~12k": the start page never scans a big table. :func:`work_for` counts all of a member's querysets in one
-statement (``count_many``), one round trip however many queues. A queue's filter should be served by an index (the registering
-app owns it); docs/ARCHITECTURE.md ("Work queues") lists the ones in use.
+statement (``count_many``), one round trip however many queues. A queue's filter should be served by an index
+(the registering app owns it); docs/ARCHITECTURE.md ("Work queues") lists the ones in use.
 """
 
 from __future__ import annotations
