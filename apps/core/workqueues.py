@@ -173,7 +173,9 @@ def count_many(querysets: list[QuerySet[Any]], *, exact_up_to: int = EXACT_UP_TO
     for i, qs in enumerate(querysets):
         by_db.setdefault(qs.db, []).append(i)
     for alias, indexes in by_db.items():
-        parts, params, counted = [], [], []
+        parts: list[str] = []
+        params: list[Any] = []
+        counted: list[int] = []
         for n, i in enumerate(indexes):
             try:
                 sql, part_params = querysets[i].order_by()[: exact_up_to + 1].query.sql_with_params()
