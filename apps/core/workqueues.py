@@ -146,14 +146,6 @@ def work_for(user: Any) -> list[WorkItem]:
     return items
 
 
-def count_of(value: QuerySet[Any] | int | None) -> Count | None:
-    if value is None:
-        return None
-    if isinstance(value, QuerySet):
-        return count_rows(value)
-    return Count(int(value))
-
-
 def count_rows(qs: QuerySet[Any], *, exact_up_to: int = EXACT_UP_TO) -> Count:
     """Exact up to ``exact_up_to`` rows (a COUNT over a LIMITed subquery: bounded work); above, the planner's
     estimate of the query's rows, never less than what was seen."""
