@@ -204,9 +204,8 @@ def _take_closes() -> dict[str, float]:
     from datetime import date
 
     from apps.reports import closes
-    from apps.reports.models import PeriodClose
 
-    PeriodClose.objects.filter(day__in=[date.fromisoformat(d) for d in CLOSE_DAYS]).delete()
+    _drop_closes()
     taken = {}
     for day in CLOSE_DAYS:
         started = time.perf_counter()

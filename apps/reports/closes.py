@@ -35,10 +35,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import SYSTEM, AuditActor, audit_log
+from apps.reports.context import RunContext
 from apps.reports.definitions.common import PLACES_CTE, local_day_sql
 from apps.reports.errors import CloseDayNotEnded, CloseExists, CloseNotMonthEnd
 
@@ -155,42 +156,38 @@ ACCOUNTS_SQL = f"""
 """  # noqa: S608 (constants only)
 
 
-def _cursor_rows(ctx: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """``ctx``: a RunContext (a return's snapshot on the reports alias), or None: the default connection (the
-    close job)."""
-    if ctx is not None:
-        with ctx.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+def _rows(ctx: RunContext | None, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Through a return's context (its snapshot on the reports alias), or for the close job on the default
+    database."""
+    return (ctx or RunContext(using=DEFAULT_DB_ALIAS)).all(sql, params)
 
 
 def _day_end_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
 
 
-def funds_from_ledger(day: date, *, jurisdiction: str | None = None, ctx: Any = None) -> dict[tuple[str, str], Funds]:
+def funds_from_ledger(
+    day: date, *, jurisdiction: str | None = None, ctx: RunContext | None = None
+) -> dict[tuple[str, str], Funds]:
     params = {"day": day, "earliest": _day_end_utc(day) - timedelta(hours=14), "jurisdiction": jurisdiction}
     return {
         (j, c): Funds(cash, bonus, pending, int(players))
-        for j, c, cash, bonus, pending, players in _cursor_rows(ctx, FUNDS_SQL, params)
+        for j, c, cash, bonus, pending, players in _rows(ctx, FUNDS_SQL, params)
     }
 
 
 def open_bets_from_ledger(
-    day: date, hours: int = OPEN_BET_HOURS, *, ctx: Any = None
+    day: date, hours: int = OPEN_BET_HOURS, *, ctx: RunContext | None = None
 ) -> dict[tuple[str, str], tuple[Decimal, int]]:
     ends = _day_end_utc(day)
     params = {"day": day, "hours": hours, "lo": ends - timedelta(hours=14 + hours), "hi": ends + timedelta(hours=12)}
-    return {(j, c): (amount, int(n)) for j, c, amount, n in _cursor_rows(ctx, OPEN_BETS_SQL, params)}
+    return {(j, c): (amount, int(n)) for j, c, amount, n in _rows(ctx, OPEN_BETS_SQL, params)}
 
 
-def accounts_from_ledger(start: date, end: date, *, ctx: Any = None) -> dict[str, Accounts]:
+def accounts_from_ledger(start: date, end: date, *, ctx: RunContext | None = None) -> dict[str, Accounts]:
     lo = datetime.combine(start, time(0, 0), tzinfo=UTC) - timedelta(hours=14)
     params = {"start": start, "end": end, "lo": lo, "hi": _day_end_utc(end) + timedelta(hours=12)}
-    rows = _cursor_rows(ctx, ACCOUNTS_SQL, params)
+    rows = _rows(ctx, ACCOUNTS_SQL, params)
     return {j: Accounts(int(active), int(registered)) for j, active, registered in rows}
 
 
@@ -371,12 +368,14 @@ CLOSE_ACCOUNTS_SQL = "SELECT jurisdiction, active, registrations FROM reports_cl
 CLOSE_READS = (CLOSE_SQL, CLOSE_FUNDS_SQL, CLOSE_OPEN_BETS_SQL, CLOSE_ACCOUNTS_SQL)
 
 
-def _close_row(ctx: Any, day: date) -> tuple[int, int, date | None] | None:
+def _close_row(ctx: RunContext, day: date) -> tuple[int, int, date | None] | None:
     rows = ctx.all(CLOSE_SQL, [day])
     return (int(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
 
-def funds_at(ctx: Any, day: date, *, jurisdiction: str | None = None) -> tuple[dict[tuple[str, str], Funds], str]:
+def funds_at(
+    ctx: RunContext, day: date, *, jurisdiction: str | None = None
+) -> tuple[dict[tuple[str, str], Funds], str]:
     """(figures, where from): the close's funds of ``day`` when it was closed, else the ledger's, through the
     return's context (one snapshot)."""
     close = _close_row(ctx, day)
@@ -386,7 +385,7 @@ def funds_at(ctx: Any, day: date, *, jurisdiction: str | None = None) -> tuple[d
     return {(j, c): Funds(cash, bonus, pending, int(n)) for j, c, cash, bonus, pending, n in rows}, "close"
 
 
-def open_bets_at(ctx: Any, day: date, hours: int) -> tuple[dict[tuple[str, str], tuple[Decimal, int]], str]:
+def open_bets_at(ctx: RunContext, day: date, hours: int) -> tuple[dict[tuple[str, str], tuple[Decimal, int]], str]:
     """(figures, where from): the close's open bets when it used the same window, else the ledger's."""
     close = _close_row(ctx, day)
     if close is None or close[1] != hours:
@@ -395,7 +394,7 @@ def open_bets_at(ctx: Any, day: date, hours: int) -> tuple[dict[tuple[str, str],
     return {(j, c): (amount, int(n)) for j, c, amount, n in rows}, "close"
 
 
-def accounts_at(ctx: Any, start: date, end: date) -> tuple[dict[str, Accounts], str]:
+def accounts_at(ctx: RunContext, start: date, end: date) -> tuple[dict[str, Accounts], str]:
     """A quarter's accounts from the close of its last day when it has them, else from the ledger."""
     close = _close_row(ctx, end)
     if close is None or close[2] != start:

@@ -6,7 +6,7 @@ the whole run, so every table of a run reads the same snapshot; tests build a co
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -66,7 +66,7 @@ class RunContext:
                 yield from batch
                 self.check_cancelled()
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a small query (a summary, a grouped aggregate), as a list."""
         with self.cursor() as cursor:
             cursor.execute(sql, params)
